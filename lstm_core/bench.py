@@ -1,0 +1,183 @@
+"""`python -m lstm_core bench`: how fast the engine is on this machine, against NumPy's own matmuls.
+
+Measured in one run:
+  - NumPy's matmul throughput for every shape a training step uses (float32), and a large square
+    product for reference;
+  - char-LM training steps (forward + BPTT + Adam) at (V=65, H=256, T=60, B=32) and
+    (V=65, H=128, T=60, B=16): ms/step, characters/s, achieved GFLOP/s, and that as a fraction of
+    the matmul peak, where the peak is what the same matmuls, at the same shapes and counts,
+    achieve alone (so 1.0 would mean everything besides the matmuls were free);
+  - the echo task at the notebook's sizes (ms per training window, LSTM and RNN);
+  - sampling speed at H=256 (characters/s).
+Timings are the best of several repeats (the least disturbed by other work on the machine).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from .echo import EchoConfig
+from .model import Model, ModelConfig
+from .sampling import generate
+from .training import EchoTrainer, TextTrainer
+
+TARGETS = {
+    "fraction_of_matmul_peak_H256": 0.6,
+    "echo_window_ms": 0.3,
+    "sampling_chars_per_s_H256": 20000,
+}
+
+
+def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1, warmup: int = 1) -> float:
+    """The best of `repeat` runs of `number` calls, in seconds per call."""
+    for _ in range(warmup):
+        fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - t0) / number)
+    return best
+
+
+def matmul_seconds(m: int, k: int, n: int, transpose_a: bool = False, quick: bool = False) -> float:
+    """Seconds for one float32 (m, k) @ (k, n) product, written into an existing array."""
+    rng = np.random.default_rng(0)
+    a = rng.random((k, m) if transpose_a else (m, k), dtype=np.float32)
+    a = a.T if transpose_a else a
+    b = rng.random((k, n), dtype=np.float32)
+    out = np.empty((m, n), np.float32)
+    number = max(1, int(2e8 / (2 * m * k * n))) if not quick else 1
+    return best_time(lambda: np.matmul(a, b, out=out), repeat=3 if quick else 7, number=number)
+
+
+def charlm_matmuls(
+    V: int, H: int, T: int, B: int
+) -> list[tuple[str, tuple[int, int, int], int, bool]]:
+    """Every matmul of one training step: (what, (m, k, n), how many, first operand transposed)."""
+    N = T * B
+    return [
+        ("forward, one step: h_{t-1} W_h", (B, H, 4 * H), T, False),
+        ("backward, one step: da W_h^T", (B, 4 * H, H), T, False),
+        ("dW_h = Σ_t h_{t-1}^T da_t", (H, N, 4 * H), 1, True),
+        ("dW_x = onehot^T da", (V, N, 4 * H), 1, True),
+        ("head forward", (N, H, V), 1, False),
+        ("head backward: dW_y", (H, N, V), 1, True),
+        ("head backward: dh", (N, V, H), 1, False),
+    ]
+
+
+def bench_charlm(V: int, H: int, T: int, B: int, quick: bool = False) -> dict:
+    vocab = tuple(chr(0x21 + k) for k in range(V))
+    model = Model.create(ModelConfig("char-lm", "lstm", V, H, 1, V, vocab=vocab), seed=0)
+    ids = np.random.default_rng(1).integers(0, V, 200_000 if not quick else 20_000)
+    trainer = TextTrainer(model, ids, seq_length=T, batch_size=B, optimizer="adam",
+                          learning_rate=2e-3, dropout=0.0, clip_norm=0.0)  # fmt: skip
+    step = best_time(trainer.step, repeat=3 if quick else 7, number=2 if quick else 5, warmup=2)
+    shapes = charlm_matmuls(V, H, T, B)
+    flops = sum(2 * m * k * n * count for _, (m, k, n), count, _ in shapes)
+    mm_time = 0.0
+    detail = []
+    for what, (m, k, n), count, trans in shapes:
+        s = matmul_seconds(m, k, n, trans, quick)
+        mm_time += s * count
+        detail.append({"matmul": what, "shape": [m, k, n], "count": count,
+                       "gflops": 2 * m * k * n / s / 1e9})  # fmt: skip
+    peak = flops / mm_time
+    achieved = flops / step
+    return {
+        "V": V, "H": H, "T": T, "B": B,
+        "ms_per_step": step * 1e3,
+        "chars_per_s": T * B / step,
+        "gflop_per_step": flops / 1e9,
+        "achieved_gflops": achieved / 1e9,
+        "matmul_peak_gflops": peak / 1e9,
+        "fraction_of_peak": achieved / peak,
+        "matmul_only_ms": mm_time * 1e3,
+        "matmuls": detail,
+    }  # fmt: skip
+
+
+def bench_echo(cell: str, quick: bool = False) -> dict:
+    trainer = EchoTrainer(EchoConfig(cell=cell))
+    for _ in trainer.run(200):
+        pass
+    window = best_time(trainer.step, repeat=3 if quick else 7, number=100 if quick else 500)
+    return {"cell": cell, "ms_per_window": window * 1e3}
+
+
+def bench_sampling(H: int = 256, V: int = 65, quick: bool = False) -> dict:
+    vocab = tuple(chr(0x21 + k) for k in range(V))
+    model = Model.create(ModelConfig("char-lm", "lstm", V, H, 1, V, vocab=vocab), seed=0)
+    n = 500 if quick else 4000
+
+    def run() -> None:
+        for _ in generate(model, vocab[0] * 10, n, temperature=1.0, seed=0):
+            pass
+
+    seconds = best_time(run, repeat=3)
+    return {"H": H, "chars_per_s": n / seconds}
+
+
+def run_benchmark(quick: bool = False) -> dict:
+    """Everything above, as one dict (the --json output)."""
+    square = matmul_seconds(1024, 1024, 1024, quick=quick)
+    results = {
+        "numpy": np.__version__,
+        "square_matmul_gflops": 2 * 1024**3 / square / 1e9,
+        "charlm": [bench_charlm(65, 256, 60, 32, quick), bench_charlm(65, 128, 60, 16, quick)],
+        "echo": [bench_echo("lstm", quick), bench_echo("rnn", quick)],
+        "sampling": bench_sampling(quick=quick),
+    }
+    big = results["charlm"][0]
+    results["targets"] = {
+        "fraction_of_matmul_peak_H256": {
+            "target": TARGETS["fraction_of_matmul_peak_H256"], "measured": big["fraction_of_peak"],
+            "met": big["fraction_of_peak"] >= TARGETS["fraction_of_matmul_peak_H256"]},
+        "echo_window_ms": {
+            "target": TARGETS["echo_window_ms"], "measured": results["echo"][0]["ms_per_window"],
+            "met": results["echo"][0]["ms_per_window"] <= TARGETS["echo_window_ms"]},
+        "sampling_chars_per_s_H256": {
+            "target": TARGETS["sampling_chars_per_s_H256"],
+            "measured": results["sampling"]["chars_per_s"],
+            "met": results["sampling"]["chars_per_s"] >= TARGETS["sampling_chars_per_s_H256"]},
+    }  # fmt: skip
+    return results
+
+
+def format_report(r: dict) -> str:
+    lines = [
+        f"NumPy {r['numpy']}; a 1024³ float32 matmul runs at {r['square_matmul_gflops']:.0f} GFLOP/s",
+        "",
+    ]
+    lines.append("char-LM training step (forward + BPTT + Adam), float32, one LSTM layer")
+    for c in r["charlm"]:
+        lines.append(
+            f"  V={c['V']} H={c['H']} T={c['T']} B={c['B']}: {c['ms_per_step']:.2f} ms/step, "
+            f"{c['chars_per_s']:,.0f} chars/s, {c['achieved_gflops']:.0f} GFLOP/s achieved of "
+            f"{c['matmul_peak_gflops']:.0f} matmul peak = {c['fraction_of_peak']:.2f} "
+            f"(its matmuls alone: {c['matmul_only_ms']:.2f} ms)"
+        )
+        for m in c["matmuls"]:
+            shape = "x".join(map(str, m["shape"]))
+            lines.append(
+                f"      {m['matmul']:<32} {shape:>16} ×{m['count']:<3} {m['gflops']:6.0f} GFLOP/s"
+            )
+    lines.append("")
+    for e in r["echo"]:
+        lines.append(
+            f"echo task, notebook sizes, {e['cell'].upper()}: {e['ms_per_window']:.3f} ms per training window"
+        )
+    lines.append(
+        f"sampling at H={r['sampling']['H']}: {r['sampling']['chars_per_s']:,.0f} characters/s"
+    )
+    lines.append("")
+    lines.append("targets on a 2-core machine:")
+    for name, t in r["targets"].items():
+        mark = "met" if t["met"] else "NOT met"
+        lines.append(f"  {name}: {t['measured']:.3g} (target {t['target']:g}) {mark}")
+    return "\n".join(lines)

@@ -1,0 +1,241 @@
+"""One LSTM step, in the notation of the paper (the cell of Colah's essay).
+
+    f_t  = σ(W_f [h_{t-1}, x_t] + b_f)        (1)  forget gate: how much of c_{t-1} survives
+    i_t  = σ(W_i [h_{t-1}, x_t] + b_i)        (2)  input gate: how much of the candidate enters
+    c~_t = tanh(W_c [h_{t-1}, x_t] + b_c)     (3)  candidate values (called g in the code)
+    o_t  = σ(W_o [h_{t-1}, x_t] + b_o)        (4)  output gate: how much of the belt is shown
+    c_t  = f_t ⊙ c_{t-1} + i_t ⊙ c~_t         (5)  the cell state: the conveyor belt
+    h_t  = o_t ⊙ tanh(c_t)                    (6)  the hidden state, the cell's output
+
+Layout. The four gate matrices are fused into one W of shape (H + D, 4H). Its rows follow the
+paper's concatenation [h_{t-1}, x_t] (the first H rows act on h, the last D on x) and its columns
+are the blocks f | i | c~ | o, so one matmul computes all four pre-activations. Rows of x and h
+are the batch: x (B, D), h and c (B, H). A fused (B, 4H) array travels with views of its four
+blocks (`Gates`), so nothing re-slices it in the inner loop.
+
+A step fills an `LSTMStep`: a named, immutable record of every intermediate, pre-activations
+included. The pages draw from it and `lstm_step_backward` reads exactly the same record.
+Left out on purpose: peepholes, projections, layer norm. `sequence.py` runs steps over time.
+
+In the two step functions every NumPy call writes into an existing array, passed as the third
+(positional) argument, `np.multiply(x, y, out)`: no allocation, and at the echo task's tiny sizes
+the call overhead is most of the cost.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+GATES = ("f", "i", "g", "o")  # column blocks of the fused matrix, in this order
+GATE_NAMES = {"f": "forget", "i": "input", "g": "candidate", "o": "output"}
+
+
+class Gates(NamedTuple):
+    """A fused (B, 4H) array and views of its blocks."""
+
+    all: np.ndarray  # (B, 4H)
+    f: np.ndarray  # (B, H) each
+    i: np.ndarray
+    g: np.ndarray
+    o: np.ndarray
+    fig: np.ndarray  # the f, i, g blocks together as (B, 3, H)
+
+
+def split_gates(fused: np.ndarray) -> Gates:
+    """Views of the blocks f | i | c~ | o along the last axis (works for (..., 4H) too)."""
+    H = fused.shape[-1] // 4
+    fig = fused[..., : 3 * H].reshape(*fused.shape[:-1], 3, H)
+    return Gates(fused, fig[..., 0, :], fig[..., 1, :], fig[..., 2, :], fused[..., 3 * H :], fig)
+
+
+class LSTMStep(NamedTuple):
+    """Everything one LSTM step computed for a batch of B rows (an immutable, named record)."""
+
+    x: np.ndarray  # x_t: (B, D) dense input, or (B,) vocabulary ids of a one-hot input
+    h_prev: np.ndarray  # h_{t-1} (B, H)
+    c_prev: np.ndarray  # c_{t-1} (B, H)
+    pre: Gates  # pre-activations W[h_{t-1}, x_t] + b: .all (B, 4H), .f .i .g .o (B, H)
+    gates: Gates  # activations: .f = f_t, .i = i_t, .g = c~_t, .o = o_t (B, H)
+    c: np.ndarray  # c_t (B, H)
+    tanh_c: np.ndarray  # tanh(c_t) (B, H)
+    h: np.ndarray  # h_t (B, H)
+
+    f = property(lambda s: s.gates.f)
+    i = property(lambda s: s.gates.i)
+    g = property(lambda s: s.gates.g)
+    o = property(lambda s: s.gates.o)
+
+
+class LSTMStepGradients(NamedTuple):
+    """What one backward step hands on (all (B, ·))."""
+
+    da: Gates  # dL/d(pre-activations), blocks f|i|g|o
+    dh_prev: np.ndarray  # dL/dh_{t-1} through this step
+    dc_prev: np.ndarray  # dL/dc_{t-1} through this step (the belt: dc_t ⊙ f_t)
+    dc: np.ndarray  # dL/dc_t in full
+
+
+class Clamp(NamedTuple):
+    """An intervention: hold one gate of one unit at a value from step `start` on (forward only)."""
+
+    gate: str  # 'f', 'i', 'g' or 'o'
+    unit: int
+    value: float
+    start: int = 0
+    layer: int = 0
+
+
+def new_lstm_step(x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray) -> LSTMStep:
+    """An empty record for one step, its arrays carved out of one fresh allocation."""
+    B, H = h_prev.shape
+    buf = np.empty(11 * B * H, h_prev.dtype)  # a | gates | c | tanh c | h, each contiguous
+    a, s = buf[: 4 * B * H].reshape(B, 4 * H), buf[4 * B * H : 8 * B * H].reshape(B, 4 * H)
+    c, tc, h = buf[8 * B * H :].reshape(3, B, H)
+    return LSTMStep(x, h_prev, c_prev, split_gates(a), split_gates(s), c, tc, h)
+
+
+@lru_cache(maxsize=64)
+def activation_constants(B: int, H: int, dtype: np.dtype) -> tuple[np.ndarray, ...]:
+    """Per-column constants, full (B, 4H) so every operation runs on contiguous arrays.
+
+    Forward:  gates = k ⊙ tanh(k ⊙ a) + shift, because σ(a) = ½·tanh(a/2) + ½ on the f, i, o
+              blocks and the c~ block is a plain tanh (k 1, shift 0): one tanh for all four.
+    Backward: gates' = (lin - gates) ⊙ gates + const, because σ' = s(1 - s) (lin 1, const 0)
+              and tanh' = 1 - c~² (lin 0, const 1).
+    """
+    sigmoid = np.ones(4 * H, bool)
+    sigmoid[2 * H : 3 * H] = False  # the candidate block
+
+    def full(on_sigmoid: float, on_candidate: float) -> np.ndarray:
+        row = np.where(sigmoid, on_sigmoid, on_candidate).astype(dtype)
+        arr = np.ascontiguousarray(np.broadcast_to(row, (B, 4 * H)))
+        arr.setflags(write=False)
+        return arr
+
+    return full(0.5, 1.0), full(0.5, 0.0), full(1.0, 0.0), full(0.0, 1.0)
+
+
+def lstm_step_into(
+    step: LSTMStep, W_h: np.ndarray, scratch: np.ndarray | None = None, consts=None, clamps=()
+) -> LSTMStep:
+    """Run equations (1)-(6) in place: reads step.h_prev and step.c_prev, fills the rest.
+
+    On entry step.pre.all holds the input half of the pre-activations, W[·, x_t] + b: the caller
+    computes it before the recurrence (one matmul for every step of a dense input, a row of W for
+    a one-hot one). The step adds the recurrent half W[h_{t-1}, ·] = h_{t-1} W_h, W_h (H, 4H).
+    scratch: a (B, 4H) array for that product.  consts: `activation_constants(B, H, dtype)`.
+    clamps: (column, value) pairs, gates held at a value (an intervention).
+    """
+    a, s = step.pre.all, step.gates.all
+    k, shift, _, _ = consts or activation_constants(*step.h.shape, a.dtype)
+    np.add(a, np.dot(step.h_prev, W_h, scratch), a)  # all four gates in one matmul  (1)-(4)
+    np.multiply(a, k, s)  # σ(a) = ½tanh(a/2) + ½: one tanh serves all four blocks
+    np.tanh(s, s)
+    np.multiply(s, k, s)
+    np.add(s, shift, s)
+    for column, value in clamps:  # a valve held open or shut
+        s[:, column] = value
+    f, i, g, o = step.gates[1:5]
+    np.multiply(f, step.c_prev, step.c)  # what survives of the old belt           (5)
+    np.multiply(i, g, step.h)  # what the input gate lets on (h used as scratch)
+    np.add(step.c, step.h, step.c)
+    np.tanh(step.c, step.tanh_c)
+    np.multiply(o, step.tanh_c, step.h)  # what the output gate shows of the belt   (6)
+    return step
+
+
+def lstm_step(
+    x: np.ndarray, h_prev: np.ndarray, c_prev: np.ndarray, W: np.ndarray, b: np.ndarray
+) -> LSTMStep:
+    """One step from scratch: x (B, D), h_prev and c_prev (B, H), W (H + D, 4H), b (4H,)."""
+    H = h_prev.shape[-1]
+    step = new_lstm_step(x, h_prev, c_prev)
+    np.add(np.dot(x, W[H:]), b, step.pre.all)  # the input half W[·, x_t] + b
+    return lstm_step_into(step, W[:H])
+
+
+def lstm_local_derivatives(
+    gates: Gates,
+    c_prev: np.ndarray,
+    tanh_c: np.ndarray,
+    out: tuple[Gates, np.ndarray] | None = None,
+) -> tuple[Gates, np.ndarray]:
+    """What a backward step multiplies the incoming gradient by: everything that does not
+    depend on that gradient, so it can be computed for many steps at once.
+
+    local (…, 4H), per block, how far a change in the pre-activation moves c_t or h_t:
+        f:  ∂c_t/∂a_f = c_{t-1} ⊙ f(1 - f)      (5), through σ
+        i:  ∂c_t/∂a_i = c~ ⊙ i(1 - i)
+        c~: ∂c_t/∂a_c = i ⊙ (1 - c~²)           (5), through tanh
+        o:  ∂h_t/∂a_o = tanh(c_t) ⊙ o(1 - o)    (6), through σ
+    belt (…, H): ∂h_t/∂c_t = o ⊙ (1 - tanh²(c_t))   (6)
+    gates: the activations as `Gates` of one step (B, ·) or of a whole trace (T, B, ·).
+    out: (local, belt) arrays to fill, else they are allocated.
+    """
+    s = gates.all
+    B, G = s.shape[-2:]
+    _, _, lin, const = activation_constants(B, G // 4, s.dtype)
+    if out is None:
+        out = split_gates(np.empty_like(s)), np.empty_like(tanh_c)
+    local, belt = out
+    np.subtract(lin, s, local.all)  # σ' = s(1 - s) and tanh' = 1 - c~²: (lin - s)·s + const
+    np.multiply(local.all, s, local.all)
+    np.add(local.all, const, local.all)
+    np.multiply(local.f, c_prev, local.f)
+    np.multiply(local.i, gates.g, local.i)
+    np.multiply(local.g, gates.i, local.g)
+    np.multiply(local.o, tanh_c, local.o)
+    np.multiply(tanh_c, tanh_c, belt)
+    np.subtract(1.0, belt, belt)
+    np.multiply(belt, gates.o, belt)
+    return local, belt
+
+
+def lstm_step_backward(
+    step: LSTMStep,
+    dh: np.ndarray,
+    dc: np.ndarray,
+    W_hT: np.ndarray,
+    da: Gates | None = None,
+    local: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> LSTMStepGradients:
+    """Backpropagate one step through the record its forward pass filled.
+
+    dh: dL/dh_t (B, H), everything reaching h_t (from the output above and from step t+1).
+    dc: dL/dc_t (B, H) arriving along the belt from step t+1.
+    W_hT: (4H, H), the recurrent half of W transposed (a contiguous copy multiplies faster).
+    da: where to write dL/d(pre-activations) (a `Gates`), else it is allocated.
+    local: (local.fig, local.o, belt) of `lstm_local_derivatives` for this step, when the caller
+    computed them for many steps at once (fewer NumPy calls for small problems). Without them
+    the step applies the chain rule itself, which is faster when each array is large.
+    The caller turns da into weight gradients: dL/dW = [h_{t-1}, x_t]^T da, dL/db = Σ_rows da.
+    """
+    if da is None:
+        da = split_gates(np.empty_like(step.gates.all))
+    if local is None:  # on its own: chain rule through (6) and (5), then through σ and tanh
+        _, _, i, g, o, _ = step.gates
+        _, _, lin, const = activation_constants(*dh.shape, dh.dtype)
+        np.multiply(dh, step.tanh_c, da.o)  # ∂h/∂o = tanh(c)                            (6)
+        dc_t = np.multiply(step.tanh_c, step.tanh_c)  # ∂h/∂c = o ⊙ (1 - tanh²(c))      (6)
+        np.subtract(1.0, dc_t, dc_t)
+        np.multiply(dc_t, o, dc_t)
+        np.multiply(dc_t, dh, dc_t)
+        np.add(dc_t, dc, dc_t)  # dL/dc_t in full: through h_t, plus along the belt
+        np.multiply(dc_t, step.c_prev, da.f)  # ∂c/∂f = c_{t-1}                          (5)
+        np.multiply(dc_t, g, da.i)  # ∂c/∂i = c~
+        np.multiply(dc_t, i, da.g)  # ∂c/∂c~ = i
+        deriv = np.subtract(lin, step.gates.all)  # σ' = s(1 - s), tanh' = 1 - c~²   (1)-(4)
+        np.multiply(deriv, step.gates.all, deriv)
+        np.add(deriv, const, deriv)
+        np.multiply(da.all, deriv, da.all)
+    else:  # the same chain with everything not involving dh and dc precomputed
+        local_fig, local_o, belt = local
+        np.multiply(dh, local_o, da.o)  # ∂L/∂a_o                                     (6), (4)
+        dc_t = np.multiply(dh, belt)  # through h_t into the belt
+        np.add(dc_t, dc, dc_t)  # dL/dc_t in full: through h_t, plus along the belt
+        np.multiply(local_fig, dc_t[:, None, :], da.fig)  # ∂L/∂a_f, a_i, a_c~  (5), (1)-(3)
+    dh_prev = np.dot(da.all, W_hT)  # (B, H): every gate's path back into h_{t-1}
+    return LSTMStepGradients(da, dh_prev, dc_t * step.gates.f, dc_t)  # the belt: scaled by f

@@ -1,0 +1,246 @@
+"""Checkpoints: one .npz in PyTorch's names, shapes and gate order, read without pickle.
+
+Format "lstm-lab/1". Key `meta` is a 0-d string array holding JSON:
+    {"format": "lstm-lab/1", "kind": "char-lm" | "echo", "cell": "lstm" | "rnn", "input_size",
+     "hidden_size", "num_layers", "output_size", "vocab": [...], "lowercase": bool, ...}
+Weights (float32), for layer k with input size D_k:
+    LSTM  lstm.weight_ih_l{k} (4H, D_k)  lstm.weight_hh_l{k} (4H, H)  lstm.bias_ih_l{k}, lstm.bias_hh_l{k} (4H)
+    RNN   rnn.weight_ih_l{k} (H, D_k)    rnn.weight_hh_l{k} (H, H)    rnn.bias_ih_l{k},  rnn.bias_hh_l{k} (H)
+    head  head.weight (V, H)  head.bias (V)
+PyTorch orders an LSTM's gate blocks i, f, g, o; inside, this project keeps the paper's
+f, i, g (c~), o and one W (H + D, 4H) acting on [h_{t-1}, x_t], so the conversion transposes and
+swaps the first two blocks. PyTorch has two biases per layer where the maths needs one: a saved
+file carries the bias in bias_ih and zeros in bias_hh; a loaded file's two biases are added.
+
+Reading is defensive: every way a file can be wrong becomes a `CheckpointError` with one line
+saying what is wrong. Nothing in the file is ever executed (allow_pickle=False, and object arrays
+are refused before they are touched).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .files import read_file
+from .model import KINDS, Model, ModelConfig, unflatten
+
+FORMAT = "lstm-lab/1"
+MAX_UNCOMPRESSED = 512 * 2**20  # refuse zip bombs before inflating anything
+_TORCH_ORDER = [1, 0, 2, 3]  # PyTorch block k is our block _TORCH_ORDER[k] (i,f,g,o <-> f,i,g,o)
+_LARGEST = 1e30  # weights beyond this are nonsense (and two of them would overflow float32)
+_CONFIG_KEYS = ("kind", "cell", "input_size", "hidden_size", "num_layers", "output_size")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; str(error) is one line for the user."""
+
+
+def _swap_blocks(a: np.ndarray, axis: int) -> np.ndarray:
+    """Reorder the four gate blocks along `axis` (the permutation is its own inverse)."""
+    blocks = np.split(a, 4, axis=axis)
+    return np.concatenate([blocks[k] for k in _TORCH_ORDER], axis=axis)
+
+
+def state_dict_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Every weight key a checkpoint of this config holds, with its shape."""
+    H, prefix = config.hidden_size, config.cell
+    G = 4 * H if config.cell == "lstm" else H
+    shapes = {}
+    for k in range(config.num_layers):
+        shapes[f"{prefix}.weight_ih_l{k}"] = (G, config.layer_input_size(k))
+        shapes[f"{prefix}.weight_hh_l{k}"] = (G, H)
+        shapes[f"{prefix}.bias_ih_l{k}"] = (G,)
+        shapes[f"{prefix}.bias_hh_l{k}"] = (G,)
+    shapes["head.weight"] = (config.output_size, H)
+    shapes["head.bias"] = (config.output_size,)
+    return shapes
+
+
+def to_state_dict(
+    config: ModelConfig, flat: np.ndarray, gradient: bool = False
+) -> dict[str, np.ndarray]:
+    """Internal flat parameters (or gradients) -> PyTorch-named arrays.
+
+    For gradients both biases get dL/db, since each of them enters the sum b_ih + b_hh.
+    """
+    p = unflatten(flat, config)
+    H, prefix, lstm = config.hidden_size, config.cell, config.cell == "lstm"
+    out = {}
+    for k in range(config.num_layers):
+        W, b = p[f"W{k}"], p[f"b{k}"]
+        W_h, W_x = W[:H], W[H:]
+        if lstm:
+            W_h, W_x, b = _swap_blocks(W_h, 1), _swap_blocks(W_x, 1), _swap_blocks(b, 0)
+        out[f"{prefix}.weight_ih_l{k}"] = np.ascontiguousarray(W_x.T)
+        out[f"{prefix}.weight_hh_l{k}"] = np.ascontiguousarray(W_h.T)
+        out[f"{prefix}.bias_ih_l{k}"] = b.copy()
+        out[f"{prefix}.bias_hh_l{k}"] = b.copy() if gradient else np.zeros_like(b)
+    out["head.weight"] = np.ascontiguousarray(p["Wy"].T)
+    out["head.bias"] = p["by"].copy()
+    return out
+
+
+def from_state_dict(
+    config: ModelConfig, weights: dict[str, np.ndarray], dtype=np.float32
+) -> np.ndarray:
+    """PyTorch-named arrays -> the internal flat parameter vector."""
+    flat = np.zeros(config.num_parameters(), dtype)
+    p = unflatten(flat, config)
+    H, prefix, lstm = config.hidden_size, config.cell, config.cell == "lstm"
+    for k in range(config.num_layers):
+        W_x = weights[f"{prefix}.weight_ih_l{k}"].T
+        W_h = weights[f"{prefix}.weight_hh_l{k}"].T
+        b = weights[f"{prefix}.bias_ih_l{k}"] + weights[f"{prefix}.bias_hh_l{k}"]
+        if lstm:
+            W_h, W_x, b = _swap_blocks(W_h, 1), _swap_blocks(W_x, 1), _swap_blocks(b, 0)
+        p[f"W{k}"][:H] = W_h
+        p[f"W{k}"][H:] = W_x
+        p[f"b{k}"][...] = b
+    p["Wy"][...] = weights["head.weight"].T
+    p["by"][...] = weights["head.bias"]
+    return flat
+
+
+def checkpoint_meta(model: Model) -> dict:
+    """The JSON meta of a model's checkpoint: its config plus its free-form meta."""
+    cfg = model.config
+    meta = {k: v for k, v in model.meta.items() if k not in ("format", "vocab", "lowercase")}
+    meta.update({k: getattr(cfg, k) for k in _CONFIG_KEYS})
+    meta.update(format=FORMAT, vocab=list(cfg.vocab), lowercase=cfg.lowercase)
+    return meta
+
+
+def checkpoint_bytes(model: Model) -> bytes:
+    """The checkpoint as bytes (for a download button)."""
+    buf = io.BytesIO()
+    weights = to_state_dict(model.config, model.flat.astype(np.float32))
+    meta = json.dumps(checkpoint_meta(model), ensure_ascii=False)
+    np.savez_compressed(buf, meta=np.array(meta), **weights)
+    return buf.getvalue()
+
+
+def save_checkpoint(model: Model, path) -> None:
+    """Write the checkpoint to exactly `path` (no '.npz' appended behind the caller's back)."""
+    Path(path).write_bytes(checkpoint_bytes(model))
+
+
+def _read_bytes(source) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if hasattr(source, "read"):
+        return source.read()
+    return read_file(source, CheckpointError, "checkpoint file")
+
+
+def _parse_meta(raw: np.ndarray) -> dict:
+    if raw.shape != () or raw.dtype.kind not in "US":
+        raise CheckpointError("'meta' must be a single JSON string")
+    text = raw.item()
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(
+            f"'meta' is not valid JSON ({exc.msg} at character {exc.pos})"
+        ) from None
+    if not isinstance(meta, dict):
+        raise CheckpointError("'meta' must be a JSON object")
+    fmt = meta.get("format")
+    if fmt != FORMAT:
+        if isinstance(fmt, str) and fmt.startswith("lstm-lab/"):
+            raise CheckpointError(
+                f"format {fmt!r} is not readable by this version (it reads {FORMAT!r})"
+            )
+        raise CheckpointError(f"unknown format {fmt!r}: not an LSTM Lab checkpoint")
+    if meta.get("kind") not in KINDS:
+        raise CheckpointError(f"unknown kind {meta.get('kind')!r}: expected one of {KINDS}")
+    return meta
+
+
+def _config_from_meta(meta: dict) -> ModelConfig:
+    missing = [k for k in _CONFIG_KEYS if k not in meta]
+    if missing:
+        raise CheckpointError(f"'meta' lacks {', '.join(missing)}")
+    vocab = meta.get("vocab", [])
+    if not isinstance(vocab, list):
+        raise CheckpointError("'vocab' in meta must be a list of characters")
+    try:
+        return ModelConfig(
+            **{k: meta[k] for k in _CONFIG_KEYS},
+            vocab=tuple(vocab),
+            lowercase=bool(meta.get("lowercase", False)),
+        )
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"inconsistent meta: {exc}") from None
+
+
+def load_checkpoint(source, dtype=np.float32) -> Model:
+    """Read a checkpoint from a path, bytes or a binary file object; CheckpointError if unusable."""
+    data = _read_bytes(source)
+    if not data:
+        raise CheckpointError("the file is empty")
+    if not data.startswith(b"PK"):
+        raise CheckpointError("not a checkpoint: an .npz file is a zip archive, this is not one")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, EOFError, ValueError):
+        raise CheckpointError("the zip archive is truncated or corrupt") from None
+    if total > MAX_UNCOMPRESSED:
+        raise CheckpointError(f"the archive would unpack to {total / 2**20:.0f} MB, over the limit")
+    arrays, key = {}, "?"
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            for key in npz.files:
+                arrays[key] = npz[key]
+                if not isinstance(arrays[key], np.ndarray):  # NpzFile hands back raw bytes
+                    raise CheckpointError(f"member {key!r} is not a NumPy array")
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            raise CheckpointError(
+                f"refused: the file holds Python objects (pickle) in {key!r}"
+            ) from None
+        raise CheckpointError(f"unreadable array {key!r}: {str(exc).splitlines()[0]}") from None
+    except CheckpointError:
+        raise
+    except Exception as exc:  # zlib.error, EOFError, BadZipFile, OSError: all mean "corrupt"
+        raise CheckpointError(
+            f"the archive is truncated or corrupt ({type(exc).__name__})"
+        ) from None
+    if "meta" not in arrays:
+        raise CheckpointError("missing key 'meta': not an LSTM Lab checkpoint")
+    meta = _parse_meta(arrays["meta"])
+    config = _config_from_meta(meta)
+    weights = {}
+    for key, shape in state_dict_shapes(config).items():
+        if key not in arrays:
+            raise CheckpointError(
+                f"missing weight {key!r} for a {config.num_layers}-layer {config.cell}"
+            )
+        arr = arrays[key]
+        if arr.dtype.kind != "f":
+            raise CheckpointError(f"{key!r} has dtype {arr.dtype}, expected floating point")
+        if arr.shape != shape:
+            raise CheckpointError(f"{key!r} has shape {arr.shape}, expected {shape} from meta")
+        if not np.isfinite(arr).all():
+            raise CheckpointError(f"{key!r} contains NaN or infinite values")
+        if arr.size and np.abs(arr).max() > _LARGEST:
+            raise CheckpointError(
+                f"{key!r} holds values too large for float32 (over {_LARGEST:.1e})"
+            )
+        weights[key] = arr.astype(np.float64)
+    extra = {k: v for k, v in meta.items() if k not in _CONFIG_KEYS}
+    return Model(config, from_state_dict(config, weights, dtype), extra)
+
+
+def describe(model: Model) -> dict:
+    """A checkpoint's meta and its weights' shapes (for `inspect`)."""
+    shapes = {k: list(v) for k, v in state_dict_shapes(model.config).items()}
+    return {"meta": checkpoint_meta(model), "weights": shapes,
+            "parameters": model.config.num_parameters()}  # fmt: skip

@@ -1,0 +1,378 @@
+"""The command line: `python -m lstm_core {train-text, train-echo, generate, inspect, bench}`.
+
+Every command takes --help and --json. Expected failures (a missing file, a bad checkpoint, a
+text too short) print one line to stderr and exit with status 1; usage errors exit with 2.
+Long training shows a progress bar on a terminal and plain lines otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import CheckpointError, describe, load_checkpoint
+from .echo import EchoConfig, echo_accuracy
+from .model import Model, ModelConfig
+from .optim import OPTIMIZERS
+from .sampling import generate
+from .text import TextError, Vocabulary, bits_per_character, prepare_corpus, read_text
+from .training import EchoTrainer, TextTrainer
+
+
+class Progress:
+    """A progress bar on a terminal (redrawn at most 10 times a second); plain lines elsewhere."""
+
+    def __init__(self, total: int, stream=None, every_seconds: float = 5.0) -> None:
+        self.total, self.stream = max(1, total), stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.every = 0.1 if self.tty else every_seconds
+        self.start = self.last = time.perf_counter()
+
+    def update(self, done: int, text: str) -> None:
+        now = time.perf_counter()
+        if now - self.last < self.every and done < self.total:
+            return
+        self.last = now
+        frac = min(1.0, done / self.total)
+        if self.tty:
+            bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
+            self.stream.write(f"\r[{bar}] {frac:4.0%} {text} {now - self.start:6.1f}s")
+        else:
+            self.stream.write(f"{done}/{self.total} {text} {now - self.start:.1f}s\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _int_at_least(lowest: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"must be at least {lowest}, not {value}")
+        return value
+
+    return parse
+
+
+_positive_int, _non_negative_int = _int_at_least(1), _int_at_least(0)
+
+
+def _float_where(ok, wanted: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (math.isfinite(value) and ok(value)):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, not {text}")
+        return value
+
+    return parse
+
+
+_positive_float = _float_where(lambda v: v > 0, "a positive number")
+_non_negative_float = _float_where(lambda v: v >= 0, "a number >= 0")
+_fraction = _float_where(lambda v: 0 <= v < 1, "in [0, 1)")
+
+
+def _emit(args, summary: dict, lines: list[str]) -> None:
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(lines))
+
+
+# ---------------------------------------------------------------------------- train-text
+def cmd_train_text(args) -> int:
+    loaded = read_text(args.text)
+    if loaded.notice:
+        print(f"note: {args.text}: {loaded.notice}", file=sys.stderr)
+    if args.init:
+        model = load_checkpoint(args.init)
+        if model.config.kind != "char-lm":
+            raise CheckpointError(
+                f"{args.init} is an {model.config.kind} model, not a character model"
+            )
+        vocab = Vocabulary(model.config.vocab)
+        text = loaded.text.lower() if model.config.lowercase else loaded.text
+        unknown = vocab.unknown(text)
+        if unknown:
+            print(f"note: {len(unknown)} characters of the text are not in the checkpoint's "
+                  "vocabulary and are skipped", file=sys.stderr)  # fmt: skip
+        ids = vocab.encode(text, skip_unknown=True)
+    else:
+        text, vocab = prepare_corpus(loaded.text, args.lowercase, args.seq_length + 1)
+        config = ModelConfig(
+            "char-lm", args.cell, len(vocab), args.hidden_size, args.num_layers, len(vocab),
+            vocab=vocab.chars, lowercase=args.lowercase,
+        )  # fmt: skip
+        model = Model.create(config, seed=args.seed)
+        ids = vocab.encode(text)
+    trainer = TextTrainer(
+        model, ids, args.seq_length, args.batch_size, args.optimizer, args.learning_rate,
+        args.dropout, args.clip_norm, args.seed,
+    )  # fmt: skip
+    progress = Progress(args.steps)
+    recent: list[float] = []
+    for snap in trainer.run(args.steps):
+        recent = [*recent[-19:], snap.loss]
+        progress.update(snap.step, f"step {snap.step}/{args.steps} loss {snap.loss:.3f}")
+    progress.close()
+    if trainer.status == "diverged":
+        raise ValueError(trainer.message)
+    final_loss = float(np.mean(recent)) if recent else float("nan")
+    eval_bpc, scored, skipped = None, 0, 0
+    if args.eval_text:
+        eval_loaded = read_text(args.eval_text)
+        eval_bpc, scored, skipped = bits_per_character(model, eval_loaded.text)
+    model.meta["training"] = {
+        "text": Path(args.text).name, "characters": len(ids), "steps": trainer.steps_done,
+        "seq_length": args.seq_length, "batch_size": args.batch_size, "optimizer": args.optimizer,
+        "learning_rate": args.learning_rate, "dropout": args.dropout, "seed": args.seed,
+        "final_loss": final_loss,
+    }  # fmt: skip
+    model.save(args.out)
+    seconds = trainer.elapsed
+    summary = {
+        "out": str(args.out),
+        "steps": trainer.steps_done,
+        "final_loss": final_loss,
+        "train_bits_per_character": final_loss / math.log(2),
+        "eval_bits_per_character": eval_bpc,
+        "eval_characters_scored": scored,
+        "eval_characters_skipped": skipped,
+        "bits_per_character": eval_bpc if eval_bpc is not None else final_loss / math.log(2),
+        "seconds": seconds,
+        "characters_per_s": trainer.characters_seen / seconds if seconds > 0 else None,
+        "vocabulary_size": len(model.config.vocab),
+        "parameters": model.config.num_parameters(),
+    }
+    lines = [
+        f"trained {trainer.steps_done} steps in {seconds:.1f}s "
+        f"({summary['characters_per_s'] or 0:,.0f} characters/s)",
+        f"final loss {final_loss:.4f} nats = {summary['train_bits_per_character']:.3f} bits/char (training)",
+    ]
+    if eval_bpc is not None:
+        lines.append(
+            f"held-out: {eval_bpc:.3f} bits/char over {scored} characters ({skipped} skipped)"
+        )
+    lines.append(f"saved {args.out}")
+    _emit(args, summary, lines)
+    return 0
+
+
+# ---------------------------------------------------------------------------- train-echo
+def cmd_train_echo(args) -> int:
+    config = EchoConfig(
+        total_series_length=args.total_series_length,
+        truncated_backprop_length=args.truncated_backprop_length,
+        state_size=args.state_size, echo_step=args.echo_step, batch_size=args.batch_size,
+        num_epochs=args.num_epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
+        cell=args.cell, seed=args.seed,
+    )  # fmt: skip
+    trainer = EchoTrainer(config)
+    progress = Progress(config.num_epochs * config.windows_per_epoch)
+    accuracy, epoch_loss = float("nan"), []
+    while not trainer.finished:
+        epoch_loss = [s.loss for s in trainer.run(config.windows_per_epoch)]
+        accuracy = echo_accuracy(trainer.model, config)
+        progress.update(
+            trainer.steps_done,
+            f"epoch {trainer.epoch}/{config.num_epochs} loss {np.mean(epoch_loss):.4f} accuracy {accuracy:.4f}",
+        )
+        if args.target_accuracy and accuracy >= args.target_accuracy:
+            break
+    progress.close()
+    if trainer.status == "diverged":
+        raise ValueError(trainer.message)
+    if args.out:
+        trainer.model.meta["training"] = {"epochs": trainer.epoch, "windows": trainer.steps_done,
+                                          "accuracy": accuracy}  # fmt: skip
+        trainer.model.save(args.out)
+    seconds = trainer.elapsed
+    summary = {
+        "cell": config.cell,
+        "echo_step": config.echo_step,
+        "truncated_backprop_length": config.truncated_backprop_length,
+        "epochs": trainer.epoch + (1 if trainer.window else 0),
+        "windows": trainer.steps_done,
+        "final_loss": float(np.mean(epoch_loss)) if epoch_loss else None,
+        "accuracy": accuracy,
+        "seconds": seconds,
+        "ms_per_window": 1e3 * seconds / max(1, trainer.steps_done),
+        "out": str(args.out) if args.out else None,
+    }
+    lines = [
+        f"{config.cell.upper()} echo_step={config.echo_step} window={config.truncated_backprop_length}: "
+        f"{trainer.steps_done} windows in {seconds:.2f}s ({summary['ms_per_window']:.3f} ms/window)",
+        f"final loss {summary['final_loss']:.4f}, accuracy on fresh data {accuracy:.4f}",
+    ]
+    if args.out:
+        lines.append(f"saved {args.out}")
+    _emit(args, summary, lines)
+    return 0
+
+
+# ---------------------------------------------------------------------------- generate
+def cmd_generate(args) -> int:
+    model = load_checkpoint(args.checkpoint)
+    if model.config.kind != "char-lm":
+        raise CheckpointError(
+            f"{args.checkpoint} is an {model.config.kind} model: it cannot write text"
+        )
+    chars = [
+        s.char
+        for s in generate(model, args.prime, args.length, args.temperature, args.top_k, args.seed)
+    ]
+    text = "".join(chars)
+    if args.json:
+        print(json.dumps({"prime": args.prime, "continuation": text, "length": args.length,
+                          "temperature": args.temperature, "top_k": args.top_k, "seed": args.seed},
+                         ensure_ascii=False))  # fmt: skip
+    else:
+        sys.stdout.write(text + ("\n" if sys.stdout.isatty() else ""))
+    return 0
+
+
+# ---------------------------------------------------------------------------- inspect
+def cmd_inspect(args) -> int:
+    model = load_checkpoint(args.checkpoint)
+    info = describe(model)
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    meta = info["meta"]
+    vocab = meta.get("vocab") or []
+    lines = [
+        f"{args.checkpoint}: {meta['format']}, {meta['kind']}, {meta['cell'].upper()}, "
+        f"{meta['num_layers']} layer(s) of {meta['hidden_size']} units, "
+        f"{info['parameters']:,} parameters",
+        f"input_size {meta['input_size']}, output_size {meta['output_size']}"
+        + (f", vocabulary of {len(vocab)}: {''.join(vocab)!r}" if vocab else ""),
+    ]
+    lines += [f"  {k:<24} {tuple(v)}" for k, v in info["weights"].items()]
+    extra = {k: v for k, v in meta.items() if k not in {"format", "kind", "cell", "input_size",
+             "hidden_size", "num_layers", "output_size", "vocab"}}  # fmt: skip
+    if extra:
+        lines.append("meta: " + json.dumps(extra, ensure_ascii=False))
+    print("\n".join(lines))
+    return 0
+
+
+# ---------------------------------------------------------------------------- bench
+def cmd_bench(args) -> int:
+    from .bench import format_report, run_benchmark
+
+    results = run_benchmark(quick=args.quick)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(format_report(results))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lstm_core",
+        description="LSTM Lab's NumPy engine: train, sample, inspect and benchmark LSTMs and RNNs.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train-text", help="train a character language model on a text file",
+                       description="Train a character-level LSTM (or RNN) on a text, as in the paper's case study.")  # fmt: skip
+    p.add_argument(
+        "--text", required=True, help="training text (UTF-8, with or without BOM, or Windows-1252)"
+    )
+    p.add_argument("--out", required=True, help="where to write the checkpoint (.npz)")
+    p.add_argument("--eval-text", help="held-out text: report bits per character on it")
+    p.add_argument("--init", help="continue training this checkpoint instead of starting fresh")
+    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
+    p.add_argument("--hidden-size", type=_positive_int, default=128)
+    p.add_argument("--num-layers", type=int, choices=[1, 2, 3], default=1)
+    p.add_argument("--seq-length", type=_positive_int, default=60)
+    p.add_argument("--batch-size", type=_positive_int, default=32)
+    p.add_argument("--steps", type=_positive_int, default=1000)
+    p.add_argument("--learning-rate", type=_positive_float, default=2e-3)
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
+    p.add_argument("--dropout", type=_fraction, default=0.2)
+    p.add_argument(
+        "--clip-norm", type=_non_negative_float, default=5.0, help="0 turns clipping off"
+    )
+    p.add_argument(
+        "--lowercase", action="store_true", help="lowercase the text first (as the paper)"
+    )
+    p.add_argument("--seed", type=_non_negative_int, default=0)
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.set_defaults(func=cmd_train_text)
+
+    d = EchoConfig()
+    p = sub.add_parser("train-echo", help="train on the echo task (the notebook's experiment)",
+                       description="Learn to echo a random bit sequence echo_step steps later, with truncated BPTT.")  # fmt: skip
+    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
+    p.add_argument("--echo-step", type=_non_negative_int, default=d.echo_step)
+    p.add_argument(
+        "--truncated-backprop-length", type=_positive_int, default=d.truncated_backprop_length
+    )
+    p.add_argument("--state-size", type=_positive_int, default=d.state_size)
+    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size)
+    p.add_argument("--total-series-length", type=_positive_int, default=d.total_series_length)
+    p.add_argument("--num-epochs", type=_positive_int, default=d.num_epochs)
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=d.optimizer)
+    p.add_argument("--learning-rate", type=_positive_float, default=d.learning_rate)
+    p.add_argument("--seed", type=_non_negative_int, default=d.seed)
+    p.add_argument("--target-accuracy", type=float, default=None,
+                   help="stop after the first epoch whose fresh-data accuracy reaches this")  # fmt: skip
+    p.add_argument("--out", help="write the trained model here (.npz)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_train_echo)
+
+    p = sub.add_parser("generate", help="write text with a trained character model",
+                       description="Prime the model with TEXT, then sample LENGTH characters; prints only the continuation.")  # fmt: skip
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--prime", required=True, help="the seed text")
+    p.add_argument("--length", type=_non_negative_int, default=200)
+    p.add_argument(
+        "--temperature", type=_non_negative_float, default=1.0, help="0 = always the most likely"
+    )
+    p.add_argument("--top-k", type=_positive_int, default=None)
+    p.add_argument("--seed", type=_non_negative_int, default=None)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("inspect", help="show a checkpoint's meta and weight shapes")
+    p.add_argument("checkpoint")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("bench", help="measure the engine's speed on this machine")
+    p.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure in seconds)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CheckpointError, TextError, ValueError, OSError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

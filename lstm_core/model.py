@@ -1,0 +1,352 @@
+"""A stack of 1-3 recurrent layers (LSTM or RNN) under a linear + softmax head.
+
+One class serves both of the project's models:
+  - "char-lm", the paper's case study: one-hot characters in, a distribution over the next
+    character out (input_size = output_size = V, the vocabulary size);
+  - "echo", the notebook's experiment: one bit in (input_size 1), two classes out.
+
+    layer k:  h^k_t = cell(h^k_{t-1}, x^k_t)       x^0 = the input, x^k = dropout(h^{k-1})
+    head:     p_t = softmax(dropout(h^top_t) · W_y + b_y)
+    loss:     L = mean over all T·B positions of -log p_t[target_t]   (nats)
+
+Parameters live in one flat vector (float32 for training, float64 for gradient checks) with named
+views into it ("W0", "b0", ..., "Wy", "by"), so an optimizer update, a clip or a finiteness check
+is a handful of operations on one array, and gradients are written straight into one flat buffer.
+Files use PyTorch's names and layout instead; `checkpoint.py` converts at that boundary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import NamedTuple
+
+import numpy as np
+
+from .cell import Clamp
+from .sequence import (
+    CELLS,
+    LayerTrace,
+    Workspace,
+    gate_width,
+    input_gradients,
+    layer_backward,
+    layer_forward,
+    weight_gradients,
+)
+
+KINDS = ("char-lm", "echo")
+MAX_LAYERS = 3
+MAX_HIDDEN = 4096
+
+_TINY = {"f": np.finfo(np.float32).tiny, "d": np.finfo(np.float64).tiny}
+State = tuple[tuple[np.ndarray, "np.ndarray | None"], ...]  # per layer: (h, c), c None for RNN
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The shape of a model; everything a checkpoint's meta must say to rebuild it."""
+
+    kind: str  # "char-lm" or "echo"
+    cell: str  # "lstm" or "rnn"
+    input_size: int  # V for char-lm (one-hot), 1 for echo (the bit as a float)
+    hidden_size: int
+    num_layers: int = 1
+    output_size: int = 2
+    vocab: tuple[str, ...] = ()  # char-lm: the sorted characters of the training text
+    lowercase: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {self.kind!r}")
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, not {self.cell!r}")
+        for name, lo, hi in (
+            ("input_size", 1, 100_000),
+            ("hidden_size", 1, MAX_HIDDEN),
+            ("num_layers", 1, MAX_LAYERS),
+            ("output_size", 1, 100_000),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+                raise ValueError(f"{name} must be an integer from {lo} to {hi}, not {value!r}")
+        if self.kind == "char-lm":
+            if len(self.vocab) != self.input_size or self.input_size != self.output_size:
+                raise ValueError("a char-lm needs input_size = output_size = len(vocab)")
+            if any(not isinstance(ch, str) or len(ch) != 1 for ch in self.vocab):
+                raise ValueError("vocab must be a list of single characters")
+            if len(set(self.vocab)) != len(self.vocab):
+                raise ValueError("vocab has repeated characters")
+        elif self.input_size != 1 or self.output_size != 2:
+            raise ValueError("an echo model has input_size 1 and output_size 2")
+
+    @property
+    def onehot(self) -> bool:
+        return self.kind == "char-lm"
+
+    def layer_input_size(self, k: int) -> int:
+        return self.input_size if k == 0 else self.hidden_size
+
+    def layout(self) -> list[tuple[str, tuple[int, ...]]]:
+        """Internal parameter names and shapes, in the order of the flat vector."""
+        H, G = self.hidden_size, gate_width(self.cell, self.hidden_size)
+        shapes = []
+        for k in range(self.num_layers):
+            shapes.append((f"W{k}", (H + self.layer_input_size(k), G)))  # rows [h_{t-1}; x_t]
+            shapes.append((f"b{k}", (G,)))
+        shapes += [("Wy", (H, self.output_size)), ("by", (self.output_size,))]
+        return shapes
+
+    def num_parameters(self) -> int:
+        return sum(math.prod(shape) for _, shape in self.layout())
+
+
+def unflatten(flat: np.ndarray, config: ModelConfig) -> dict[str, np.ndarray]:
+    """Named views into a flat parameter (or gradient) vector."""
+    return {name: flat[a:b].reshape(shape) for name, a, b, shape in _offsets(config)}
+
+
+@lru_cache(maxsize=256)
+def _offsets(config: ModelConfig) -> tuple[tuple[str, int, int, tuple[int, ...]], ...]:
+    out, start = [], 0
+    for name, shape in config.layout():
+        size = math.prod(shape)
+        out.append((name, start, start + size, shape))
+        start += size
+    return tuple(out)
+
+
+@dataclass
+class Trace:
+    """Everything a forward pass computed, time-major: layers' records, head logits and probs."""
+
+    layers: list[LayerTrace]
+    top: np.ndarray  # (T, B, H) what the head sees: the top layer's h after dropout
+    logits: np.ndarray  # (T, B, V)
+    probs: np.ndarray  # (T, B, V) softmax(logits)
+    masks: list[np.ndarray | None] = field(default_factory=list)  # dropout masks per layer
+
+    @property
+    def T(self) -> int:
+        return self.logits.shape[0]
+
+    def final_state(self) -> State:
+        return tuple(layer.final_state() for layer in self.layers)
+
+
+class StepResult(NamedTuple):
+    """One forward + backward pass."""
+
+    loss: float  # mean cross-entropy, nats
+    grads: np.ndarray  # flat, same layout as Model.flat (Model.grad_views names it)
+    trace: Trace
+    state_grads: State  # dL/d(initial state) per layer: (dh0, dc0)
+
+
+class Model:
+    """Parameters plus the forward and backward passes of a stacked recurrent network."""
+
+    def __init__(self, config: ModelConfig, flat: np.ndarray, meta: dict | None = None) -> None:
+        if flat.shape != (config.num_parameters(),):
+            raise ValueError(f"expected {config.num_parameters()} parameters, got {flat.shape}")
+        self.config = config
+        self.meta = dict(meta or {})  # free-form facts saved with the checkpoint (training, task)
+        self.flat = flat
+
+    @classmethod
+    def create(
+        cls,
+        config: ModelConfig,
+        seed: int | np.random.Generator = 0,
+        dtype=np.float32,
+        forget_bias: float = 1.0,
+    ) -> Model:
+        """A fresh model: weights uniform in ±1/√H (as PyTorch), biases 0, forget-gate bias 1.
+
+        The forget bias starts the belt mostly open, so early gradients can travel far.
+        """
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        model = cls(config, np.zeros(config.num_parameters(), dtype))
+        bound = 1.0 / np.sqrt(config.hidden_size)
+        H = config.hidden_size
+        for name, view in model.p.items():
+            if name.startswith("W"):
+                view[...] = rng.uniform(-bound, bound, view.shape)
+            elif config.cell == "lstm" and name != "by":
+                view[:H] = forget_bias  # blocks f|i|g|o: the forget block
+        return model
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def flat(self) -> np.ndarray:
+        return self._flat
+
+    @flat.setter
+    def flat(self, value: np.ndarray) -> None:
+        self._flat = value
+        self.p = unflatten(value, self.config)  # named views: p["W0"], p["b0"], ..., p["Wy"]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._flat.dtype
+
+    def copy(self) -> Model:
+        return Model(self.config, self._flat.copy(), self.meta)
+
+    def astype(self, dtype) -> Model:
+        return Model(self.config, self._flat.astype(dtype), self.meta)
+
+    def with_config(self, **changes) -> Model:
+        """Same weights, other non-shape settings (e.g. lowercase)."""
+        return Model(replace(self.config, **changes), self._flat.copy(), self.meta)
+
+    def grad_views(self, grads: np.ndarray) -> dict[str, np.ndarray]:
+        return unflatten(grads, self.config)
+
+    def zero_state(self, batch_size: int) -> State:
+        H, dt = self.config.hidden_size, self.dtype
+        c = self.config.cell == "lstm"
+        return tuple(
+            (np.zeros((batch_size, H), dt), np.zeros((batch_size, H), dt) if c else None)
+            for _ in range(self.config.num_layers)
+        )
+
+    # ------------------------------------------------------------------ inputs
+    def time_major(self, inputs: np.ndarray) -> np.ndarray:
+        """(B, T) ints -> what layer 0 reads: (T, B) ids (char-lm) or (T, B, 1) floats (echo)."""
+        x = np.asarray(inputs)
+        if x.ndim != 2:
+            raise ValueError(f"inputs must be a (B, T) array, got shape {x.shape}")
+        if x.dtype.kind not in "iub":
+            raise ValueError("inputs must be integers (vocabulary ids or bits)")
+        if x.size and (x.min() < 0 or x.max() >= self.config.output_size):
+            raise ValueError(f"inputs must be in 0..{self.config.output_size - 1}")
+        if self.config.onehot:
+            return np.ascontiguousarray(x.T, dtype=np.intp)
+        return np.ascontiguousarray(x.T[:, :, None], dtype=self.dtype)
+
+    # ------------------------------------------------------------------ forward
+    def forward(
+        self,
+        x: np.ndarray,
+        state: State | None = None,
+        dropout: float = 0.0,
+        rng: np.random.Generator | None = None,
+        clamps: tuple[Clamp, ...] = (),
+        ws: Workspace | None = None,
+    ) -> Trace:
+        """Forward pass on time-major input x (see `time_major`); dropout only if rate > 0."""
+        cfg, p = self.config, self.p
+        T, B = x.shape[:2]
+        H = cfg.hidden_size
+        state = state or self.zero_state(B)
+        layers, masks = [], []
+        for k in range(cfg.num_layers):
+            W, b = p[f"W{k}"], p[f"b{k}"]
+            tr = None if ws is None else ws.trace(f"l{k}", cfg.cell, T, B, H, x, self.dtype)
+            mine = tuple(c for c in clamps if c.layer == k)
+            tr = layer_forward(cfg.cell, x, W, b, *state[k], mine, tr)
+            layers.append(tr)
+            x = tr.outputs
+            mask = None
+            if dropout > 0.0:
+                rng = rng or np.random.default_rng()
+                keep = rng.random(x.shape, dtype=np.float32) >= dropout
+                mask = keep.astype(self.dtype) * self.dtype.type(1.0 / (1.0 - dropout))
+                x = x * mask  # inverted dropout: the expected activation is unchanged
+            masks.append(mask)
+        V = cfg.output_size
+        logits = (x.reshape(T * B, H) @ p["Wy"]).reshape(T, B, V)
+        logits += p["by"]
+        return Trace(layers, x, logits, softmax(logits), masks)
+
+    def run(
+        self, inputs: np.ndarray, state: State | None = None, clamps: tuple[Clamp, ...] = ()
+    ) -> Trace:
+        """The full trace (every gate, c, h and the output probabilities) for (B, T) inputs."""
+        return self.forward(self.time_major(inputs), state, clamps=clamps)
+
+    # ------------------------------------------------------------------ backward
+    def backward(
+        self, trace: Trace, y: np.ndarray, ws: Workspace | None = None
+    ) -> tuple[float, np.ndarray, State]:
+        """BPTT from the mean cross-entropy against time-major targets y (T, B).
+
+        Returns (loss, flat gradient, dL/d(initial state) per layer).  The gradient stops at
+        the first step: with a carried initial state this is truncated BPTT.
+        """
+        cfg, p = self.config, self.p
+        T, B, V = trace.logits.shape
+        H = cfg.hidden_size
+        N = T * B
+        rows = np.arange(N) if ws is None else ws.derived(("arange", N), lambda: np.arange(N))
+        yf = y.reshape(N)
+        probs = trace.probs.reshape(N, V)
+        picked = np.maximum(probs[rows, yf], _TINY[self.dtype.char])  # log(0) guard
+        loss = -float(np.add.reduce(np.log(picked))) / N
+        if ws is None:
+            grads = np.empty_like(self._flat)
+            g = unflatten(grads, cfg)
+        else:
+            grads = ws.get("grads", self._flat.shape, self.dtype)
+            g = ws.derived(("views", id(grads)), lambda: unflatten(grads, cfg))
+        dlogits = probs.copy()  # d(mean CE)/dlogits = (p - onehot(y)) / N
+        dlogits[rows, yf] -= 1.0
+        dlogits *= 1.0 / N
+        np.matmul(trace.top.reshape(N, H).T, dlogits, out=g["Wy"])
+        np.add.reduce(dlogits, axis=0, out=g["by"])
+        dy = (dlogits @ p["Wy"].T).reshape(T, B, H)
+        state_grads = [None] * cfg.num_layers
+        for k in range(cfg.num_layers - 1, -1, -1):
+            tr, W = trace.layers[k], p[f"W{k}"]
+            if trace.masks[k] is not None:
+                dy *= trace.masks[k]
+            lg = layer_backward(tr, dy, W[:H])
+            weight_gradients(tr, lg.da, g[f"W{k}"], g[f"b{k}"])
+            state_grads[k] = (lg.dh0, lg.dc0)
+            if k > 0:
+                dy = input_gradients(lg.da, W[H:])
+        return loss, grads, tuple(state_grads)
+
+    def gradients(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        state: State | None = None,
+        dropout: float = 0.0,
+        rng: np.random.Generator | None = None,
+        ws: Workspace | None = None,
+    ) -> StepResult:
+        """Forward + BPTT on time-major x and y (T, B); the training loops' workhorse."""
+        trace = self.forward(x, state, dropout, rng, ws=ws)
+        loss, grads, sg = self.backward(trace, y, ws)
+        return StepResult(loss, grads, trace, sg)
+
+    def loss_and_gradients(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[float, dict]:
+        """Public API: (B, T) int inputs and targets, zero initial state, no dropout.
+
+        Returns (mean cross-entropy in nats, gradients keyed and shaped like the checkpoint).
+        """
+        from .checkpoint import to_state_dict
+
+        targets = np.asarray(targets)
+        if targets.shape != np.shape(inputs):
+            raise ValueError("targets must have the same (B, T) shape as inputs")
+        res = self.gradients(self.time_major(inputs), np.ascontiguousarray(targets.T, np.intp))
+        return res.loss, to_state_dict(self.config, res.grads, gradient=True)
+
+    # ------------------------------------------------------------------ files
+    def save(self, path) -> None:
+        """Write a checkpoint (.npz in PyTorch's layout); see checkpoint.py."""
+        from .checkpoint import save_checkpoint
+
+        save_checkpoint(self, path)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, shifted by the max for stability."""
+    z = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= np.add.reduce(z, axis=-1, keepdims=True)
+    return z

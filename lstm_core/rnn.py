@@ -1,0 +1,59 @@
+"""The vanilla tanh RNN: the echo notebook's model and the LSTM's foil.
+
+    h_t = tanh(W [h_{t-1}, x_t] + b)
+
+Same layout and the same interface as `cell.py`: W is (H + D, H) with rows [h_{t-1}; x_t], one
+step fills a named record (`RNNStep`) and the backward step reads that record. There is no belt:
+the only path from h_{t-1} to h_t goes through W_h and tanh, which is why gradients over long
+distances shrink (or blow up) as a product of those Jacobians.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+
+class RNNStep(NamedTuple):
+    """Everything one RNN step computed for a batch of B rows."""
+
+    x: np.ndarray  # x_t: (B, D) dense input, or (B,) vocabulary ids for a one-hot input
+    h_prev: np.ndarray  # h_{t-1} (B, H)
+    pre: np.ndarray  # pre-activation W[h_{t-1}, x_t] + b (B, H)
+    h: np.ndarray  # h_t = tanh(a) (B, H)
+
+
+def new_rnn_step(x: np.ndarray, h_prev: np.ndarray) -> RNNStep:
+    """An empty record for one step with its own freshly allocated arrays."""
+    return RNNStep(x=x, h_prev=h_prev, pre=np.empty_like(h_prev), h=np.empty_like(h_prev))
+
+
+def rnn_step_into(step: RNNStep, W_h: np.ndarray, scratch: np.ndarray | None = None) -> RNNStep:
+    """h_t = tanh(W_h h_{t-1} + W[·, x_t] + b) in place; step.pre holds the input half on entry."""
+    np.add(step.pre, np.dot(step.h_prev, W_h, scratch), step.pre)
+    np.tanh(step.pre, step.h)
+    return step
+
+
+def rnn_step(x: np.ndarray, h_prev: np.ndarray, W: np.ndarray, b: np.ndarray) -> RNNStep:
+    """One step from scratch: x (B, D), h_prev (B, H), W (H + D, H), b (H,)."""
+    H = h_prev.shape[-1]
+    step = new_rnn_step(x, h_prev)
+    np.add(np.dot(x, W[H:]), b, step.pre)
+    return rnn_step_into(step, W[:H])
+
+
+def rnn_step_backward(
+    step: RNNStep, dh: np.ndarray, W_hT: np.ndarray, da: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """dh = dL/dh_t (B, H) -> (da, dh_prev): da = dL/da_t, dh_prev = dL/dh_{t-1} via this step.
+
+    W_hT: (H, H) the recurrent half of W, transposed.
+    """
+    if da is None:
+        da = np.empty_like(step.pre)
+    np.multiply(step.h, step.h, da)  # tanh' = 1 - h²
+    np.subtract(1.0, da, da)
+    np.multiply(da, dh, da)
+    return da, np.dot(da, W_hT)

@@ -1,0 +1,171 @@
+"""Text in: reading files safely, the character vocabulary, training windows, bits per character.
+
+The paper's case study reads a novel, lowercases it, and turns every character into a one-hot
+vector over the sorted set of characters in the text; the network reads windows of 60 characters.
+Here a window predicts the next character at every position (60 targets per window, not only
+the last), which gives the same model sixty times the training signal per window.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+import numpy as np
+
+from .files import read_file
+
+MAX_TEXT_BYTES = 64 * 2**20  # refuse to load more than this
+
+
+class TextError(ValueError):
+    """A text that cannot be used; str(error) is one line for the user."""
+
+
+@dataclass(frozen=True)
+class LoadedText:
+    text: str
+    encoding: str  # "utf-8", "utf-8-sig", "utf-16", "windows-1252"
+    notice: str = ""  # a one-line remark for the user (e.g. the Windows-1252 fallback)
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes, or many control characters, in the first 8 KB: an image, a zip, a program."""
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(b < 32 and b not in (9, 10, 12, 13, 27) for b in head)
+    return controls > len(head) * 0.05
+
+
+def decode_text(data: bytes) -> LoadedText:
+    """Bytes -> text: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252.
+
+    Line endings become LF (CRLF and lone CR alike).
+    """
+    if len(data) > MAX_TEXT_BYTES:
+        raise TextError(
+            f"the text is {len(data) / 2**20:.1f} MB; the limit is {MAX_TEXT_BYTES // 2**20} MB"
+        )
+    notice = ""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text, encoding = data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise TextError("the file starts like UTF-16 text but is not valid UTF-16") from None
+        notice = "read as UTF-16"
+    elif _looks_binary(data):
+        raise TextError("this looks like a binary file (an image, an archive...), not plain text")
+    elif data.startswith(codecs.BOM_UTF8):
+        text, encoding = data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    else:
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("cp1252", errors="replace"), "windows-1252"
+            notice = "not valid UTF-8: read as Windows-1252"
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return LoadedText(text, encoding, notice)
+
+
+def read_text(path) -> LoadedText:
+    """Read a text file (see `decode_text`); TextError with one line if it cannot be used."""
+    return decode_text(read_file(path, TextError, "text file", MAX_TEXT_BYTES))
+
+
+class Vocabulary:
+    """The sorted set of characters of a text; index <-> character."""
+
+    def __init__(self, chars) -> None:
+        self.chars = tuple(chars)
+        self.index = {ch: k for k, ch in enumerate(self.chars)}
+        if len(self.index) != len(self.chars):
+            raise ValueError("vocabulary characters must be distinct")
+
+    @classmethod
+    def from_text(cls, text: str) -> Vocabulary:
+        return cls(sorted(set(text)))
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def __contains__(self, ch: str) -> bool:
+        return ch in self.index
+
+    def unknown(self, text: str) -> list[str]:
+        """Characters of `text` outside the vocabulary, each once, in order of appearance."""
+        return list(dict.fromkeys(ch for ch in text if ch not in self.index))
+
+    def encode(self, text: str, skip_unknown: bool = False) -> np.ndarray:
+        """Text -> int32 ids. Unknown characters raise TextError, or are dropped if asked."""
+        if skip_unknown:
+            text = "".join(ch for ch in text if ch in self.index)
+        else:
+            missing = self.unknown(text)
+            if missing:
+                shown = " ".join(repr(ch) for ch in missing[:10])
+                more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+                raise TextError(f"characters not in the model's vocabulary: {shown}{more}")
+        lut = self.index
+        return np.fromiter((lut[ch] for ch in text), dtype=np.int32, count=len(text))
+
+    def decode(self, ids) -> str:
+        return "".join(self.chars[int(k)] for k in ids)
+
+
+def prepare_corpus(
+    text: str, lowercase: bool = False, min_length: int = 2
+) -> tuple[str, Vocabulary]:
+    """Normalise a training text and build its vocabulary; TextError if it cannot train a model."""
+    if lowercase:
+        text = text.lower()
+    if not text.strip():
+        raise TextError("the text is empty")
+    if len(text) < min_length:
+        raise TextError(
+            f"the text has {len(text)} characters; training needs at least {min_length}"
+        )
+    vocab = Vocabulary.from_text(text)
+    if len(vocab) < 2:
+        raise TextError("the text uses a single character: there is nothing to predict")
+    return text, vocab
+
+
+def sample_windows(
+    ids: np.ndarray, seq_length: int, batch_size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random training windows, time-major: x (T, B) and y (T, B), y the next character of x."""
+    starts = rng.integers(0, len(ids) - seq_length, size=batch_size)
+    idx = starts[None, :] + np.arange(seq_length)[:, None]  # (T, B)
+    return ids[idx], ids[idx + 1]
+
+
+def bits_per_character(
+    model, text: str, chunk: int = 256, batch_rows: int = 16
+) -> tuple[float, int, int]:
+    """Mean -log2 p(next character) over `text`, the state carried from start to end.
+
+    Characters outside the vocabulary are skipped (and counted). The text is cut into
+    `batch_rows` contiguous rows run side by side (each row starts from a zero state), then each
+    row is fed in chunks with its state carried. Returns (bits per character, scored, skipped).
+    """
+    vocab = Vocabulary(model.config.vocab)
+    if model.config.lowercase:
+        text = text.lower()
+    kept = [ch for ch in text if ch in vocab]
+    skipped = len(text) - len(kept)
+    ids = vocab.encode("".join(kept))
+    if len(ids) < 2:
+        return float("nan"), 0, skipped
+    rows = max(1, min(batch_rows, (len(ids) - 1) // 32 or 1))
+    per_row = (len(ids) - 1) // rows
+    x = ids[: rows * per_row].reshape(rows, per_row).T  # (T, B), time-major
+    y = ids[1 : rows * per_row + 1].reshape(rows, per_row).T
+    state, total = None, 0.0
+    for t0 in range(0, per_row, chunk):
+        trace = model.forward(np.ascontiguousarray(x[t0 : t0 + chunk]), state)
+        p = trace.probs[np.arange(trace.T)[:, None], np.arange(rows)[None, :], y[t0 : t0 + chunk]]
+        total += float(-np.log2(np.maximum(p, 1e-30)).sum())
+        state = trace.final_state()
+    scored = rows * per_row
+    return total / scored, scored, skipped

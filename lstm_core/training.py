@@ -1,0 +1,230 @@
+"""Training loops that a UI can drive: explicit state, one update at a time, small snapshots.
+
+A trainer holds everything training needs (model, optimizer state, data position, carried state,
+random generator) as plain attributes, so it can stop after any step and go on later with
+nothing lost. `trainer.step()` does one update and returns a `Snapshot`; `trainer.run()` is a
+generator of snapshots for as long as the caller keeps asking.
+
+A learning rate too large shows up in one of two ways, and both stop training with status
+"diverged" and a one-line message: something stops being finite (loss, gradient or a weight), or
+the loss jumps far above where it started (saturated units make confident wrong guesses, which
+stays finite: the loss climbs towards -log of the smallest float). The trainer then keeps the last
+good weights: those before the update that caused the jump, or the current ones if the update
+itself is refused. Updates are pure, so remembering the previous weights costs nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from typing import NamedTuple
+
+import numpy as np
+
+from .echo import EchoConfig, echo_data
+from .model import Model, StepResult
+from .optim import clip_by_global_norm, clip_by_value, make_optimizer
+from .sequence import Workspace
+from .text import sample_windows
+
+
+class Snapshot(NamedTuple):
+    """What one training step reports."""
+
+    step: int  # updates applied so far
+    loss: float  # mean cross-entropy of this step's batch, nats
+    grad_norm: float  # global gradient norm before clipping
+    elapsed: float  # seconds spent in training steps (pauses do not count)
+    epoch: int = 0  # echo: the current epoch (0-based)
+    window: int = 0  # echo: windows done in this epoch
+    status: str = "running"  # "running", "done" or "diverged"
+    message: str = ""
+
+
+class Trainer:
+    """The shared loop: batch -> forward + BPTT -> clip -> optimizer -> finiteness check."""
+
+    def __init__(
+        self,
+        model: Model,
+        optimizer: str = "adam",
+        learning_rate: float = 2e-3,
+        clip_norm: float = 0.0,
+        clip_value: float = 0.0,
+        dropout: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError("dropout must be in [0, 1)")
+        self.model = model
+        self.optimizer = make_optimizer(optimizer, learning_rate)
+        self.opt_state = self.optimizer.init({"params": model.flat})
+        self.clip_norm, self.clip_value, self.dropout = clip_norm, clip_value, dropout
+        self.rng = np.random.default_rng(seed)
+        self.steps_done = 0
+        self.elapsed = 0.0
+        self.status = "running"
+        self.message = ""
+        self.last: Snapshot | None = None
+        self.ws = Workspace()
+        self.loss_limit: float | None = None  # set from the first loss: 4 × max(ln V, that loss)
+        self._previous: tuple | None = None  # (weights, optimizer state) before the last update
+
+    # subclasses supply the data
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray, tuple | None]:
+        raise NotImplementedError
+
+    def after_step(self, result: StepResult) -> None:
+        """Called after an accepted update (e.g. to carry the state to the next window)."""
+
+    def snapshot_extra(self) -> dict:
+        return {}
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "running"
+
+    def _refuse(self, why: str, roll_back: bool = False) -> Snapshot:
+        """Stop: the weights that caused `why` (roll_back) or the refused update are dropped."""
+        if roll_back and self._previous is not None:
+            self.model.flat, self.opt_state = self._previous
+        self.status = "diverged"
+        lr = self.optimizer.learning_rate
+        self.message = (
+            f"training stopped at step {self.steps_done + 1}: {why}; the learning rate {lr:g} is "
+            "probably too high. The last good weights are kept."
+        )
+        return self._snap(float("nan"), float("nan"))
+
+    def _snap(self, loss: float, norm: float) -> Snapshot:
+        self.last = Snapshot(
+            self.steps_done, loss, norm, self.elapsed, status=self.status, message=self.message,
+            **self.snapshot_extra(),
+        )  # fmt: skip
+        return self.last
+
+    def step(self) -> Snapshot:
+        """One update. After "done" or "diverged" it changes nothing and repeats the last report."""
+        if self.finished:
+            return self.last or self._snap(float("nan"), float("nan"))
+        t0 = time.perf_counter()
+        x, y, state = self.next_batch()
+        res = self.model.gradients(x, y, state, self.dropout, self.rng, self.ws)
+        grads = {"params": res.grads}
+        if not math.isfinite(res.loss):
+            return self._refuse("the loss is no longer a finite number", roll_back=True)
+        if self.loss_limit is None:
+            self.loss_limit = 4.0 * max(math.log(self.model.config.output_size), res.loss)
+        elif res.loss > self.loss_limit:
+            chance = math.log(self.model.config.output_size)
+            why = f"the loss jumped to {res.loss:.3g} nats (a uniform guess scores {chance:.3g})"
+            return self._refuse(why, roll_back=True)
+        if self.clip_value:
+            grads = clip_by_value(grads, self.clip_value)
+        grads, norm = clip_by_global_norm(grads, self.clip_norm)
+        if not math.isfinite(norm):
+            return self._refuse("the gradient is no longer finite")
+        new, state = self.optimizer.update({"params": self.model.flat}, grads, self.opt_state)
+        if not np.isfinite(new["params"]).all():
+            return self._refuse("a weight became NaN or infinite")
+        self._previous = (self.model.flat, self.opt_state)
+        self.model.flat, self.opt_state = new["params"], state
+        self.steps_done += 1
+        self.after_step(res)
+        self.elapsed += time.perf_counter() - t0
+        return self._snap(res.loss, norm)
+
+    def run(self, max_steps: int | None = None) -> Iterator[Snapshot]:
+        """Yield a snapshot per step until finished (or after max_steps more steps)."""
+        n = 0
+        while not self.finished and (max_steps is None or n < max_steps):
+            yield self.step()
+            n += 1
+
+
+class EchoTrainer(Trainer):
+    """The notebook's loop: epochs of fresh data, windows in order, state carried across them."""
+
+    def __init__(self, config: EchoConfig, model: Model | None = None) -> None:
+        from .echo import new_echo_model
+
+        model = model or new_echo_model(config)
+        if model.config.kind != "echo" or model.config.hidden_size != config.state_size:
+            raise ValueError("the model does not match the echo settings (kind, state_size)")
+        super().__init__(model, config.optimizer, config.learning_rate, seed=config.seed)
+        self.config = config
+        self.epoch, self.window = 0, 0
+        self.state = None
+        self._new_epoch()
+
+    def _new_epoch(self) -> None:
+        x, y = echo_data(self.config, self.rng)
+        self.X = np.ascontiguousarray(x.T[:, :, None], dtype=self.model.dtype)  # (columns, B, 1)
+        self.Y = np.ascontiguousarray(y.T, dtype=np.intp)  # (columns, B)
+        self.state = None  # the notebook starts every epoch from a zero state
+
+    def window_slice(self) -> slice:
+        T = self.config.truncated_backprop_length
+        return slice(self.window * T, (self.window + 1) * T)
+
+    def next_batch(self):
+        s = self.window_slice()
+        return self.X[s], self.Y[s], self.state
+
+    def after_step(self, result: StepResult) -> None:
+        self.state = result.trace.final_state()  # carried forward; the gradient stops here
+        self.window += 1
+        if self.window == self.config.windows_per_epoch:
+            self.epoch, self.window = self.epoch + 1, 0
+            if self.epoch == self.config.num_epochs:
+                self.status, self.message = "done", f"finished {self.epoch} epochs"
+            else:
+                self._new_epoch()
+
+    def snapshot_extra(self) -> dict:
+        return {"epoch": self.epoch, "window": self.window}
+
+    def last_window(self):
+        """(x (T, B), y (T, B), trace) of the window just trained on, recomputed fresh."""
+        T = self.config.truncated_backprop_length
+        w = (self.window - 1) % self.config.windows_per_epoch
+        s = slice(w * T, (w + 1) * T)
+        x, y = self.X[s], self.Y[s]
+        return x[:, :, 0].astype(np.int8), y, self.model.forward(x)
+
+
+class TextTrainer(Trainer):
+    """Random windows of `seq_length` characters, each predicting the next character everywhere."""
+
+    def __init__(
+        self,
+        model: Model,
+        ids: np.ndarray,
+        seq_length: int = 60,
+        batch_size: int = 32,
+        optimizer: str = "adam",
+        learning_rate: float = 2e-3,
+        dropout: float = 0.2,
+        clip_norm: float = 5.0,
+        seed: int = 0,
+    ) -> None:
+        if model.config.kind != "char-lm":
+            raise ValueError("a text trainer needs a character model")
+        if seq_length < 1 or batch_size < 1:
+            raise ValueError("seq_length and batch_size must be at least 1")
+        if len(ids) < seq_length + 1:
+            raise ValueError(
+                f"the text has {len(ids)} characters; a window of {seq_length} needs {seq_length + 1}"
+            )
+        super().__init__(model, optimizer, learning_rate, clip_norm, 0.0, dropout, seed)
+        self.ids = np.asarray(ids, dtype=np.intp)
+        self.seq_length, self.batch_size = seq_length, batch_size
+
+    def next_batch(self):
+        x, y = sample_windows(self.ids, self.seq_length, self.batch_size, self.rng)
+        return x, y, None
+
+    @property
+    def characters_seen(self) -> int:
+        return self.steps_done * self.seq_length * self.batch_size

@@ -1,0 +1,118 @@
+"""The command line, run as users run it: `python -m lstm_core ...` in a subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from lstm_core import load_checkpoint
+
+TEXT = (
+    "In a hole in the ground there lived a small model. It read the same line again and again, "
+    "and every time it guessed the next letter a little better.\n"
+) * 6
+
+
+def cli(*args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "lstm_core", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("command", ["train-text", "train-echo", "generate", "inspect", "bench"])
+def test_every_command_has_help(command):
+    out = cli(command, "--help").stdout
+    assert "usage:" in out and "--json" in out
+
+
+def test_train_echo_json_summary(tmp_path):
+    out = cli("train-echo", "--num-epochs", 2, "--out", tmp_path / "echo.npz", "--json").stdout
+    summary = json.loads(out)
+    assert summary["accuracy"] > 0.95 and summary["windows"] == 2 * 666
+    assert summary["final_loss"] < 0.2 and summary["ms_per_window"] > 0
+    model = load_checkpoint(tmp_path / "echo.npz")
+    assert model.config.kind == "echo" and model.meta["echo"]["echo_step"] == 3
+
+
+def test_train_text_then_generate_then_inspect(tmp_path):
+    text = tmp_path / "novel.txt"
+    text.write_text(TEXT, encoding="utf-8")
+    held_out = tmp_path / "held.txt"
+    held_out.write_text("It read the same line ¿again?", encoding="utf-8")
+    ckpt = tmp_path / "m.npz"
+    summary = json.loads(cli("train-text", "--text", text, "--out", ckpt, "--eval-text", held_out,
+                             "--hidden-size", 32, "--steps", 60, "--seq-length", 30, "--batch-size", 8,
+                             "--learning-rate", 0.01, "--json").stdout)  # fmt: skip
+    for key in ("final_loss", "bits_per_character", "seconds", "characters_per_s"):
+        assert summary[key] > 0, key
+    assert summary["eval_characters_skipped"] == 2  # ¿ and ? are not in the training text
+    assert summary["final_loss"] < 3.0  # it learned something (chance is ln 30 ≈ 3.4)
+    out = cli(
+        "generate", "--checkpoint", ckpt, "--prime", "In a hole", "--length", 50, "--seed", 1
+    ).stdout
+    assert len(out) == 50
+    again = cli(
+        "generate", "--checkpoint", ckpt, "--prime", "In a hole", "--length", 50, "--seed", 1
+    ).stdout
+    assert out == again
+    greedy = json.loads(cli("generate", "--checkpoint", ckpt, "--prime", "In a", "--length", 20,
+                            "--temperature", 0, "--json").stdout)  # fmt: skip
+    assert len(greedy["continuation"]) == 20 and greedy["temperature"] == 0
+    info = json.loads(cli("inspect", ckpt, "--json").stdout)
+    assert info["meta"]["kind"] == "char-lm" and info["meta"]["hidden_size"] == 32
+    assert info["weights"]["lstm.weight_hh_l0"] == [128, 32]
+    assert "lstm.weight_ih_l0" in cli("inspect", ckpt).stdout
+    # continue training from the checkpoint
+    cli("train-text", "--text", text, "--out", tmp_path / "m2.npz", "--init", ckpt, "--steps", 5,
+        "--seq-length", 30, "--batch-size", 4)  # fmt: skip
+    assert load_checkpoint(tmp_path / "m2.npz").config.hidden_size == 32
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["generate", "--checkpoint", "{missing}", "--prime", "a"], "no such file"),
+        (["generate", "--checkpoint", "{text}", "--prime", "a"], "not a checkpoint"),
+        (["inspect", "{text}"], "not a checkpoint"),
+        (["train-text", "--text", "{missing}", "--out", "{out}"], "no such file"),
+        (["train-text", "--text", "{tiny}", "--out", "{out}"], "at least 61"),
+        (["generate", "--checkpoint", "{echo}", "--prime", "a"], "cannot write text"),
+        (["train-echo", "--state-size", "0"], "must be at least 1"),
+        (["train-echo", "--learning-rate", "nan"], "positive number"),
+        (["train-echo", "--learning-rate", "1e4", "--num-epochs", "1"], "learning rate"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(tmp_path, args, expected):
+    (tmp_path / "t.txt").write_text(TEXT)
+    (tmp_path / "tiny.txt").write_text("too short")
+    cli("train-echo", "--num-epochs", 1, "--total-series-length", 300, "--out", tmp_path / "e.npz")
+    paths = {"missing": tmp_path / "nope.npz", "text": tmp_path / "t.txt", "out": tmp_path / "o.npz",
+             "tiny": tmp_path / "tiny.txt", "echo": tmp_path / "e.npz"}  # fmt: skip
+    proc = cli(*[a.format(**paths) for a in args], check=False)
+    assert proc.returncode in (1, 2)
+    assert "Traceback" not in proc.stderr
+    assert expected in proc.stderr, proc.stderr
+    if proc.returncode == 1:
+        assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_bench_reports_every_figure():
+    results = json.loads(cli("bench", "--quick", "--json").stdout)
+    big, small = results["charlm"]
+    assert (big["H"], big["B"], small["H"], small["B"]) == (256, 32, 128, 16)
+    for c in results["charlm"]:
+        assert (
+            c["ms_per_step"] > 0 and c["matmul_peak_gflops"] > 0 and 0 < c["fraction_of_peak"] < 1.5
+        )
+    assert {e["cell"] for e in results["echo"]} == {"lstm", "rnn"}
+    assert results["sampling"]["chars_per_s"] > 0
+    assert set(results["targets"]) == {
+        "fraction_of_matmul_peak_H256",
+        "echo_window_ms",
+        "sampling_chars_per_s_H256",
+    }
