@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import CheckpointError, describe, load_checkpoint
-from .echo import EchoConfig, echo_accuracy
+from .echo import EchoConfig
 from .model import Model, ModelConfig
 from .optim import OPTIMIZERS
 from .sampling import generate
@@ -184,16 +184,12 @@ def cmd_train_echo(args) -> int:
     )  # fmt: skip
     trainer = EchoTrainer(config)
     progress = Progress(config.num_epochs * config.windows_per_epoch)
-    accuracy, epoch_loss = float("nan"), []
-    while not trainer.finished:
-        epoch_loss = [s.loss for s in trainer.run(config.windows_per_epoch)]
-        accuracy = echo_accuracy(trainer.model, config)
-        progress.update(
-            trainer.steps_done,
-            f"epoch {trainer.epoch}/{config.num_epochs} loss {np.mean(epoch_loss):.4f} accuracy {accuracy:.4f}",
-        )
-        if args.target_accuracy and accuracy >= args.target_accuracy:
-            break
+
+    def report(tr: EchoTrainer, accuracy: float) -> None:
+        text = f"epoch {tr.epoch}/{config.num_epochs} loss {tr.last.loss:.4f} accuracy {accuracy:.4f}"
+        progress.update(tr.steps_done, text)
+
+    accuracy = trainer.train_until(args.target_accuracy, on_epoch=report)
     progress.close()
     if trainer.status == "diverged":
         raise ValueError(trainer.message)
@@ -208,7 +204,7 @@ def cmd_train_echo(args) -> int:
         "truncated_backprop_length": config.truncated_backprop_length,
         "epochs": trainer.epoch + (1 if trainer.window else 0),
         "windows": trainer.steps_done,
-        "final_loss": float(np.mean(epoch_loss)) if epoch_loss else None,
+        "final_loss": trainer.last.loss if trainer.last else None,
         "accuracy": accuracy,
         "seconds": seconds,
         "ms_per_window": 1e3 * seconds / max(1, trainer.steps_done),

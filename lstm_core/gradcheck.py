@@ -69,6 +69,7 @@ def check_gradients(
     analytic = m.grad_views(res.grads.copy())
     rng = np.random.default_rng(seed)
     per_weight, total = {}, 0
+
     def loss() -> float:
         return m.gradients(x, y, state).loss
 

@@ -185,6 +185,23 @@ class EchoTrainer(Trainer):
     def snapshot_extra(self) -> dict:
         return {"epoch": self.epoch, "window": self.window}
 
+    def train_until(self, accuracy: float | None = None, on_epoch=None) -> float:
+        """Train whole epochs until fresh-data accuracy reaches `accuracy` (None: all epochs), the
+        epochs run out, or training diverges. on_epoch(trainer, accuracy) is called after each.
+        Returns the last accuracy measured."""
+        from .echo import echo_accuracy
+
+        measured = float("nan")
+        while not self.finished:
+            for _ in self.run(self.config.windows_per_epoch - self.window):
+                pass
+            measured = echo_accuracy(self.model, self.config)
+            if on_epoch is not None:
+                on_epoch(self, measured)
+            if accuracy is not None and measured >= accuracy:
+                break
+        return measured
+
     def last_window(self):
         """(x (T, B), y (T, B), trace) of the window just trained on, recomputed fresh."""
         T = self.config.truncated_backprop_length

@@ -70,14 +70,10 @@ def test_accuracy_ignores_the_first_positions_of_each_row():
 @pytest.mark.slow
 def test_lstm_learns_the_echo_from_the_notebook_defaults():
     """The notebook's setup, trained through the core: at least 99% on fresh data."""
-    cfg = EchoConfig()
-    trainer = EchoTrainer(cfg)
-    accuracy = 0.0
-    while not trainer.finished and accuracy < 0.99:
-        for _ in trainer.run(cfg.windows_per_epoch):
-            pass
-        accuracy = echo_accuracy(trainer.model, cfg)
+    trainer = EchoTrainer(EchoConfig())
+    accuracy = trainer.train_until(0.99)
     assert accuracy >= 0.99, f"{accuracy} after {trainer.epoch} epochs"
+    assert accuracy == echo_accuracy(trainer.model, EchoConfig())
 
 
 @pytest.mark.slow

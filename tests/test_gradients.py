@@ -76,7 +76,9 @@ def test_initial_state_gradient_matches_finite_differences(cell, rng):
     analytic = model.gradients(xt, yt, state).state_grads
     for k in range(2):
         for which in (0, 1) if cell == "lstm" else (0,):
-            numeric = numerical_gradient(lambda: model.gradients(xt, yt, state).loss, state[k][which])
+            numeric = numerical_gradient(
+                lambda: model.gradients(xt, yt, state).loss, state[k][which]
+            )
             assert relative_error(analytic[k][which].reshape(-1), numeric) < TOL
 
 

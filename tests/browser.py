@@ -1,0 +1,114 @@
+"""Helpers for the real-browser tests: a fresh Streamlit server, Debian's Chromium, waiting.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright; `playwright install` is never
+used. The test command (.ci/run) installs chromium when it is missing and sets
+LSTM_LAB_REQUIRE_BROWSER=1, so that in CI a missing browser fails instead of skipping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+OUTPUT = ROOT / "test-output" / "browser"
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+]  # fmt: skip
+
+
+def require_browser() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("LSTM_LAB_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing (install Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} is missing; `sh .ci/run` installs it")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def fresh_server():
+    """A newly started `streamlit run app.py`; yields its base URL."""
+    port = free_port()
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    log = open(OUTPUT.parent / f"server-{port}.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"the server did not start (see {log.name})")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """After an action: give Streamlit time to start the rerun, then wait for it to finish."""
+    page.wait_for_timeout(210)
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
+    )
+
+
+def wait_charts(page, n: int = 1, timeout: float = 60_000) -> None:
+    page.wait_for_function(
+        f"document.querySelectorAll(\"[data-testid='stPlotlyChart'] .main-svg\").length >= {n}",
+        timeout=timeout,
+    )
+
+
+def problems(page) -> list[str]:
+    """Error elements or dialogs visible on the page."""
+    found = []
+    if page.locator("[data-testid='stException']").count():
+        found.append(
+            "exception: " + page.locator("[data-testid='stException']").first.inner_text()[:300]
+        )
+    for dialog in page.locator("[role='dialog']").all():
+        if dialog.is_visible():
+            found.append("dialog: " + dialog.inner_text()[:300])
+    body = page.inner_text("body").lower()
+    if "page not found" in body:
+        found.append("page not found")
+    return found
+
+
+def screenshot(page, name: str) -> None:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"{name}.png"))
+
+
+def main(page):
+    """The page's content area (Streamlit's header has its own 'Stop' button)."""
+    return page.locator("[data-testid='stMainBlockContainer']")

@@ -1,0 +1,96 @@
+"""The app in a real browser: every page opened by direct URL as the first request of a fresh
+server, shown inside the frame, with no page errors or error dialogs, and one control used."""
+
+import pytest
+from browser import (
+    ARGS,
+    CHROMIUM,
+    fresh_server,
+    main,
+    problems,
+    require_browser,
+    screenshot,
+    wait_charts,
+    wait_idle,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def tab(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+def open_fresh(tab, base: str, path: str, charts: int = 0) -> None:
+    tab.goto(f"{base}/{path}")
+    wait_idle(tab)
+    if charts:
+        wait_charts(tab, charts)
+    assert tab.get_by_test_id("stSidebarNav").is_visible(), "the frame's navigation is missing"
+    assert tab.locator(".st-key-reset_page").is_visible(), "the frame's sidebar is missing"
+
+
+def test_home(tab):
+    with fresh_server() as base:
+        open_fresh(tab, base, "")
+        assert main(tab).get_by_role("heading", name="LSTM Lab").is_visible()
+        screenshot(tab, "home")
+        main(tab).get_by_role("link", name="Inside one step").click()  # one control: the page map
+        wait_idle(tab)
+        wait_charts(tab, 3)
+        assert tab.url.endswith("/cell")
+        assert main(tab).get_by_role("heading", name="Inside one step").is_visible()
+        assert problems(tab) == [] and tab.errors == []
+
+
+def test_cell(tab):
+    with fresh_server() as base:
+        open_fresh(tab, base, "cell", charts=3)
+        assert main(tab).get_by_role("heading", name="Inside one step").is_visible()
+        assert problems(tab) == [] and tab.errors == []
+        screenshot(tab, "cell")
+        main(tab).locator(".st-key-cell_forward button").click()  # one control: the next step
+        wait_idle(tab)
+        assert "step=1" in tab.url
+        assert main(tab).get_by_role("heading", name="The cell at step 1, unit 0").is_visible()
+        assert problems(tab) == [] and tab.errors == []
+
+
+def test_a_shared_link_reopens_in_spanish_on_a_fresh_server(tab):
+    with fresh_server() as base:
+        open_fresh(
+            tab, base, "cell?lang=es&model=text_es&step=3&clamp_gate=f&clamp_value=0", charts=5
+        )
+        assert main(tab).get_by_role("heading", name="Dentro de un paso").is_visible()
+        assert main(tab).get_by_role("heading", name="La celda en el paso 3, unidad 0").is_visible()
+        assert tab.get_by_test_id("stSidebarNav").get_by_text("Inicio").is_visible()
+        assert problems(tab) == [] and tab.errors == []
+        screenshot(tab, "cell-es-clamped")
+
+
+def test_garbage_in_the_link_is_a_warning_not_an_error(tab):
+    with fresh_server() as base:
+        open_fresh(
+            tab, base, "cell?step=banana&model=%3Cscript%3Ealert(1)%3C/script%3E&lang=zz", charts=3
+        )
+        warnings = main(tab).get_by_test_id("stAlertContentWarning")
+        assert warnings.count() == 3
+        assert problems(tab) == [] and tab.errors == []
+        assert "banana" not in tab.url and "script" not in tab.url

@@ -1,0 +1,126 @@
+"""The numbers behind the explanations, and the figure builders on small records."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from conftest import random_batch, small_model
+
+from lstm_core import Clamp
+from lstm_core.explain import (
+    gate_parts,
+    intervene,
+    output_change,
+    sigmoid,
+    top_predictions,
+    unit_step,
+)
+from ui import figures
+
+
+@pytest.fixture
+def traced():
+    model = small_model("char-lm", "lstm", 2, hidden=5, seed=3)
+    x, _ = random_batch(model, B=2, T=7)
+    return model, x, model.run(x)
+
+
+def test_gate_parts_add_up_to_the_pre_activation(traced):
+    model, _, trace = traced
+    for layer in (0, 1):
+        step = trace.layers[layer].step(4)
+        for row in (0, 1):
+            for unit in range(5):
+                parts = gate_parts(model, layer, step, row, unit)
+                for gate, p in parts.items():
+                    assert abs(p.recurrent + p.input + p.bias - p.pre) < 1e-12
+                    squash = np.tanh(p.pre) if gate == "g" else sigmoid(p.pre)
+                    assert abs(squash - p.value) < 1e-12
+
+
+def test_unit_step_reads_the_record(traced):
+    _, _, trace = traced
+    step = trace.layers[0].step(2)
+    v = unit_step(step, 1, 3)
+    assert v.f == step.f[1, 3] and v.c_prev == step.c_prev[1, 3] and v.h == step.h[1, 3]
+    assert abs(v.kept + v.added - v.c) < 1e-12
+
+
+def test_intervention_changes_nothing_before_its_start(traced):
+    model, x, _ = traced
+    result = intervene(model, x, Clamp("f", 2, 0.0, start=3))
+    np.testing.assert_array_equal(result.cell_change()[:3], 0.0)
+    np.testing.assert_array_equal(result.after.layers[0].gate("f")[3:, :, 2], 0.0)
+    assert np.abs(result.cell_change()[3:]).max() > 0
+    change = output_change(result.before, result.after)
+    assert change.shape == (7, 2) and np.all(change[:3] == 0) and np.all(change <= 1 + 1e-12)
+    with pytest.raises(ValueError, match="unit"):
+        intervene(model, x, Clamp("f", 99, 0.0))
+
+
+def test_top_predictions_are_sorted():
+    assert top_predictions(np.array([0.1, 0.6, 0.3]), ("a", "b", "c"), k=2) == [
+        ("b", 0.6),
+        ("c", 0.3),
+    ]
+
+
+# ---------------------------------------------------------------------------- figure builders
+def test_colour_scales():
+    assert figures.diverging_color(0.0) == "rgb(255,255,255)"
+    assert figures.diverging_color(1.0).startswith("rgb(255,") and figures.diverging_color(
+        -1.0
+    ).endswith(",255)")
+    closed, open_ = figures.gate_fill("f", 0.0), figures.gate_fill("f", 1.0)
+    assert float(closed.rsplit(",", 1)[1][:-1]) < float(open_.rsplit(",", 1)[1][:-1])
+    assert figures.gate_scale("o")[-1][1] == figures.GATE_COLORS["o"]
+    assert len(set(figures.GATE_COLORS.values())) == 4
+
+
+def test_cell_diagram_shows_the_step(traced):
+    _, _, trace = traced
+    v = unit_step(trace.layers[0].step(5), 0, 1)
+    labels = {
+        k: k.upper() for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
+    }
+    fig = figures.cell_diagram(v, labels)
+    assert isinstance(fig, go.Figure) and fig.layout.height > 0
+    texts = " ".join(a.text for a in fig.layout.annotations)
+    for value in (v.c, v.h, v.f, v.o):
+        assert f"{value:.2f}" in texts
+    assert "BELT" in texts and "FORGET" in texts
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(rects) == 5  # four gate layers and the tanh box
+
+
+def test_step_vectors_has_a_bar_per_unit(traced):
+    _, _, trace = traced
+    step = trace.layers[1].step(0)
+    values = {k: getattr(step, k)[0] for k in ("f", "i", "g", "o", "c", "h")}
+    fig = figures.step_vectors(values, 2, {k: k for k in values}, "unit")
+    assert len(fig.data) == 6
+    for bars in fig.data:
+        assert len(bars.x) == 5
+        widths = bars.marker.line.width
+        assert widths[2] > widths[0]  # the chosen unit is outlined
+
+
+def test_intervention_and_heatmap_figures(traced):
+    model, x, _ = traced
+    r = intervene(model, x, Clamp("i", 0, 1.0, start=2))
+    b, a = r.before.layers[0], r.after.layers[0]
+    tokens = list("abcdeab")
+    labels = {"c": "c", "h": "h", "output": "out", "before": "before", "after": "after"}
+    fig = figures.intervention(b.c[1:, 0, 0], a.c[1:, 0, 0], b.h[1:, 0, 0], a.h[1:, 0, 0],
+                               output_change(r.before, r.after)[:, 0], 2, tokens, labels)  # fmt: skip
+    assert len(fig.data) == 5 and fig.layout.height == 520
+    heat = figures.change_heatmap(
+        r.cell_change()[:, 0], tokens, {"units": "u", "steps": "s", "hover": "%{z}"}
+    )
+    z = np.asarray(heat.data[0].z)
+    assert z.shape == (5, 7) and heat.data[0].zmid == 0 and heat.data[0].zmax == -heat.data[0].zmin
+
+
+def test_valve_curve_marks_the_pre_activation():
+    fig = figures.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a"})
+    marker = fig.data[-1]
+    assert list(marker.x) == [2.0] and abs(marker.y[0] - sigmoid(2.0)) < 1e-9

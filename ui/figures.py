@@ -1,0 +1,281 @@
+"""Plot builders: pure functions from the engine's numbers to Plotly figures (no st.* here).
+
+One visual language on every page:
+  - one colour per gate, the same everywhere (GATE_COLORS);
+  - c and h on a diverging scale centred at 0 (blue negative, red positive);
+  - gates on a sequential 0..1 scale, from closed (pale) to open (the gate's own colour).
+Arrays go to Plotly as float32 NumPy arrays (cheap to encode); every figure has a fixed height.
+Labels come in as arguments, already translated.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lstm_core.explain import UnitStep, sigmoid
+
+GATE_COLORS = {"f": "#d1495b", "i": "#2e86ab", "g": "#8f5fbf", "o": "#2a9d62"}
+GATE_SYMBOLS = {"f": "f", "i": "i", "g": "c̃", "o": "o"}
+DIVERGING = "RdBu_r"  # c and h: blue < 0 < red, centred with zmid=0
+STATE_COLOR = "#444444"
+FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 13}
+
+
+def _rgb(hex_color: str) -> tuple[int, int, int]:
+    return tuple(int(hex_color[k : k + 2], 16) for k in (1, 3, 5))
+
+
+def gate_fill(gate: str, value: float) -> str:
+    """The gate's colour, as opaque as the gate is open (value 0..1)."""
+    r, g, b = _rgb(GATE_COLORS[gate])
+    alpha = 0.08 + 0.92 * float(np.clip(value, 0.0, 1.0))
+    return f"rgba({r},{g},{b},{alpha:.3f})"
+
+
+def gate_scale(gate: str) -> list:
+    """Sequential 0..1 colour scale for heatmaps of one gate."""
+    return [[0.0, "#f7f7f7"], [1.0, GATE_COLORS[gate]]]
+
+
+def diverging_color(value: float, scale: float = 1.0) -> str:
+    """A colour for a signed value: blue (negative), white (0), red (positive)."""
+    x = float(np.clip(value / scale, -1.0, 1.0))
+    if x >= 0:
+        r, g, b = 255, int(255 * (1 - 0.75 * x)), int(255 * (1 - 0.8 * x))
+    else:
+        r, g, b = int(255 * (1 + 0.8 * x)), int(255 * (1 + 0.55 * x)), 255
+    return f"rgb({r},{g},{b})"
+
+
+def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
+    options = {"margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "font": FONT,
+               "plot_bgcolor": "white", "paper_bgcolor": "white", **kwargs}  # fmt: skip
+    fig.update_layout(height=height, **options)
+    return fig
+
+
+# -------------------------------------------------------------------------------- the cell
+def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
+    """The LSTM cell after Colah's diagram, coloured by one unit's values at one step.
+
+    The belt runs along the top from c_{t-1} to c_t; below it the four layers (σ f, σ i,
+    tanh c~, σ o) read [h_{t-1}, x_t] from the line at the bottom. Each gate box is as opaque as
+    the gate is open, and the belt's segments are coloured by the value they carry.
+    labels: "input", "belt", "forget", "input_gate", "candidate", "output" (already translated).
+    """
+    fig = go.Figure()
+    shapes, notes = [], []
+    belt_y, gate_y, in_y = 6.0, 3.2, 1.0
+    x_f, x_i, x_g, x_o, x_tanh = 2.6, 4.6, 6.2, 8.6, 10.2
+    x_mul_f, x_add = x_f, 6.2
+    scale = max(1.0, abs(v.c_prev), abs(v.c), abs(v.kept))
+
+    def seg(x0, y0, x1, y1, color, width):
+        shapes.append({"type": "line", "x0": x0, "y0": y0, "x1": x1, "y1": y1,
+                       "line": {"color": color, "width": width}, "layer": "below"})  # fmt: skip
+
+    def belt_width(x):
+        return 4 + 10 * min(1.0, abs(x) / scale)
+
+    # the belt: c_{t-1} -> x(forget) -> +(input) -> c_t, over a grey track that shows even at 0
+    seg(0.2, belt_y, 11.8, belt_y, "#dddddd", 16)
+    seg(0.2, belt_y, x_mul_f, belt_y, diverging_color(v.c_prev, scale), belt_width(v.c_prev))
+    seg(x_mul_f, belt_y, x_add, belt_y, diverging_color(v.kept, scale), belt_width(v.kept))
+    seg(x_add, belt_y, 11.8, belt_y, diverging_color(v.c, scale), belt_width(v.c))
+    # the input line and its taps up to the four layers
+    seg(0.2, in_y, x_o, in_y, STATE_COLOR, 3)
+    for x in (x_f, x_i, x_g, x_o):
+        seg(x, in_y, x, gate_y - 0.45, STATE_COLOR, 2)
+    # forget: up to the multiplication on the belt, as thick as the valve is open
+    seg(x_f, gate_y + 0.45, x_mul_f, belt_y - 0.3, GATE_COLORS["f"], 1 + 7 * v.f)
+    # input gate and candidate meet in a product, which goes up to the addition
+    x_prod, y_prod = (x_i + x_g) / 2 + 0.2, 4.7
+    seg(x_i, gate_y + 0.45, x_prod, y_prod, GATE_COLORS["i"], 1 + 7 * v.i)
+    seg(x_g, gate_y + 0.45, x_prod, y_prod, GATE_COLORS["g"], 1 + 4 * abs(v.g))
+    seg(
+        x_prod,
+        y_prod,
+        x_add,
+        belt_y - 0.3,
+        diverging_color(v.added, scale),
+        2 + 6 * min(1, abs(v.added)),
+    )
+    # output: the belt through tanh, times o, is h_t
+    seg(x_tanh, belt_y, x_tanh, 4.9, diverging_color(v.c, scale), 3)
+    seg(x_tanh, 4.3, x_tanh, gate_y + 0.3, diverging_color(v.tanh_c), 3)
+    seg(x_o + 0.6, gate_y, x_tanh - 0.3, gate_y, GATE_COLORS["o"], 1 + 7 * v.o)
+    seg(x_tanh + 0.3, gate_y, 11.8, gate_y, diverging_color(v.h), 2 + 8 * min(1, abs(v.h)))
+
+    # the four gate layers: opaque when open, pale when shut
+    for gate, x, value, fn in (
+        ("f", x_f, v.f, "σ"),
+        ("i", x_i, v.i, "σ"),
+        ("g", x_g, v.g, "tanh"),
+        ("o", x_o, v.o, "σ"),
+    ):
+        fill = gate_fill(gate, value) if gate != "g" else diverging_color(value)
+        shapes.append({"type": "rect", "x0": x - 0.6, "x1": x + 0.6, "y0": gate_y - 0.45, "y1": gate_y + 0.45,
+                       "fillcolor": fill, "line": {"color": GATE_COLORS[gate], "width": 2}, "layer": "below"})  # fmt: skip
+        dark = abs(value) > 0.55
+        notes.append(
+            (
+                x,
+                gate_y,
+                f"<b>{fn}</b><br>{GATE_SYMBOLS[gate]} = {value:.2f}",
+                12,
+                "white" if dark else "#222",
+            )
+        )
+    # pointwise operations
+    for x, y, sym in (
+        (x_mul_f, belt_y, "×"),
+        (x_add, belt_y, "+"),
+        (x_prod, y_prod, "×"),
+        (x_tanh, gate_y, "×"),
+    ):
+        shapes.append({"type": "circle", "x0": x - 0.3, "x1": x + 0.3, "y0": y - 0.3, "y1": y + 0.3,
+                       "fillcolor": "white", "line": {"color": STATE_COLOR, "width": 2}})  # fmt: skip
+        notes.append((x, y, f"<b>{sym}</b>", 16))
+    shapes.append({"type": "rect", "x0": x_tanh - 0.45, "x1": x_tanh + 0.45, "y0": 4.3, "y1": 4.9,
+                   "fillcolor": "white", "line": {"color": STATE_COLOR, "width": 1.5}})  # fmt: skip
+    notes.append((x_tanh, 4.6, "tanh", 11))
+
+    # values along the way
+    notes += [
+        (0.9, belt_y + 0.55, f"c<sub>t-1</sub> = {v.c_prev:.2f}", 13),
+        ((x_mul_f + x_add) / 2, belt_y + 0.55, f"f·c<sub>t-1</sub> = {v.kept:.2f}", 12),
+        (11.0, belt_y + 0.55, f"<b>c<sub>t</sub> = {v.c:.2f}</b>", 13),
+        (x_prod + 0.95, y_prod, f"i·c̃ = {v.added:.2f}", 12),
+        (11.0, gate_y + 0.45, f"<b>h<sub>t</sub> = {v.h:.2f}</b>", 13),
+        (x_tanh + 0.9, 4.6, f"{v.tanh_c:.2f}", 11),
+        (1.7, in_y - 0.5, labels["input"], 12),
+        (6.0, belt_y + 1.05, labels["belt"], 12),
+        (x_f, gate_y - 0.85, labels["forget"], 11),
+        (x_i, gate_y - 0.85, labels["input_gate"], 11),
+        (x_g, gate_y - 0.85, labels["candidate"], 11),
+        (x_o, gate_y - 0.85, labels["output"], 11),
+    ]
+    for x, y, text, size, *color in notes:
+        fig.add_annotation(
+            x=x,
+            y=y,
+            text=text,
+            showarrow=False,
+            font={"size": size, "color": color[0] if color else "#222"},
+        )
+    fig.update_layout(shapes=shapes)
+    fig.update_xaxes(range=[0, 12], visible=False, fixedrange=True)
+    fig.update_yaxes(range=[0, 7.4], visible=False, fixedrange=True, scaleanchor="x", scaleratio=1)
+    return _layout(fig, 430, margin={"l": 0, "r": 0, "t": 0, "b": 0})
+
+
+def step_vectors(
+    values: dict[str, np.ndarray], unit: int, titles: dict[str, str], unit_label: str
+) -> go.Figure:
+    """The full vectors of one step as bars, one panel each: f, i, c~, o (0..1 or -1..1), c, h.
+
+    values: name -> (H,) array for "f", "i", "g", "o", "c", "h". The chosen unit is outlined.
+    """
+    names = ["f", "i", "g", "o", "c", "h"]
+    fig = make_subplots(rows=2, cols=3, subplot_titles=[titles[n] for n in names],
+                        vertical_spacing=0.18, horizontal_spacing=0.06)  # fmt: skip
+    H = len(values["f"])
+    x = np.arange(H)
+    for k, name in enumerate(names):
+        y = np.asarray(values[name], dtype=np.float32)
+        if name in GATE_COLORS:
+            colors = [gate_fill(name, v) if name != "g" else diverging_color(v) for v in y]
+            line = GATE_COLORS[name]
+        else:
+            colors = [diverging_color(v, max(1.0, float(np.abs(y).max()))) for v in y]
+            line = STATE_COLOR
+        widths = np.where(x == unit, 3.0, 0.5).astype(np.float32)
+        fig.add_trace(
+            go.Bar(x=x, y=y, marker={"color": colors, "line": {"color": line, "width": widths}},
+                   hovertemplate=f"{titles[name]}<br>{unit_label} %{{x}}: %{{y:.3f}}<extra></extra>", showlegend=False),
+            row=k // 3 + 1, col=k % 3 + 1,
+        )  # fmt: skip
+        low = 0.0 if name in ("f", "i", "o") else -1.0
+        high = 1.0 if name != "c" else None
+        if name == "c":
+            m = max(1.0, float(np.abs(y).max()) * 1.1)
+            low, high = -m, m
+        fig.update_yaxes(
+            range=[low, high], row=k // 3 + 1, col=k % 3 + 1, zeroline=True, zerolinecolor="#bbb"
+        )
+    fig.update_xaxes(showticklabels=H <= 32, dtick=1 if H <= 16 else None)
+    return _layout(fig, 380, bargap=0.15)
+
+
+def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
+    """σ as a valve: the curve, the current pre-activation on it, and tanh for comparison."""
+    xs = np.linspace(-8, 8, 321, dtype=np.float32)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=xs, y=np.tanh(xs).astype(np.float32), name="tanh", mode="lines",
+                             line={"color": GATE_COLORS["g"], "width": 1.5, "dash": "dot"}))  # fmt: skip
+    fig.add_trace(go.Scatter(x=xs, y=sigmoid(xs).astype(np.float32), name="σ", mode="lines",
+                             line={"color": GATE_COLORS["f"], "width": 3}))  # fmt: skip
+    s = float(sigmoid(a))
+    fig.add_trace(go.Scatter(x=[a], y=[s], mode="markers+text", text=[f"σ({a:.1f}) = {s:.2f}"],
+                             textposition="top left" if a > 0 else "top right", showlegend=False,
+                             marker={"size": 14, "color": GATE_COLORS["f"], "line": {"color": "black", "width": 1}}))  # fmt: skip
+    fig.add_hline(y=0, line_color="#bbb")
+    fig.add_hline(y=1, line_color="#bbb", line_dash="dash")
+    fig.add_annotation(x=-7.8, y=0.06, text=labels["closed"], showarrow=False, xanchor="left")
+    fig.add_annotation(x=7.8, y=0.8, text=labels["open"], showarrow=False, xanchor="right")
+    fig.update_xaxes(title=labels["x"], range=[-8, 8])
+    fig.update_yaxes(range=[-1.1, 1.15])
+    return _layout(fig, 300, legend={"orientation": "h", "y": -0.25})
+
+
+def intervention(
+    before_c: np.ndarray, after_c: np.ndarray, before_h: np.ndarray, after_h: np.ndarray,
+    change: np.ndarray, start: int, tokens: list[str], labels: dict[str, str],
+) -> go.Figure:  # fmt: skip
+    """Before vs after a clamp: c_t and h_t of the clamped unit, and how far the output moved."""
+    T = len(tokens)
+    x = np.arange(T)
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=[labels["c"], labels["h"], labels["output"]])  # fmt: skip
+    for row, (b, a) in enumerate(((before_c, after_c), (before_h, after_h)), start=1):
+        fig.add_trace(go.Scatter(x=x, y=np.asarray(b, np.float32), name=labels["before"], mode="lines+markers",
+                                 line={"color": "#999", "dash": "dash"}, showlegend=row == 1), row=row, col=1)  # fmt: skip
+        fig.add_trace(go.Scatter(x=x, y=np.asarray(a, np.float32), name=labels["after"], mode="lines+markers",
+                                 line={"color": "#222"}, showlegend=row == 1), row=row, col=1)  # fmt: skip
+    fig.add_trace(go.Bar(x=x, y=np.asarray(change, np.float32), marker_color="#e07a1f", showlegend=False,
+                         hovertemplate="%{y:.3f}<extra></extra>"), row=3, col=1)  # fmt: skip
+    fig.update_yaxes(range=[0, 1], row=3, col=1)
+    for row in (1, 2, 3):
+        fig.add_vrect(
+            x0=start - 0.5,
+            x1=T - 0.5,
+            fillcolor="#e07a1f",
+            opacity=0.07,
+            line_width=0,
+            row=row,
+            col=1,
+        )
+    fig.update_xaxes(
+        tickmode="array", tickvals=x, ticktext=[_visible(s) for s in tokens], row=3, col=1
+    )
+    return _layout(fig, 520, legend={"orientation": "h", "y": 1.08})
+
+
+def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str]) -> go.Figure:
+    """Δc for every unit (rows) and step (columns), on the diverging scale."""
+    d = np.asarray(delta, dtype=np.float32).T  # (H, T)
+    m = float(np.abs(d).max()) or 1.0
+    fig = go.Figure(go.Heatmap(z=d, colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
+                               x=[f"{t}:{_visible(s)}" for t, s in enumerate(tokens)],
+                               hovertemplate=labels["hover"] + "<extra></extra>",
+                               colorbar={"title": "Δc"}))  # fmt: skip
+    fig.update_yaxes(title=labels["units"], autorange="reversed")
+    fig.update_xaxes(title=labels["steps"], showticklabels=len(tokens) <= 40)
+    return _layout(fig, 300)
+
+
+def _visible(token: str) -> str:
+    """How a token reads on an axis: spaces and newlines made visible."""
+    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token)

@@ -1,0 +1,64 @@
+"""English and Spanish: one catalog per language (ui/locales/*.toml), every visible string in both.
+
+    t("cell.title")                      the string in the session's language
+    t("url.ignored", name="seed", ...)   with str.format placeholders
+
+A key missing from the catalog shows as ⟦key⟧, which the tests look for on every page.
+The Spanish follows the vocabulary of the source texts: compuerta de olvido, compuerta de
+entrada, compuerta de salida, estado de la celda, banda transportadora.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import tomllib
+
+LANGUAGES = {"en": "English", "es": "Español"}
+DEFAULT_LANGUAGE = "en"
+LOCALES = Path(__file__).parent / "locales"
+MISSING = "⟦{}⟧"
+
+
+def _flatten(table: dict, prefix: str = "") -> dict[str, str]:
+    out = {}
+    for key, value in table.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        else:
+            out[name] = str(value)
+    return out
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """Every key of one language, dotted ("cell.title"); read once per process."""
+    with open(LOCALES / f"{lang}.toml", "rb") as f:
+        return _flatten(tomllib.load(f))
+
+
+def current_language() -> str:
+    import streamlit as st
+
+    lang = st.session_state.get("lang", DEFAULT_LANGUAGE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def labeler(prefix: str):
+    """A format function for select boxes: value -> t(prefix + value), in today's language.
+
+    The language is fixed when the labeler is made: Streamlit may call a format function
+    outside the script run, where the session (and so its language) cannot be read.
+    """
+    lang = current_language()
+    return lambda value: t(f"{prefix}{value}", lang=lang)
+
+
+def t(key: str, /, lang: str | None = None, **values) -> str:
+    """The text for `key` in the current (or given) language, formatted with `values`."""
+    text = catalog(lang or current_language()).get(key)
+    if text is None:
+        return MISSING.format(key)
+    return text.format(**values) if values else text

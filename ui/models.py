@@ -1,0 +1,97 @@
+"""Where pages get their models, and how a typed input becomes the model's input.
+
+Cached models are shared by every session (st.cache_resource): pages only read them. Anything
+that trains copies first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import streamlit as st
+
+import lstm_core
+from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLE_CHECKPOINTS = {"text_en": "lighthouse_en_h64.npz", "text_es": "faro_es_h64.npz"}
+SOURCES = ("echo_trained", "echo_random", "text_en", "text_es", "text_random")
+EXAMPLES = {
+    "echo": "0110100111010011",
+    "text_en": "the keeper climbed the steps",
+    "text_es": "el farero subía los escalones",
+}
+MAX_INPUT = 120
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def trained_echo(seed: int) -> tuple[Model, float]:
+    """The notebook's echo LSTM, trained until 99% (two or three epochs, about a second)."""
+    trainer = EchoTrainer(EchoConfig(num_epochs=3, seed=seed))
+    accuracy = trainer.train_until(0.99)
+    return trainer.model, accuracy
+
+
+@st.cache_resource(show_spinner=False)
+def sample_model(name: str) -> Model:
+    return lstm_core.load_checkpoint(SAMPLES / SAMPLE_CHECKPOINTS[name])
+
+
+def random_model(kind: str, units: int, seed: int) -> Model:
+    """A fresh, untrained LSTM: an echo model, or a char model over the English sample's vocabulary."""
+    if kind == "echo":
+        config = ModelConfig("echo", "lstm", 1, units, 1, 2)
+    else:
+        vocab = sample_model("text_en").config.vocab
+        config = ModelConfig(
+            "char-lm", "lstm", len(vocab), units, 1, len(vocab), vocab=vocab, lowercase=True
+        )
+    return Model.create(config, seed=seed)
+
+
+def get(source: str, units: int, seed: int) -> Model:
+    if source == "echo_trained":
+        return trained_echo(seed)[0]
+    if source == "echo_random":
+        return random_model("echo", units, seed)
+    if source == "text_random":
+        return random_model("text", units, seed)
+    return sample_model(source)
+
+
+def example_input(source: str) -> str:
+    if source.startswith("echo"):
+        return EXAMPLES["echo"]
+    return EXAMPLES["text_es" if source == "text_es" else "text_en"]
+
+
+class PreparedInput(NamedTuple):
+    ids: np.ndarray  # (1, T) what the model reads
+    tokens: list[str]  # T strings, for axes and labels
+    dropped: list[str]  # characters that were left out (each once)
+    lowercased: bool  # whether the text was lowercased for the model
+    truncated: bool  # whether it was cut to MAX_INPUT
+
+
+def prepare_input(model: Model, raw: str, limit: int = MAX_INPUT) -> PreparedInput:
+    """Keep what the model can read (bits for an echo model, its vocabulary for a char model)."""
+    cfg = model.config
+    lowered = cfg.lowercase and raw != raw.lower()
+    text = raw.lower() if cfg.lowercase else raw
+    allowed = set("01") if cfg.kind == "echo" else set(cfg.vocab)
+    kept = [ch for ch in text if ch in allowed]
+    dropped = list(dict.fromkeys(ch for ch in text if ch not in allowed))
+    truncated = len(kept) > limit
+    kept = kept[:limit]
+    if cfg.kind == "echo":
+        ids = np.array([[int(ch) for ch in kept]], dtype=np.int64)
+    else:
+        index = {ch: k for k, ch in enumerate(cfg.vocab)}
+        ids = np.array([[index[ch] for ch in kept]], dtype=np.int64)
+    return PreparedInput(ids.reshape(1, len(kept)), kept, dropped, lowered, truncated)
+
+
+def output_labels(model: Model) -> tuple[str, ...]:
+    return ("0", "1") if model.config.kind == "echo" else model.config.vocab
