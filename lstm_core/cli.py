@@ -186,7 +186,9 @@ def cmd_train_echo(args) -> int:
     progress = Progress(config.num_epochs * config.windows_per_epoch)
 
     def report(tr: EchoTrainer, accuracy: float) -> None:
-        text = f"epoch {tr.epoch}/{config.num_epochs} loss {tr.last.loss:.4f} accuracy {accuracy:.4f}"
+        text = (
+            f"epoch {tr.epoch}/{config.num_epochs} loss {tr.last.loss:.4f} accuracy {accuracy:.4f}"
+        )
         progress.update(tr.steps_done, text)
 
     accuracy = trainer.train_until(args.target_accuracy, on_epoch=report)

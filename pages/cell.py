@@ -76,30 +76,10 @@ trace = model.run(seq.ids)
 
 
 # ------------------------------------------------------------------ choose the step and unit
-def _move(delta: int) -> None:
-    st.session_state["step"] = min(max(st.session_state.get("step", 0) + delta, 0), T - 1)
-
-
 c3, c1, c2, c4 = st.columns([6, 1.3, 1.5, 2], vertical_alignment="bottom")
-c1.button(
-    t("cell.back"),
-    icon=":material/chevron_left:",
-    key="cell_back",
-    on_click=_move,
-    args=(-1,),
-    width="stretch",
+t_step = params.stepper(
+    P["step"], t("cell.step"), T - 1, "cell", (c3, c1, c2), help=t("cell.step_help")
 )
-c2.button(
-    t("cell.forward"),
-    icon=":material/chevron_right:",
-    key="cell_forward",
-    on_click=_move,
-    args=(1,),
-    width="stretch",
-)
-with c3:
-    t_step = params.slider(P["step"], t("cell.step"), high=max(T - 1, 1), help=t("cell.step_help"))
-    t_step = min(t_step, T - 1)
 with c4:
     unit = params.number(P["unit"], t("cell.unit", h=H - 1), high=H - 1, step=1)
     layer_index = 0

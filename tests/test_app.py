@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from ui.i18n import LANGUAGES
 
-PAGE_FILES = {"home": "pages/home.py", "cell": "pages/cell.py"}
+PAGE_FILES = {"home": "pages/home.py", "cell": "pages/cell.py", "belt": "pages/belt.py"}
 
 
 def open_app(page: str = "home", **query) -> AppTest:

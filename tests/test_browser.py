@@ -5,6 +5,7 @@ import pytest
 from browser import (
     ARGS,
     CHROMIUM,
+    ROOT,
     fresh_server,
     main,
     problems,
@@ -94,3 +95,33 @@ def test_garbage_in_the_link_is_a_warning_not_an_error(tab):
         assert warnings.count() == 3
         assert problems(tab) == [] and tab.errors == []
         assert "banana" not in tab.url and "script" not in tab.url
+
+
+def test_belt(tab):
+    with fresh_server() as base:
+        open_fresh(tab, base, "belt", charts=8)
+        assert main(tab).get_by_role("heading", name="The conveyor belt").is_visible()
+        assert problems(tab) == [] and tab.errors == []
+        screenshot(tab, "belt")
+        main(tab).locator(".st-key-belt_forward button").click()  # one control: the time cursor
+        wait_idle(tab)
+        tab.wait_for_function("() => location.search.includes('belt_cursor=1')")
+        assert problems(tab) == [] and tab.errors == []
+
+
+def test_belt_upload_in_spanish(tab):
+    with fresh_server() as base:
+        open_fresh(tab, base, "belt?belt_model=upload&lang=es")
+        assert main(tab).get_by_test_id("stAlertContentInfo").count() == 1
+        tab.locator(".st-key-belt_upload input[type=file]").set_input_files(
+            str(ROOT / "samples" / "faro_es_h64.npz")
+        )
+        wait_idle(tab)
+        wait_charts(tab, 8)
+        assert (
+            main(tab)
+            .get_by_role("heading", name="Todas las unidades, todos los pasos")
+            .is_visible()
+        )
+        assert problems(tab) == [] and tab.errors == []
+        screenshot(tab, "belt-upload-es")

@@ -31,6 +31,7 @@ class PageSpec:
 PAGES = (
     PageSpec("home", ":material/home:", default=True),
     PageSpec("cell", ":material/memory:"),
+    PageSpec("belt", ":material/conveyor_belt:"),
 )
 
 SIDEBAR = params.register(
@@ -87,9 +88,9 @@ def run() -> None:
     _router.active = True
     try:
         page.run()
-    finally:
+    finally:  # also when a page stops early (st.stop): the link still says what is on screen
         _router.active = False
-    params.write_url((*SIDEBAR.values(), *params.REGISTRY.get(current, ())))
+        params.write_url((*SIDEBAR.values(), *params.REGISTRY.get(current, ())))
 
 
 def enter() -> None:

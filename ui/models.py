@@ -24,6 +24,13 @@ EXAMPLES = {
     "text_es": "el farero subía los escalones",
 }
 MAX_INPUT = 120
+BELT_EXAMPLES = {  # longer, with quotes and parentheses for the belt page's property search
+    "echo": "0110100111010011101100101110001011010011100101101001110100110110",
+    "text_en": '"why do you count the steps?" asked marta (who had followed him up one windy '
+    'afternoon).\n"because the steps do not change," said the keeper, "and the sea does."',
+    "text_es": "—¿por qué cuentas los escalones? —preguntó marta (que lo había seguido una tarde "
+    "de mucho viento).\n«porque los escalones no cambian», dijo el farero, «y el mar sí».",
+}
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -59,6 +66,22 @@ def get(source: str, units: int, seed: int) -> Model:
     if source == "text_random":
         return random_model("text", units, seed)
     return sample_model(source)
+
+
+def belt_example(model: Model) -> str:
+    """The example the model can read best (an uploaded model may know Spanish, or neither)."""
+    if model.config.kind == "echo":
+        return BELT_EXAMPLES["echo"]
+    vocab = set(model.config.vocab)
+    texts = [BELT_EXAMPLES["text_en"], BELT_EXAMPLES["text_es"]]
+    if model.config.lowercase is False and not any(ch.isupper() for ch in vocab):
+        texts = [x.lower() for x in texts]
+    return max(
+        texts,
+        key=lambda x: (
+            sum(ch in vocab for ch in (x.lower() if model.config.lowercase else x)) / len(x)
+        ),
+    )
 
 
 def example_input(source: str) -> str:

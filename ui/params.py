@@ -32,7 +32,7 @@ class Param:
 
     name: str
     default: Any
-    kind: str = "int"  # "int", "float", "choice", "text", "bool"
+    kind: str = "int"  # "int", "float", "choice", "text", "bool", "ints" (a short list, "3,17")
     low: float | None = None
     high: float | None = None
     options: tuple = field(default_factory=tuple)
@@ -49,6 +49,14 @@ class Param:
             if len(raw) > self.max_length:
                 raise ValueError(t("url.reason_long", n=self.max_length))
             return raw
+        if self.kind == "ints":
+            try:
+                values = tuple(int(v) for v in raw.split(",") if v.strip() != "")
+            except ValueError:
+                raise ValueError(t("url.reason_ints")) from None
+            if len(values) > self.max_length or any(not self.low <= v <= self.high for v in values):
+                raise ValueError(t("url.reason_ints"))
+            return values
         if self.kind == "bool":
             if raw.lower() in ("true", "1"):
                 return True
@@ -114,17 +122,20 @@ def write_url(params) -> None:
     """Mirror the current values in the URL (defaults left out)."""
     for p in params:
         value = st.session_state.get(p.name, p.default)
+        if isinstance(value, list):
+            value = tuple(value)
         if value == p.default or value is None:
             if p.name in st.query_params:
                 del st.query_params[p.name]
         else:
-            shown = (
-                _fmt(value)
-                if p.kind in ("int", "float")
-                else str(value).lower()
-                if p.kind == "bool"
-                else str(value)
-            )
+            if p.kind in ("int", "float"):
+                shown = _fmt(value)
+            elif p.kind == "bool":
+                shown = str(value).lower()
+            elif p.kind == "ints":
+                shown = ",".join(str(v) for v in value)
+            else:
+                shown = str(value)
             if st.query_params.get(p.name) != shown:
                 st.query_params[p.name] = shown
 
@@ -198,6 +209,49 @@ def text(p: Param, label: str, *, container=st, **kwargs):
     return container.text_input(
         label, max_chars=p.max_length, key=p.name, persist_state="session", **_initial(p), **kwargs
     )
+
+
+def text_area(p: Param, label: str, *, container=st, **kwargs):
+    return container.text_area(label, key=p.name, persist_state="session", **_initial(p), **kwargs)
+
+
+def multiselect(p: Param, label: str, options, *, container=st, **kwargs):
+    """Several of `options` (their ids are the URL's value, comma-separated)."""
+    value = st.session_state.get(p.name)
+    if value is not None:  # keep only what this run offers (the options may depend on the data)
+        st.session_state[p.name] = [v for v in value if v in options][: p.max_length]
+    initial = (
+        {} if p.name in st.session_state else {"default": [v for v in p.default if v in options]}
+    )
+    return container.multiselect(
+        label,
+        options,
+        key=p.name,
+        persist_state="session",
+        max_selections=p.max_length,
+        **initial,
+        **kwargs,
+    )
+
+
+def stepper(p: Param, label: str, last: int, prefix: str, columns, *, help=None) -> int:
+    """A time slider with Back and Next buttons, in three given columns; returns the step.
+
+    The buttons' keys are <prefix>_back and <prefix>_forward.
+    """
+    slider_col, back_col, next_col = columns
+
+    def move(delta: int) -> None:
+        st.session_state[p.name] = min(
+            max(st.session_state.get(p.name, p.default) + delta, 0), last
+        )
+
+    back_col.button(t("cell.back"), icon=":material/chevron_left:", key=f"{prefix}_back",
+                    on_click=move, args=(-1,), width="stretch")  # fmt: skip
+    next_col.button(t("cell.forward"), icon=":material/chevron_right:", key=f"{prefix}_forward",
+                    on_click=move, args=(1,), width="stretch")  # fmt: skip
+    with slider_col:
+        return min(slider(p, label, high=max(last, 1), help=help), last)
 
 
 def toggle(p: Param, label: str, *, container=st, **kwargs):

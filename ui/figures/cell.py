@@ -1,12 +1,4 @@
-"""Plot builders: pure functions from the engine's numbers to Plotly figures (no st.* here).
-
-One visual language on every page:
-  - one colour per gate, the same everywhere (GATE_COLORS);
-  - c and h on a diverging scale centred at 0 (blue negative, red positive);
-  - gates on a sequential 0..1 scale, from closed (pale) to open (the gate's own colour).
-Arrays go to Plotly as float32 NumPy arrays (cheap to encode); every figure has a fixed height.
-Labels come in as arguments, already translated.
-"""
+"""Figures of the page "Inside one step": the cell diagram, a step's vectors, interventions."""
 
 from __future__ import annotations
 
@@ -15,45 +7,16 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lstm_core.explain import UnitStep, sigmoid
-
-GATE_COLORS = {"f": "#d1495b", "i": "#2e86ab", "g": "#8f5fbf", "o": "#2a9d62"}
-GATE_SYMBOLS = {"f": "f", "i": "i", "g": "c̃", "o": "o"}
-DIVERGING = "RdBu_r"  # c and h: blue < 0 < red, centred with zmid=0
-STATE_COLOR = "#444444"
-FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 13}
-
-
-def _rgb(hex_color: str) -> tuple[int, int, int]:
-    return tuple(int(hex_color[k : k + 2], 16) for k in (1, 3, 5))
-
-
-def gate_fill(gate: str, value: float) -> str:
-    """The gate's colour, as opaque as the gate is open (value 0..1)."""
-    r, g, b = _rgb(GATE_COLORS[gate])
-    alpha = 0.08 + 0.92 * float(np.clip(value, 0.0, 1.0))
-    return f"rgba({r},{g},{b},{alpha:.3f})"
-
-
-def gate_scale(gate: str) -> list:
-    """Sequential 0..1 colour scale for heatmaps of one gate."""
-    return [[0.0, "#f7f7f7"], [1.0, GATE_COLORS[gate]]]
-
-
-def diverging_color(value: float, scale: float = 1.0) -> str:
-    """A colour for a signed value: blue (negative), white (0), red (positive)."""
-    x = float(np.clip(value / scale, -1.0, 1.0))
-    if x >= 0:
-        r, g, b = 255, int(255 * (1 - 0.75 * x)), int(255 * (1 - 0.8 * x))
-    else:
-        r, g, b = int(255 * (1 + 0.8 * x)), int(255 * (1 + 0.55 * x)), 255
-    return f"rgb({r},{g},{b})"
-
-
-def _layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
-    options = {"margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "font": FONT,
-               "plot_bgcolor": "white", "paper_bgcolor": "white", **kwargs}  # fmt: skip
-    fig.update_layout(height=height, **options)
-    return fig
+from ui.figures import (
+    DIVERGING,
+    GATE_COLORS,
+    GATE_SYMBOLS,
+    STATE_COLOR,
+    diverging_color,
+    gate_fill,
+    layout,
+    visible,
+)
 
 
 # -------------------------------------------------------------------------------- the cell
@@ -168,7 +131,7 @@ def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
     fig.update_layout(shapes=shapes)
     fig.update_xaxes(range=[0, 12], visible=False, fixedrange=True)
     fig.update_yaxes(range=[0, 7.4], visible=False, fixedrange=True, scaleanchor="x", scaleratio=1)
-    return _layout(fig, 430, margin={"l": 0, "r": 0, "t": 0, "b": 0})
+    return layout(fig, 430, margin={"l": 0, "r": 0, "t": 0, "b": 0})
 
 
 def step_vectors(
@@ -206,7 +169,7 @@ def step_vectors(
             range=[low, high], row=k // 3 + 1, col=k % 3 + 1, zeroline=True, zerolinecolor="#bbb"
         )
     fig.update_xaxes(showticklabels=H <= 32, dtick=1 if H <= 16 else None)
-    return _layout(fig, 380, bargap=0.15)
+    return layout(fig, 380, bargap=0.15)
 
 
 def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
@@ -227,7 +190,7 @@ def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
     fig.add_annotation(x=7.8, y=0.8, text=labels["open"], showarrow=False, xanchor="right")
     fig.update_xaxes(title=labels["x"], range=[-8, 8])
     fig.update_yaxes(range=[-1.1, 1.15])
-    return _layout(fig, 300, legend={"orientation": "h", "y": -0.25})
+    return layout(fig, 300, legend={"orientation": "h", "y": -0.25})
 
 
 def intervention(
@@ -258,9 +221,9 @@ def intervention(
             col=1,
         )
     fig.update_xaxes(
-        tickmode="array", tickvals=x, ticktext=[_visible(s) for s in tokens], row=3, col=1
+        tickmode="array", tickvals=x, ticktext=[visible(s) for s in tokens], row=3, col=1
     )
-    return _layout(fig, 520, legend={"orientation": "h", "y": 1.08})
+    return layout(fig, 520, legend={"orientation": "h", "y": 1.08})
 
 
 def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str]) -> go.Figure:
@@ -268,14 +231,9 @@ def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str])
     d = np.asarray(delta, dtype=np.float32).T  # (H, T)
     m = float(np.abs(d).max()) or 1.0
     fig = go.Figure(go.Heatmap(z=d, colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
-                               x=[f"{t}:{_visible(s)}" for t, s in enumerate(tokens)],
+                               x=[f"{t}:{visible(s)}" for t, s in enumerate(tokens)],
                                hovertemplate=labels["hover"] + "<extra></extra>",
                                colorbar={"title": "Δc"}))  # fmt: skip
     fig.update_yaxes(title=labels["units"], autorange="reversed")
     fig.update_xaxes(title=labels["steps"], showticklabels=len(tokens) <= 40)
-    return _layout(fig, 300)
-
-
-def _visible(token: str) -> str:
-    """How a token reads on an axis: spaces and newlines made visible."""
-    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token)
+    return layout(fig, 300)

@@ -1,0 +1,275 @@
+"""Reading a trace: which units track which property of the text, unit orderings, belt flows.
+
+Karpathy's "quote cell" is a unit whose state switches when a quotation opens and back when it
+closes. To find such units, compute a property of the text at every step (inside quotes or not,
+depth of parentheses, position in the word, ...) and rank the units by how well their values
+follow it (Pearson correlation over time). On the echo task the property is the input bit from
+k steps ago: the units that correlate with it hold the bit that is waiting to be echoed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+
+try:  # the regular-expression parser, to refuse patterns that can run for ever
+    from re import _constants as sre_constants
+    from re import _parser as _sre_parse
+except ImportError:  # pragma: no cover - Python < 3.11
+    import sre_constants
+    import sre_parse as _sre_parse
+
+PROPERTIES = ("quotes", "parens", "word_position", "since_newline", "char_class", "regex")
+CHAR_CLASSES = ("letter", "vowel", "consonant", "digit", "space", "punctuation", "uppercase")
+OPENING_QUOTES, CLOSING_QUOTES = "“«‘", "”»’"
+MAX_PATTERN = 200
+
+
+class PropertyError(ValueError):
+    """A property that cannot be computed (e.g. an invalid regular expression); one line."""
+
+
+# ------------------------------------------------------------------------ properties of a text
+def inside_quotes(text: str) -> np.ndarray:
+    """1 at every character from an opening quote up to its closing one (both included).
+
+    Straight quotes (") toggle; typographic ones open (“ « ‘) and close (” » ’).
+    """
+    out = np.zeros(len(text), dtype=np.float32)
+    inside = False
+    for t, ch in enumerate(text):
+        opens = (ch == '"' and not inside) or ch in OPENING_QUOTES
+        closes = (ch == '"' and inside and not opens) or ch in CLOSING_QUOTES
+        if opens:
+            inside = True
+        out[t] = 1.0 if inside else 0.0
+        if closes:
+            inside = False
+    return out
+
+
+def paren_depth(text: str) -> np.ndarray:
+    """How many parentheses (or brackets) are open at each character, the brackets included."""
+    out = np.zeros(len(text), dtype=np.float32)
+    depth = 0
+    for t, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        out[t] = depth
+        if ch in ")]}" and depth > 0:
+            depth -= 1
+    return out
+
+
+def word_position(text: str) -> np.ndarray:
+    """0 for the first letter of a word, 1 for the second, ...; -1 outside words."""
+    out = np.full(len(text), -1.0, dtype=np.float32)
+    k = 0
+    for t, ch in enumerate(text):
+        if ch.isalnum():
+            out[t] = k
+            k += 1
+        else:
+            k = 0
+    return out
+
+
+def since_newline(text: str) -> np.ndarray:
+    """Characters since the last newline (0 on the newline itself): the position in the line."""
+    out = np.zeros(len(text), dtype=np.float32)
+    k = 0
+    for t, ch in enumerate(text):
+        k = 0 if ch == "\n" else k + 1
+        out[t] = k
+    return out
+
+
+def char_class(text: str, name: str) -> np.ndarray:
+    vowels = set("aeiouáéíóúàèìòùäëïöüAEIOUÁÉÍÓÚÀÈÌÒÙÄËÏÖÜ")
+    tests = {
+        "letter": str.isalpha,
+        "vowel": lambda ch: ch in vowels,
+        "consonant": lambda ch: ch.isalpha() and ch not in vowels,
+        "digit": str.isdigit,
+        "space": str.isspace,
+        "punctuation": lambda ch: not ch.isalnum() and not ch.isspace(),
+        "uppercase": str.isupper,
+    }
+    if name not in tests:
+        raise PropertyError(f"unknown character class {name!r}")
+    test = tests[name]
+    return np.array([1.0 if test(ch) else 0.0 for ch in text], dtype=np.float32)
+
+
+def _nested_repeat(parsed, inside: bool = False) -> bool:
+    """Whether a parsed pattern repeats something that itself repeats or branches: (a+)+,
+    (a|aa)*, (\\w+\\s?)+ — the shapes that can backtrack for an exponentially long time."""
+    for op, arg in parsed:
+        if op in (
+            sre_constants.MAX_REPEAT,
+            sre_constants.MIN_REPEAT,
+            getattr(sre_constants, "POSSESSIVE_REPEAT", None),
+        ):
+            if inside:
+                return True
+            if _nested_repeat(arg[2], True):
+                return True
+        elif op == sre_constants.BRANCH:
+            if inside:
+                return True
+            if any(_nested_repeat(branch, inside) for branch in arg[1]):
+                return True
+        elif op == sre_constants.SUBPATTERN:
+            if _nested_repeat(arg[-1], inside):
+                return True
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT) and _nested_repeat(
+            arg[1], inside
+        ):
+            return True
+    return False
+
+
+def compile_pattern(pattern: str) -> re.Pattern:
+    """A user's regular expression, or PropertyError with a one-line reason."""
+    if not pattern:
+        raise PropertyError("the regular expression is empty")
+    if len(pattern) > MAX_PATTERN:
+        raise PropertyError(f"the regular expression is longer than {MAX_PATTERN} characters")
+    try:
+        compiled = re.compile(pattern)
+        parsed = _sre_parse.parse(pattern)
+    except re.error as exc:
+        raise PropertyError(
+            f"not a valid regular expression: {exc.msg} at position {exc.pos}"
+        ) from None
+    if _nested_repeat(parsed):
+        raise PropertyError(
+            "repetition inside repetition, like (a+)+, is refused: it can run for ever"
+        )
+    return compiled
+
+
+def regex_matches(text: str, pattern: str) -> np.ndarray:
+    """1 at every character covered by a match of the pattern."""
+    compiled = compile_pattern(pattern)
+    out = np.zeros(len(text), dtype=np.float32)
+    for m in compiled.finditer(text):
+        out[m.start() : max(m.end(), m.start() + 1)] = 1.0
+    return out
+
+
+def text_property(text: str, name: str, option: str = "") -> np.ndarray:
+    """One property by name: quotes, parens, word_position, since_newline, char_class (option:
+    the class), regex (option: the pattern). Shape (len(text),)."""
+    if name == "quotes":
+        return inside_quotes(text)
+    if name == "parens":
+        return paren_depth(text)
+    if name == "word_position":
+        return word_position(text)
+    if name == "since_newline":
+        return since_newline(text)
+    if name == "char_class":
+        return char_class(text, option)
+    if name == "regex":
+        return regex_matches(text, option)
+    raise PropertyError(f"unknown property {name!r}")
+
+
+def lagged(bits: np.ndarray, k: int) -> np.ndarray:
+    """The echo task's property: the input bit from k steps ago (0 before the sequence starts)."""
+    bits = np.asarray(bits, dtype=np.float32)
+    out = np.zeros_like(bits)
+    if k < len(bits):
+        out[k:] = bits[: len(bits) - k] if k > 0 else bits
+    return out
+
+
+# ---------------------------------------------------------------------------- ranking units
+class Ranking(NamedTuple):
+    order: np.ndarray  # unit indices, best first
+    r: np.ndarray  # Pearson correlation of every unit with the property (H,), 0 for flat units
+
+
+def correlations(values: np.ndarray, prop: np.ndarray) -> np.ndarray:
+    """Pearson r between each unit's series (T, H) and the property (T,); 0 where either is flat."""
+    v = np.asarray(values, dtype=np.float64)
+    p = np.asarray(prop, dtype=np.float64)
+    if v.shape[0] != p.shape[0]:
+        raise ValueError("the property and the trace cover different numbers of steps")
+    v = v - v.mean(axis=0)
+    p = p - p.mean()
+    denom = np.sqrt((v * v).sum(axis=0) * (p @ p))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(denom > 1e-12, (p @ v) / np.where(denom > 1e-12, denom, 1.0), 0.0)
+    return r
+
+
+def rank_units(values: np.ndarray, prop: np.ndarray) -> Ranking:
+    """Units sorted by |r| with the property, strongest first (either sign counts)."""
+    r = correlations(values, prop)
+    return Ranking(np.argsort(-np.abs(r), kind="stable"), r)
+
+
+# ---------------------------------------------------------------------------- ordering units
+def order_units(values: np.ndarray, method: str) -> np.ndarray:
+    """A display order for the H units of a (T, H) series.
+
+    index: as they are; activity: most variable over time first; cluster: average-linkage
+    clustering on correlation distance (1 - r), read off as the leaf order of the tree, so units
+    that move together sit together.
+    """
+    H = values.shape[1]
+    if method == "index":
+        return np.arange(H)
+    if method == "activity":
+        return np.argsort(-values.var(axis=0), kind="stable")
+    if method != "cluster":
+        raise ValueError(f"unknown order {method!r}")
+    if H <= 2:
+        return np.arange(H)
+    v = values.astype(np.float64) - values.mean(axis=0)
+    norms = np.sqrt((v * v).sum(axis=0))
+    v = v / np.where(norms > 1e-12, norms, 1.0)
+    dist = 1.0 - v.T @ v  # (H, H), flat units are at distance 1 from everything
+    np.fill_diagonal(dist, np.inf)
+    members = {k: [k] for k in range(H)}
+    sizes = {k: 1 for k in range(H)}
+    active = np.ones(H, bool)
+    for _ in range(H - 1):  # merge the closest pair; the merged cluster keeps the lower index
+        masked = np.where(active[:, None] & active[None, :], dist, np.inf)
+        a, b = np.unravel_index(np.argmin(masked), masked.shape)
+        a, b = min(a, b), max(a, b)
+        na, nb = sizes[a], sizes[b]
+        merged = (dist[a] * na + dist[b] * nb) / (na + nb)  # average linkage
+        dist[a, :], dist[:, a] = merged, merged
+        dist[a, a] = np.inf
+        active[b] = False
+        dist[b, :], dist[:, b] = np.inf, np.inf
+        members[a] = members[a] + members.pop(b)
+        sizes[a] = na + nb
+    (root,) = members.values()
+    return np.array(root)
+
+
+# ----------------------------------------------------------------------------- the belt
+class BeltFlow(NamedTuple):
+    """One unit's belt over time: c_t = c_{t-1} - removed + added."""
+
+    c_prev: np.ndarray  # (T,)
+    kept: np.ndarray  # f_t · c_{t-1}: what the forget gate lets stay
+    removed: np.ndarray  # (1 - f_t) · c_{t-1}: what it takes off
+    added: np.ndarray  # i_t · c~_t: what the input gate puts on
+    c: np.ndarray  # c_t
+
+
+def belt_flow(layer, row: int, unit: int) -> BeltFlow:
+    """The flows of one unit of an LSTM LayerTrace (row: which sequence of the batch)."""
+    f = layer.gate("f")[:, row, unit].astype(np.float64)
+    i = layer.gate("i")[:, row, unit].astype(np.float64)
+    g = layer.gate("g")[:, row, unit].astype(np.float64)
+    c_prev = layer.c[:-1, row, unit].astype(np.float64)
+    kept = f * c_prev
+    return BeltFlow(c_prev, kept, c_prev - kept, i * g, layer.c[1:, row, unit].astype(np.float64))

@@ -1,0 +1,85 @@
+"""Plot builders: pure functions from the engine's numbers to Plotly figures (no st.* here).
+
+One visual language on every page:
+  - one colour per gate, the same everywhere (GATE_COLORS);
+  - c and h on a diverging scale centred at 0 (blue negative, red positive);
+  - gates on a sequential 0..1 scale, from closed (pale) to open (the gate's own colour).
+Arrays go to Plotly as float32 NumPy arrays (cheap to encode); every figure has a fixed height.
+Labels come in as arguments, already translated. One module per page; this one holds the style.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+GATE_COLORS = {"f": "#d1495b", "i": "#2e86ab", "g": "#8f5fbf", "o": "#2a9d62"}
+GATE_SYMBOLS = {"f": "f", "i": "i", "g": "c̃", "o": "o"}
+DIVERGING = "RdBu_r"  # c and h: blue < 0 < red, centred with zmid=0
+STATE_COLOR = "#444444"
+FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 13}
+
+
+def _rgb(hex_color: str) -> tuple[int, int, int]:
+    return tuple(int(hex_color[k : k + 2], 16) for k in (1, 3, 5))
+
+
+def gate_fill(gate: str, value: float) -> str:
+    """The gate's colour, as opaque as the gate is open (value 0..1)."""
+    r, g, b = _rgb(GATE_COLORS[gate])
+    alpha = 0.08 + 0.92 * float(np.clip(value, 0.0, 1.0))
+    return f"rgba({r},{g},{b},{alpha:.3f})"
+
+
+def gate_scale(gate: str) -> list:
+    """Sequential 0..1 colour scale for heatmaps of one gate."""
+    return [[0.0, "#f7f7f7"], [1.0, GATE_COLORS[gate]]]
+
+
+def diverging_color(value: float, scale: float = 1.0) -> str:
+    """A colour for a signed value: blue (negative), white (0), red (positive)."""
+    x = float(np.clip(value / scale, -1.0, 1.0))
+    if x >= 0:
+        r, g, b = 255, int(255 * (1 - 0.75 * x)), int(255 * (1 - 0.8 * x))
+    else:
+        r, g, b = int(255 * (1 + 0.8 * x)), int(255 * (1 + 0.55 * x)), 255
+    return f"rgb({r},{g},{b})"
+
+
+def layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
+    options = {"margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "font": FONT,
+               "plot_bgcolor": "white", "paper_bgcolor": "white", **kwargs}  # fmt: skip
+    fig.update_layout(height=height, **options)
+    return fig
+
+
+def visible(token: str) -> str:
+    """How a token reads on an axis: spaces and newlines made visible."""
+    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token)
+
+
+from ui.figures.cell import (  # noqa: E402
+    cell_diagram,
+    change_heatmap,
+    intervention,
+    step_vectors,
+    valve_curve,
+)
+
+__all__ = [
+    "DIVERGING",
+    "FONT",
+    "GATE_COLORS",
+    "GATE_SYMBOLS",
+    "STATE_COLOR",
+    "cell_diagram",
+    "change_heatmap",
+    "diverging_color",
+    "gate_fill",
+    "gate_scale",
+    "intervention",
+    "layout",
+    "step_vectors",
+    "valve_curve",
+    "visible",
+]  # fmt: skip
