@@ -7,10 +7,12 @@ generator of snapshots for as long as the caller keeps asking.
 
 A learning rate too large shows up in one of two ways, and both stop training with status
 "diverged" and a one-line message: something stops being finite (loss, gradient or a weight), or
-the loss jumps far above where it started (saturated units make confident wrong guesses, which
-stays finite: the loss climbs towards -log of the smallest float). The trainer then keeps the last
-good weights: those before the update that caused the jump, or the current ones if the update
-itself is refused. Updates are pure, so remembering the previous weights costs nothing.
+the loss stays far above where it started (saturated units make confident wrong guesses, which
+stays finite: the loss climbs towards -log of the smallest float). "Stays" is judged on a moving
+average of the loss, so one hard batch does not stop training: a confident model legitimately
+pays a spike when, say, the echo task starts a new epoch from a zero state. When training stops,
+the trainer goes back to the last good weights: the latest whose own loss was within the limit.
+Updates are pure, so remembering them costs only a reference.
 """
 
 from __future__ import annotations
@@ -69,7 +71,10 @@ class Trainer:
         self.last: Snapshot | None = None
         self.ws = Workspace()
         self.loss_limit: float | None = None  # set from the first loss: 4 × max(ln V, that loss)
-        self._previous: tuple | None = None  # (weights, optimizer state) before the last update
+        self.loss_average: float | None = None  # moving average of the loss (about 10 steps)
+        self._good: tuple | None = (
+            None  # (weights, optimizer state) whose loss was within the limit
+        )
 
     # subclasses supply the data
     def next_batch(self) -> tuple[np.ndarray, np.ndarray, tuple | None]:
@@ -85,10 +90,10 @@ class Trainer:
     def finished(self) -> bool:
         return self.status != "running"
 
-    def _refuse(self, why: str, roll_back: bool = False) -> Snapshot:
-        """Stop: the weights that caused `why` (roll_back) or the refused update are dropped."""
-        if roll_back and self._previous is not None:
-            self.model.flat, self.opt_state = self._previous
+    def _refuse(self, why: str) -> Snapshot:
+        """Stop training and go back to the last good weights."""
+        if self._good is not None:
+            self.model.flat, self.opt_state = self._good
         self.status = "diverged"
         lr = self.optimizer.learning_rate
         self.message = (
@@ -109,17 +114,25 @@ class Trainer:
         if self.finished:
             return self.last or self._snap(float("nan"), float("nan"))
         t0 = time.perf_counter()
+        with np.errstate(all="ignore"):  # overflow is detected below, by looking at the numbers
+            return self._step(t0)
+
+    def _step(self, t0: float) -> Snapshot:
         x, y, state = self.next_batch()
         res = self.model.gradients(x, y, state, self.dropout, self.rng, self.ws)
         grads = {"params": res.grads}
         if not math.isfinite(res.loss):
-            return self._refuse("the loss is no longer a finite number", roll_back=True)
+            return self._refuse("the loss is no longer a finite number")
         if self.loss_limit is None:
             self.loss_limit = 4.0 * max(math.log(self.model.config.output_size), res.loss)
-        elif res.loss > self.loss_limit:
+            self.loss_average = res.loss
+        self.loss_average = 0.9 * self.loss_average + 0.1 * res.loss
+        if res.loss <= self.loss_limit:
+            self._good = (self.model.flat, self.opt_state)  # these weights scored within the limit
+        if self.loss_average > self.loss_limit:
             chance = math.log(self.model.config.output_size)
-            why = f"the loss jumped to {res.loss:.3g} nats (a uniform guess scores {chance:.3g})"
-            return self._refuse(why, roll_back=True)
+            why = f"the loss climbed to {self.loss_average:.3g} nats on average (a uniform guess scores {chance:.3g})"
+            return self._refuse(why)
         if self.clip_value:
             grads = clip_by_value(grads, self.clip_value)
         grads, norm = clip_by_global_norm(grads, self.clip_norm)
@@ -128,7 +141,6 @@ class Trainer:
         new, state = self.optimizer.update({"params": self.model.flat}, grads, self.opt_state)
         if not np.isfinite(new["params"]).all():
             return self._refuse("a weight became NaN or infinite")
-        self._previous = (self.model.flat, self.opt_state)
         self.model.flat, self.opt_state = new["params"], state
         self.steps_done += 1
         self.after_step(res)

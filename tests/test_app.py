@@ -9,7 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 from ui.i18n import LANGUAGES
 
-PAGE_FILES = {"home": "pages/home.py", "cell": "pages/cell.py", "belt": "pages/belt.py"}
+PAGE_FILES = {
+    "home": "pages/home.py",
+    "cell": "pages/cell.py",
+    "belt": "pages/belt.py",
+    "echo": "pages/echo.py",
+}
 
 
 def open_app(page: str = "home", **query) -> AppTest:

@@ -125,3 +125,23 @@ def test_belt_upload_in_spanish(tab):
         )
         assert problems(tab) == [] and tab.errors == []
         screenshot(tab, "belt-upload-es")
+
+
+def test_echo_trains_live_and_the_loss_falls(tab):
+    with fresh_server() as base:
+        open_fresh(tab, base, "echo", charts=1)
+        assert main(tab).get_by_role("heading", name="Echo task").is_visible()
+        screenshot(tab, "echo")
+        main(tab).locator(".st-key-echo_train button").click()  # one control: Train
+        tab.wait_for_timeout(4000)  # train live for a few seconds
+        main(tab).locator(".st-key-echo_pause button").click()
+        wait_idle(tab)
+        smoothed = tab.evaluate(
+            "() => { const gd = document.querySelector('.st-key-echo_curves .js-plotly-plot');"
+            " return Array.from(gd._fullData[1].y); }"
+        )
+        assert len(smoothed) > 20
+        assert smoothed[-1] < 0.5 * smoothed[0], smoothed[:: max(1, len(smoothed) // 10)]
+        assert main(tab).get_by_test_id("stMetricValue").first.inner_text().endswith("%")
+        assert problems(tab) == [] and tab.errors == []
+        screenshot(tab, "echo-trained")

@@ -32,6 +32,7 @@ PAGES = (
     PageSpec("home", ":material/home:", default=True),
     PageSpec("cell", ":material/memory:"),
     PageSpec("belt", ":material/conveyor_belt:"),
+    PageSpec("echo", ":material/graphic_eq:"),
 )
 
 SIDEBAR = params.register(

@@ -1,0 +1,302 @@
+"""Echo task: the notebook's experiment, trained live. Watch memory form, compare an RNN with an
+LSTM on the same data, see truncation fail, and sweep the memory span."""
+
+import streamlit as st
+
+from ui import frame
+
+frame.enter()
+
+from lstm_core import EchoConfig, checkpoint_bytes  # noqa: E402
+from lstm_core.live import EchoSweep, echo_run  # noqa: E402
+from ui import params  # noqa: E402
+from ui.figures import echo as figs  # noqa: E402
+from ui.i18n import labeler, t  # noqa: E402
+from ui.params import Param  # noqa: E402
+
+D = EchoConfig()  # the notebook's defaults
+P = params.register(
+    "echo",
+    (
+        Param("cell", "lstm", "choice", options=("lstm", "rnn")),
+        Param("compare", False, "bool"),
+        Param("echo_step", D.echo_step, "int", low=0, high=50),
+        Param("truncated_backprop_length", D.truncated_backprop_length, "int", low=1, high=200),
+        Param("state_size", D.state_size, "int", low=1, high=64),
+        Param("batch_size", D.batch_size, "int", low=1, high=64),
+        Param("total_series_length", D.total_series_length, "int", low=100, high=500_000),
+        Param("num_epochs", D.num_epochs, "int", low=1, high=1000),
+        Param("optimizer", D.optimizer, "choice", options=("adagrad", "adam", "sgd")),
+        Param("learning_rate", D.learning_rate, "float", low=1e-6, high=1e6),
+        Param("series", 0, "int", low=0, high=63),
+        Param("sweep_epochs", 2, "int", low=1, high=20),
+    ),
+)
+PRESETS = {
+    "notebook": {p.name: p.default for p in P.values()},
+    "rnn_vs_lstm": {"compare": True, "echo_step": 4, "num_epochs": 10},
+    "truncation": {"compare": False, "cell": "lstm", "echo_step": 20, "num_epochs": 5},
+}
+STATIC = {"displayModeBar": False}
+SLICE, TICK, WINDOW_TICK = (
+    0.06,
+    0.15,
+    1.0,
+)  # seconds: training per redraw, between redraws, between window views
+params.show_url_warnings(P.values())
+frame.header("echo")
+
+
+def apply_preset(name: str) -> None:
+    for key, value in {**PRESETS["notebook"], **PRESETS[name]}.items():
+        if key not in ("series", "sweep_epochs"):
+            st.session_state[key] = value
+    for key in ("echo.run", "echo.sweep"):
+        st.session_state.pop(key, None)
+
+
+# ------------------------------------------------------------------------------ presets
+st.markdown(t("echo.presets_intro"))
+for column, name in zip(st.columns(3), PRESETS, strict=True):
+    with column:
+        st.button(t(f"echo.preset_{name}"), key=f"echo_preset_{name}", on_click=apply_preset, args=(name,),
+                  width="stretch", icon=":material/tune:")  # fmt: skip
+        st.caption(t(f"echo.preset_{name}_note"))
+
+# ------------------------------------------------------------------------------ settings
+with st.expander(t("echo.settings"), expanded=True):
+    a, b, c, d, e = st.columns(5)
+    compare = params.toggle(
+        P["compare"], t("echo.compare"), container=a, help=t("echo.compare_help")
+    )
+    cell = params.radio(
+        P["cell"],
+        t("echo.cell"),
+        labeler("echo.cell_"),
+        container=a,
+        disabled=compare,
+        horizontal=True,
+    )
+    echo_step = params.number(
+        P["echo_step"],
+        t("echo.label_echo_step"),
+        step=1,
+        container=b,
+        help=t("echo.echo_step_help"),
+    )
+    window = params.number(P["truncated_backprop_length"], t("echo.label_truncated_backprop_length"), step=1, container=b,
+                           help=t("echo.window_help"))  # fmt: skip
+    state_size = params.number(
+        P["state_size"], t("echo.label_state_size"), step=1, container=c, help=t("echo.state_help")
+    )
+    batch_size = params.number(
+        P["batch_size"], t("echo.label_batch_size"), step=1, container=c, help=t("echo.batch_help")
+    )
+    length = params.number(P["total_series_length"], t("echo.label_total_series_length"), step=1000, container=d,
+                           help=t("echo.length_help"))  # fmt: skip
+    epochs = params.number(P["num_epochs"], t("echo.label_num_epochs"), step=1, container=d)
+    optimizer = params.select(
+        P["optimizer"], t("echo.label_optimizer"), labeler("echo.optimizer_"), container=e
+    )
+    lr = params.number(P["learning_rate"], t("echo.label_learning_rate"), step=0.05, format="%g", container=e,
+                       help=t("echo.lr_help"))  # fmt: skip
+
+try:
+    config = EchoConfig(
+        total_series_length=int(length), truncated_backprop_length=int(window), state_size=int(state_size),
+        echo_step=int(echo_step), batch_size=int(batch_size), num_epochs=int(epochs), optimizer=optimizer,
+        learning_rate=float(lr), cell=cell, seed=frame.seed(),
+    )  # fmt: skip
+except ValueError as exc:
+    st.error(t("echo.bad_settings", reason=str(exc)), icon=":material/error:")
+    st.stop()
+cells = ("rnn", "lstm") if compare else (cell,)
+if config.echo_step >= config.truncated_backprop_length:
+    st.warning(t("echo.truncation_warning", k=config.echo_step, w=config.truncated_backprop_length),
+               icon=":material/content_cut:")  # fmt: skip
+
+# ------------------------------------------------------------------------------ the run
+run_key = (config, cells)
+run = st.session_state.get("echo.run")
+if run is None or st.session_state.get("echo.run_key") != run_key:
+    if run is not None and any(tr.steps_done for tr in run.trainers.values()):
+        st.info(t("echo.settings_changed"), icon=":material/restart_alt:")
+    run = st.session_state["echo.run"] = echo_run(config, cells)
+    st.session_state["echo.run_key"] = run_key
+
+
+def start() -> None:
+    run.running = not run.finished
+
+
+def pause() -> None:
+    run.running = False
+
+
+def one_window() -> None:
+    run.running = False
+    run.step()
+
+
+def reset() -> None:
+    st.session_state.pop("echo.run", None)
+
+
+b1, b2, b3, b4, b5 = st.columns([1.2, 1, 1.4, 1, 3])
+b1.button(t("echo.train"), key="echo_train", on_click=start, type="primary", icon=":material/play_arrow:",
+          disabled=run.running or run.finished, width="stretch")  # fmt: skip
+b2.button(t("echo.pause"), key="echo_pause", on_click=pause, icon=":material/pause:", disabled=not run.running,
+          width="stretch")  # fmt: skip
+b3.button(t("echo.step_once"), key="echo_step_once", on_click=one_window, icon=":material/skip_next:",
+          disabled=run.finished, width="stretch")  # fmt: skip
+b4.button(
+    t("echo.reset"),
+    key="echo_reset",
+    on_click=reset,
+    icon=":material/restart_alt:",
+    width="stretch",
+)
+if not run.running and any(tr.steps_done for tr in run.trainers.values()):
+    for name, tr in run.trainers.items():
+        b5.download_button(t("echo.download", cell=t(f"echo.cell_{name}")), data=checkpoint_bytes(tr.model),
+                           file_name=f"echo_{name}_step{config.echo_step}.npz", mime="application/octet-stream",
+                           key=f"echo_download_{name}", icon=":material/download:")  # fmt: skip
+
+
+@st.fragment(run_every=TICK if run.running else None)
+def live() -> None:
+    """Train a slice (while running), then draw everything that changes as the model learns."""
+    was_running = run.running
+    if run.running:
+        run.advance(SLICE)
+    if was_running and not run.running:
+        st.rerun()  # training ended: redraw the buttons, stop the timer
+    for message in run.problems():
+        st.error(message, icon=":material/warning:")
+    names = list(run.trainers)
+    status = []
+    for name, tr in run.trainers.items():
+        epoch = min(tr.epoch + 1, tr.config.num_epochs)
+        status.append(t("echo.progress", cell=t(f"echo.cell_{name}"), epoch=epoch, epochs=tr.config.num_epochs,
+                        window=tr.window, windows=tr.config.windows_per_epoch, seconds=tr.elapsed,
+                        speed=tr.steps_done / tr.elapsed if tr.elapsed else 0))  # fmt: skip
+    st.markdown("  \n".join(status))
+    first = run.trainers[names[0]]
+    st.progress(
+        min(1.0, first.steps_done / (first.config.num_epochs * first.config.windows_per_epoch))
+    )
+    labels = {n: t(f"echo.cell_{n}") for n in names} | {
+        "loss": t("echo.loss"), "window": t("echo.window"), "accuracy": t("echo.accuracy")}  # fmt: skip
+    for col, name in zip(st.columns(len(names)), names, strict=True):
+        _, acc = run.accuracy[name].arrays()
+        col.metric(
+            t("echo.accuracy_of", cell=t(f"echo.cell_{name}")),
+            f"{acc[-1]:.1%}" if len(acc) else "—",
+        )
+    losses = {
+        n: (*run.losses[n].arrays(), run.losses[n].smoothed()) for n in names if len(run.losses[n])
+    }
+    accuracies = {n: run.accuracy[n].arrays() for n in names if len(run.accuracy[n])}
+    st.plotly_chart(
+        figs.training_curves(losses, accuracies, labels), key="echo_curves", config=STATIC
+    )
+    if not any(tr.steps_done for tr in run.trainers.values()):
+        st.info(t("echo.press_train"), icon=":material/play_arrow:")
+
+
+@st.fragment(run_every=WINDOW_TICK if run.running else None)
+def last_window() -> None:
+    """The notebook's bars and the units' state for the window trained last (redrawn less often:
+    the browser needs longer to draw them than the curves)."""
+    if not any(tr.steps_done for tr in run.trainers.values()):
+        return
+    names = list(run.trainers)
+    labels = {n: t(f"echo.cell_{n}") for n in names} | {
+        "input": t("echo.input"), "target": t("echo.target"), "prediction": t("echo.prediction"),
+        "series": t("echo.series"), "x": t("echo.bits_axis"), "units": t("cell.units_axis"),
+        "hover": t("echo.state_hover")}  # fmt: skip
+    st.markdown(t("echo.bars_intro"))
+    series = min(int(st.session_state.get("series", 0)), config.batch_size - 1)
+    windows, states = {}, {}
+    for name, tr in run.trainers.items():
+        x, y, trace = tr.last_window()
+        windows[name] = (x, y, trace.probs.argmax(-1))
+        layer = trace.layers[0]
+        lstm = layer.c is not None
+        states[name] = (
+            (layer.c if lstm else layer.h)[1:, series],
+            x[:, series],
+            y[:, series],
+            "c" if lstm else "h",
+        )
+    st.plotly_chart(figs.echo_bars(windows, labels), key="echo_bars", config=STATIC)
+    st.plotly_chart(figs.window_states(states, labels), key="echo_states", config=STATIC)
+    st.caption(t("echo.state_caption", k=config.echo_step))
+
+
+live()
+last_window()
+params.number(
+    P["series"], t("echo.series_pick", n=config.batch_size - 1), high=config.batch_size - 1, step=1
+)
+
+# ------------------------------------------------------------------------------ truncation
+with st.expander(
+    t("echo.truncation_title"), expanded=config.echo_step >= config.truncated_backprop_length
+):
+    st.markdown(t("echo.truncation_text", k=config.echo_step, w=config.truncated_backprop_length))
+
+# ------------------------------------------------------------------------------ memory span sweep
+st.subheader(t("echo.sweep_title"))
+st.markdown(t("echo.sweep_intro"))
+sweep = st.session_state.get("echo.sweep")
+s1, s2, s3 = st.columns([1, 1.2, 1.2], vertical_alignment="bottom")
+sweep_epochs = params.number(P["sweep_epochs"], t("echo.sweep_epochs"), step=1, container=s1)
+sweep_key = (config, int(sweep_epochs))
+
+
+def start_sweep() -> None:
+    st.session_state["echo.sweep"] = EchoSweep(config, epochs=int(sweep_epochs))
+    st.session_state["echo.sweep"].running = True
+    st.session_state["echo.sweep_key"] = sweep_key
+
+
+def stop_sweep() -> None:
+    if st.session_state.get("echo.sweep") is not None:
+        st.session_state["echo.sweep"].running = False
+
+
+sweeping = sweep is not None and sweep.running
+s2.button(t("echo.sweep_start"), key="echo_sweep", on_click=start_sweep, icon=":material/monitoring:",
+          disabled=sweeping, width="stretch")  # fmt: skip
+s3.button(t("echo.sweep_stop"), key="echo_sweep_stop", on_click=stop_sweep, icon=":material/stop:",
+          disabled=not sweeping, width="stretch")  # fmt: skip
+
+
+@st.fragment(run_every=TICK if sweeping else None)
+def sweep_view() -> None:
+    current = st.session_state.get("echo.sweep")
+    if current is None:
+        st.info(t("echo.sweep_none"), icon=":material/monitoring:")
+        return
+    was_running = current.running
+    if current.running:
+        current.advance(SLICE * 1.5)
+    if was_running and not current.running:
+        st.rerun()
+    job = current.current()
+    text = (
+        t("echo.sweep_progress", cell=t(f"echo.cell_{job[0]}"), k=job[1])
+        if job
+        else t("echo.sweep_done")
+    )
+    st.progress(current.progress, text=text)
+    labels = {"rnn": t("echo.cell_rnn"), "lstm": t("echo.cell_lstm"), "accuracy": t("echo.accuracy"),
+              "echo_step": "echo_step", "window": t("echo.sweep_window", w=current.base.truncated_backprop_length)}  # fmt: skip
+    st.plotly_chart(figs.sweep_curves(current.results, current.base.truncated_backprop_length, labels),
+                    key="echo_sweep_chart", config=STATIC)  # fmt: skip
+    if st.session_state.get("echo.sweep_key") != sweep_key:
+        st.caption(t("echo.sweep_other_settings"))
+
+
+sweep_view()
