@@ -13,6 +13,7 @@ time and backpropagation through time), model.py (layers + softmax head), traini
 from .cell import GATE_NAMES, GATES, Clamp, Gates, LSTMStep, lstm_step, lstm_step_backward
 from .checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from .echo import EchoConfig, echo_accuracy, echo_data, new_echo_model
+from .errors import LabError
 from .model import Model, ModelConfig, Trace
 from .optim import SGD, Adagrad, Adam, clip_by_global_norm, clip_by_value, make_optimizer
 from .rnn import RNNStep, rnn_step, rnn_step_backward
@@ -33,6 +34,7 @@ __all__ = [
     "EchoTrainer",
     "Gates",
     "LSTMStep",
+    "LabError",
     "LayerTrace",
     "Model",
     "ModelConfig",

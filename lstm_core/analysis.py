@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .errors import LabError
+
 try:  # the regular-expression parser, to refuse patterns that can run for ever
     from re import _constants as sre_constants
     from re import _parser as _sre_parse
@@ -27,7 +29,7 @@ OPENING_QUOTES, CLOSING_QUOTES = "“«‘", "”»’"
 MAX_PATTERN = 200
 
 
-class PropertyError(ValueError):
+class PropertyError(LabError):
     """A property that cannot be computed (e.g. an invalid regular expression); one line."""
 
 
@@ -134,20 +136,19 @@ def _nested_repeat(parsed, inside: bool = False) -> bool:
 def compile_pattern(pattern: str) -> re.Pattern:
     """A user's regular expression, or PropertyError with a one-line reason."""
     if not pattern:
-        raise PropertyError("the regular expression is empty")
+        raise PropertyError("the regular expression is empty", "regex_empty")
     if len(pattern) > MAX_PATTERN:
-        raise PropertyError(f"the regular expression is longer than {MAX_PATTERN} characters")
+        raise PropertyError(f"the regular expression is longer than {MAX_PATTERN} characters", "regex_long",
+                            n=MAX_PATTERN)  # fmt: skip
     try:
         compiled = re.compile(pattern)
         parsed = _sre_parse.parse(pattern)
     except re.error as exc:
-        raise PropertyError(
-            f"not a valid regular expression: {exc.msg} at position {exc.pos}"
-        ) from None
+        raise PropertyError(f"not a valid regular expression: {exc.msg} at position {exc.pos}", "regex_invalid",
+                            detail=exc.msg, pos=exc.pos) from None  # fmt: skip
     if _nested_repeat(parsed):
-        raise PropertyError(
-            "repetition inside repetition, like (a+)+, is refused: it can run for ever"
-        )
+        raise PropertyError("repetition inside repetition, like (a+)+, is refused: it can run for ever",
+                            "regex_nested")  # fmt: skip
     return compiled
 
 

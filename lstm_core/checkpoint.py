@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import LabError
 from .files import read_file
 from .model import KINDS, Model, ModelConfig, unflatten
 
@@ -36,7 +37,7 @@ _LARGEST = 1e30  # weights beyond this are nonsense (and two of them would overf
 _CONFIG_KEYS = ("kind", "cell", "input_size", "hidden_size", "num_layers", "output_size")
 
 
-class CheckpointError(ValueError):
+class CheckpointError(LabError):
     """A checkpoint that cannot be used; str(error) is one line for the user."""
 
 
@@ -139,37 +140,39 @@ def _read_bytes(source) -> bytes:
 
 def _parse_meta(raw: np.ndarray) -> dict:
     if raw.shape != () or raw.dtype.kind not in "US":
-        raise CheckpointError("'meta' must be a single JSON string")
+        raise CheckpointError("'meta' must be a single JSON string", "ckpt_meta_type")
     text = raw.item()
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     try:
         meta = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CheckpointError(
-            f"'meta' is not valid JSON ({exc.msg} at character {exc.pos})"
-        ) from None
+        raise CheckpointError(f"'meta' is not valid JSON ({exc.msg} at character {exc.pos})", "ckpt_meta_json",
+                              pos=exc.pos) from None  # fmt: skip
     if not isinstance(meta, dict):
-        raise CheckpointError("'meta' must be a JSON object")
+        raise CheckpointError("'meta' must be a JSON object", "ckpt_meta_type")
     fmt = meta.get("format")
     if fmt != FORMAT:
         if isinstance(fmt, str) and fmt.startswith("lstm-lab/"):
-            raise CheckpointError(
-                f"format {fmt!r} is not readable by this version (it reads {FORMAT!r})"
-            )
-        raise CheckpointError(f"unknown format {fmt!r}: not an LSTM Lab checkpoint")
+            raise CheckpointError(f"format {fmt!r} is not readable by this version (it reads {FORMAT!r})",
+                                  "ckpt_future", found=fmt[:40], reads=FORMAT)  # fmt: skip
+        raise CheckpointError(f"unknown format {fmt!r}: not an LSTM Lab checkpoint", "ckpt_format",
+                              found=str(fmt)[:40])  # fmt: skip
     if meta.get("kind") not in KINDS:
-        raise CheckpointError(f"unknown kind {meta.get('kind')!r}: expected one of {KINDS}")
+        raise CheckpointError(f"unknown kind {meta.get('kind')!r}: expected one of {KINDS}", "ckpt_kind",
+                              found=str(meta.get("kind"))[:40], kinds=", ".join(KINDS))  # fmt: skip
     return meta
 
 
 def _config_from_meta(meta: dict) -> ModelConfig:
     missing = [k for k in _CONFIG_KEYS if k not in meta]
     if missing:
-        raise CheckpointError(f"'meta' lacks {', '.join(missing)}")
+        raise CheckpointError(
+            f"'meta' lacks {', '.join(missing)}", "ckpt_meta_missing", keys=", ".join(missing)
+        )
     vocab = meta.get("vocab", [])
     if not isinstance(vocab, list):
-        raise CheckpointError("'vocab' in meta must be a list of characters")
+        raise CheckpointError("'vocab' in meta must be a list of characters", "ckpt_vocab")
     try:
         return ModelConfig(
             **{k: meta[k] for k in _CONFIG_KEYS},
@@ -177,63 +180,72 @@ def _config_from_meta(meta: dict) -> ModelConfig:
             lowercase=bool(meta.get("lowercase", False)),
         )
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"inconsistent meta: {exc}") from None
+        raise CheckpointError(
+            f"inconsistent meta: {exc}", "ckpt_inconsistent", detail=str(exc)[:200]
+        ) from None
 
 
 def load_checkpoint(source, dtype=np.float32) -> Model:
     """Read a checkpoint from a path, bytes or a binary file object; CheckpointError if unusable."""
     data = _read_bytes(source)
     if not data:
-        raise CheckpointError("the file is empty")
+        raise CheckpointError("the file is empty", "ckpt_empty")
     if not data.startswith(b"PK"):
-        raise CheckpointError("not a checkpoint: an .npz file is a zip archive, this is not one")
+        raise CheckpointError(
+            "not a checkpoint: an .npz file is a zip archive, this is not one", "ckpt_not_zip"
+        )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(info.file_size for info in zf.infolist())
     except (zipfile.BadZipFile, EOFError, ValueError):
-        raise CheckpointError("the zip archive is truncated or corrupt") from None
+        raise CheckpointError("the zip archive is truncated or corrupt", "ckpt_corrupt") from None
     if total > MAX_UNCOMPRESSED:
-        raise CheckpointError(f"the archive would unpack to {total / 2**20:.0f} MB, over the limit")
+        mb = round(total / 2**20)
+        raise CheckpointError(
+            f"the archive would unpack to {mb} MB, over the limit", "ckpt_bomb", mb=mb
+        )
     arrays, key = {}, "?"
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             for key in npz.files:
                 arrays[key] = npz[key]
                 if not isinstance(arrays[key], np.ndarray):  # NpzFile hands back raw bytes
-                    raise CheckpointError(f"member {key!r} is not a NumPy array")
+                    raise CheckpointError(
+                        f"member {key!r} is not a NumPy array", "ckpt_member", key=key[:80]
+                    )
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise CheckpointError(
-                f"refused: the file holds Python objects (pickle) in {key!r}"
-            ) from None
-        raise CheckpointError(f"unreadable array {key!r}: {str(exc).splitlines()[0]}") from None
+            raise CheckpointError(f"refused: the file holds Python objects (pickle) in {key!r}", "ckpt_pickle",
+                                  key=key[:80]) from None  # fmt: skip
+        raise CheckpointError(f"unreadable array {key!r}: {str(exc).splitlines()[0]}", "ckpt_array",
+                              key=key[:80]) from None  # fmt: skip
     except CheckpointError:
         raise
     except Exception as exc:  # zlib.error, EOFError, BadZipFile, OSError: all mean "corrupt"
         raise CheckpointError(
-            f"the archive is truncated or corrupt ({type(exc).__name__})"
+            f"the archive is truncated or corrupt ({type(exc).__name__})", "ckpt_corrupt"
         ) from None
     if "meta" not in arrays:
-        raise CheckpointError("missing key 'meta': not an LSTM Lab checkpoint")
+        raise CheckpointError("missing key 'meta': not an LSTM Lab checkpoint", "ckpt_no_meta")
     meta = _parse_meta(arrays["meta"])
     config = _config_from_meta(meta)
     weights = {}
     for key, shape in state_dict_shapes(config).items():
         if key not in arrays:
-            raise CheckpointError(
-                f"missing weight {key!r} for a {config.num_layers}-layer {config.cell}"
-            )
+            raise CheckpointError(f"missing weight {key!r} for a {config.num_layers}-layer {config.cell}",
+                                  "ckpt_missing_weight", key=key)  # fmt: skip
         arr = arrays[key]
         if arr.dtype.kind != "f":
-            raise CheckpointError(f"{key!r} has dtype {arr.dtype}, expected floating point")
+            raise CheckpointError(f"{key!r} has dtype {arr.dtype}, expected floating point", "ckpt_dtype", key=key,
+                                  dtype=str(arr.dtype))  # fmt: skip
         if arr.shape != shape:
-            raise CheckpointError(f"{key!r} has shape {arr.shape}, expected {shape} from meta")
+            raise CheckpointError(f"{key!r} has shape {arr.shape}, expected {shape} from meta", "ckpt_shape", key=key,
+                                  shape=str(arr.shape), expected=str(shape))  # fmt: skip
         if not np.isfinite(arr).all():
-            raise CheckpointError(f"{key!r} contains NaN or infinite values")
+            raise CheckpointError(f"{key!r} contains NaN or infinite values", "ckpt_nan", key=key)
         if arr.size and np.abs(arr).max() > _LARGEST:
-            raise CheckpointError(
-                f"{key!r} holds values too large for float32 (over {_LARGEST:.1e})"
-            )
+            raise CheckpointError(f"{key!r} holds values too large for float32 (over {_LARGEST:.1e})", "ckpt_huge",
+                                  key=key)  # fmt: skip
         weights[key] = arr.astype(np.float64)
     extra = {k: v for k, v in meta.items() if k not in _CONFIG_KEYS}
     return Model(config, from_state_dict(config, weights, dtype), extra)

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .errors import LabError
 from .model import Model, ModelConfig
 
 
@@ -50,15 +51,15 @@ class EchoConfig:
         for name, lo, hi in checks:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-                raise ValueError(f"{name} must be an integer from {lo} to {hi}, not {v!r}")
+                raise LabError(f"{name} must be an integer from {lo} to {hi}, not {v!r}", "echo_range",
+                               name=name, low=lo, high=hi)  # fmt: skip
         if self.num_classes != 2:
             raise ValueError("the echo task has num_classes = 2 (a bit)")
         if self.cell not in ("lstm", "rnn"):
             raise ValueError(f"cell must be 'lstm' or 'rnn', not {self.cell!r}")
         if self.windows_per_epoch < 1:
-            raise ValueError(
-                "total_series_length must hold at least batch_size × truncated_backprop_length bits"
-            )
+            raise LabError("total_series_length must hold at least batch_size × truncated_backprop_length bits",
+                           "echo_too_short", need=self.batch_size * self.truncated_backprop_length)  # fmt: skip
 
     @property
     def columns(self) -> int:

@@ -132,9 +132,9 @@ class LiveRun:
             self.running = False
         return done
 
-    def problems(self) -> list[str]:
-        """The messages of trainers that stopped because training diverged."""
-        return [tr.message for tr in self.trainers.values() if tr.status == "diverged"]
+    def problems(self) -> list:
+        """Why trainers stopped, for those that diverged (`LabError`s: str() is the message)."""
+        return [tr.problem for tr in self.trainers.values() if tr.status == "diverged"]
 
 
 def echo_run(config: EchoConfig, cells: Iterable[str]) -> LiveRun:

@@ -52,6 +52,14 @@ def reshape_distribution(
     return softmax(z)
 
 
+def retemper(probs: np.ndarray, temperature: float, top_k: int | None = None) -> np.ndarray:
+    """A distribution as temperature T and top-k would reshape it: p ∝ p^(1/T) (log p are logits,
+    up to a constant the softmax ignores)."""
+    return reshape_distribution(
+        np.log(np.maximum(np.asarray(probs, np.float64), 1e-30)), temperature, top_k
+    )
+
+
 class _Stepper:
     """Feeds one character at a time through the layers, carrying the state.
 
@@ -101,7 +109,7 @@ def prime(model: Model, text: str) -> tuple[State, np.ndarray, tuple]:
     if model.config.lowercase:
         text = text.lower()
     if not text:
-        raise TextError("the prime text is empty: give at least one character")
+        raise TextError("the prime text is empty: give at least one character", "prime_empty")
     ids = vocab.encode(text)  # TextError naming the characters outside the vocabulary
     trace = model.forward(ids[:, None])  # the whole seed in one pass: (T, 1)
     last = tuple(layer.steps[-1] for layer in trace.layers)

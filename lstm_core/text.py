@@ -13,12 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import LabError
 from .files import read_file
 
 MAX_TEXT_BYTES = 64 * 2**20  # refuse to load more than this
 
 
-class TextError(ValueError):
+class TextError(LabError):
     """A text that cannot be used; str(error) is one line for the user."""
 
 
@@ -27,6 +28,7 @@ class LoadedText:
     text: str
     encoding: str  # "utf-8", "utf-8-sig", "utf-16", "windows-1252"
     notice: str = ""  # a one-line remark for the user (e.g. the Windows-1252 fallback)
+    notice_code: str = ""  # the same, for a translation: "utf16" or "cp1252"
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -44,18 +46,23 @@ def decode_text(data: bytes) -> LoadedText:
     Line endings become LF (CRLF and lone CR alike).
     """
     if len(data) > MAX_TEXT_BYTES:
+        mb, limit = round(len(data) / 2**20, 1), MAX_TEXT_BYTES // 2**20
         raise TextError(
-            f"the text is {len(data) / 2**20:.1f} MB; the limit is {MAX_TEXT_BYTES // 2**20} MB"
+            f"the text is {mb} MB; the limit is {limit} MB", "text_too_big", mb=mb, limit=limit
         )
-    notice = ""
+    notice = code = ""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             text, encoding = data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
-            raise TextError("the file starts like UTF-16 text but is not valid UTF-16") from None
-        notice = "read as UTF-16"
+            raise TextError(
+                "the file starts like UTF-16 text but is not valid UTF-16", "bad_utf16"
+            ) from None
+        notice, code = "read as UTF-16", "utf16"
     elif _looks_binary(data):
-        raise TextError("this looks like a binary file (an image, an archive...), not plain text")
+        raise TextError(
+            "this looks like a binary file (an image, an archive...), not plain text", "binary"
+        )
     elif data.startswith(codecs.BOM_UTF8):
         text, encoding = data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
     else:
@@ -63,9 +70,9 @@ def decode_text(data: bytes) -> LoadedText:
             text, encoding = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text, encoding = data.decode("cp1252", errors="replace"), "windows-1252"
-            notice = "not valid UTF-8: read as Windows-1252"
+            notice, code = "not valid UTF-8: read as Windows-1252", "cp1252"
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return LoadedText(text, encoding, notice)
+    return LoadedText(text, encoding, notice, code)
 
 
 def read_text(path) -> LoadedText:
@@ -105,7 +112,8 @@ class Vocabulary:
             if missing:
                 shown = " ".join(repr(ch) for ch in missing[:10])
                 more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-                raise TextError(f"characters not in the model's vocabulary: {shown}{more}")
+                raise TextError(f"characters not in the model's vocabulary: {shown}{more}", "unknown_chars",
+                                chars=" ".join(repr(ch) for ch in missing[:10]), count=len(missing))  # fmt: skip
         lut = self.index
         return np.fromiter((lut[ch] for ch in text), dtype=np.int32, count=len(text))
 
@@ -120,14 +128,13 @@ def prepare_corpus(
     if lowercase:
         text = text.lower()
     if not text.strip():
-        raise TextError("the text is empty")
+        raise TextError("the text is empty", "text_empty")
     if len(text) < min_length:
-        raise TextError(
-            f"the text has {len(text)} characters; training needs at least {min_length}"
-        )
+        raise TextError(f"the text has {len(text)} characters; training needs at least {min_length}", "text_short",
+                        n=len(text), need=min_length)  # fmt: skip
     vocab = Vocabulary.from_text(text)
     if len(vocab) < 2:
-        raise TextError("the text uses a single character: there is nothing to predict")
+        raise TextError("the text uses a single character: there is nothing to predict", "one_char")
     return text, vocab
 
 

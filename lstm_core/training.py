@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .echo import EchoConfig, echo_data
+from .errors import LabError
 from .model import Model, StepResult
 from .optim import clip_by_global_norm, clip_by_value, make_optimizer
 from .sequence import Workspace
@@ -68,6 +69,7 @@ class Trainer:
         self.elapsed = 0.0
         self.status = "running"
         self.message = ""
+        self.problem: LabError | None = None  # why training stopped, for a translation
         self.last: Snapshot | None = None
         self.ws = Workspace()
         self.loss_limit: float | None = None  # set from the first loss: 4 × max(ln V, that loss)
@@ -90,15 +92,18 @@ class Trainer:
     def finished(self) -> bool:
         return self.status != "running"
 
-    def _refuse(self, why: str) -> Snapshot:
+    def _refuse(self, why: str, code: str, **params) -> Snapshot:
         """Stop training and go back to the last good weights."""
         if self._good is not None:
             self.model.flat, self.opt_state = self._good
         self.status = "diverged"
-        lr = self.optimizer.learning_rate
+        lr, step = self.optimizer.learning_rate, self.steps_done + 1
         self.message = (
-            f"training stopped at step {self.steps_done + 1}: {why}; the learning rate {lr:g} is "
+            f"training stopped at step {step}: {why}; the learning rate {lr:g} is "
             "probably too high. The last good weights are kept."
+        )
+        self.problem = LabError(
+            self.message, "diverged", step=step, learning_rate=lr, why=code, **params
         )
         return self._snap(float("nan"), float("nan"))
 
@@ -122,7 +127,7 @@ class Trainer:
         res = self.model.gradients(x, y, state, self.dropout, self.rng, self.ws)
         grads = {"params": res.grads}
         if not math.isfinite(res.loss):
-            return self._refuse("the loss is no longer a finite number")
+            return self._refuse("the loss is no longer a finite number", "loss_nan")
         if self.loss_limit is None:
             self.loss_limit = 4.0 * max(math.log(self.model.config.output_size), res.loss)
             self.loss_average = res.loss
@@ -132,15 +137,17 @@ class Trainer:
         if self.loss_average > self.loss_limit:
             chance = math.log(self.model.config.output_size)
             why = f"the loss climbed to {self.loss_average:.3g} nats on average (a uniform guess scores {chance:.3g})"
-            return self._refuse(why)
+            return self._refuse(
+                why, "loss_climbed", loss=round(self.loss_average, 3), chance=round(chance, 3)
+            )
         if self.clip_value:
             grads = clip_by_value(grads, self.clip_value)
         grads, norm = clip_by_global_norm(grads, self.clip_norm)
         if not math.isfinite(norm):
-            return self._refuse("the gradient is no longer finite")
+            return self._refuse("the gradient is no longer finite", "grad_nan")
         new, state = self.optimizer.update({"params": self.model.flat}, grads, self.opt_state)
         if not np.isfinite(new["params"]).all():
-            return self._refuse("a weight became NaN or infinite")
+            return self._refuse("a weight became NaN or infinite", "weight_nan")
         self.model.flat, self.opt_state = new["params"], state
         self.steps_done += 1
         self.after_step(res)

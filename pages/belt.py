@@ -21,11 +21,11 @@ from lstm_core.analysis import (  # noqa: E402
 )
 from ui import models, params  # noqa: E402
 from ui.figures import belt as figs  # noqa: E402
-from ui.i18n import labeler, t  # noqa: E402
+from ui.i18n import explain, labeler, t  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, token_label  # noqa: E402
 
-SOURCES = ("text_en", "text_es", "echo_trained", "upload", "text_random", "echo_random")
+SOURCES = ("text_en", "text_es", "logbook", "echo_trained", "upload", "text_random", "echo_random")
 TEXT_PROPERTIES = ("quotes", "parens", "word_position", "since_newline", "char_class", "regex")
 MAX_TEXT, MAX_UPLOAD_MB = 400, 20
 P = params.register(
@@ -47,7 +47,7 @@ P = params.register(
     ),
 )
 STATIC = {"displayModeBar": False}
-params.show_url_warnings(P.values())
+params.setup("belt")
 frame.header("belt")
 
 
@@ -64,12 +64,12 @@ def uploaded_model():
             try:
                 st.session_state["belt.uploaded"] = (digest, lstm_core.load_checkpoint(data))
             except lstm_core.CheckpointError as exc:
-                st.session_state["belt.upload_error"] = str(exc)
+                st.session_state["belt.upload_error"] = exc.as_dict()
             else:
                 st.session_state.pop("belt.upload_error", None)
     if "belt.upload_error" in st.session_state:
         st.error(
-            t("belt.upload_bad", reason=md_escape(st.session_state["belt.upload_error"])),
+            t("belt.upload_bad", reason=explain(st.session_state["belt.upload_error"])),
             icon=":material/error:",
         )
     return st.session_state.get("belt.uploaded")
@@ -111,7 +111,7 @@ with top_right:
     )
 
 # ------------------------------------------------------------------------------ the input
-example = models.belt_example(model)
+example = models.belt_example(model, source)
 raw = params.text_area(P["belt_text"], t("belt.input_bits" if cfg.kind == "echo" else "belt.input_text"),
                        placeholder=example, height=90, help=t("belt.input_help", n=MAX_TEXT))  # fmt: skip
 if len(raw) > MAX_TEXT:
@@ -252,7 +252,7 @@ def find_the_unit() -> None:
         else:
             prop = text_property("".join(tokens), prop_name, option)
     except PropertyError as exc:
-        problem = t("belt.property_bad", reason=md_escape(str(exc)))
+        problem = t("belt.property_bad", reason=explain(exc))
     if problem:
         st.warning(problem, icon=":material/rule:")
     elif prop.std() == 0:

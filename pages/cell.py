@@ -40,7 +40,7 @@ P = params.register(
 STATIC = {
     "displayModeBar": False
 }  # explanatory charts: no toolbar (its tooltips are Plotly's English)
-params.show_url_warnings(P.values())
+params.setup("cell")
 frame.header("cell")
 
 # ------------------------------------------------------------------ the model and the input

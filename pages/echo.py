@@ -11,7 +11,7 @@ from lstm_core import EchoConfig, checkpoint_bytes  # noqa: E402
 from lstm_core.live import EchoSweep, echo_run  # noqa: E402
 from ui import params  # noqa: E402
 from ui.figures import echo as figs  # noqa: E402
-from ui.i18n import labeler, t  # noqa: E402
+from ui.i18n import explain, labeler, t  # noqa: E402
 from ui.params import Param  # noqa: E402
 
 D = EchoConfig()  # the notebook's defaults
@@ -43,7 +43,7 @@ SLICE, TICK, WINDOW_TICK = (
     0.15,
     1.0,
 )  # seconds: training per redraw, between redraws, between window views
-params.show_url_warnings(P.values())
+params.setup("echo")
 frame.header("echo")
 
 
@@ -108,7 +108,7 @@ try:
         learning_rate=float(lr), cell=cell, seed=frame.seed(),
     )  # fmt: skip
 except ValueError as exc:
-    st.error(t("echo.bad_settings", reason=str(exc)), icon=":material/error:")
+    st.error(t("echo.bad_settings", reason=explain(exc)), icon=":material/error:")
     st.stop()
 cells = ("rnn", "lstm") if compare else (cell,)
 if config.echo_step >= config.truncated_backprop_length:
@@ -171,8 +171,8 @@ def live() -> None:
         run.advance(SLICE)
     if was_running and not run.running:
         st.rerun()  # training ended: redraw the buttons, stop the timer
-    for message in run.problems():
-        st.error(message, icon=":material/warning:")
+    for problem in run.problems():
+        st.error(explain(problem), icon=":material/warning:")
     names = list(run.trainers)
     status = []
     for name, tr in run.trainers.items():

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from ui.i18n import LANGUAGES
 
 PAGE_FILES = {
+    "text": "pages/text.py",
     "home": "pages/home.py",
     "cell": "pages/cell.py",
     "belt": "pages/belt.py",
@@ -83,7 +84,7 @@ def test_home_page(lang):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize(
-    "model", ["echo_trained", "text_en", "text_es", "echo_random", "text_random"]
+    "model", ["echo_trained", "text_en", "text_es", "logbook", "echo_random", "text_random"]
 )
 def test_cell_page_every_model(lang, model):
     at = open_app("cell", lang=lang, model=model)

@@ -93,7 +93,7 @@ def test_unit_lines(series):
 # ------------------------------------------------------------------------------ the page
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize(
-    "model", ["text_en", "text_es", "echo_trained", "text_random", "echo_random"]
+    "model", ["text_en", "text_es", "logbook", "echo_trained", "text_random", "echo_random"]
 )
 def test_belt_page_every_model(lang, model):
     at = open_app("belt", lang=lang, belt_model=model)
@@ -208,3 +208,21 @@ def test_reset_forgets_the_upload():
 def test_page_source_renders_no_raw_html():
     source = (ROOT / "pages" / "belt.py").read_text()
     assert "unsafe_allow_html" not in source
+
+
+def test_the_logbook_model_has_units_the_belt_page_finds():
+    """The generated corpus exists so that a trained model carries its structures in units the
+    property search can find: measured on the held-out end of the logbook it never trained on."""
+    import lstm_core
+    from lstm_core.analysis import text_property
+
+    model = lstm_core.load_checkpoint(ROOT / "samples" / "logbook_h128.npz")
+    text = (ROOT / "samples" / "logbook.txt").read_text(encoding="utf-8").lower()[-3000:]
+    ids = lstm_core.Vocabulary(model.config.vocab).encode(text)
+    c = model.run(ids[None, :]).layers[0].c[1:, 0, :]  # (T, H): the belt after each character
+    best = {}
+    for name in ("quotes", "parens", "word_position", "since_newline"):
+        ranking = rank_units(c, text_property(text, name))
+        best[name] = abs(float(ranking.r[ranking.order[0]]))
+    assert best["word_position"] > 0.6 and best["quotes"] > 0.4, best
+    assert best["parens"] > 0.3 and best["since_newline"] > 0.3, best

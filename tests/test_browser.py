@@ -145,3 +145,35 @@ def test_echo_trains_live_and_the_loss_falls(tab):
         assert main(tab).get_by_test_id("stMetricValue").first.inner_text().endswith("%")
         assert problems(tab) == [] and tab.errors == []
         screenshot(tab, "echo-trained")
+
+
+def test_text_upload_train_and_write(tab, tmp_path):
+    novel = tmp_path / "novel.txt"
+    story = (ROOT / "samples" / "lighthouse_en.txt").read_text(encoding="utf-8")
+    hostile = '<script>window.__ran = 1</script> <img src=x onerror="window.__ran = 2"> $x^2$ [link](javascript:alert(1))\n'
+    novel.write_text(hostile + story * 3, encoding="utf-8")
+    with fresh_server() as base:
+        open_fresh(tab, base, "text?corpus=upload&model=new&hidden_size=64&lowercase=false")
+        tab.locator(".st-key-gen_text_upload input[type=file]").set_input_files(str(novel))
+        wait_idle(tab)
+        main(tab).locator(".st-key-gen_train button").click()
+        wait_charts(tab, 1)  # the curves appear while it trains
+        tab.wait_for_timeout(4000)
+        main(tab).locator(".st-key-gen_pause button").click()
+        wait_idle(tab)
+        steps = int(main(tab).get_by_test_id("stMetricValue").nth(4).inner_text().replace(",", ""))
+        assert steps > 20
+        screenshot(tab, "text-trained")
+        main(tab).locator(".st-key-prime input").fill("<script>window.__ran = 3</script>")
+        main(tab).locator(".st-key-prime input").press("Enter")
+        wait_idle(tab)
+        main(tab).locator(".st-key-gen_generate button").click()
+        tab.wait_for_function(
+            "() => document.querySelector('[data-testid=stCode]')?.innerText.length > 100",
+            timeout=60_000,
+        )
+        written = main(tab).get_by_test_id("stCode").inner_text()
+        assert written.startswith("<script>window.__ran = 3</script>")  # shown literally
+        assert tab.evaluate("() => window.__ran") is None  # and never run
+        assert problems(tab) == [] and tab.errors == []
+        screenshot(tab, "text-written")

@@ -104,15 +104,21 @@ def test_errors_are_one_line_without_traceback(tmp_path, args, expected):
 def test_bench_reports_every_figure():
     results = json.loads(cli("bench", "--quick", "--json").stdout)
     big, small = results["charlm"]
-    assert (big["H"], big["B"], small["H"], small["B"]) == (256, 32, 128, 16)
+    assert (big["H"], big["B"], small["H"], small["B"]) == (256, 32, 128, 32)
     for c in results["charlm"]:
         assert (
             c["ms_per_step"] > 0 and c["matmul_peak_gflops"] > 0 and 0 < c["fraction_of_peak"] < 1.5
         )
     assert {e["cell"] for e in results["echo"]} == {"lstm", "rnn"}
     assert results["sampling"]["chars_per_s"] > 0
+    worker = results["worker"]
+    assert worker["worker_steps"] > 0 and worker["worker_chars_per_s"] > 0
+    assert worker["fraction"] == pytest.approx(
+        worker["worker_chars_per_s"] / worker["core_chars_per_s"]
+    )
     assert set(results["targets"]) == {
         "fraction_of_matmul_peak_H256",
         "echo_window_ms",
         "sampling_chars_per_s_H256",
+        "worker_fraction_of_core_H128",
     }

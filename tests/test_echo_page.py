@@ -106,7 +106,17 @@ def test_an_exploding_learning_rate_stops_with_a_message_and_reset_recovers():
 def test_settings_that_cannot_train_say_why():
     at = open_app("echo", total_series_length=100, batch_size=64)
     assert_clean(at)
-    assert len(at.error) == 1 and "total_series_length" in at.error[0].value
+    assert (
+        len(at.error) == 1
+        and "total_series_length" in at.error[0].value
+        and "960 bits" in at.error[0].value
+    )
+    at = open_app("echo", lang="es", total_series_length=100, batch_size=64)
+    assert (
+        len(at.error) == 1
+        and "debe tener al menos" in at.error[0].value
+        and "960" in at.error[0].value
+    )
 
 
 def test_changing_settings_restarts_training():

@@ -124,3 +124,41 @@ def test_valve_curve_marks_the_pre_activation():
     fig = figures.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a"})
     marker = fig.data[-1]
     assert list(marker.x) == [2.0] and abs(marker.y[0] - sigmoid(2.0)) < 1e-9
+
+
+# ==================================================================================== text figures
+def test_training_curves_put_loss_and_held_out_bits_on_one_axis():
+    from ui.figures import text as text_figs
+
+    steps = np.arange(1, 201, dtype=np.float64)
+    loss = np.full(200, np.log(2) * 2.0)  # 2 bits per character, in nats
+    fig = text_figs.training_curves((steps, loss, loss), (np.array([100.0, 200.0]), np.array([2.5, 2.25])), 32,
+                                    {"train": "train", "held_out": "held", "step": "s", "axis": "bpc",
+                                     "uniform": "uniform"})  # fmt: skip
+    _, smooth, held = fig.data
+    np.testing.assert_allclose(np.asarray(smooth.y, dtype=float), 2.0, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(held.y, dtype=float), [2.5, 2.25])
+    assert fig.layout.shapes[0].y0 == 5.0  # log2(32): a uniform guess
+    assert fig.layout.yaxis.range[1] > 5.0
+
+
+def test_temperature_effect_shows_the_top_characters_before_and_after():
+    from lstm_core.sampling import retemper
+    from ui.figures import text as text_figs
+
+    raw = np.array([0.5, 0.3, 0.15, 0.05])
+    cooled = retemper(raw, 0.5)
+    np.testing.assert_allclose(cooled, raw**2 / (raw**2).sum(), rtol=1e-6)  # p^(1/T), renormalised
+    np.testing.assert_allclose(retemper(raw, 1.0), raw, rtol=1e-6)
+    assert retemper(raw, 0.0).tolist() == [1.0, 0.0, 0.0, 0.0]
+    np.testing.assert_allclose(retemper(raw, 1.0, top_k=2), [0.625, 0.375, 0, 0], rtol=1e-6)
+    fig = text_figs.temperature_effect(
+        raw, cooled, ("a", " ", "<", "\n"), {"before": "b", "after": "a", "p": "p"}, top=3
+    )
+    before, after = fig.data
+    assert list(before.x) == [
+        "“a”",
+        "“␣”",
+        "“<”",
+    ]  # most likely first, invisible characters made visible
+    np.testing.assert_allclose(np.asarray(after.y, dtype=float), cooled[:3], rtol=1e-6)

@@ -67,3 +67,89 @@ def test_every_key_the_code_uses_is_in_the_catalog():
 def test_a_missing_key_is_visible():
     assert t("no.such_key", lang="es") == MISSING.format("no.such_key")
     assert t("cell.unit", lang="es", h=7) == "Unidad (de 0 a 7)"
+
+
+def problem_codes() -> dict[str, set[str]]:
+    """Every code the core (and ui/corpora) gives a problem, read from the source: the second
+    argument of an *Error(...)/LabError(...) call, the code of Trainer._refuse and worker notes."""
+    import ast
+
+    codes = {"errors": set(), "why": set()}
+    files = [*(ROOT / "lstm_core").glob("*.py"), ROOT / "ui" / "corpora.py"]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None) or ""
+            literal = [
+                a.value
+                for a in node.args
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
+            if name in ("LabError", "TextError", "CheckpointError", "FetchError", "PropertyError"):
+                if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                    codes["errors"].add(node.args[1].value)
+            elif (
+                name == "_refuse" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+            ):
+                codes["why"].add(node.args[1].value)
+            elif name == "_note" and literal:
+                codes["errors"].add(literal[0])
+    return codes
+
+
+def test_every_problem_the_core_reports_speaks_both_languages():
+    codes = problem_codes()
+    assert {
+        "ckpt_pickle",
+        "url_timeout",
+        "binary",
+        "echo_too_short",
+        "regex_nested",
+        "idle",
+    } <= codes["errors"]
+    assert codes["why"] == {"loss_nan", "loss_climbed", "grad_nan", "weight_nan"}
+    expected = {f"errors.{c}" for c in codes["errors"] | {"diverged"}} | {
+        f"errors.why_{c}" for c in codes["why"]
+    }
+    for lang in LANGUAGES:
+        missing = sorted(k for k in expected if k not in catalog(lang))
+        assert not missing, (lang, missing)
+
+
+def test_text_page_choices_and_notices_have_labels():
+    from ui import corpora
+
+    keys = {f"text.corpus_{s}" for s in corpora.SOURCES}
+    keys |= {f"text.model_{m}" for m in ("sample", "new", "upload")}
+    keys |= {f"text.optimizer_{o}" for o in ("adam", "adagrad", "sgd")}
+    keys |= {f"text.speed_{s}" for s in ("instant", "fast", "medium", "slow")}
+    keys |= {f"text.need_{s}" for s in ("upload", "paste", "url", "text")}
+    keys |= {f"text.notice_{n}" for n in ("utf16", "cp1252", "gutenberg")}
+    for lang in LANGUAGES:
+        assert not sorted(k for k in keys if k not in catalog(lang)), lang
+
+
+def test_explain_translates_escapes_and_falls_back():
+    from lstm_core import CheckpointError, LabError
+    from ui.i18n import explain
+
+    exc = CheckpointError("'<b>x</b>' has shape (2,), expected (3,) from meta", "ckpt_shape", key="<b>x</b>",
+                          shape="(2,)", expected="(3,)")  # fmt: skip
+    assert (
+        explain(exc, lang="es")
+        == "el peso &lt;b&gt;x&lt;\\/b&gt; tiene forma \\(2,\\); su descripción dice \\(3,\\)"
+    )
+    assert "<b>" not in explain(exc, lang="en")
+    assert explain(exc.as_dict(), lang="es") == explain(exc, lang="es")
+    diverged = LabError("training stopped", "diverged", step=7, learning_rate=50.0, why="grad_nan")
+    assert explain(diverged, lang="es").startswith(
+        "El entrenamiento se detuvo en el paso 7: el gradiente ya no es finito."
+    )
+    assert "50" in explain(diverged, lang="en")
+    assert (
+        explain(LabError("an *unforeseen* thing", "no_such_code"), lang="es")
+        == "an \\*unforeseen\\* thing"
+    )
+    assert explain(ValueError("plain"), lang="es") == "plain"
+    assert explain(None) == ""

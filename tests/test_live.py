@@ -46,7 +46,12 @@ def test_a_live_run_reports_divergence():
     run.running = True
     while not run.finished:
         run.advance(0.05)
-    assert len(run.problems()) == 1 and "learning rate" in run.problems()[0]
+    (problem,) = run.problems()
+    assert (
+        "learning rate" in str(problem)
+        and problem.code == "diverged"
+        and problem.params["learning_rate"] == 1e4
+    )
 
 
 def test_the_sweep_covers_every_echo_step_for_both_cells():

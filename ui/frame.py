@@ -33,6 +33,7 @@ PAGES = (
     PageSpec("cell", ":material/memory:"),
     PageSpec("belt", ":material/conveyor_belt:"),
     PageSpec("echo", ":material/graphic_eq:"),
+    PageSpec("text", ":material/edit_note:"),
 )
 
 SIDEBAR = params.register(
@@ -92,6 +93,7 @@ def run() -> None:
     finally:  # also when a page stops early (st.stop): the link still says what is on screen
         _router.active = False
         params.write_url((*SIDEBAR.values(), *params.REGISTRY.get(current, ())))
+        params.remember(current)
 
 
 def enter() -> None:

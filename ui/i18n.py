@@ -62,3 +62,40 @@ def t(key: str, /, lang: str | None = None, **values) -> str:
     if text is None:
         return MISSING.format(key)
     return text.format(**values) if values else text
+
+
+def explain(problem, lang: str | None = None) -> str:
+    """A problem from the core, in the current language, as markdown-safe text.
+
+    problem: a `LabError`, its `as_dict()` (from the training worker), or a plain string.
+    Uses the catalog's errors.<code>; without one (an unforeseen problem), the core's English.
+    Every parameter is escaped: they can hold pieces of a user's file.
+    """
+    from ui.safe import md_escape
+
+    if problem is None:
+        return ""
+    if isinstance(problem, str):
+        return md_escape(problem)
+    if isinstance(problem, dict):
+        text, code, params = (
+            problem.get("text", ""),
+            problem.get("code", ""),
+            problem.get("params", {}),
+        )
+    else:
+        text, code, params = (
+            str(problem),
+            getattr(problem, "code", ""),
+            getattr(problem, "params", {}),
+        )
+    template = catalog(lang or current_language()).get(f"errors.{code}") if code else None
+    if template is None:
+        return md_escape(text)
+    values = {k: md_escape(v) if isinstance(v, str) else v for k, v in params.items()}
+    if isinstance(params.get("why"), str):  # a problem with a reason of its own (training stopped)
+        values["why"] = t(f"errors.why_{params['why']}", lang=lang, **values)
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return md_escape(text)

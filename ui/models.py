@@ -16,12 +16,17 @@ import lstm_core
 from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-SAMPLE_CHECKPOINTS = {"text_en": "lighthouse_en_h64.npz", "text_es": "faro_es_h64.npz"}
-SOURCES = ("echo_trained", "echo_random", "text_en", "text_es", "text_random")
+SAMPLE_CHECKPOINTS = {
+    "text_en": "lighthouse_en_h64.npz",
+    "text_es": "faro_es_h64.npz",
+    "logbook": "logbook_h128.npz",
+}
+SOURCES = ("echo_trained", "echo_random", "text_en", "text_es", "logbook", "text_random")
 EXAMPLES = {
     "echo": "0110100111010011",
     "text_en": "the keeper climbed the steps",
     "text_es": "el farero subía los escalones",
+    "logbook": '"where is the oil?" asked marta.',
 }
 MAX_INPUT = 120
 BELT_EXAMPLES = {  # longer, with quotes and parentheses for the belt page's property search
@@ -30,6 +35,9 @@ BELT_EXAMPLES = {  # longer, with quotes and parentheses for the belt page's pro
     'afternoon).\n"because the steps do not change," said the keeper, "and the sea does."',
     "text_es": "—¿por qué cuentas los escalones? —preguntó marta (que lo había seguido una tarde "
     "de mucho viento).\n«porque los escalones no cambian», dijo el farero, «y el mar sí».",
+    "logbook": "12 march. fog.\noil: 7 barrels left. ships: the ferry.\nsteps climbed: 104 (again, "
+    'cold lens (twice, old bell)).\n\n"who lit the lamp?" asked the cook.\n"marta did, at six," '
+    'said the keeper, "and the sea knows it."',
 }
 
 
@@ -68,10 +76,13 @@ def get(source: str, units: int, seed: int) -> Model:
     return sample_model(source)
 
 
-def belt_example(model: Model) -> str:
-    """The example the model can read best (an uploaded model may know Spanish, or neither)."""
+def belt_example(model: Model, source: str = "") -> str:
+    """The source's own example, else the one the model can read best (an uploaded model may
+    know Spanish, or neither)."""
     if model.config.kind == "echo":
         return BELT_EXAMPLES["echo"]
+    if source in BELT_EXAMPLES:
+        return BELT_EXAMPLES[source]
     vocab = set(model.config.vocab)
     texts = [BELT_EXAMPLES["text_en"], BELT_EXAMPLES["text_es"]]
     if model.config.lowercase is False and not any(ch.isupper() for ch in vocab):
@@ -87,7 +98,7 @@ def belt_example(model: Model) -> str:
 def example_input(source: str) -> str:
     if source.startswith("echo"):
         return EXAMPLES["echo"]
-    return EXAMPLES["text_es" if source == "text_es" else "text_en"]
+    return EXAMPLES.get(source, EXAMPLES["text_en"])
 
 
 class PreparedInput(NamedTuple):

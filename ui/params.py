@@ -140,6 +140,33 @@ def write_url(params) -> None:
                 st.query_params[p.name] = shown
 
 
+def claim(page: str) -> None:
+    """Make a page's keys its own again.
+
+    Pages share some parameter names (the echo and text pages both have `learning_rate`, with
+    different defaults), and widget values persist through the session. On entry a page takes
+    back each key that another page wrote last: its own remembered value, or the default.
+    """
+    owners = st.session_state.setdefault("_owner", {})
+    for p in REGISTRY.get(page, ()):
+        if owners.get(p.name, page) != page:
+            st.session_state[p.name] = st.session_state.get(f"_saved.{page}.{p.name}", p.default)
+        owners[p.name] = page
+
+
+def remember(page: str) -> None:
+    """Keep this page's current values, for the next time it claims its keys."""
+    for p in REGISTRY.get(page, ()):
+        if p.name in st.session_state:
+            st.session_state[f"_saved.{page}.{p.name}"] = st.session_state[p.name]
+
+
+def setup(page: str) -> None:
+    """A page's first call after registering: claim its keys, seed them from the URL, warn."""
+    claim(page)
+    show_url_warnings(REGISTRY[page])
+
+
 def show_url_warnings(params) -> None:
     for message in check_url(params):
         st.warning(message, icon=":material/link_off:")
@@ -149,6 +176,7 @@ def reset(page: str, extra_prefix: str | None = None) -> None:
     """Put a page's parameters back to their defaults and forget its private state."""
     for p in REGISTRY.get(page, ()):
         st.session_state[p.name] = p.default
+        st.session_state.pop(f"_saved.{page}.{p.name}", None)
     prefix = extra_prefix or f"{page}."
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
         del st.session_state[key]

@@ -1,0 +1,356 @@
+"""Training a character model in its own process, so a page can redraw while it trains at speed.
+
+Why a process and not a thread: a training step makes about a hundred NumPy calls, each of
+which gives up CPython's global interpreter lock and then waits to get it back. Next to any
+busy Python thread (a web server drawing a page, say) each wait can last the interpreter's
+switch interval, and training slows to a crawl: measured on a 2-core machine, 62 steps/s alone
+and 11 with a busy thread beside it. A separate process has its own interpreter.
+
+`TrainingProcess` (in the page's process) starts `python -m lstm_core.worker` and talks to it
+over the worker's stdin and stdout in frames: an 8-byte header (JSON length, payload length,
+big-endian uint32), the JSON, the payload. Nothing is pickled: a model travels as a checkpoint
+(read back with `load_checkpoint`), token ids as int32 bytes.
+
+The worker trains in short bursts and reports after each (new losses, bits per character on
+the held-out text, samples of text). It lowers its own priority so the page stays responsive,
+stops training when nobody has asked about it for IDLE_PAUSE seconds, and exits when its
+parent goes away or has been silent for IDLE_EXIT seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import queue
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+# seconds without a word from the page before training pauses, and before the worker exits
+IDLE_PAUSE = float(os.environ.get("LSTM_LAB_IDLE_PAUSE", "20"))
+IDLE_EXIT = float(os.environ.get("LSTM_LAB_IDLE_EXIT", "300"))
+BURST = 0.1  # seconds of training between two reports
+HELD_OUT_SCORED = 4000  # characters of the held-out text scored for bits per character
+_HEADER = struct.Struct(">II")
+
+
+def write_frame(stream, header: dict, payload: bytes = b"") -> None:
+    data = json.dumps(header).encode("utf-8")
+    stream.write(_HEADER.pack(len(data), len(payload)) + data + payload)
+    stream.flush()
+
+
+def read_frame(stream) -> tuple[dict, bytes] | None:
+    """The next frame, or None at the end of the stream."""
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        return None
+    n_json, n_payload = _HEADER.unpack(head)
+    data = stream.read(n_json)
+    payload = stream.read(n_payload) if n_payload else b""
+    if len(data) < n_json or len(payload) < n_payload:
+        return None
+    return json.loads(data.decode("utf-8")), payload
+
+
+# ==================================================================================== the worker
+def _note(code: str, text: str, **params) -> dict:
+    """A message for the page, as `LabError.as_dict` gives it: English text, code, params."""
+    return {"text": text, "code": code, "params": params}
+
+
+class _Worker:
+    """The worker's side: one model, trained in bursts between commands from the page."""
+
+    def __init__(self, init: dict, payload: bytes, out) -> None:
+        from .checkpoint import load_checkpoint
+
+        n = init["checkpoint_bytes"]
+        self.model = load_checkpoint(payload[:n])
+        self.ids = np.frombuffer(payload[n:], dtype=np.int32).astype(np.intp)
+        self.held_out, self.prime = init["held_out"], init["prime"]
+        self.temperature = init["temperature"]
+        self.eval_every, self.sample_every = init["eval_every"], init["sample_every"]
+        self.out = out
+        self.settings = init["settings"]
+        self.steps, self.characters, self.seconds = 0, 0, 0.0
+        self.trainer = self.new_trainer(self.settings)
+        self.training, self.status, self.message, self.order = False, "paused", None, 0
+        self.losses, self.bpcs, self.samples = [], [], []
+
+    def new_trainer(self, s: dict):
+        from .training import TextTrainer
+
+        return TextTrainer(self.model, self.ids, s["seq_length"], s["batch_size"], s["optimizer"],
+                           s["learning_rate"], s["dropout"], seed=s["seed"] + self.steps)  # fmt: skip
+
+    def report(self) -> None:
+        """Everything new since the last report, and where training stands."""
+        write_frame(self.out, {
+            "type": "progress", "steps": self.steps, "characters": self.characters,
+            "seconds": self.seconds, "status": self.status, "message": self.message,
+            "order": self.order, "loss": self.losses, "bpc": self.bpcs, "samples": self.samples,
+        })  # fmt: skip
+        self.losses, self.bpcs, self.samples = [], [], []
+
+    def stop_training(self, status: str, message: dict | None) -> None:
+        self.training, self.status, self.message = False, status, message
+        self.report()
+
+    def command(self, cmd: dict) -> bool:
+        """Carry out one command; False: the worker should exit."""
+        from .checkpoint import checkpoint_bytes
+
+        kind = cmd["cmd"]
+        self.order = cmd.get("order", self.order)
+        stuck = self.status in ("diverged", "failed")  # only a new worker trains again
+        if kind == "train":
+            if not stuck:
+                self.training, self.status, self.message = True, "training", None
+            self.report()  # reported either way, so the page knows
+        elif kind == "pause":
+            self.stop_training(self.status if stuck else "paused", self.message)
+        elif kind == "settings":
+            try:
+                self.trainer = self.new_trainer(cmd["settings"])
+                self.settings = cmd["settings"]
+                if (
+                    self.status == "diverged"
+                ):  # new settings: a new chance, from the last good weights
+                    self.status, self.message = "paused", None
+                    self.report()
+            except ValueError as exc:  # e.g. a window longer than the text: the old settings stay
+                self.message = _note("settings", str(exc), detail=str(exc)[:200])
+                self.report()
+        elif kind == "temperature":
+            self.temperature = cmd["value"]
+        elif kind == "weights":
+            write_frame(
+                self.out, {"type": "weights", "steps": self.steps}, checkpoint_bytes(self.model)
+            )
+        elif kind == "stop":
+            return False
+        return True
+
+    def burst(self) -> None:
+        """Train for BURST seconds (or until something stops it), then report."""
+        from .sampling import generate_text
+        from .text import bits_per_character
+
+        started = time.monotonic()
+        per_step = self.settings["seq_length"] * self.settings["batch_size"]
+        try:
+            while time.monotonic() - started < BURST:
+                snap = self.trainer.step()
+                if snap.status == "diverged":
+                    self.training, self.status = False, "diverged"
+                    self.message = self.trainer.problem.as_dict()
+                    break
+                self.steps += 1
+                self.characters += per_step
+                self.losses.append([self.steps, snap.loss])
+                if self.steps % self.eval_every == 0 and self.held_out:
+                    bpc, _, _ = bits_per_character(self.model, self.held_out[:HELD_OUT_SCORED])
+                    if math.isfinite(bpc):
+                        self.bpcs.append([self.steps, bpc])
+                if self.steps % self.sample_every == 0:
+                    text = generate_text(self.model, self.prime, 160, temperature=self.temperature,
+                                         seed=self.steps)  # fmt: skip
+                    self.samples.append([self.steps, text])
+        except (MemoryError, ValueError, FloatingPointError) as exc:  # say so; never die silently
+            self.training, self.status = False, "failed"
+            self.message = _note("failed", f"training stopped: {exc}", detail=str(exc)[:200])
+        self.seconds += time.monotonic() - started
+        self.report()
+
+
+def _serve(inp, out) -> None:
+    commands: queue.Queue = queue.Queue()
+
+    def read_commands() -> None:  # blocked on the pipe: no interpreter lock held while waiting
+        while (frame := read_frame(inp)) is not None:
+            commands.put(frame)
+        commands.put(None)
+
+    threading.Thread(target=read_commands, daemon=True).start()
+    first = commands.get()
+    if first is None:
+        return
+    worker = _Worker(*first, out)
+    last_heard = time.monotonic()
+    while True:
+        try:  # wait for orders while paused; only peek while training
+            frame = commands.get(timeout=0.0 if worker.training else 1.0)
+        except queue.Empty:
+            frame = ()
+        if frame is None:
+            return  # the page's process went away
+        if frame:
+            last_heard = time.monotonic()
+            if not worker.command(frame[0]):
+                return
+            continue
+        idle = time.monotonic() - last_heard
+        if idle > IDLE_EXIT:
+            return
+        if worker.training and idle > IDLE_PAUSE:
+            worker.stop_training("paused", _note("idle", "training paused: nobody was watching"))
+        elif worker.training:
+            worker.burst()
+
+
+def main() -> None:
+    if hasattr(os, "nice"):
+        os.nice(5)  # the page that shows the training comes first
+    _serve(sys.stdin.buffer, sys.stdout.buffer)
+    sys.stdout.flush()
+    os._exit(0)  # at once: the thread reading stdin may still be blocked in a read
+
+
+# ==================================================================================== the page side
+class TrainingProcess:
+    """A worker process training one character model; its progress, as the page reads it."""
+
+    def __init__(self, model, ids: np.ndarray, held_out: str, settings: dict, prime: str, temperature: float,
+                 eval_every: int = 100, sample_every: int = 250) -> None:  # fmt: skip
+        from .checkpoint import checkpoint_bytes
+        from .live import History
+
+        env = {
+            **os.environ,
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+        }
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self.proc = subprocess.Popen([sys.executable, "-m", "lstm_core.worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=env)  # fmt: skip
+        self.lock = threading.Lock()
+        self.losses, self.bpc = History(1000), History(250)
+        self.samples: deque = deque(maxlen=24)
+        self.steps, self.characters, self.seconds = 0, 0, 0.0
+        self.status = "paused"
+        self.message: dict | None = None  # why training stopped by itself: text, code, params
+        self._weights: queue.Queue = queue.Queue()
+        self._order = 0  # train and pause orders given so far; reports say which one they follow
+        self._heard = 0  # the order the latest report followed
+        ckpt = checkpoint_bytes(model)
+        header = {"cmd": "init", "checkpoint_bytes": len(ckpt), "held_out": held_out, "prime": prime,
+                  "temperature": temperature, "eval_every": eval_every, "sample_every": sample_every,
+                  "settings": settings}  # fmt: skip
+        self._send(header, ckpt + np.asarray(ids, dtype=np.int32).tobytes())
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _send(self, header: dict, payload: bytes = b"") -> bool:
+        try:
+            write_frame(self.proc.stdin, header, payload)
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def _read(self) -> None:  # a thread of the page's process, blocked on the pipe almost always
+        while (frame := read_frame(self.proc.stdout)) is not None:
+            msg, payload = frame
+            if msg["type"] == "weights":
+                self._weights.put(payload)
+                continue
+            with self.lock:
+                for step, loss in msg["loss"]:
+                    self.losses.add(step, loss)
+                for step, bpc in msg["bpc"]:
+                    self.bpc.add(step, bpc)
+                self.samples.extend(tuple(s) for s in msg["samples"])
+                self.steps, self.characters, self.seconds = (
+                    msg["steps"],
+                    msg["characters"],
+                    msg["seconds"],
+                )
+                if msg["order"] == self._order:  # not a report from before the latest train/pause
+                    self.status, self.message = msg["status"], msg["message"]
+                self._heard = msg["order"]
+        with self.lock:  # the worker is gone
+            if self.status == "training":
+                self.status, self.message = "paused", _note("lost", "the training process stopped")
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def train(self) -> None:
+        with self.lock:
+            self._order += 1
+            self.status, self.message = "training", None
+            self._send({"cmd": "train", "order": self._order})
+
+    def pause(self, wait: float = 5.0) -> None:
+        """Stop training; wait (seconds, at most) until the worker's last report has arrived."""
+        with self.lock:
+            self._order += 1
+            order = self._order
+            if self.status == "training":
+                self.status = "paused"
+            sent = self._send({"cmd": "pause", "order": order})
+        end = time.monotonic() + wait
+        while sent and self._heard < order and self.alive and time.monotonic() < end:
+            time.sleep(0.005)
+
+    def ping(self) -> None:
+        self._send({"cmd": "ping"})
+
+    def set_settings(self, settings: dict) -> None:
+        self._send({"cmd": "settings", "settings": settings})
+
+    def set_temperature(self, value: float) -> None:
+        self._send({"cmd": "temperature", "value": value})
+
+    def weights(self, timeout: float = 10.0):
+        """The model as trained so far (a fresh Model), or None if the worker does not answer."""
+        from .checkpoint import load_checkpoint
+
+        while not self._weights.empty():  # an answer that came after an earlier call gave up
+            self._weights.get_nowait()
+        if not self._send({"cmd": "weights"}):
+            return None
+        try:
+            return load_checkpoint(io.BytesIO(self._weights.get(timeout=timeout)))
+        except queue.Empty:
+            return None
+
+    def snapshot(self) -> dict:
+        """Copies of the histories and counters, taken under the lock."""
+        with self.lock:
+            return {
+                "steps": self.steps,
+                "loss": self.losses.arrays(),
+                "loss_smooth": self.losses.smoothed(),
+                "bpc": self.bpc.arrays(),
+                "samples": list(self.samples),
+                "characters": self.characters,
+                "seconds": self.seconds,
+                "status": self.status,
+            }
+
+    def stop(self, wait: bool = True) -> None:
+        """End the worker: it exits when its input closes (wait: make sure of it, killing if need be)."""
+        self._send({"cmd": "stop"})
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        if wait:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+if __name__ == "__main__":
+    main()

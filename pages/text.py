@@ -1,0 +1,485 @@
+"""Text generation: train a character LSTM on a text (a novel, a sample, a generated logbook)
+and watch it write, character by character, with the probabilities and the memory behind
+each character. The paper's case study, live."""
+
+import hashlib
+
+import streamlit as st
+
+from ui import frame
+
+frame.enter()
+
+import lstm_core  # noqa: E402
+from lstm_core import Model, ModelConfig, TextError, Vocabulary, checkpoint_bytes  # noqa: E402
+from lstm_core.explain import top_predictions  # noqa: E402
+from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
+from lstm_core.sampling import retemper  # noqa: E402
+from ui import corpora, params  # noqa: E402
+from ui.background import BackgroundText, TrainSettings  # noqa: E402
+from ui.figures import belt as belt_figs  # noqa: E402
+from ui.figures import cell as cell_figs  # noqa: E402
+from ui.figures import text as figs  # noqa: E402
+from ui.generation import Generation  # noqa: E402
+from ui.i18n import explain, labeler, t  # noqa: E402
+from ui.params import Param  # noqa: E402
+from ui.safe import md_escape, token_label  # noqa: E402
+
+SPEEDS = {"instant": None, "fast": 60, "medium": 20, "slow": 6}  # characters per second
+P = params.register(
+    "text",
+    (
+        Param("corpus", "logbook", "choice", options=corpora.SOURCES),
+        Param("lowercase", True, "bool"),
+        Param("url", "", "text", max_length=500),
+        Param("model", "sample", "choice", options=("sample", "new", "upload")),
+        Param("hidden_size", 128, "int", low=1, high=512),
+        Param("num_layers", 1, "int", low=1, high=3),
+        Param("seq_length", 60, "int", low=2, high=400),
+        Param("batch_size", 32, "int", low=1, high=256),
+        Param("learning_rate", 0.002, "float", low=1e-6, high=100.0),
+        Param("optimizer", "adam", "choice", options=("adam", "adagrad", "sgd")),
+        Param("dropout", 0.2, "float", low=0.0, high=0.9),
+        Param("temperature", 0.7, "float", low=0.0, high=3.0),
+        Param("prime", "", "text", max_length=500),
+        Param("length", 300, "int", low=1, high=2000),
+        Param("top_k", 0, "int", low=0, high=500),
+        Param("speed", "fast", "choice", options=tuple(SPEEDS)),
+        Param("position", 0, "int", low=0, high=1999),
+        Param("unit", 0, "int", low=0, high=4095),
+        Param("color_text", False, "bool"),
+    ),
+)
+STATIC = {"displayModeBar": False}
+params.setup("text")
+frame.header("text")
+
+
+def read_upload(key: str, types: list[str], label: str):
+    """Bytes of an uploaded file (or None), and its name."""
+    file = st.file_uploader(label, type=types, key=key)
+    return (file.getvalue(), file.name) if file is not None else (None, None)
+
+
+# ==================================================================================== the corpus
+st.subheader(t("text.corpus_title"))
+c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+corpus_id = params.select(P["corpus"], t("text.corpus"), labeler("text.corpus_"), container=c1)
+lowercase = params.toggle(
+    P["lowercase"], t("text.lowercase"), container=c2, help=t("text.lowercase_help")
+)
+raw_text, corpus_notes = None, []
+if corpus_id in corpora.SAMPLE_CORPORA:
+    raw_text = corpora.sample_text(corpus_id)
+elif corpus_id == "upload":
+    data, name = read_upload(
+        "gen_text_upload", ["txt"], t("text.upload_text", mb=corpora.MAX_UPLOAD_MB)
+    )
+    if data is not None:
+        try:
+            loaded = lstm_core.decode_text(data)
+            raw_text, corpus_notes = loaded.text, [loaded.notice_code]
+            if not raw_text.strip():
+                st.error(
+                    t("text.bad_text", name=md_escape(name), reason=t("errors.text_empty")),
+                    icon=":material/error:",
+                )
+        except TextError as exc:
+            st.error(
+                t("text.bad_text", name=md_escape(name), reason=explain(exc)),
+                icon=":material/error:",
+            )
+elif corpus_id == "paste":
+    pasted = st.text_area(
+        t("text.paste"), key="text.paste", height=160, placeholder=t("text.paste_hint")
+    )
+    raw_text = pasted or None
+else:
+    u1, u2 = st.columns([4, 1], vertical_alignment="bottom")
+    address = params.text(
+        P["url"],
+        t("text.url"),
+        container=u1,
+        placeholder="https://www.gutenberg.org/cache/epub/…/pg….txt",
+    )
+
+    def fetch() -> None:
+        try:
+            got = fetch_text(st.session_state.get("url", ""))
+            st.session_state["text.fetched"] = (
+                st.session_state.get("url", ""),
+                got.text,
+                got.notice_codes,
+            )
+            st.session_state.pop("text.fetch_error", None)
+        except FetchError as exc:
+            st.session_state["text.fetch_error"] = exc.as_dict()
+
+    u2.button(
+        t("text.fetch"),
+        key="gen_fetch",
+        on_click=fetch,
+        icon=":material/download:",
+        width="stretch",
+    )
+    if "text.fetch_error" in st.session_state:
+        st.error(
+            t("text.fetch_failed", reason=explain(st.session_state["text.fetch_error"])),
+            icon=":material/cloud_off:",
+        )
+    fetched = st.session_state.get("text.fetched")
+    if fetched is not None and fetched[0] == address:
+        raw_text, corpus_notes = fetched[1], fetched[2]
+for note in filter(None, corpus_notes):
+    st.info(t(f"text.notice_{note}"), icon=":material/info:")
+if not raw_text:
+    st.info(t(f"text.need_{corpus_id}" if corpus_id in ("upload", "paste", "url") else "text.need_text"),
+            icon=":material/description:")  # fmt: skip
+    st.stop()
+
+# ==================================================================================== the model
+st.subheader(t("text.model_title"))
+m1, m2, m3 = st.columns([2, 1, 1])
+choice = params.radio(
+    P["model"], t("text.model"), labeler("text.model_"), container=m1, horizontal=True
+)
+hidden, layers = P["hidden_size"].default, P["num_layers"].default
+if choice == "new":
+    hidden = params.number(P["hidden_size"], t("text.hidden_size"), step=16, container=m2)
+    layers = params.number(P["num_layers"], t("text.num_layers"), step=1, container=m3)
+model_key, base = None, None
+if choice == "sample":
+    sample = corpus_id if corpus_id in corpora.SAMPLE_CORPORA else "logbook"
+    base, model_key = corpora.sample_checkpoint(sample), ("sample", sample)
+    m2.caption(
+        t(
+            "text.sample_model",
+            h=base.config.hidden_size,
+            layers=base.config.num_layers,
+            name=sample,
+        )
+    )
+elif choice == "upload":
+    with m2:
+        data, name = read_upload(
+            "gen_ckpt_upload", ["npz"], t("text.upload_ckpt", mb=corpora.MAX_UPLOAD_MB)
+        )
+    if data is not None:
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        if st.session_state.get("text.ckpt_digest") != digest:
+            st.session_state["text.ckpt_digest"] = digest
+            try:
+                st.session_state["text.ckpt"] = lstm_core.load_checkpoint(data)
+                st.session_state.pop("text.ckpt_error", None)
+            except lstm_core.CheckpointError as exc:
+                st.session_state.pop("text.ckpt", None)
+                st.session_state["text.ckpt_error"] = exc.as_dict()
+    if "text.ckpt_error" in st.session_state:
+        st.error(
+            t("text.bad_ckpt", reason=explain(st.session_state["text.ckpt_error"])),
+            icon=":material/error:",
+        )
+    base = st.session_state.get("text.ckpt")
+    if base is not None and base.config.kind != "char-lm":
+        st.error(t("text.not_char_model"), icon=":material/error:")
+        base = None
+    if base is None:
+        st.info(t("text.need_ckpt"), icon=":material/upload_file:")
+        st.stop()
+    model_key = ("upload", st.session_state["text.ckpt_digest"])
+
+settings = TrainSettings(
+    seq_length=int(st.session_state.get("seq_length", P["seq_length"].default)),
+    batch_size=int(st.session_state.get("batch_size", P["batch_size"].default)),
+    learning_rate=float(st.session_state.get("learning_rate", P["learning_rate"].default)),
+    optimizer=st.session_state.get("optimizer", P["optimizer"].default),
+    dropout=float(st.session_state.get("dropout", P["dropout"].default)),
+    seed=frame.seed(),
+)
+if base is not None and base.config.lowercase != lowercase:
+    st.info(
+        t("text.model_case", lower=t("text.yes" if base.config.lowercase else "text.no")),
+        icon=":material/text_fields:",
+    )
+    lowercase = base.config.lowercase
+try:
+    vocab = Vocabulary(base.config.vocab) if base is not None else None
+    corpus = corpora.prepare(raw_text, lowercase, settings.seq_length, vocab)
+except TextError as exc:
+    st.error(t("text.cannot_train", reason=explain(exc)), icon=":material/block:")
+    st.stop()
+corpus_hash = hashlib.sha256(corpus.text.encode("utf-8")).hexdigest()[:16]
+if base is None:
+    model_key = ("new", hidden, layers, frame.seed())
+    config = ModelConfig("char-lm", "lstm", len(corpus.vocab), int(hidden), int(layers), len(corpus.vocab),
+                         vocab=corpus.vocab.chars, lowercase=lowercase)  # fmt: skip
+    base = Model.create(config, seed=frame.seed())
+
+# the corpus summary (after the model: a model's vocabulary decides what is read)
+s1, s2, s3, s4 = st.columns(4)
+s1.metric(t("text.characters"), f"{len(corpus.text):,}")
+s2.metric(t("text.distinct"), len(corpus.vocab))
+s3.metric(
+    t("text.windows"),
+    f"{max(0, len(corpus.train_ids) - settings.seq_length):,}",
+    help=t("text.windows_help"),
+)
+s4.metric(t("text.held_out"), f"{len(corpus.held_out):,}", help=t("text.held_out_help"))
+chips = [
+    f"`{token_label(ch)}`" if ch != "`" else "`` ` ``" for ch in corpus.vocab.chars
+]  # code spans: literal
+st.markdown(t("text.vocabulary") + " " + " ".join(chips))
+generate_only = False
+if corpus.skipped:
+    shown = " ".join(md_escape(token_label(ch)) for ch in corpus.skipped[:20])
+    st.warning(t("text.mismatch", n=len(corpus.skipped), chars=shown), icon=":material/warning:")
+    if st.session_state.get("text.anyway") != (model_key, corpus_hash):
+        w1, w2, _ = st.columns([1.4, 1, 2])
+        w1.button(t("text.use_anyway"), key="gen_use_anyway", width="stretch",
+                  on_click=lambda: st.session_state.update({"text.anyway": (model_key, corpus_hash)}))  # fmt: skip
+        w2.button(t("text.start_fresh"), key="gen_start_fresh", width="stretch", type="primary",
+                  on_click=lambda: st.session_state.update({"model": "new"}))  # fmt: skip
+        st.stop()
+    generate_only = True
+
+# ==================================================================================== training
+st.subheader(t("text.training_title"))
+with st.expander(t("text.settings"), expanded=False):
+    k1, k2, k3, k4, k5 = st.columns(5)
+    params.number(P["seq_length"], t("text.seq_length"), step=10, container=k1)
+    params.number(P["batch_size"], t("text.batch_size"), step=8, container=k2)
+    params.number(
+        P["learning_rate"], t("text.learning_rate"), step=0.001, format="%g", container=k3
+    )
+    params.select(P["optimizer"], t("text.optimizer"), labeler("text.optimizer_"), container=k4)
+    params.number(
+        P["dropout"], t("text.dropout"), step=0.05, container=k5, help=t("text.dropout_help")
+    )
+
+run_key = (model_key, corpus_hash, lowercase)
+bg: BackgroundText | None = st.session_state.get("text.bg")
+if bg is None or st.session_state.get("text.bg_key") != run_key:
+    if bg is not None:
+        bg.close()
+    prime = corpora.PRIMES.get(corpus_id, corpus.text[:12])
+    prime = (
+        "".join(
+            ch
+            for ch in (prime.lower() if base.config.lowercase else prime)
+            if ch in set(base.config.vocab)
+        )
+        or base.config.vocab[0]
+    )
+    bg = BackgroundText(base.copy(), corpus.train_ids, corpus.held_out, settings, prime)
+    st.session_state["text.bg"], st.session_state["text.bg_key"] = bg, run_key
+bg.apply(settings, float(st.session_state.get("temperature", P["temperature"].default)))
+
+
+def reset_training() -> None:
+    old = st.session_state.pop("text.bg", None)
+    if old is not None:
+        old.close()
+
+
+def pause_training() -> None:
+    bg.pause()
+    st.session_state["text.was_running"] = False
+
+
+b1, b2, b3, _ = st.columns([1.2, 1, 1, 3])
+b1.button(t("text.train"), key="gen_train", on_click=bg.start, type="primary", icon=":material/play_arrow:",
+          disabled=bg.running or generate_only or bg.status == "diverged", width="stretch")  # fmt: skip
+b2.button(t("text.pause"), key="gen_pause", on_click=pause_training, icon=":material/pause:", disabled=not bg.running,
+          width="stretch")  # fmt: skip
+b3.button(
+    t("text.reset"),
+    key="gen_reset",
+    on_click=reset_training,
+    icon=":material/restart_alt:",
+    width="stretch",
+)
+if generate_only:
+    st.caption(t("text.generate_only"))
+
+
+@st.fragment(run_every=0.3 if bg.running else None)
+def live_training() -> None:
+    bg.touch()
+    snap = bg.snapshot()
+    if bg.message and bg.message["code"] in ("idle", "lost"):
+        st.info(explain(bg.message), icon=":material/pause_circle:")
+    elif bg.message:
+        st.error(explain(bg.message), icon=":material/warning:")
+    loss_x, loss_y = snap["loss"]
+    bpc_x, bpc_y = snap["bpc"]
+    r1, r2, r3, r4 = st.columns(4)
+    r1.metric(t("text.steps"), f"{snap['steps']:,}")
+    r2.metric(
+        t("text.speed"),
+        f"{snap['characters'] / snap['seconds']:,.0f}" if snap["seconds"] > 0 else "—",
+    )
+    r3.metric(t("text.loss"), f"{snap['loss_smooth'][-1]:.3f}" if len(loss_y) else "—")
+    r4.metric(t("text.bpc"), f"{bpc_y[-1]:.2f}" if len(bpc_y) else "—", help=t("text.bpc_help"))
+    if len(loss_y):
+        labels = {"train": t("text.curve_train"), "held_out": t("text.curve_held_out"), "step": t("text.step"),
+                  "axis": t("text.bpc_axis"), "uniform": t("text.curve_uniform")}  # fmt: skip
+        curves = figs.training_curves(
+            (loss_x, loss_y, snap["loss_smooth"]), (bpc_x, bpc_y), len(base.config.vocab), labels
+        )
+        st.plotly_chart(curves, key="gen_curves", config=STATIC)
+    else:
+        st.caption(t("text.not_trained_yet"))
+    if snap["samples"]:
+        st.markdown(t("text.timeline"))
+        for step, sample in reversed(snap["samples"][-8:]):
+            st.markdown(
+                f"**{t('text.at_step', step=step)}** · {md_escape(sample.replace(chr(10), ' ⏎ '))}"
+            )
+    if st.session_state.get("text.was_running") and not bg.running:
+        st.session_state["text.was_running"] = False
+        st.rerun()  # training stopped by itself: redraw the buttons, stop the timer
+    st.session_state["text.was_running"] = bg.running
+
+
+live_training()
+
+# ==================================================================================== generation
+st.subheader(t("text.generate_title"))
+st.markdown(t("text.generate_intro"))
+model_vocab = set(base.config.vocab)
+g1, g2, g3, g4, g5 = st.columns([3, 1, 1, 1, 1.2])
+prime = params.text(
+    P["prime"], t("text.prime"), container=g1, placeholder=bg.prime, help=t("text.prime_help")
+)
+length = params.number(P["length"], t("text.length"), step=50, container=g2)
+temperature = params.slider(
+    P["temperature"],
+    t("text.temperature"),
+    step=0.05,
+    container=g3,
+    help=t("text.temperature_help"),
+)
+top_k = params.number(
+    P["top_k"],
+    t("text.top_k"),
+    high=len(base.config.vocab),
+    step=1,
+    container=g4,
+    help=t("text.top_k_help"),
+)
+speed = params.select(P["speed"], t("text.speed_label"), labeler("text.speed_"), container=g5)
+prime_text = prime or bg.prime
+check = prime_text.lower() if base.config.lowercase else prime_text
+unknown = [ch for ch in dict.fromkeys(check) if ch not in model_vocab]
+if unknown:
+    st.warning(t("text.prime_unknown", chars=" ".join(md_escape(token_label(ch)) for ch in unknown[:20])),
+               icon=":material/filter_alt:")  # fmt: skip
+
+
+def start_generation() -> None:
+    clean = "".join(ch for ch in check if ch in model_vocab) or base.config.vocab[0]
+    gen = Generation(
+        bg.model_copy(), clean, int(length), float(temperature), int(top_k) or None, frame.seed()
+    )
+    if SPEEDS[speed] is None:
+        gen.advance(gen.length)
+    st.session_state["text.gen"] = gen
+
+
+def stop_generation() -> None:
+    if st.session_state.get("text.gen") is not None:
+        st.session_state["text.gen"].running = False
+
+
+gen: Generation | None = st.session_state.get("text.gen")
+writing = gen is not None and gen.running
+h1, h2, _ = st.columns([1.2, 1, 4])
+h1.button(t("text.generate"), key="gen_generate", on_click=start_generation, type="primary", icon=":material/edit:",
+          disabled=writing, width="stretch")  # fmt: skip
+h2.button(t("text.stop"), key="gen_stop", on_click=stop_generation, icon=":material/stop:", disabled=not writing,
+          width="stretch")  # fmt: skip
+
+
+@st.fragment(run_every=0.1 if writing else None)
+def writing_view() -> None:
+    current: Generation | None = st.session_state.get("text.gen")
+    if current is None:
+        st.caption(t("text.no_generation"))
+        return
+    was = current.running
+    if current.running:
+        current.advance(max(1, round((SPEEDS[speed] or 1000) * 0.1)))
+    if was and not current.running:
+        st.rerun()
+    st.code(
+        current.prime + current.text, language=None, wrap_lines=True
+    )  # a code block: shown literally
+    st.caption(
+        t(
+            "text.written",
+            n=current.n,
+            total=current.length,
+            temperature=current.temperature,
+            prime=len(current.prime),
+        )
+    )
+
+
+writing_view()
+
+# inspect a position of what was written
+gen = st.session_state.get("text.gen")
+if gen is not None and gen.n and not gen.running:
+    st.markdown(t("text.inspect_intro"))
+    i1, i2, i3 = st.columns([3, 1, 1], vertical_alignment="bottom")
+    position = params.slider(
+        P["position"], t("text.position"), high=max(gen.n - 1, 1), container=i1
+    )
+    position = min(position, gen.n - 1)
+    unit = params.number(P["unit"], t("cell.unit", h=base.config.hidden_size - 1), high=base.config.hidden_size - 1,
+                         step=1, container=i2)  # fmt: skip
+    colored = params.toggle(P["color_text"], t("text.color_text"), container=i3)
+    context = gen.text[max(0, position - 30) : position]
+    st.markdown(
+        t(
+            "text.at_position",
+            k=position,
+            before=md_escape(context),
+            char=md_escape(token_label(gen.chars[position])),
+        )
+    )
+    p1, p2 = st.columns(2)
+    with p1:
+        pairs = top_predictions(gen.raw[position], gen.vocab, k=5)
+        st.plotly_chart(figs.next_characters(pairs, gen.chars[position], {"p": t("text.probability")}),
+                        key="gen_next", config=STATIC)  # fmt: skip
+    with p2:
+        reshaped = retemper(
+            gen.raw[position], float(temperature), int(top_k) or None
+        )  # the sliders' values
+        labels = {"before": t("text.before_temperature"), "p": t("text.probability"),
+                  "after": t("text.after_temperature", temperature=float(temperature))}  # fmt: skip
+        st.plotly_chart(figs.temperature_effect(gen.raw[position], reshaped, gen.vocab, labels), key="gen_temperature",
+                        config=STATIC)  # fmt: skip
+        st.caption(t("text.temperature_note", temperature=gen.temperature))
+    values = gen.step_values(position)
+    st.plotly_chart(cell_figs.step_vectors(values, unit, {k: t(f"cell.vector_{k}") for k in values}, t("cell.units_axis")),
+                    key="gen_gates", config=STATIC)  # fmt: skip
+    if colored:
+        st.plotly_chart(
+            belt_figs.colored_text(gen.chars, gen.unit_series(unit), "h"),
+            key="gen_colored",
+            config=STATIC,
+        )
+
+# ==================================================================================== downloads
+st.subheader(t("text.download_title"))
+d1, d2, _ = st.columns([1.3, 1.3, 2])
+if not bg.running:
+    d1.download_button(t("text.download_model"), data=checkpoint_bytes(bg.model_copy()), file_name="lstm_lab_text.npz",
+                       mime="application/octet-stream", key="gen_download_model", icon=":material/download:")  # fmt: skip
+else:
+    d1.caption(t("text.download_paused"))
+if gen is not None and gen.n:
+    d2.download_button(t("text.download_text"), data=(gen.prime + gen.text).encode("utf-8"), file_name="lstm_lab_generated.txt",
+                       mime="text/plain", key="gen_download_text", icon=":material/description:")  # fmt: skip

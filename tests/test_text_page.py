@@ -1,0 +1,370 @@
+"""The page "Text generation" headless: corpora, training in its worker, writing, downloads,
+checkpoints, and every kind of bad input the issue lists, in both languages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from conftest import ROOT, wait_for
+from test_app import assert_clean, charts, open_app, url
+
+from lstm_core import checkpoint_bytes, load_checkpoint
+from ui.i18n import LANGUAGES
+
+STORY = (ROOT / "samples" / "lighthouse_en.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def close_workers():
+    """Every test's training workers end with it."""
+    opened = []
+    yield opened
+    for at in opened:
+        if "text.bg" in at.session_state:
+            bg = at.session_state["text.bg"]
+            bg.close()
+
+
+def text_page(opened, **query):
+    at = open_app("text", **query)
+    opened.append(at)
+    return at
+
+
+def metric(at, label_start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+def upload(at, name: str, data: bytes, key: str = "gen_text_upload"):
+    at.file_uploader(key=key).set_value((name, data, "application/octet-stream"))
+    return at.run()
+
+
+# ==================================================================================== opening
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_page_opens_on_the_logbook_with_its_trained_model(close_workers, lang):
+    at = text_page(close_workers, lang=lang)
+    assert_clean(at)
+    assert (
+        metric(at, {"en": "Characters", "es": "Caracteres"}[lang])
+        == f"{len(at.session_state['text.bg'].ids) + 20_000:,}"
+    )
+    assert any("`(`" in m.value for m in at.markdown)  # the vocabulary as chips
+    assert at.button(key="gen_train") and at.button(key="gen_generate")
+    assert at.get("download_button")  # the sample model, ready to take away
+
+
+@pytest.mark.parametrize("corpus", ["story_en", "story_es"])
+def test_the_short_stories_open_with_their_models(close_workers, corpus):
+    at = text_page(close_workers, corpus=corpus, lang="es")
+    assert_clean(at)
+    assert not at.error and not at.warning
+
+
+# ==================================================================================== training
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_train_ticks_pause_and_reset(close_workers, lang):
+    at = text_page(
+        close_workers, lang=lang, model="new", hidden_size=32, batch_size=8, seq_length=20
+    )
+    at.button(key="gen_train").click().run()
+    bg = at.session_state["text.bg"]
+    assert bg.running
+    assert wait_for(lambda: bg.worker.steps >= 30)
+    at.run()  # a tick of the live view
+    assert_clean(at)
+    assert int(metric(at, {"en": "Training steps", "es": "Pasos"}[lang]).replace(",", "")) >= 30
+    assert len(charts(at)) == 1  # the curves
+    at.button(key="gen_pause").click().run()
+    assert not bg.running
+    steps = bg.worker.steps
+    time.sleep(0.3)
+    assert bg.worker.steps == steps  # paused means paused
+    assert bg.model.flat.shape == bg.worker.weights().flat.shape  # the page got its weights back
+    assert at.get("download_button")
+    at.button(key="gen_reset").click().run()
+    assert at.session_state["text.bg"] is not bg
+    assert metric(at, {"en": "Training steps", "es": "Pasos"}[lang]) == "0"
+
+
+def test_training_settings_are_mirrored_in_the_url(close_workers):
+    at = text_page(close_workers, model="new", hidden_size=48, num_layers=2, learning_rate=0.01, optimizer="sgd",
+                   dropout=0.1, temperature=1.2, seed=5)  # fmt: skip
+    assert_clean(at)
+    mirrored = url(at)
+    for key, value in {"hidden_size": "48", "num_layers": "2", "learning_rate": "0.01", "optimizer": "sgd",
+                       "dropout": "0.1", "temperature": "1.2", "seed": "5"}.items():  # fmt: skip
+        assert mirrored[key] == value, key
+    model = at.session_state["text.bg"].model
+    assert (model.config.hidden_size, model.config.num_layers) == (48, 2)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_learning_rate_that_explodes_stops_training_and_says_so(close_workers, lang):
+    at = text_page(close_workers, lang=lang, model="new", hidden_size=16, learning_rate=100, optimizer="sgd",
+                   batch_size=8, seq_length=20)  # fmt: skip
+    at.button(key="gen_train").click().run()
+    bg = at.session_state["text.bg"]
+    assert wait_for(lambda: bg.status == "diverged")
+    at.run()
+    assert_clean(at)
+    words = {
+        "en": "learning rate 100 is probably too high",
+        "es": "tasa de aprendizaje 100 probablemente",
+    }[lang]
+    assert any(words in e.value for e in at.error)
+    assert at.button(key="gen_train").disabled and at.button(key="gen_pause").disabled
+    at.button(key="gen_generate").click().run()  # the last good weights still write
+    assert_clean(at)
+    assert at.code
+    at.number_input(key="learning_rate").set_value(
+        0.01
+    ).run()  # a sensible rate: training may go on
+    assert wait_for(lambda: bg.status == "paused")
+    at.run()
+    assert not at.error and not at.button(key="gen_train").disabled
+    at.button(key="gen_train").click().run()
+    steps = bg.worker.steps
+    assert wait_for(lambda: bg.worker.steps > steps + 5)
+
+
+# ==================================================================================== writing
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_write_inspect_and_download(close_workers, lang):
+    at = text_page(close_workers, lang=lang, speed="instant", length=80, prime="the keeper")
+    at.button(key="gen_generate").click().run()
+    assert_clean(at)
+    written = at.code[0].value
+    assert written.startswith("the keeper")
+    assert len(written) == len("the keeper") + 80
+    assert len(charts(at)) >= 3  # next characters, temperature before/after, the gates
+    at.slider(key="position").set_value(10).run()
+    assert_clean(at)
+    at.toggle(key="color_text").set_value(True).run()
+    assert_clean(at)
+    names = {
+        b.proto.file_name if hasattr(b.proto, "file_name") else ""
+        for b in at.get("download_button")
+    }
+    assert at.get("download_button") and len(at.get("download_button")) == 2, names
+
+
+def test_a_slow_speed_writes_over_several_ticks_and_stops(close_workers):
+    at = text_page(close_workers, speed="slow", length=40)
+    at.button(key="gen_generate").click().run()
+    gen = at.session_state["text.gen"]
+    assert gen.running and gen.n < 40
+    at.run()
+    more = gen.n
+    assert more >= 1
+    at.button(key="gen_stop").click().run()
+    assert not gen.running
+    at.run()
+    assert gen.n == more  # stopped means stopped
+
+
+def test_a_prime_with_unknown_characters_is_cleaned_and_said(close_workers):
+    at = text_page(close_workers, speed="instant", length=20, prime="the ¿keeper€ 漢")
+    assert_clean(at)
+    assert at.warning and "€" in at.warning[0].value
+    at.button(key="gen_generate").click().run()
+    assert_clean(at)
+    assert at.code[0].value.startswith("the keeper ")
+
+
+# ==================================================================================== corpora
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_uploaded_novel_is_read_and_summarised(close_workers, lang):
+    at = text_page(close_workers, lang=lang, corpus="upload", model="new")
+    assert at.info  # asks for a file
+    data = ("\ufeff" + STORY).encode("utf-8")
+    upload(at, "novel.txt", data)
+    assert_clean(at)
+    assert not at.error
+    assert metric(at, {"en": "Distinct", "es": "Caracteres distintos"}[lang]) == str(
+        len(set(STORY.lower()))
+    )
+
+
+def test_a_windows_1252_upload_is_read_and_said(close_workers):
+    at = text_page(close_workers, lang="es", corpus="upload", model="new")
+    upload(at, "novela.txt", ("El faro, año 1931: «luz».\n" * 40).encode("cp1252"))
+    assert_clean(at)
+    assert any("Windows-1252" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize(
+    ("data", "words_en", "words_es"),
+    [
+        (b"", "empty", "vac"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(300), "binary file", "archivo binario"),
+        (b"too short", "a window of 60 needs 61", "una ventana de 60 necesita 61"),
+        (b"a" * 5000, "single character", "un solo car"),
+        (b"   \n\n  ", "empty", "vac"),
+    ],
+)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_bad_texts_get_one_line_and_lose_nothing(close_workers, lang, data, words_en, words_es):
+    at = text_page(close_workers, lang=lang, corpus="upload", model="new")
+    upload(at, "bad.txt", data)
+    assert_clean(at)
+    shown = [m.value for m in (*at.error, *at.info)]
+    words = words_en if lang == "en" else words_es
+    assert any(words in m for m in shown), shown
+    at.selectbox(key="corpus").set_value("logbook").run()  # the rest of the page still works
+    assert_clean(at)
+    assert not at.error
+
+
+def test_pasted_text_trains_a_new_model(close_workers):
+    at = text_page(close_workers, corpus="paste", model="new")
+    at.text_area(key="text.paste").input(STORY[:3000]).run()
+    assert_clean(at)
+    assert metric(at, "Characters") == "3,000"
+
+
+# ==================================================================================== by URL
+class Book(BaseHTTPRequestHandler):
+    def do_GET(self):  # the name http.server calls
+        if self.path != "/book.txt":
+            self.send_error(404, "Not Found")
+            return
+        body = (
+            "The Project Gutenberg eBook\n*** START OF THE PROJECT GUTENBERG EBOOK A LAMP ***\n"
+            + STORY
+            + "*** END OF THE PROJECT GUTENBERG EBOOK A LAMP ***\nlicence text\n"
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def book_server(monkeypatch):
+    monkeypatch.setenv("LSTM_LAB_FETCH_PRIVATE", "1")  # the test server is on loopback
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Book)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_book_fetched_by_url_is_stripped_and_used(close_workers, book_server, lang):
+    at = text_page(
+        close_workers, lang=lang, corpus="url", model="new", url=f"{book_server}/book.txt"
+    )
+    at.button(key="gen_fetch").click().run()
+    assert_clean(at)
+    assert not at.error
+    assert any("Gutenberg" in i.value for i in at.info)
+    assert metric(at, {"en": "Characters", "es": "Caracteres"}[lang]) == f"{len(STORY):,}"
+    bg = at.session_state["text.bg"]
+    assert "licence" not in bg.held_out
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_failed_fetch_is_one_line(close_workers, book_server, lang):
+    at = text_page(close_workers, lang=lang, corpus="url", url=f"{book_server}/missing.txt")
+    at.button(key="gen_fetch").click().run()
+    assert_clean(at)
+    assert len(at.error) == 1 and "404" in at.error[0].value
+    at.text_input(key="url").input("ftp://example.org/book.txt").run()
+    at.button(key="gen_fetch").click().run()
+    assert (
+        len(at.error) == 1
+        and {"en": "only http", "es": "solo se pueden"}[lang] in at.error[0].value
+    )
+
+
+def test_private_addresses_are_refused_on_the_page(close_workers):
+    at = text_page(close_workers, corpus="url", url="http://169.254.169.254/latest/meta-data/")
+    at.button(key="gen_fetch").click().run()
+    assert_clean(at)
+    assert "private network" in at.error[0].value
+
+
+# ==================================================================================== checkpoints
+def test_an_uploaded_checkpoint_generates_and_trains_on(close_workers):
+    at = text_page(close_workers, model="upload", speed="instant", length=30)
+    upload(
+        at,
+        "logbook.npz",
+        (ROOT / "samples" / "logbook_h128.npz").read_bytes(),
+        key="gen_ckpt_upload",
+    )
+    assert_clean(at)
+    assert not at.error and not at.warning
+    at.button(key="gen_generate").click().run()
+    assert len(at.code[0].value) > 30
+    assert not at.button(key="gen_train").disabled
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_mismatched_checkpoint_offers_both_ways(close_workers, lang):
+    at = text_page(close_workers, lang=lang, model="upload", corpus="story_es")
+    upload(
+        at,
+        "logbook.npz",
+        (ROOT / "samples" / "lighthouse_en_h64.npz").read_bytes(),
+        key="gen_ckpt_upload",
+    )
+    assert_clean(at)
+    assert at.warning and at.button(key="gen_use_anyway") and at.button(key="gen_start_fresh")
+    at.button(key="gen_use_anyway").click().run()
+    assert_clean(at)
+    assert at.button(key="gen_train").disabled  # it can write, not train on a text it cannot read
+    at.button(key="gen_generate").click().run()
+    assert at.code
+    at2 = text_page(close_workers, lang=lang, model="upload", corpus="story_es")
+    upload(
+        at2,
+        "x.npz",
+        (ROOT / "samples" / "lighthouse_en_h64.npz").read_bytes(),
+        key="gen_ckpt_upload",
+    )
+    at2.button(key="gen_start_fresh").click().run()
+    assert_clean(at2)
+    assert at2.radio(key="model").value == "new" and not at2.warning
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "empty"),
+        (b"not a zip at all", "zip archive"),
+        ((ROOT / "samples" / "logbook_h128.npz").read_bytes()[:5000], "truncated or corrupt"),
+    ],
+)
+def test_bad_checkpoints_get_one_line(close_workers, data, words):
+    at = text_page(close_workers, model="upload")
+    upload(at, "bad.npz", data, key="gen_ckpt_upload")
+    assert_clean(at)
+    assert len(at.error) == 1 and words in at.error[0].value
+    assert at.info  # and the page asks for a checkpoint
+
+
+def test_an_echo_checkpoint_is_not_a_writer(close_workers):
+    at = text_page(close_workers, model="upload")
+    upload(
+        at, "echo.npz", (ROOT / "samples" / "echo_lstm_h4.npz").read_bytes(), key="gen_ckpt_upload"
+    )
+    assert_clean(at)
+    assert len(at.error) == 1
+
+
+def test_the_downloaded_model_is_the_trained_one(close_workers):
+    at = text_page(close_workers, model="new", hidden_size=16, batch_size=8, seq_length=20)
+    at.button(key="gen_train").click().run()
+    bg = at.session_state["text.bg"]
+    assert wait_for(lambda: bg.worker.steps >= 10)
+    at.button(key="gen_pause").click().run()
+    trained = bg.worker.weights()
+    assert bg.model.flat.tolist() == trained.flat.tolist()
+    assert load_checkpoint(checkpoint_bytes(bg.model_copy())).flat.tolist() == trained.flat.tolist()

@@ -1,0 +1,147 @@
+"""The training worker process: its frames, its commands, and how it stops."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from conftest import wait_for
+
+from lstm_core import Model, ModelConfig, Vocabulary
+from lstm_core.worker import TrainingProcess, read_frame, write_frame
+
+TEXT = "the lamp is lit. the keeper climbs the stairs. " * 60
+SETTINGS = {
+    "seq_length": 20,
+    "batch_size": 8,
+    "learning_rate": 0.01,
+    "optimizer": "adam",
+    "dropout": 0.0,
+    "seed": 3,
+}
+
+
+@pytest.fixture
+def setup():
+    vocab = Vocabulary.from_text(TEXT)
+    model = Model.create(
+        ModelConfig("char-lm", "lstm", len(vocab), 16, 1, len(vocab), vocab=vocab.chars), seed=0
+    )
+    return model, vocab.encode(TEXT)
+
+
+@pytest.fixture
+def worker(setup):
+    model, ids = setup
+    proc = TrainingProcess(
+        model, ids, TEXT[-300:], SETTINGS, "the ", 0.7, eval_every=20, sample_every=40
+    )
+    yield proc
+    proc.stop()
+
+
+def test_frames_round_trip_and_a_cut_stream_ends_cleanly():
+    buf = io.BytesIO()
+    write_frame(buf, {"cmd": "init", "n": 3}, b"\x00\x01\x02")
+    write_frame(buf, {"cmd": "ping"})
+    data = buf.getvalue()
+    stream = io.BytesIO(data)
+    assert read_frame(stream) == ({"cmd": "init", "n": 3}, b"\x00\x01\x02")
+    assert read_frame(stream) == ({"cmd": "ping"}, b"")
+    assert read_frame(stream) is None
+    assert read_frame(io.BytesIO(data[:-4])) is not None  # the first frame is whole
+    cut = io.BytesIO(data[:10])
+    assert read_frame(cut) is None
+
+
+def test_the_worker_trains_reports_and_pauses(worker, setup):
+    model, _ = setup
+    worker.train()
+    assert wait_for(lambda: worker.steps >= 60 and len(worker.bpc) >= 2 and worker.samples)
+    worker.pause()  # returns once the worker's last report is in
+    assert worker.status == "paused"
+    snap = worker.snapshot()
+    steps_x, losses = snap["loss"]
+    assert snap["steps"] >= 60 and steps_x[-1] == snap["steps"]
+    assert losses[-5:].mean() < losses[:5].mean() - 0.5  # it learns
+    assert snap["characters"] == snap["steps"] * 20 * 8
+    assert snap["seconds"] > 0
+    step, sample = snap["samples"][-1]
+    assert step % 40 == 0 and len(sample) == 160 and set(sample) <= set(model.config.vocab)
+    trained = worker.weights()
+    assert trained is not None and not np.allclose(trained.flat, model.flat)
+    time.sleep(0.3)  # paused means paused
+    assert worker.snapshot()["steps"] == snap["steps"]
+    again = worker.weights()
+    np.testing.assert_array_equal(again.flat, trained.flat)
+
+
+def test_new_settings_apply_from_the_current_weights(worker):
+    worker.set_settings({**SETTINGS, "seq_length": 10, "batch_size": 4})
+    worker.train()
+    assert wait_for(lambda: worker.steps >= 10)
+    worker.pause()
+    snap = worker.snapshot()
+    assert snap["characters"] == snap["steps"] * 10 * 4
+
+
+def test_impossible_settings_are_refused_with_a_message(worker):
+    worker.set_settings({**SETTINGS, "seq_length": 10_000})
+    assert wait_for(lambda: worker.message and "10000" in worker.message["text"])
+    worker.train()  # the old settings still hold
+    assert wait_for(lambda: worker.steps >= 5)
+
+
+def test_a_huge_learning_rate_stops_training_and_keeps_the_last_good_weights(setup):
+    model, ids = setup
+    proc = TrainingProcess(
+        model, ids, "", {**SETTINGS, "learning_rate": 1e6, "optimizer": "sgd"}, "the ", 0.7
+    )
+    try:
+        proc.train()
+        assert wait_for(lambda: proc.status == "diverged")
+        assert proc.message["code"] == "diverged" and "learning rate" in proc.message["text"]
+        kept = proc.weights()
+        assert kept is not None and np.isfinite(kept.flat).all()
+        proc.train()  # refused: it stays stopped
+        assert wait_for(lambda: proc.status == "diverged", timeout=2)
+    finally:
+        proc.stop()
+
+
+def test_the_worker_pauses_when_nobody_asks(setup, monkeypatch):
+    model, ids = setup
+    monkeypatch.setenv("LSTM_LAB_IDLE_PAUSE", "0.5")
+    proc = TrainingProcess(model, ids, "", SETTINGS, "the ", 0.7)
+    try:
+        proc.train()
+        assert wait_for(
+            lambda: proc.status == "paused" and proc.message["code"] == "idle", timeout=10
+        )
+    finally:
+        proc.stop()
+
+
+def test_the_worker_exits_when_its_page_goes_away(setup):
+    model, ids = setup
+    proc = TrainingProcess(model, ids, "", SETTINGS, "the ", 0.7)
+    proc.train()
+    assert wait_for(lambda: proc.steps > 0)
+    proc.proc.stdin.close()  # what the page's process dying looks like from the worker
+    proc.proc.wait(timeout=10)
+    assert wait_for(lambda: proc.status == "paused" and proc.message["code"] == "lost")
+
+
+def test_a_killed_worker_is_noticed(setup):
+    model, ids = setup
+    proc = TrainingProcess(model, ids, "", SETTINGS, "the ", 0.7)
+    proc.train()
+    assert wait_for(lambda: proc.steps > 0)
+    proc.proc.kill()
+    assert wait_for(
+        lambda: not proc.alive and proc.status == "paused" and proc.message["code"] == "lost"
+    )
+    assert proc.weights(timeout=1) is None
+    proc.stop()  # harmless on a dead worker

@@ -1,0 +1,120 @@
+"""A character model that trains in a worker process while the page keeps drawing.
+
+The text page must train at nearly the engine's full speed and still redraw several times a
+second. Neither slices inside a fragment (every redraw pauses training) nor a thread (the
+interpreter lock: 62 steps/s alone became 11 beside the busy web server) can do both, so the
+training runs in `lstm_core.worker`'s process and the page only reads what it reports.
+
+`BackgroundText` is what the page keeps in its session: the model as last saved, the training
+settings, and, once training has started, the worker. The worker is started on the first Train
+and kept while the session lives; it saves its weights back here on every Pause, and if it ever
+dies (or stops by itself after a long idle) the next Train starts a new one from those weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from lstm_core import Model
+from lstm_core.worker import TrainingProcess
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    seq_length: int = 60
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    optimizer: str = "adam"
+    dropout: float = 0.2
+    seed: int = 0
+
+
+class BackgroundText:
+    """A character model, the worker that trains it, and what the page draws of it."""
+
+    def __init__(self, model: Model, ids: np.ndarray, held_out: str, settings: TrainSettings,
+                 prime: str = "the ", temperature: float = 0.7) -> None:  # fmt: skip
+        self.model = model  # the weights as last saved from the worker (or as they came)
+        self.ids, self.held_out, self.prime = ids, held_out, prime
+        self.settings, self.temperature = settings, temperature
+        self.worker: TrainingProcess | None = None
+        self._copy: tuple[int, Model] | None = None  # (steps, weights) last fetched while training
+
+    # ------------------------------------------------------------------ control
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.status == "training"
+
+    @property
+    def status(self) -> str:
+        return self.worker.status if self.worker is not None else "paused"
+
+    @property
+    def message(self) -> str:
+        return self.worker.message if self.worker is not None else ""
+
+    def start(self) -> None:
+        if self.running or self.status == "diverged":
+            return
+        if self.worker is not None and not self.worker.alive:
+            self.worker = None  # it went away: start again from the weights saved on the last pause
+        if self.worker is None:
+            self.worker = TrainingProcess(self.model, self.ids, self.held_out, asdict(self.settings), self.prime,
+                                          self.temperature)  # fmt: skip
+        self.worker.train()
+
+    def pause(self) -> None:
+        """Stop training and bring the weights back to the page."""
+        if self.worker is None:
+            return
+        self.worker.pause()
+        saved = self.worker.weights()
+        if saved is not None:
+            self.model = saved
+
+    def touch(self) -> None:
+        """The page is still looking (called on every redraw while training)."""
+        if self.worker is not None:
+            self.worker.ping()
+
+    def apply(self, settings: TrainSettings, temperature: float) -> None:
+        """New settings: training goes on from the current weights (the optimizer starts anew)."""
+        if settings != self.settings and self.worker is not None:
+            self.worker.set_settings(asdict(settings))
+        if temperature != self.temperature and self.worker is not None:
+            self.worker.set_temperature(temperature)
+        self.settings, self.temperature = settings, temperature
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+    # ------------------------------------------------------------------ reading
+    def snapshot(self) -> dict:
+        """Copies of everything the page draws."""
+        if self.worker is None:
+            empty = np.empty(0)
+            return {"steps": 0, "loss": (empty, empty), "loss_smooth": empty, "bpc": (empty, empty), "samples": [],
+                    "characters": 0, "seconds": 0.0, "status": "paused"}  # fmt: skip
+        return self.worker.snapshot()
+
+    def model_copy(self) -> Model:
+        """The current weights, to generate with while training goes on (fetched at most once a step)."""
+        if not self.running:
+            return self.model.copy()
+        steps = self.worker.steps
+        if self._copy is None or self._copy[0] != steps:
+            fetched = self.worker.weights()
+            self._copy = (steps, fetched if fetched is not None else self.model)
+        return self._copy[1].copy()
+
+    def __del__(
+        self,
+    ) -> None:  # the session went away: the worker reads the end of its input and exits
+        if self.worker is not None:
+            with contextlib.suppress(Exception):  # interpreter shutdown: nothing left to do
+                self.worker.stop(wait=False)

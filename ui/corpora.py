@@ -1,0 +1,75 @@
+"""The text page's corpora: the samples shipped in samples/, or a text the user brings.
+
+A corpus becomes (training ids, held-out tail, vocabulary). The held-out tail is the last tenth
+of the text (up to 20,000 characters); bits per character are measured there, on text the
+model never trains on.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import streamlit as st
+
+import lstm_core
+from lstm_core import TextError, Vocabulary
+from ui.models import SAMPLES
+
+SAMPLE_CORPORA = {  # id -> (text file, pretrained checkpoint)
+    "logbook": ("logbook.txt", "logbook_h128.npz"),
+    "story_en": ("lighthouse_en.txt", "lighthouse_en_h64.npz"),
+    "story_es": ("faro_es.txt", "faro_es_h64.npz"),
+}
+SOURCES = (*SAMPLE_CORPORA, "upload", "paste", "url")
+MAX_UPLOAD_MB = 20
+PRIMES = {
+    "logbook": '"where is the oil?" asked',
+    "story_en": "the keeper ",
+    "story_es": "el farero ",
+}
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def sample_text(name: str) -> str:
+    return lstm_core.read_text(SAMPLES / SAMPLE_CORPORA[name][0]).text
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def sample_checkpoint(name: str) -> lstm_core.Model:
+    """Read-only, shared by every session: copy before training."""
+    return lstm_core.load_checkpoint(SAMPLES / SAMPLE_CORPORA[name][1])
+
+
+class Corpus(NamedTuple):
+    text: str  # after lowercasing, if asked
+    train_ids: np.ndarray  # the text minus its held-out tail, as the model's ids
+    held_out: str  # the tail (not trained on)
+    vocab: Vocabulary  # of the whole text
+    skipped: list[str]  # characters of the text outside the model's vocabulary (if any)
+
+
+def prepare(text: str, lowercase: bool, seq_length: int, vocab: Vocabulary | None = None) -> Corpus:
+    """Split and encode a corpus; TextError with one line if it cannot train a model.
+
+    vocab: a model's vocabulary to encode with (characters outside it are skipped and listed);
+    None: the corpus's own.
+    """
+    if lowercase:
+        text = text.lower()
+    if not text.strip():
+        raise TextError("the text is empty", "text_empty")
+    own = Vocabulary.from_text(text)
+    if len(own) < 2:
+        raise TextError("the text uses a single character: there is nothing to predict", "one_char")
+    tail = min(20_000, len(text) // 10)
+    body, held_out = (text[:-tail], text[-tail:]) if tail >= 200 else (text, "")
+    if len(body) < seq_length + 1:
+        raise TextError(f"the text has {len(body)} characters to train on; a window of {seq_length} needs "
+                        f"{seq_length + 1}", "text_short_window", n=len(body), seq=seq_length, need=seq_length + 1)  # fmt: skip
+    use = vocab or own
+    skipped = use.unknown(body)
+    ids = use.encode(body, skip_unknown=True)
+    if len(ids) < seq_length + 1:
+        raise TextError("almost none of the text is in the model's vocabulary", "vocab_none")
+    return Corpus(text, ids.astype(np.intp), held_out, own, skipped)

@@ -1,0 +1,67 @@
+"""Figures of the page "Text generation": training curves, the next-character distribution, and
+what temperature does to it."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.figures import GATE_COLORS, STATE_COLOR, layout, visible
+
+
+def training_curves(loss: tuple[np.ndarray, np.ndarray, np.ndarray], bpc: tuple[np.ndarray, np.ndarray],
+                    vocab_size: int, labels: dict[str, str]) -> go.Figure:  # fmt: skip
+    """Training loss and held-out bits per character on one axis, in bits per character.
+
+    The loss (mean cross-entropy in nats) divided by ln 2 is the training text's bits per
+    character, so the two curves compare directly: a gap that opens is the model memorising.
+    One plot, not two side by side: it redraws several times a second while training.
+    """
+    x, y, smooth = loss
+    bx, by = bpc
+    to_bits = np.float32(1 / np.log(2))
+    x32 = x.astype(np.float32)
+    traces = [
+        go.Scatter(x=x32, y=y.astype(np.float32) * to_bits, mode="lines", line={"color": STATE_COLOR, "width": 1},
+                   opacity=0.25, hoverinfo="skip", showlegend=False),
+        go.Scatter(x=x32, y=smooth.astype(np.float32) * to_bits, mode="lines", name=labels["train"],
+                   line={"color": STATE_COLOR, "width": 2.5}),
+        go.Scatter(x=bx.astype(np.float32), y=by.astype(np.float32), mode="lines+markers", name=labels["held_out"],
+                   line={"color": GATE_COLORS["i"], "width": 2}, marker={"size": 5}),
+    ]  # fmt: skip
+    fig = go.Figure(data=traces)
+    uniform = float(np.log2(max(vocab_size, 2)))
+    fig.add_hline(y=uniform, line={"dash": "dot", "color": "#9aa5b1", "width": 1},
+                  annotation_text=labels["uniform"], annotation_position="top right")  # fmt: skip
+    fig.update_xaxes(title=labels["step"])
+    fig.update_yaxes(title=labels["axis"], rangemode="tozero", range=[0, uniform * 1.08])
+    return layout(fig, 300, legend={"orientation": "h", "y": 1.15})
+
+
+def next_characters(
+    pairs: list[tuple[str, float]], chosen: str | None, labels: dict[str, str]
+) -> go.Figure:
+    """The most likely next characters at one step, the one that was drawn highlighted."""
+    chars = [visible(c) for c, _ in pairs]
+    probs = np.array([p for _, p in pairs], dtype=np.float32)
+    colors = [GATE_COLORS["o"] if c == chosen else "#9aa5b1" for c, _ in pairs]
+    fig = go.Figure(go.Bar(x=probs, y=[f"“{c}”" for c in chars], orientation="h", marker_color=colors,
+                           text=[f"{p:.1%}" for p in probs], textposition="outside",
+                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))  # fmt: skip
+    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", title=labels["p"])
+    fig.update_yaxes(autorange="reversed")
+    return layout(fig, 60 + 28 * len(pairs))
+
+
+def temperature_effect(raw: np.ndarray, tempered: np.ndarray, vocab: tuple[str, ...], labels: dict[str, str],
+                       top: int = 15) -> go.Figure:  # fmt: skip
+    """The model's own distribution next to the one sampled from (after temperature and top-k),
+    for the `top` characters the model finds most likely."""
+    order = np.argsort(raw)[::-1][:top]
+    chars = [f"“{visible(vocab[k])}”" for k in order]
+    fig = go.Figure([
+        go.Bar(x=chars, y=raw[order].astype(np.float32), name=labels["before"], marker_color="#9aa5b1"),
+        go.Bar(x=chars, y=tempered[order].astype(np.float32), name=labels["after"], marker_color=GATE_COLORS["f"]),
+    ])  # fmt: skip
+    fig.update_yaxes(tickformat=".0%", title=labels["p"], rangemode="tozero")
+    return layout(fig, 300, barmode="group", legend={"orientation": "h", "y": 1.15})
