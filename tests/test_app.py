@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from ui.i18n import LANGUAGES
 
 PAGE_FILES = {
+    "bptt": "pages/bptt.py",
     "text": "pages/text.py",
     "home": "pages/home.py",
     "cell": "pages/cell.py",

@@ -177,3 +177,19 @@ def test_text_upload_train_and_write(tab, tmp_path):
         assert tab.evaluate("() => window.__ran") is None  # and never run
         assert problems(tab) == [] and tab.errors == []
         screenshot(tab, "text-written")
+
+
+def test_bptt_heatmaps_and_gradient_check(tab):
+    with fresh_server() as base:
+        open_fresh(tab, base, "bptt?lang=es", charts=3)
+        assert main(tab).get_by_role("heading", name="Retropropagación en el tiempo").is_visible()
+        assert main(tab).locator(".katex").count() >= 4  # the equations, typeset
+        screenshot(tab, "bptt-es")
+        main(tab).locator(".st-key-bptt_explode button").click()
+        wait_idle(tab)
+        tab.wait_for_function("() => location.search.includes('bptt_scale=')")
+        main(tab).locator(".st-key-bptt_gradcheck button").click()
+        wait_idle(tab)
+        tab.wait_for_selector("[data-testid='stAlertContentSuccess']", timeout=30_000)
+        assert problems(tab) == [] and tab.errors == []
+        screenshot(tab, "bptt-checked")

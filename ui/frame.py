@@ -34,6 +34,7 @@ PAGES = (
     PageSpec("belt", ":material/conveyor_belt:"),
     PageSpec("echo", ":material/graphic_eq:"),
     PageSpec("text", ":material/edit_note:"),
+    PageSpec("bptt", ":material/history:"),
 )
 
 SIDEBAR = params.register(

@@ -129,3 +129,60 @@ def prepare_input(model: Model, raw: str, limit: int = MAX_INPUT) -> PreparedInp
 
 def output_labels(model: Model) -> tuple[str, ...]:
     return ("0", "1") if model.config.kind == "echo" else model.config.vocab
+
+
+# ------------------------------------------------------------------ the BPTT page's pair of models
+BPTT_STEPS = (0, 100, 300, 1000, 3000)
+
+
+@st.cache_resource(show_spinner=False)
+def logbook_corpus():
+    """The generated logbook, lowercased, as the text page prepares it (read-only, shared)."""
+    from ui import corpora
+
+    return corpora.prepare(corpora.sample_text("logbook"), True, 2)
+
+
+@st.cache_resource(max_entries=24, show_spinner=False)
+def bptt_pair(
+    task: str, hidden: int, window: int, steps: int, echo_step: int, seed: int
+) -> dict[str, Model]:
+    """An RNN and an LSTM of the same size, each trained `steps` updates on the task with
+    truncated BPTT windows of `window` steps (shared by every session: read-only)."""
+    pair = {}
+    for cell in ("rnn", "lstm"):
+        if task == "echo":
+            config = EchoConfig(cell=cell, state_size=hidden, echo_step=echo_step, truncated_backprop_length=window,
+                                num_epochs=1_000_000, seed=seed)  # fmt: skip
+            trainer = EchoTrainer(config)
+        else:
+            corpus = logbook_corpus()
+            V = len(corpus.vocab)
+            config = ModelConfig(
+                "char-lm", cell, V, hidden, 1, V, vocab=corpus.vocab.chars, lowercase=True
+            )
+            model = Model.create(config, seed=seed)
+            trainer = lstm_core.TextTrainer(
+                model, corpus.train_ids, window, 16, "adam", 5e-3, 0.0, seed=seed
+            )
+        for _ in range(steps):
+            if trainer.step().status == "diverged":
+                break
+        pair[cell] = trainer.model
+    return pair
+
+
+def bptt_sequence(
+    task: str, model: Model, T: int, echo_step: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sequence the page follows the gradient through: (inputs, targets), each (T,)."""
+    from lstm_core.bptt import echo_sequence
+
+    if task == "echo":
+        return echo_sequence(T, echo_step, seed)
+    held_out = logbook_corpus().held_out
+    start = int(np.random.default_rng(seed).integers(0, len(held_out) - T - 1))
+    ids = lstm_core.Vocabulary(model.config.vocab).encode(
+        held_out[start : start + T + 1], skip_unknown=True
+    )
+    return ids[:-1], ids[1:]

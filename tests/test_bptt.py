@@ -1,0 +1,230 @@
+"""How far gradients reach back: the exact norms against finite differences, truncation,
+vanishing and exploding, clipping, and the page's figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import small_model
+
+from lstm_core import Model, ModelConfig
+from lstm_core.bptt import (
+    adjusted,
+    check_sequence,
+    clip_effect,
+    decay_by_distance,
+    echo_sequence,
+    gradient_flow,
+    reach,
+    truncation_mask,
+)
+from lstm_core.model import softmax
+
+
+def loss_after(model: Model, h, c, rest: np.ndarray, target: int) -> float:
+    """L_t from the state (h_k, c_k) after step k, running the steps k+1..t that remain."""
+    if len(rest) == 0:
+        p = softmax(h @ model.p["Wy"] + model.p["by"])
+        return float(-np.log(p[0, target]))
+    trace = model.forward(model.time_major(rest[None, :]), ((h, c),))
+    return float(-np.log(trace.probs[-1, 0, target]))
+
+
+def numeric_norm(model, layer, x, y, t: int, k: int, which: str, eps: float = 1e-6) -> float:
+    """||dL_t/dh_k|| (or dc_k, with h_k = o_k tanh(c_k) following c_k) by centred differences."""
+    h_k, c_k = layer.h[k + 1], (layer.c[k + 1] if model.config.cell == "lstm" else None)
+    grad = np.zeros(model.config.hidden_size)
+    for i in range(len(grad)):
+        sides = []
+        for sign in (1, -1):
+            h, c = h_k.copy(), None if c_k is None else c_k.copy()
+            if which == "h":
+                h[0, i] += sign * eps
+            else:
+                c[0, i] += sign * eps
+                h = layer.gate("o")[k] * np.tanh(c)
+            sides.append(loss_after(model, h, c, x[k + 1 : t + 1], y[t]))
+        grad[i] = (sides[0] - sides[1]) / (2 * eps)
+    return float(np.linalg.norm(grad))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_every_norm_matches_finite_differences(cell):
+    model = small_model("char-lm", cell, 1, hidden=4, seed=2, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 5, 7), rng.integers(0, 5, 7)
+    flow = gradient_flow(model, x, y)
+    layer = model.run(x[None, :]).layers[0]
+    for t in range(7):
+        for k in range(t + 1):
+            assert flow.dh[t, k] == pytest.approx(
+                numeric_norm(model, layer, x, y, t, k, "h"), rel=1e-6
+            )
+            if cell == "lstm":
+                assert flow.dc[t, k] == pytest.approx(
+                    numeric_norm(model, layer, x, y, t, k, "c"), rel=1e-6
+                )
+    assert np.isnan(flow.dh[np.triu_indices(7, 1)]).all()  # nothing flows forward in time
+    assert (flow.dc is None) == (cell == "rnn")
+    trace = model.run(x[None, :])
+    np.testing.assert_allclose(flow.losses, -np.log(trace.probs[np.arange(7), 0, y]))
+
+
+def test_an_echo_model_works_too():
+    model = Model.create(ModelConfig("echo", "lstm", 1, 6, 1, 2), seed=1, dtype=np.float64)
+    x, y = echo_sequence(12, 3, seed=4)
+    flow = gradient_flow(model, x, y)
+    assert flow.dh.shape == (12, 12) and np.isfinite(flow.dh[np.tril_indices(12)]).all()
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_truncation_stops_the_gradient_at_each_window_and_changes_nothing_inside(cell):
+    model = small_model("char-lm", cell, 1, hidden=5, seed=3, dtype=np.float64)
+    rng = np.random.default_rng(1)
+    x, y = rng.integers(0, 5, 23), rng.integers(0, 5, 23)
+    full, cut = gradient_flow(model, x, y), gradient_flow(model, x, y, window=5)
+    inside = truncation_mask(23, 5)
+    below = np.tril(np.ones((23, 23), bool))
+    np.testing.assert_allclose(cut.dh[inside], full.dh[inside], rtol=1e-12)
+    assert (cut.dh[below & ~inside] == 0).all()  # zero by construction, not merely small
+    assert (full.dh[below & ~inside] > 0).all()
+    if cell == "lstm":
+        assert (cut.dc[below & ~inside] == 0).all()
+
+
+def test_truncation_mask_is_block_lower_triangular():
+    mask = truncation_mask(7, 3)
+    expected = np.zeros((7, 7), bool)
+    for a in (0, 3, 6):
+        for t in range(a, min(a + 3, 7)):
+            expected[t, a : t + 1] = True
+    np.testing.assert_array_equal(mask, expected)
+
+
+def test_decay_by_distance_and_reach():
+    T = 30
+    t, k = np.meshgrid(np.arange(T), np.arange(T), indexing="ij")
+    norms = np.where(k <= t, 3.0 * 0.5 ** (t - k).astype(float), np.nan)
+    decay = decay_by_distance(norms)
+    np.testing.assert_allclose(decay, 0.5 ** np.arange(T))
+    assert reach(decay) == 10  # 0.5^10 < 1/1000 <= 0.5^9
+    assert reach(np.ones(T)) is None
+    assert reach(decay, threshold=0.2) == 3
+
+
+def test_adjusted_scales_only_the_recurrent_weights_and_shifts_only_the_forget_bias():
+    model = small_model("char-lm", "lstm", 1, hidden=4, seed=0, dtype=np.float64)
+    before = model.flat.copy()
+    out = adjusted(model, 2.0, 3.0)
+    H = 4
+    np.testing.assert_array_equal(model.flat, before)  # a copy: the original is untouched
+    np.testing.assert_allclose(out.p["W0"][:H], 2 * model.p["W0"][:H])
+    np.testing.assert_array_equal(out.p["W0"][H:], model.p["W0"][H:])
+    np.testing.assert_allclose(out.p["b0"][:H], model.p["b0"][:H] + 3)
+    np.testing.assert_array_equal(out.p["b0"][H:], model.p["b0"][H:])
+    rnn = small_model("char-lm", "rnn", 1, hidden=4, seed=0, dtype=np.float64)
+    np.testing.assert_array_equal(adjusted(rnn, 1.0, 5.0).p["b0"], rnn.p["b0"])  # no forget gate
+
+
+def test_a_large_recurrent_scale_explodes_the_rnn_and_a_small_one_vanishes_it():
+    x, y = echo_sequence(40, 3, seed=0)
+    model = Model.create(ModelConfig("echo", "rnn", 1, 32, 1, 2), seed=0, dtype=np.float64)
+    fade = {
+        s: decay_by_distance(gradient_flow(adjusted(model, s), x, y).dh)[20]
+        for s in (0.5, 1.0, 4.0)
+    }
+    assert fade[0.5] < fade[1.0] < 1e-3 < 1.0 < fade[4.0], fade
+
+
+def test_an_open_forget_gate_carries_the_gradient_along_the_belt():
+    x, y = echo_sequence(60, 3, seed=0)
+    model = Model.create(ModelConfig("echo", "lstm", 1, 16, 1, 2), seed=0, dtype=np.float64)
+    shut = decay_by_distance(gradient_flow(adjusted(model, 1.0, -4.0), x, y).dc)
+    open_ = decay_by_distance(gradient_flow(adjusted(model, 1.0, 6.0), x, y).dc)
+    assert open_[40] > 0.1 and shut[40] < 1e-12, (open_[40], shut[40])
+
+
+def test_clipping_by_norm_keeps_the_direction_and_by_value_turns_it():
+    x, y = echo_sequence(60, 3, seed=0)
+    model = adjusted(Model.create(ModelConfig("echo", "rnn", 1, 32, 1, 2), seed=0), 4.0)
+    effect = clip_effect(model, x, y, max_norm=1.0, max_value=0.01)
+    raw = model.gradients(model.time_major(x[None, :]), y[:, None]).grads
+    np.testing.assert_allclose(effect.raw, raw, rtol=1e-6)
+    assert effect.raw_norm == pytest.approx(np.linalg.norm(raw), rel=1e-5) and effect.raw_norm > 1.0
+    assert np.linalg.norm(effect.by_norm) == pytest.approx(1.0, rel=1e-5)
+    cos_norm = (
+        effect.raw @ effect.by_norm / (np.linalg.norm(effect.raw) * np.linalg.norm(effect.by_norm))
+    )
+    assert cos_norm == pytest.approx(1.0, abs=1e-9)
+    assert np.abs(effect.by_value).max() <= 0.01 + 1e-12
+    assert effect.cos_by_value < 0.99
+    calm = clip_effect(model, x, y, max_norm=1e9, max_value=1e9)
+    np.testing.assert_array_equal(calm.by_norm, calm.raw)  # under both limits: nothing changes
+    np.testing.assert_array_equal(calm.by_value, calm.raw)
+    assert calm.cos_by_value == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_the_gradient_check_the_page_runs_passes(cell):
+    x, y = echo_sequence(30, 3, seed=0)
+    model = adjusted(Model.create(ModelConfig("echo", cell, 1, 8, 1, 2), seed=0), 2.0, 1.0)
+    assert check_sequence(model, x, y, steps=20, max_entries=6) < 1e-6
+
+
+def test_echo_sequence_is_the_notebooks_shift():
+    x, y = echo_sequence(50, 4, seed=9)
+    assert set(np.unique(x)) <= {0, 1} and len(x) == 50
+    np.testing.assert_array_equal(y[4:], x[:-4])
+    assert (y[:4] == 0).all()
+
+
+def test_figures_on_small_inputs():
+    from ui.figures import bptt as figs
+
+    x, y = echo_sequence(20, 3, seed=0)
+    model = Model.create(ModelConfig("echo", "lstm", 1, 4, 1, 2), seed=0)
+    flow = gradient_flow(model, x, y)
+    labels = {"rnn_h": "a", "lstm_h": "b", "lstm_c": "c", "k_axis": "k", "t_axis": "t", "colorbar": "log",
+              "hover": "%{z}"}  # fmt: skip
+    fig = figs.flow_heatmaps({"rnn_h": flow.dh, "lstm_h": flow.dh, "lstm_c": flow.dc}, 6, labels)
+    assert len(fig.data) == 3 and len(fig.layout.shapes) == 3 * 3  # windows starting at 7, 13, 19
+    z = np.asarray(fig.data[0].z, dtype=float)
+    assert np.isnan(z[0, 1]) and np.isfinite(z[1, 0])  # above the diagonal: nothing drawn
+    decays = {"rnn_h": decay_by_distance(flow.dh), "lstm_c": decay_by_distance(flow.dc)}
+    lines = figs.decay_lines(
+        decays, 6, 3, {**labels, "window": "w", "echo": "e", "d_axis": "d", "ratio_axis": "r"}
+    )
+    assert len(lines.data) == 2 and lines.layout.yaxis.type == "log"
+    effect = clip_effect(model, x, y, 0.01, 0.001)
+    bars = figs.clipping(effect.raw, effect.by_norm, effect.by_value,
+                         {"raw": "r", "by_norm": "n", "by_value": "v", "rank_axis": "x", "size_axis": "y"}, top=10)  # fmt: skip
+    assert [len(b.x) for b in bars.data] == [10, 10, 10]
+    assert max(bars.data[2].y) <= 0.001 + 1e-9
+
+
+def test_exploding_scale_finds_where_clipping_has_work_to_do():
+    from lstm_core.bptt import exploding_scale
+
+    x, y = echo_sequence(60, 3, seed=0)
+    model = Model.create(ModelConfig("echo", "rnn", 1, 32, 1, 2), seed=0)
+    scale = exploding_scale(model, x, y, 5.0)
+    assert scale is not None and clip_effect(adjusted(model, scale), x, y, 5, 5).raw_norm > 50
+    smaller = [s for s in (1.5, 2.0, 2.5, 3.0, 4.0) if s < scale]
+    assert all(clip_effect(adjusted(model, s), x, y, 5, 5).raw_norm <= 50 for s in smaller)
+    assert exploding_scale(model, x, y, 1e12) is None
+
+
+def test_the_check_holds_where_the_gradient_explodes_and_catches_a_wrong_one(monkeypatch):
+    x, y = echo_sequence(40, 3, seed=0)
+    model = adjusted(Model.create(ModelConfig("echo", "rnn", 1, 32, 1, 2), seed=0), 6.0)
+    assert check_sequence(model, x, y) < 1e-6
+    import lstm_core.sequence as sequence
+
+    real = sequence.weight_gradients
+
+    def off_by_a_bit(trace, da, dW, db):  # a deliberately wrong BPTT: the bias gradient scaled
+        real(trace, da, dW, db)
+        db *= 1.01
+
+    monkeypatch.setattr("lstm_core.model.weight_gradients", off_by_a_bit)
+    assert check_sequence(model, x, y) > 1e-3

@@ -1,0 +1,105 @@
+"""Figures of the page "Backpropagation through time": how far each loss's gradient reaches back
+(heatmaps of ||dL_t/dh_k||, the truncation windows drawn over them), how it fades with the
+distance t - k, and what clipping does to an exploding gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ui.figures import layout
+from ui.figures.echo import CELL_COLORS, _columns
+
+FLOW_SCALE = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]]
+LINE_COLORS = {"rnn_h": CELL_COLORS["rnn"], "lstm_h": CELL_COLORS["lstm"], "lstm_c": "#e9a23b"}
+FLOOR = (
+    -12.0
+)  # log10 of the smallest norm drawn: below it the gradient has, for practical purposes, vanished
+
+
+def _log_norms(norms: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.log10(norms)
+    z = np.where(np.isnan(norms), np.nan, np.maximum(z, FLOOR))  # NaN above the diagonal stays
+    return z.astype(np.float32)
+
+
+def flow_heatmaps(panels: dict[str, np.ndarray], window: int, labels: dict[str, str]) -> go.Figure:
+    """One heatmap per panel (name -> (T, T) norms, row t, column k), log10 colour on a shared
+    scale, and over each the region truncated BPTT with `window`-step windows never reaches.
+
+    Built as one dict and validated once: it redraws on every slider move."""
+    names = list(panels)
+    T = next(iter(panels.values())).shape[0]
+    zs = {n: _log_norms(panels[n]) for n in names}
+    finite = np.concatenate([z[np.isfinite(z)] for z in zs.values()])
+    zmax = float(finite.max()) if finite.size else 0.0
+    zmin = max(FLOOR, float(finite.min())) if finite.size else FLOOR
+    steps = np.arange(1, T + 1, dtype=np.float32)
+    data, shapes, notes = [], [], []
+    lay = {"coloraxis": {"colorscale": FLOW_SCALE, "cmin": zmin, "cmax": max(zmax, zmin + 1e-3),
+                         "colorbar": {"title": {"text": labels["colorbar"]}, "thickness": 12}}}  # fmt: skip
+    for j, ((x0, x1), name) in enumerate(zip(_columns(len(names), 0.05), names, strict=True)):
+        ax = "" if j == 0 else str(j + 1)
+        data.append({"type": "heatmap", "z": zs[name], "x": steps, "y": steps, "coloraxis": "coloraxis",
+                     "xaxis": f"x{ax}", "yaxis": f"y{ax}",
+                     "hovertemplate": labels["hover"] + "<extra>" + labels[name] + "</extra>"})  # fmt: skip
+        lay[f"xaxis{ax}"] = {"domain": [x0, x1], "title": {"text": labels["k_axis"]}, "anchor": f"y{ax}",
+                             "constrain": "domain"}  # fmt: skip
+        lay[f"yaxis{ax}"] = {"title": {"text": labels["t_axis"] if j == 0 else ""}, "anchor": f"x{ax}",
+                             "autorange": "reversed", "scaleanchor": f"x{ax}"}  # fmt: skip
+        notes.append({"text": f"<b>{labels[name]}</b>", "x": (x0 + x1) / 2, "y": 1.0, "xref": "paper",
+                      "yref": "paper", "yanchor": "bottom", "showarrow": False})  # fmt: skip
+        for start in range(window, T, window):  # rows of a later window: columns before it are cut
+            shapes.append({"type": "rect", "x0": 0.5, "x1": start + 0.5, "y0": start + 0.5,
+                           "y1": min(start + window, T) + 0.5, "xref": f"x{ax}", "yref": f"y{ax}",
+                           "line": {"width": 1, "color": "#c0392b", "dash": "dot"},
+                           "fillcolor": "rgba(192,57,43,0.10)"})  # fmt: skip
+    fig = go.Figure({"data": data, "layout": {**lay, "shapes": shapes, "annotations": notes}})
+    return layout(fig, 360, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+
+
+def decay_lines(
+    decays: dict[str, np.ndarray], window: int, echo_step: int | None, labels: dict[str, str]
+) -> go.Figure:
+    """How the gradient fades with the distance d = t - k: one line per panel, log scale, with
+    the truncation window (and the echo's distance) marked."""
+    fig = go.Figure()
+    for name, y in decays.items():
+        ok = np.isfinite(y) & (y > 0)
+        d = np.arange(len(y), dtype=np.float32)
+        fig.add_trace(go.Scatter(x=d[ok], y=y[ok].astype(np.float64), mode="lines", name=labels[name],
+                                 line={"color": LINE_COLORS.get(name, "#444"), "width": 2.5}))  # fmt: skip
+    fig.add_vline(x=window, line={"dash": "dot", "color": "#c0392b"}, annotation_text=labels["window"],
+                  annotation_position="top left")  # fmt: skip
+    if echo_step:
+        fig.add_vline(x=echo_step, line={"dash": "dash", "color": "#2e6fbd"}, annotation_text=labels["echo"],
+                      annotation_position="bottom right")  # fmt: skip
+    fig.update_xaxes(title=labels["d_axis"], rangemode="tozero")
+    fig.update_yaxes(type="log", title=labels["ratio_axis"], exponentformat="power")
+    return layout(fig, 320, legend={"orientation": "h", "y": 1.15})
+
+
+def clipping(
+    raw: np.ndarray,
+    by_norm: np.ndarray,
+    by_value: np.ndarray,
+    labels: dict[str, str],
+    top: int = 40,
+) -> go.Figure:
+    """The largest components of one gradient (by size), as they are and after each clipping,
+    on a log scale: clipping by norm scales them all alike (the direction is kept), clipping by
+    value flattens the large ones to the limit (the direction turns)."""
+    order = np.argsort(-np.abs(np.nan_to_num(raw, nan=0.0, posinf=1e300, neginf=1e300)))[:top]
+    rank = np.arange(1, len(order) + 1, dtype=np.float32)
+    fig = go.Figure()
+    for key, values, color in (
+        ("raw", raw, "#9aa5b1"),
+        ("by_norm", by_norm, "#2e86ab"),
+        ("by_value", by_value, "#d1495b"),
+    ):
+        sizes = np.maximum(np.abs(values[order]), 1e-30)
+        fig.add_trace(go.Bar(x=rank, y=sizes, name=labels[key], marker_color=color))
+    fig.update_xaxes(title=labels["rank_axis"])
+    fig.update_yaxes(type="log", title=labels["size_axis"], exponentformat="power")
+    return layout(fig, 300, barmode="group", legend={"orientation": "h", "y": 1.15})
