@@ -53,6 +53,9 @@ def gradient_flow(
     cfg = model.config
     if cfg.num_layers != 1:
         raise ValueError("gradient_flow looks at one-layer models")
+    model = model.astype(
+        np.float64
+    )  # an exploding gradient can pass float32's 3e38 in a few dozen steps
     inputs, targets = np.asarray(inputs), np.asarray(targets, dtype=np.intp)
     if inputs.ndim != 1 or inputs.shape != targets.shape or len(inputs) < 1:
         raise ValueError("inputs and targets must be two sequences of the same length")
@@ -144,10 +147,11 @@ def clip_effect(model: Model, inputs: np.ndarray, targets: np.ndarray, max_norm:
     """The gradient of the mean cross-entropy over one sequence (T,), clipped both ways."""
     from .optim import clip_by_global_norm, clip_by_value
 
+    model = model.astype(np.float64)  # an exploding gradient is the point here: give it room
     x = model.time_major(np.asarray(inputs)[None, :])
     y = np.asarray(targets, dtype=np.intp)[:, None]
-    with np.errstate(over="ignore", invalid="ignore"):  # an exploding gradient is the point here
-        raw = model.gradients(x, y).grads.astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        raw = model.gradients(x, y).grads
     by_norm, norm = clip_by_global_norm({"g": raw}, max_norm)
     by_value = clip_by_value({"g": raw}, max_value)["g"]
     denom = float(np.linalg.norm(raw) * np.linalg.norm(by_value))

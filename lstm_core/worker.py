@@ -36,7 +36,7 @@ import numpy as np
 
 # seconds without a word from the page before training pauses, and before the worker exits
 IDLE_PAUSE = float(os.environ.get("LSTM_LAB_IDLE_PAUSE", "20"))
-IDLE_EXIT = float(os.environ.get("LSTM_LAB_IDLE_EXIT", "300"))
+IDLE_EXIT = float(os.environ.get("LSTM_LAB_IDLE_EXIT", "90"))
 BURST = 0.1  # seconds of training between two reports
 HELD_OUT_SCORED = 4000  # characters of the held-out text scored for bits per character
 _HEADER = struct.Struct(">II")
@@ -81,7 +81,9 @@ class _Worker:
         self.eval_every, self.sample_every = init["eval_every"], init["sample_every"]
         self.out = out
         self.settings = init["settings"]
-        self.steps, self.characters, self.seconds = 0, 0, 0.0
+        self.steps, self.characters, self.seconds = init.get(
+            "counts", (0, 0, 0.0)
+        )  # a resumed run goes on
         self.trainer = self.new_trainer(self.settings)
         self.training, self.status, self.message, self.order = False, "paused", None, 0
         self.losses, self.bpcs, self.samples = [], [], []
@@ -101,14 +103,20 @@ class _Worker:
         })  # fmt: skip
         self.losses, self.bpcs, self.samples = [], [], []
 
+    def send_weights(self, reason: str) -> None:
+        """The model as a checkpoint: asked for, or "saved" when training pauses by itself (the
+        page keeps it, so nothing is lost if this process ends before anyone asks)."""
+        from .checkpoint import checkpoint_bytes
+
+        header = {"type": "weights", "steps": self.steps, "reason": reason}
+        write_frame(self.out, header, checkpoint_bytes(self.model))
+
     def stop_training(self, status: str, message: dict | None) -> None:
         self.training, self.status, self.message = False, status, message
         self.report()
 
     def command(self, cmd: dict) -> bool:
         """Carry out one command; False: the worker should exit."""
-        from .checkpoint import checkpoint_bytes
-
         kind = cmd["cmd"]
         self.order = cmd.get("order", self.order)
         stuck = self.status in ("diverged", "failed")  # only a new worker trains again
@@ -122,9 +130,7 @@ class _Worker:
             try:
                 self.trainer = self.new_trainer(cmd["settings"])
                 self.settings = cmd["settings"]
-                if (
-                    self.status == "diverged"
-                ):  # new settings: a new chance, from the last good weights
+                if self.status == "diverged":  # new settings: a new try from the last good weights
                     self.status, self.message = "paused", None
                     self.report()
             except ValueError as exc:  # e.g. a window longer than the text: the old settings stay
@@ -133,9 +139,7 @@ class _Worker:
         elif kind == "temperature":
             self.temperature = cmd["value"]
         elif kind == "weights":
-            write_frame(
-                self.out, {"type": "weights", "steps": self.steps}, checkpoint_bytes(self.model)
-            )
+            self.send_weights("asked")
         elif kind == "stop":
             return False
         return True
@@ -203,13 +207,14 @@ def _serve(inp, out) -> None:
             return
         if worker.training and idle > IDLE_PAUSE:
             worker.stop_training("paused", _note("idle", "training paused: nobody was watching"))
+            worker.send_weights("saved")
         elif worker.training:
             worker.burst()
 
 
 def main() -> None:
     if hasattr(os, "nice"):
-        os.nice(5)  # the page that shows the training comes first
+        os.nice(19)  # training takes only what the pages leave: they come first
     _serve(sys.stdin.buffer, sys.stdout.buffer)
     sys.stdout.flush()
     os._exit(0)  # at once: the thread reading stdin may still be blocked in a read
@@ -220,7 +225,9 @@ class TrainingProcess:
     """A worker process training one character model; its progress, as the page reads it."""
 
     def __init__(self, model, ids: np.ndarray, held_out: str, settings: dict, prime: str, temperature: float,
-                 eval_every: int = 100, sample_every: int = 250) -> None:  # fmt: skip
+                 eval_every: int = 100, sample_every: int = 250, resume: TrainingProcess | None = None) -> None:  # fmt: skip
+        """resume: a worker that has exited; its curves, samples and counts go on here (the model
+        passed in is the one it saved)."""
         from .checkpoint import checkpoint_bytes
         from .live import History
 
@@ -238,17 +245,26 @@ class TrainingProcess:
         self.losses, self.bpc = History(1000), History(250)
         self.samples: deque = deque(maxlen=24)
         self.steps, self.characters, self.seconds = 0, 0, 0.0
+        if resume is not None:
+            self.losses, self.bpc, self.samples = resume.losses, resume.bpc, resume.samples
+            self.steps, self.characters, self.seconds = (
+                resume.steps,
+                resume.characters,
+                resume.seconds,
+            )
         self.status = "paused"
         self.message: dict | None = None  # why training stopped by itself: text, code, params
         self._weights: queue.Queue = queue.Queue()
+        self.saved: tuple[int, bytes] | None = None  # (steps, checkpoint) last sent by the worker
         self._order = 0  # train and pause orders given so far; reports say which one they follow
         self._heard = 0  # the order the latest report followed
         ckpt = checkpoint_bytes(model)
         header = {"cmd": "init", "checkpoint_bytes": len(ckpt), "held_out": held_out, "prime": prime,
                   "temperature": temperature, "eval_every": eval_every, "sample_every": sample_every,
-                  "settings": settings}  # fmt: skip
+                  "settings": settings, "counts": (self.steps, self.characters, self.seconds)}  # fmt: skip
         self._send(header, ckpt + np.asarray(ids, dtype=np.int32).tobytes())
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _send(self, header: dict, payload: bytes = b"") -> bool:
         try:
@@ -261,7 +277,9 @@ class TrainingProcess:
         while (frame := read_frame(self.proc.stdout)) is not None:
             msg, payload = frame
             if msg["type"] == "weights":
-                self._weights.put(payload)
+                self.saved = (msg["steps"], payload)
+                if msg.get("reason") == "asked":
+                    self._weights.put(payload)
                 continue
             with self.lock:
                 for step, loss in msg["loss"]:
@@ -277,6 +295,8 @@ class TrainingProcess:
                 if msg["order"] == self._order:  # not a report from before the latest train/pause
                     self.status, self.message = msg["status"], msg["message"]
                 self._heard = msg["order"]
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)  # reap it: no zombie left behind
         with self.lock:  # the worker is gone
             if self.status == "training":
                 self.status, self.message = "paused", _note("lost", "the training process stopped")
@@ -284,6 +304,11 @@ class TrainingProcess:
     @property
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def drain(self, timeout: float = 5.0) -> bool:
+        """After the worker has exited: wait until everything it wrote has been read."""
+        self._reader.join(timeout)
+        return not self._reader.is_alive()
 
     def train(self) -> None:
         with self.lock:

@@ -9,7 +9,7 @@ frame.enter()
 
 from lstm_core import EchoConfig, checkpoint_bytes  # noqa: E402
 from lstm_core.live import EchoSweep, echo_run  # noqa: E402
-from ui import params  # noqa: E402
+from ui import load, params  # noqa: E402
 from ui.figures import echo as figs  # noqa: E402
 from ui.i18n import explain, labeler, t  # noqa: E402
 from ui.params import Param  # noqa: E402
@@ -42,7 +42,8 @@ SLICE, TICK, WINDOW_TICK = (
     0.06,
     0.15,
     1.0,
-)  # seconds: training per redraw, between redraws, between window views
+)  # seconds: training per redraw, between redraws, window views
+PACE = st.session_state.get("echo.pace", 1)  # slower redraws while many students train (ui/load.py)
 params.setup("echo")
 frame.header("echo")
 
@@ -163,14 +164,18 @@ if not run.running and any(tr.steps_done for tr in run.trainers.values()):
                            key=f"echo_download_{name}", icon=":material/download:")  # fmt: skip
 
 
-@st.fragment(run_every=TICK if run.running else None)
+@st.fragment(run_every=TICK * PACE if run.running else None)
 def live() -> None:
     """Train a slice (while running), then draw everything that changes as the model learns."""
     was_running = run.running
     if run.running:
-        run.advance(SLICE)
-    if was_running and not run.running:
-        st.rerun()  # training ended: redraw the buttons, stop the timer
+        load.tick(frame.session_id(), "echo")
+        with load.training_slot(frame.session_id()) as share:  # one slice at a time, server-wide
+            run.advance(SLICE * share)
+    if (was_running and not run.running) or (
+        run.running and load.repace(st.session_state, "echo.pace")
+    ):
+        st.rerun()  # training ended (redraw the buttons, stop the timer) or the server got busier
     for problem in run.problems():
         st.error(explain(problem), icon=":material/warning:")
     names = list(run.trainers)
@@ -204,7 +209,7 @@ def live() -> None:
         st.info(t("echo.press_train"), icon=":material/play_arrow:")
 
 
-@st.fragment(run_every=WINDOW_TICK if run.running else None)
+@st.fragment(run_every=WINDOW_TICK * PACE if run.running else None)
 def last_window() -> None:
     """The notebook's bars and the units' state for the window trained last (redrawn less often:
     the browser needs longer to draw them than the curves)."""
@@ -273,7 +278,7 @@ s3.button(t("echo.sweep_stop"), key="echo_sweep_stop", on_click=stop_sweep, icon
           disabled=not sweeping, width="stretch")  # fmt: skip
 
 
-@st.fragment(run_every=TICK if sweeping else None)
+@st.fragment(run_every=TICK * PACE if sweeping else None)
 def sweep_view() -> None:
     current = st.session_state.get("echo.sweep")
     if current is None:
@@ -281,8 +286,12 @@ def sweep_view() -> None:
         return
     was_running = current.running
     if current.running:
-        current.advance(SLICE * 1.5)
-    if was_running and not current.running:
+        load.tick(frame.session_id(), "echo_sweep")
+        with load.training_slot(frame.session_id()) as share:
+            current.advance(SLICE * 1.5 * share)
+    if (was_running and not current.running) or (
+        current.running and load.repace(st.session_state, "echo.pace")
+    ):
         st.rerun()
     job = current.current()
     text = (

@@ -15,7 +15,7 @@ from lstm_core import Model, ModelConfig, TextError, Vocabulary, checkpoint_byte
 from lstm_core.explain import top_predictions  # noqa: E402
 from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
 from lstm_core.sampling import retemper  # noqa: E402
-from ui import corpora, params  # noqa: E402
+from ui import corpora, load, params  # noqa: E402
 from ui.background import BackgroundText, TrainSettings  # noqa: E402
 from ui.figures import belt as belt_figs  # noqa: E402
 from ui.figures import cell as cell_figs  # noqa: E402
@@ -273,6 +273,7 @@ if bg is None or st.session_state.get("text.bg_key") != run_key:
     bg = BackgroundText(base.copy(), corpus.train_ids, corpus.held_out, settings, prime)
     st.session_state["text.bg"], st.session_state["text.bg_key"] = bg, run_key
 bg.apply(settings, float(st.session_state.get("temperature", P["temperature"].default)))
+bg.sync()  # weights the worker saved when it paused unwatched
 
 
 def reset_training() -> None:
@@ -302,7 +303,10 @@ if generate_only:
     st.caption(t("text.generate_only"))
 
 
-@st.fragment(run_every=0.3 if bg.running else None)
+PACE = st.session_state.get("text.pace", 1)  # slower redraws while many students train (ui/load.py)
+
+
+@st.fragment(run_every=0.3 * PACE if bg.running else None)
 def live_training() -> None:
     bg.touch()
     snap = bg.snapshot()
@@ -338,6 +342,10 @@ def live_training() -> None:
     if st.session_state.get("text.was_running") and not bg.running:
         st.session_state["text.was_running"] = False
         st.rerun()  # training stopped by itself: redraw the buttons, stop the timer
+    if bg.running:
+        load.tick(frame.session_id(), "text")
+        if load.repace(st.session_state, "text.pace"):
+            st.rerun()  # the server got busier (or quieter): set the timer anew
     st.session_state["text.was_running"] = bg.running
 
 
@@ -400,7 +408,7 @@ h2.button(t("text.stop"), key="gen_stop", on_click=stop_generation, icon=":mater
           width="stretch")  # fmt: skip
 
 
-@st.fragment(run_every=0.1 if writing else None)
+@st.fragment(run_every=0.1 * PACE if writing else None)
 def writing_view() -> None:
     current: Generation | None = st.session_state.get("text.gen")
     if current is None:
@@ -408,7 +416,8 @@ def writing_view() -> None:
         return
     was = current.running
     if current.running:
-        current.advance(max(1, round((SPEEDS[speed] or 1000) * 0.1)))
+        load.tick(frame.session_id(), "writing")
+        current.advance(max(1, round((SPEEDS[speed] or 1000) * 0.1 * PACE)))
     if was and not current.running:
         st.rerun()
     st.code(

@@ -193,3 +193,68 @@ def test_bptt_heatmaps_and_gradient_check(tab):
         tab.wait_for_selector("[data-testid='stAlertContentSuccess']", timeout=30_000)
         assert problems(tab) == [] and tab.errors == []
         screenshot(tab, "bptt-checked")
+
+
+def test_two_students_at_once_and_hostile_text_never_runs(browser, tmp_path):
+    """Two browser contexts (two students) train at once and each sees only its own text; text
+    that would set a marker if it ran as HTML or script is shown, and the marker stays unset."""
+    import urllib.parse
+
+    hostile = '<script>window.__ran = 1</script><img src=x onerror="window.__ran = 2"> '
+    story = (ROOT / "samples" / "lighthouse_en.txt").read_text(encoding="utf-8")
+    novel = tmp_path / "novel.txt"
+    novel.write_text((hostile + story) * 2, encoding="utf-8")
+    tabs = []
+    for _ in range(2):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda exc, page=page: page.errors.append(str(exc)))
+        tabs.append(page)
+    a, b = tabs
+    with fresh_server() as base:
+        a.goto(f"{base}/text?corpus=upload&model=new&hidden_size=32&lowercase=false")
+        b.goto(f"{base}/text?corpus=story_es&model=new&hidden_size=48")
+        wait_idle(a)
+        wait_idle(b)
+        a.locator(".st-key-gen_text_upload input[type=file]").set_input_files(str(novel))
+        wait_idle(a)
+        for tab in (a, b):
+            main(tab).locator(".st-key-gen_train button").click()
+        a.wait_for_timeout(4000)
+        for tab in (a, b):
+            main(tab).locator(".st-key-gen_pause button").click()
+            wait_idle(tab)
+        chars = [
+            int(main(t).get_by_test_id("stMetricValue").first.inner_text().replace(",", ""))
+            for t in tabs
+        ]
+        assert chars[0] == len((hostile + story) * 2) and chars[1] != chars[0]
+        assert all(
+            int(main(t).get_by_test_id("stMetricValue").nth(4).inner_text().replace(",", "")) > 0
+            for t in tabs
+        )
+        assert "<" in main(a).inner_text()  # its vocabulary shows the brackets, as characters
+        belt_text = urllib.parse.quote('"quoted" <img src=x onerror="window.__ran = 3"> (end)')
+        b.goto(f"{base}/belt?belt_text={belt_text}")
+        wait_idle(b)
+        wait_charts(b, 4)
+        for tab in tabs:
+            assert tab.evaluate("() => window.__ran") is None
+            assert problems(tab) == [] and tab.errors == []
+        screenshot(a, "two-students-a")
+        for tab in tabs:
+            tab.context.close()
+
+
+def test_an_upload_over_the_limit_is_refused_in_the_browser(tab, tmp_path):
+    big = tmp_path / "huge.txt"
+    big.write_bytes(b"the lamp is lit. " * (21 * 2**20 // 17 + 1))  # 21 MB, over the 20 MB limit
+    with fresh_server() as base:
+        open_fresh(tab, base, "text?corpus=upload")
+        tab.locator(".st-key-gen_text_upload input[type=file]").set_input_files(str(big))
+        tab.wait_for_selector("text=huge.txt")  # Streamlit shows the file, marked as refused
+        wait_idle(tab)
+        assert main(tab).get_by_test_id("stMetricValue").count() == 0  # nothing was read
+        assert problems(tab) == [] and tab.errors == []
+        screenshot(tab, "upload-too-big")

@@ -145,3 +145,55 @@ def test_a_killed_worker_is_noticed(setup):
     )
     assert proc.weights(timeout=1) is None
     proc.stop()  # harmless on a dead worker
+
+
+def test_an_unwatched_worker_saves_its_weights_before_it_could_go(setup, monkeypatch):
+    from ui.background import BackgroundText, TrainSettings
+
+    model, ids = setup
+    monkeypatch.setenv("LSTM_LAB_IDLE_PAUSE", "0.5")
+    settings = TrainSettings(**{k: v for k, v in SETTINGS.items()})
+    bg = BackgroundText(model.copy(), ids, "", settings)
+    try:
+        bg.start()
+        assert wait_for(
+            lambda: bg.worker.message is not None and bg.worker.message["code"] == "idle"
+        )
+        assert wait_for(lambda: bg.worker.saved is not None)
+        steps = bg.worker.saved[0]
+        bg.worker.proc.kill()  # it goes away before anyone asked for the weights
+        assert wait_for(lambda: not bg.worker.alive)
+        bg.sync()
+        assert bg.saved_steps == steps > 0 and not np.allclose(bg.model.flat, model.flat)
+        bg.start()  # a new worker, from the saved weights
+        assert wait_for(lambda: bg.worker.steps > 0)
+    finally:
+        bg.close()
+
+
+def test_a_worker_that_exited_idle_is_resumed_where_it_stopped(setup, monkeypatch):
+    from ui.background import BackgroundText, TrainSettings
+
+    model, ids = setup
+    monkeypatch.setenv("LSTM_LAB_IDLE_PAUSE", "0.5")
+    monkeypatch.setenv("LSTM_LAB_IDLE_EXIT", "1.5")
+    bg = BackgroundText(model.copy(), ids, "", TrainSettings(**SETTINGS))
+    try:
+        bg.start()
+        first = bg.worker
+        assert (
+            wait_for(lambda: not first.alive) and first.drain()
+        )  # trained, paused unwatched, saved, exited
+        steps, points = first.steps, len(first.losses)
+        assert steps > 0 and first.saved is not None and first.saved[0] == steps
+        bg.start()
+        assert bg.worker is not first and bg.worker.alive
+        assert wait_for(lambda: bg.worker.steps > steps + 5)
+        snap = bg.snapshot()
+        x, _ = snap["loss"]
+        assert (
+            x[0] <= bg.worker.losses.per_point and x[-1] == snap["steps"]
+        )  # one curve, from the start
+        assert (np.diff(x) > 0).all() and bg.worker.losses.n * bg.worker.losses.per_point >= points
+    finally:
+        bg.close()

@@ -38,6 +38,7 @@ class BackgroundText:
     def __init__(self, model: Model, ids: np.ndarray, held_out: str, settings: TrainSettings,
                  prime: str = "the ", temperature: float = 0.7) -> None:  # fmt: skip
         self.model = model  # the weights as last saved from the worker (or as they came)
+        self.saved_steps = 0  # the worker's step count when `model` was saved
         self.ids, self.held_out, self.prime = ids, held_out, prime
         self.settings, self.temperature = settings, temperature
         self.worker: TrainingProcess | None = None
@@ -59,11 +60,17 @@ class BackgroundText:
     def start(self) -> None:
         if self.running or self.status == "diverged":
             return
-        if self.worker is not None and not self.worker.alive:
-            self.worker = None  # it went away: start again from the weights saved on the last pause
+        previous = None
+        if self.worker is not None and not self.worker.alive:  # it exited (idle) or died
+            self.worker.drain()
+            self.sync()
+            previous, self.worker = self.worker, None  # a new one goes on from the weights it saved
+            if previous.steps > self.saved_steps:  # it never saved its last steps: they are lost
+                with previous.lock:
+                    previous.steps = self.saved_steps
         if self.worker is None:
             self.worker = TrainingProcess(self.model, self.ids, self.held_out, asdict(self.settings), self.prime,
-                                          self.temperature)  # fmt: skip
+                                          self.temperature, resume=previous)  # fmt: skip
         self.worker.train()
 
     def pause(self) -> None:
@@ -73,7 +80,15 @@ class BackgroundText:
         self.worker.pause()
         saved = self.worker.weights()
         if saved is not None:
-            self.model = saved
+            self.model, self.saved_steps = saved, self.worker.steps
+
+    def sync(self) -> None:
+        """Take the weights the worker saved by itself (when it paused, unwatched), if newer."""
+        saved = self.worker.saved if self.worker is not None else None
+        if saved is not None and saved[0] > self.saved_steps:
+            from lstm_core import load_checkpoint
+
+            self.model, self.saved_steps = load_checkpoint(saved[1]), saved[0]
 
     def touch(self) -> None:
         """The page is still looking (called on every redraw while training)."""
@@ -105,6 +120,7 @@ class BackgroundText:
     def model_copy(self) -> Model:
         """The current weights, to generate with while training goes on (fetched at most once a step)."""
         if not self.running:
+            self.sync()
             return self.model.copy()
         steps = self.worker.steps
         if self._copy is None or self._copy[0] != steps:

@@ -13,6 +13,7 @@ its url_path, and every page's url_path is its file name.
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass
 
 import streamlit as st
@@ -102,6 +103,13 @@ def enter() -> None:
     if not getattr(_router, "active", False):
         st.navigation(_st_pages(), position="hidden")
         st.rerun()
+
+
+def session_id() -> str:
+    """An id for this browser session (for ui.load's counts; nothing else is shared)."""
+    if "_sid" not in st.session_state:
+        st.session_state["_sid"] = uuid.uuid4().hex
+    return st.session_state["_sid"]
 
 
 def seed() -> int:

@@ -20,7 +20,7 @@ FLOOR = (
 def _log_norms(norms: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.log10(norms)
-    z = np.where(np.isnan(norms), np.nan, np.maximum(z, FLOOR))  # NaN above the diagonal stays
+    z = np.where(np.isnan(norms), np.nan, np.clip(z, FLOOR, 300.0))  # NaN above the diagonal stays
     return z.astype(np.float32)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import DIVERGING, layout
+from ui.figures import DIVERGING, figure, layout
 
 CELL_COLORS = {"lstm": "#2a9d62", "rnn": "#c0392b"}
 BIT_COLORS = {"input": "#2e6fbd", "target": "#d1495b", "prediction": "#2a9d62"}  # the notebook's
@@ -47,7 +47,7 @@ def training_curves(
         "shapes": [{"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": y0, "y1": y0,
                     "line": {"color": c, "dash": d}} for y0, c, d in ((0.99, "#999", "dot"), (0.5, "#ccc", "dash"))],
     }  # fmt: skip
-    return layout(go.Figure(data=traces, layout=lay), 320, legend={"orientation": "h", "y": 1.15})
+    return figure(traces, lay, 320, legend={"orientation": "h", "y": 1.15})
 
 
 def echo_bars(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import GATE_COLORS, STATE_COLOR, layout, visible
+from ui.figures import GATE_COLORS, STATE_COLOR, figure, layout, visible
 
 
 def training_curves(loss: tuple[np.ndarray, np.ndarray, np.ndarray], bpc: tuple[np.ndarray, np.ndarray],
@@ -21,21 +21,24 @@ def training_curves(loss: tuple[np.ndarray, np.ndarray, np.ndarray], bpc: tuple[
     bx, by = bpc
     to_bits = np.float32(1 / np.log(2))
     x32 = x.astype(np.float32)
-    traces = [
-        go.Scatter(x=x32, y=y.astype(np.float32) * to_bits, mode="lines", line={"color": STATE_COLOR, "width": 1},
-                   opacity=0.25, hoverinfo="skip", showlegend=False),
-        go.Scatter(x=x32, y=smooth.astype(np.float32) * to_bits, mode="lines", name=labels["train"],
-                   line={"color": STATE_COLOR, "width": 2.5}),
-        go.Scatter(x=bx.astype(np.float32), y=by.astype(np.float32), mode="lines+markers", name=labels["held_out"],
-                   line={"color": GATE_COLORS["i"], "width": 2}, marker={"size": 5}),
-    ]  # fmt: skip
-    fig = go.Figure(data=traces)
     uniform = float(np.log2(max(vocab_size, 2)))
-    fig.add_hline(y=uniform, line={"dash": "dot", "color": "#9aa5b1", "width": 1},
-                  annotation_text=labels["uniform"], annotation_position="top right")  # fmt: skip
-    fig.update_xaxes(title=labels["step"])
-    fig.update_yaxes(title=labels["axis"], rangemode="tozero", range=[0, uniform * 1.08])
-    return layout(fig, 300, legend={"orientation": "h", "y": 1.15})
+    traces = [
+        {"type": "scatter", "x": x32, "y": y.astype(np.float32) * to_bits, "mode": "lines", "opacity": 0.25,
+         "line": {"color": STATE_COLOR, "width": 1}, "hoverinfo": "skip", "showlegend": False},
+        {"type": "scatter", "x": x32, "y": smooth.astype(np.float32) * to_bits, "mode": "lines",
+         "name": labels["train"], "line": {"color": STATE_COLOR, "width": 2.5}},
+        {"type": "scatter", "x": bx.astype(np.float32), "y": by.astype(np.float32), "mode": "lines+markers",
+         "name": labels["held_out"], "line": {"color": GATE_COLORS["i"], "width": 2}, "marker": {"size": 5}},
+    ]  # fmt: skip
+    lay = {
+        "xaxis": {"title": {"text": labels["step"]}},
+        "yaxis": {"title": {"text": labels["axis"]}, "rangemode": "tozero", "range": [0, uniform * 1.08]},
+        "shapes": [{"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": uniform, "y1": uniform,
+                    "line": {"dash": "dot", "color": "#9aa5b1", "width": 1}}],
+        "annotations": [{"text": labels["uniform"], "xref": "x domain", "yref": "y", "x": 1, "y": uniform,
+                         "xanchor": "right", "yanchor": "bottom", "showarrow": False}],
+    }  # fmt: skip
+    return figure(traces, lay, 300, legend={"orientation": "h", "y": 1.15})
 
 
 def next_characters(
