@@ -261,15 +261,7 @@ bg: BackgroundText | None = st.session_state.get("text.bg")
 if bg is None or st.session_state.get("text.bg_key") != run_key:
     if bg is not None:
         bg.close()
-    prime = corpora.PRIMES.get(corpus_id, corpus.text[:12])
-    prime = (
-        "".join(
-            ch
-            for ch in (prime.lower() if base.config.lowercase else prime)
-            if ch in set(base.config.vocab)
-        )
-        or base.config.vocab[0]
-    )
+    prime = corpora.default_prime(corpus_id, corpus.text, base.config)
     bg = BackgroundText(base.copy(), corpus.train_ids, corpus.held_out, settings, prime)
     st.session_state["text.bg"], st.session_state["text.bg_key"] = bg, run_key
 bg.apply(settings, float(st.session_state.get("temperature", P["temperature"].default)))

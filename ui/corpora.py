@@ -41,6 +41,15 @@ def sample_checkpoint(name: str) -> lstm_core.Model:
     return lstm_core.load_checkpoint(SAMPLES / SAMPLE_CORPORA[name][1])
 
 
+def default_prime(corpus_id: str, text: str, config) -> str:
+    """What the model reads before writing when the user gives no prime: the corpus's own opening
+    (a sample's chosen words), kept to the characters the model knows."""
+    prime = PRIMES.get(corpus_id, text[:12])
+    prime = prime.lower() if config.lowercase else prime
+    known = set(config.vocab)
+    return "".join(ch for ch in prime if ch in known) or config.vocab[0]
+
+
 class Corpus(NamedTuple):
     text: str  # after lowercasing, if asked
     train_ids: np.ndarray  # the text minus its held-out tail, as the model's ids
