@@ -40,7 +40,15 @@ def tab(browser):
 
 
 def open_fresh(tab, base: str, path: str, charts: int = 0) -> None:
+    from playwright.sync_api import expect
+
     tab.goto(f"{base}/{path}")
+    # a fresh server can take a while to start the first run (the app reads "notRunning" until
+    # then), so wait for the frame's own sidebar (legacy mode has a page list but not this); it
+    # must appear within the timeout
+    expect(tab.locator(".st-key-reset_page"), "the frame's sidebar is missing").to_be_visible(
+        timeout=60_000
+    )
     wait_idle(tab)
     if charts:
         wait_charts(tab, charts)
