@@ -21,7 +21,14 @@ from .echo import EchoConfig
 from .model import Model, ModelConfig
 from .optim import OPTIMIZERS
 from .sampling import generate
-from .text import TextError, Vocabulary, bits_per_character, prepare_corpus, read_text
+from .text import (
+    TextError,
+    Vocabulary,
+    bits_per_character,
+    prepare_corpus,
+    read_text,
+    split_held_out,
+)
 from .training import EchoTrainer, TextTrainer
 
 
@@ -87,18 +94,37 @@ _non_negative_float = _float_where(lambda v: v >= 0, "a number >= 0")
 _fraction = _float_where(lambda v: 0 <= v < 1, "in [0, 1)")
 
 
+def _finite_or_none(value):
+    """JSON has no NaN or infinity: a number that is not finite is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
 def _emit(args, summary: dict, lines: list[str]) -> None:
     if args.json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(json.dumps(_finite_or_none(summary), ensure_ascii=False, indent=2))
     else:
         print("\n".join(lines))
 
 
 # ---------------------------------------------------------------------------- train-text
-def cmd_train_text(args) -> int:
-    loaded = read_text(args.text)
+FINAL_LOSS_STEPS = 20  # "final loss": the mean over the last steps (one batch is noisy)
+
+
+def _read_noted(path) -> str:
+    loaded = read_text(path)
     if loaded.notice:
-        print(f"note: {args.text}: {loaded.notice}", file=sys.stderr)
+        print(f"note: {path}: {loaded.notice}", file=sys.stderr)
+    return loaded.text
+
+
+def cmd_train_text(args) -> int:
+    raw = _read_noted(args.text)
     if args.init:
         model = load_checkpoint(args.init)
         if model.config.kind != "char-lm":
@@ -106,14 +132,23 @@ def cmd_train_text(args) -> int:
                 f"{args.init} is an {model.config.kind} model, not a character model"
             )
         vocab = Vocabulary(model.config.vocab)
-        text = loaded.text.lower() if model.config.lowercase else loaded.text
+        text = raw.lower() if model.config.lowercase else raw
+    else:
+        text = raw.lower() if args.lowercase else raw
+    held_out = ""
+    if args.hold_out:  # split as the app's text page does, after lowercasing
+        text, held_out = split_held_out(text)
+        if not held_out:
+            print("note: the text is too short to hold out a tail; it is all used for training",
+                  file=sys.stderr)  # fmt: skip
+    if args.init:
         unknown = vocab.unknown(text)
         if unknown:
             print(f"note: {len(unknown)} characters of the text are not in the checkpoint's "
                   "vocabulary and are skipped", file=sys.stderr)  # fmt: skip
         ids = vocab.encode(text, skip_unknown=True)
     else:
-        text, vocab = prepare_corpus(loaded.text, args.lowercase, args.seq_length + 1)
+        text, vocab = prepare_corpus(text, False, args.seq_length + 1)
         config = ModelConfig(
             "char-lm", args.cell, len(vocab), args.hidden_size, args.num_layers, len(vocab),
             vocab=vocab.chars, lowercase=args.lowercase,
@@ -127,29 +162,38 @@ def cmd_train_text(args) -> int:
     progress = Progress(args.steps)
     recent: list[float] = []
     for snap in trainer.run(args.steps):
-        recent = [*recent[-19:], snap.loss]
+        if math.isfinite(snap.loss):
+            recent = [*recent[-(FINAL_LOSS_STEPS - 1) :], snap.loss]
         progress.update(snap.step, f"step {snap.step}/{args.steps} loss {snap.loss:.3f}")
     progress.close()
-    if trainer.status == "diverged":
-        raise ValueError(trainer.message)
     final_loss = float(np.mean(recent)) if recent else float("nan")
-    eval_bpc, scored, skipped = None, 0, 0
-    if args.eval_text:
-        eval_loaded = read_text(args.eval_text)
-        eval_bpc, scored, skipped = bits_per_character(model, eval_loaded.text)
     model.meta["training"] = {
-        "text": Path(args.text).name, "characters": len(ids), "steps": trainer.steps_done,
-        "seq_length": args.seq_length, "batch_size": args.batch_size, "optimizer": args.optimizer,
-        "learning_rate": args.learning_rate, "dropout": args.dropout, "seed": args.seed,
-        "final_loss": final_loss,
+        "text": Path(args.text).name, "characters": len(ids), "held_out": len(held_out),
+        "steps": trainer.steps_done, "seq_length": args.seq_length, "batch_size": args.batch_size,
+        "optimizer": args.optimizer, "learning_rate": args.learning_rate, "dropout": args.dropout,
+        "seed": args.seed, "final_loss": final_loss,
     }  # fmt: skip
+    if trainer.status == "diverged":  # the trainer went back to the last good weights: keep them
+        model.meta["training"]["stopped"] = trainer.message
+        model.save(args.out)
+        raise ValueError(f"{trainer.message} They are saved in {args.out}.")
+    eval_bpc, scored, skipped = None, 0, 0
+    eval_text = _read_noted(args.eval_text) if args.eval_text else held_out
+    if eval_text:
+        eval_bpc, scored, skipped = bits_per_character(model, eval_text)
+        if not scored:
+            eval_bpc = None
+            print("note: no character of the evaluation text is in the model's vocabulary",
+                  file=sys.stderr)  # fmt: skip
     model.save(args.out)
     seconds = trainer.elapsed
     summary = {
         "out": str(args.out),
         "steps": trainer.steps_done,
         "final_loss": final_loss,
+        "final_loss_steps": len(recent),
         "train_bits_per_character": final_loss / math.log(2),
+        "eval_text": "held-out tail" if not args.eval_text and held_out else args.eval_text,
         "eval_bits_per_character": eval_bpc,
         "eval_characters_scored": scored,
         "eval_characters_skipped": skipped,
@@ -162,11 +206,13 @@ def cmd_train_text(args) -> int:
     lines = [
         f"trained {trainer.steps_done} steps in {seconds:.1f}s "
         f"({summary['characters_per_s'] or 0:,.0f} characters/s)",
-        f"final loss {final_loss:.4f} nats = {summary['train_bits_per_character']:.3f} bits/char (training)",
+        f"final loss (mean of the last {len(recent)} steps) {final_loss:.4f} nats = "
+        f"{summary['train_bits_per_character']:.3f} bits/char (training)",
     ]
     if eval_bpc is not None:
+        where = "held-out tail" if summary["eval_text"] == "held-out tail" else "held-out text"
         lines.append(
-            f"held-out: {eval_bpc:.3f} bits/char over {scored} characters ({skipped} skipped)"
+            f"{where}: {eval_bpc:.3f} bits/char over {scored} characters ({skipped} skipped)"
         )
     lines.append(f"saved {args.out}")
     _emit(args, summary, lines)
@@ -193,11 +239,16 @@ def cmd_train_echo(args) -> int:
 
     accuracy = trainer.train_until(args.target_accuracy, on_epoch=report)
     progress.close()
-    if trainer.status == "diverged":
-        raise ValueError(trainer.message)
     if args.out:
         trainer.model.meta["training"] = {"epochs": trainer.epoch, "windows": trainer.steps_done,
                                           "accuracy": accuracy}  # fmt: skip
+    if trainer.status == "diverged":  # the last good weights are back in place
+        if not args.out:
+            raise ValueError(trainer.message)
+        trainer.model.meta["training"]["stopped"] = trainer.message
+        trainer.model.save(args.out)
+        raise ValueError(f"{trainer.message} They are saved in {args.out}.")
+    if args.out:
         trainer.model.save(args.out)
     seconds = trainer.elapsed
     summary = {
@@ -307,7 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--text", required=True, help="training text (UTF-8, with or without BOM, or Windows-1252)"
     )
     p.add_argument("--out", required=True, help="where to write the checkpoint (.npz)")
-    p.add_argument("--eval-text", help="held-out text: report bits per character on it")
+    held = p.add_mutually_exclusive_group()
+    held.add_argument("--eval-text", help="held-out text: report bits per character on it")
+    held.add_argument("--hold-out", action="store_true",
+                      help="keep the text's last tenth (up to 20,000 characters) out of training, as "
+                           "the app's text page does, and report bits per character on it")  # fmt: skip
     p.add_argument("--init", help="continue training this checkpoint instead of starting fresh")
     p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
     p.add_argument("--hidden-size", type=_positive_int, default=128)

@@ -333,6 +333,10 @@ class Model:
         targets = np.asarray(targets)
         if targets.shape != np.shape(inputs):
             raise ValueError("targets must have the same (B, T) shape as inputs")
+        if targets.dtype.kind not in "iub":
+            raise ValueError("targets must be integers (vocabulary ids or bits)")
+        if targets.size and (targets.min() < 0 or targets.max() >= self.config.output_size):
+            raise ValueError(f"targets must be in 0..{self.config.output_size - 1}")
         res = self.gradients(self.time_major(inputs), np.ascontiguousarray(targets.T, np.intp))
         return res.loss, to_state_dict(self.config, res.grads, gradient=True)
 

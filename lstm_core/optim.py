@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 Params = dict[str, np.ndarray]
+CHUNK = 1 << 15  # elements updated together: a chunk of each array in play fits in a core's cache
 
 
 @dataclass(frozen=True)
@@ -79,19 +80,24 @@ class Adam:
         eps_t = self.eps * np.sqrt(1 - b2**t)
         new, ms, vs = {}, {}, {}
         for k, p in params.items():
-            g, m, v = grads[k], state["m"][k], state["v"][k]
-            ms[k] = m_new = np.subtract(g, m)  # m ← β₁m + (1−β₁)∇L, as m + (1−β₁)(∇L − m)
-            np.multiply(m_new, 1 - b1, m_new)
-            np.add(m_new, m, m_new)
-            vs[k] = v_new = np.multiply(g, g)  # v ← β₂v + (1−β₂)∇L², the same way
-            np.subtract(v_new, v, v_new)
-            np.multiply(v_new, 1 - b2, v_new)
-            np.add(v_new, v, v_new)
-            step = np.sqrt(v_new)
-            np.add(step, eps_t, step)
-            np.divide(m_new, step, step)
-            np.multiply(step, lr_t, step)
-            new[k] = np.subtract(p, step, step)
+            new[k], ms[k], vs[k] = np.empty_like(p), np.empty_like(p), np.empty_like(p)
+            flat = [a.reshape(-1) for a in (grads[k], state["m"][k], state["v"][k], p)]
+            out = [a.reshape(-1) for a in (new[k], ms[k], vs[k])]
+            for a in range(0, p.size, CHUNK):  # a chunk at a time, so the chain runs in cache
+                g, m, v, p_ = (x[a : a + CHUNK] for x in flat)
+                p_new, m_new, v_new = (x[a : a + CHUNK] for x in out)
+                np.subtract(g, m, m_new)  # m ← β₁m + (1−β₁)∇L, as m + (1−β₁)(∇L − m)
+                np.multiply(m_new, 1 - b1, m_new)
+                np.add(m_new, m, m_new)
+                np.multiply(g, g, v_new)  # v ← β₂v + (1−β₂)∇L², the same way
+                np.subtract(v_new, v, v_new)
+                np.multiply(v_new, 1 - b2, v_new)
+                np.add(v_new, v, v_new)
+                np.sqrt(v_new, p_new)  # the step, built in the output's place
+                np.add(p_new, eps_t, p_new)
+                np.divide(m_new, p_new, p_new)
+                np.multiply(p_new, lr_t, p_new)
+                np.subtract(p_, p_new, p_new)  # W ← W − η m̂ / (√v̂ + ε)
         return new, {"step": t, "m": ms, "v": vs}
 
 

@@ -219,24 +219,22 @@ def layer_forward(
     G = W.shape[1]
     scratch = trace.buffer("scratch", (B, G))
     onehot = x.ndim == 2
-    if onehot:  # one-hot input: W[·, x_t] + b is a row of this table, gathered step by step
+    if onehot:  # one-hot input: W[·, x_t] + b is a row of this table, gathered for every step
         table = W_x + b  # (V, G)
         ids = trace.x
     else:  # dense input: one matmul gives the input half of every step at once
         np.matmul(trace.x.reshape(T * B, -1), W_x, out=trace.pre.reshape(T * B, G))
         trace.pre += b
+    if onehot:  # ids are checked on entry, so "clip" never clips (and skips a copy)
+        np.take(table, ids, axis=0, out=trace.pre, mode="clip")  # every step at once (T, B, G)
     if cell == "lstm":
         trace.c[0] = 0.0 if c0 is None else c0
         consts = activation_constants(B, H, W.dtype)
         for t, step in enumerate(trace.steps):
-            if onehot:  # ids are checked on entry, so "clip" never clips (and skips a copy)
-                np.take(table, ids[t], axis=0, out=step.pre.all, mode="clip")
             active = _active_clamps(clamps, t, H) if clamps else ()
             lstm_step_into(step, W_h, scratch, consts, active)
     else:
-        for t, step in enumerate(trace.steps):
-            if onehot:
-                np.take(table, ids[t], axis=0, out=step.pre, mode="clip")
+        for step in trace.steps:
             rnn_step_into(step, W_h, scratch)
     return trace
 
@@ -309,20 +307,22 @@ def layer_backward(
 def weight_gradients(trace: LayerTrace, da: np.ndarray, dW: np.ndarray, db: np.ndarray) -> None:
     """Equation (7): dL/dW = Σ_t [h_{t-1}, x_t]^T da_t, written into dW (H + D, G) and db (G,).
 
-    The sum over every step and row is one matmul per block of rows of W (recurrent, input).
+    The sum over every step and row is one matmul: the rows [h_{t-1}, x_t] of every (t, row)
+    pair, stacked (N = T·B of them), times da. A one-hot input is written as its one-hot rows,
+    so row v of the input block collects the da of every step whose input is v.
     """
     T, B, G = da.shape
-    H = trace.hidden_size
-    da2 = da.reshape(T * B, G)
-    np.matmul(trace.h[:-1].reshape(T * B, H).T, da2, out=dW[:H])
-    if trace.x.ndim == 2:  # one-hot: row v of W_x collects the da of every step whose input is v
-        V = dW.shape[0] - H
-        onehot = trace.buffer("onehot", (T * B, V))
-        onehot.fill(0.0)
-        onehot[np.arange(T * B), trace.x.reshape(-1)] = 1.0
-        np.matmul(onehot.T, da2, out=dW[H:])
+    H, N = trace.hidden_size, T * B
+    D = dW.shape[0] - H
+    da2 = da.reshape(N, G)
+    hx = trace.buffer("hx", (N, H + D))  # [h_{t-1}, x_t] for every step and row
+    hx[:, :H] = trace.h[:-1].reshape(N, H)
+    if trace.x.ndim == 2:  # one-hot
+        hx[:, H:] = 0.0
+        hx[np.arange(N), H + trace.x.reshape(N)] = 1.0
     else:
-        np.matmul(trace.x.reshape(T * B, -1).T, da2, out=dW[H:])
+        hx[:, H:] = trace.x.reshape(N, D)
+    np.matmul(hx.T, da2, out=dW)
     np.add.reduce(da2, axis=0, out=db)
 
 

@@ -138,6 +138,23 @@ def prepare_corpus(
     return text, vocab
 
 
+HELD_OUT_PART = 10  # the held-out tail: the last tenth of a text ...
+HELD_OUT_CAP = 20_000  # ... up to this many characters ...
+HELD_OUT_MIN = 200  # ... and none if that would be shorter than this (too few to score)
+
+
+def split_held_out(text: str) -> tuple[str, str]:
+    """(what to train on, the held-out tail): the last tenth of the text, up to 20,000 characters,
+    kept out of training so that bits per character can be measured on text never trained on.
+
+    The app's text page and `train-text --hold-out` split the same way, so a sample checkpoint
+    scored on the page is scored on text it never saw. A text too short for a useful tail keeps
+    everything for training and returns an empty tail.
+    """
+    tail = min(HELD_OUT_CAP, len(text) // HELD_OUT_PART)
+    return (text[:-tail], text[-tail:]) if tail >= HELD_OUT_MIN else (text, "")
+
+
 def sample_windows(
     ids: np.ndarray, seq_length: int, batch_size: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -100,11 +100,73 @@ def test_errors_are_one_line_without_traceback(tmp_path, args, expected):
         assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
 
 
+def strict_json(text: str):
+    """json.loads, refusing NaN and Infinity (which Python accepts but JSON does not have)."""
+
+    def refuse(name):
+        raise AssertionError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_hold_out_trains_without_the_tail_and_scores_it(tmp_path):
+    from lstm_core.text import split_held_out
+
+    text = tmp_path / "novel.txt"
+    text.write_text(TEXT * 4, encoding="utf-8")  # 2,000+ characters: a tail of a tenth
+    body, tail = split_held_out(TEXT * 4)
+    assert len(tail) == len(TEXT * 4) // 10 and body + tail == TEXT * 4
+    summary = strict_json(cli("train-text", "--text", text, "--out", tmp_path / "m.npz", "--hold-out",
+                              "--hidden-size", 16, "--steps", 5, "--seq-length", 20, "--batch-size", 4,
+                              "--json").stdout)  # fmt: skip
+    assert summary["eval_text"] == "held-out tail"
+    # every next character of the tail, but for the remainder of its cut into 16 rows at most
+    assert len(tail) - 16 <= summary["eval_characters_scored"] <= len(tail) - 1
+    training = load_checkpoint(tmp_path / "m.npz").meta["training"]
+    assert training["characters"] == len(body) and training["held_out"] == len(tail)
+    both = cli("train-text", "--text", text, "--out", tmp_path / "n.npz", "--hold-out",
+               "--eval-text", text, check=False)  # fmt: skip
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+def test_json_has_no_nan_and_the_eval_text_gets_its_notice(tmp_path):
+    text = tmp_path / "novel.txt"
+    text.write_text(TEXT, encoding="utf-8")
+    foreign = tmp_path / "foreign.txt"
+    foreign.write_bytes("ÿÿÿÿ××××".encode("cp1252"))  # not UTF-8, and no character known
+    proc = cli("train-text", "--text", text, "--out", tmp_path / "m.npz", "--eval-text", foreign,
+               "--hidden-size", 8, "--steps", 3, "--seq-length", 20, "--batch-size", 2, "--json")  # fmt: skip
+    summary = strict_json(proc.stdout)
+    assert summary["eval_bits_per_character"] is None and summary["eval_characters_scored"] == 0
+    assert f"note: {foreign}: not valid UTF-8: read as Windows-1252" in proc.stderr
+    assert "no character of the evaluation text" in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["train-text", "train-echo"])
+def test_diverged_training_saves_the_last_good_weights(tmp_path, command):
+    import numpy as np
+
+    text = tmp_path / "novel.txt"
+    text.write_text(TEXT, encoding="utf-8")
+    out = tmp_path / "last_good.npz"
+    args = {
+        "train-text": ["--text", text, "--hidden-size", 16, "--steps", 50, "--seq-length", 20,
+                       "--optimizer", "sgd", "--learning-rate", 1000, "--clip-norm", 0],
+        "train-echo": ["--learning-rate", 1e4, "--num-epochs", 1],
+    }[command]  # fmt: skip
+    proc = cli(command, *args, "--out", out, check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: training stopped at step") and str(out) in last
+    model = load_checkpoint(out)
+    assert np.isfinite(model.flat).all() and "stopped" in model.meta["training"]
+
+
 @pytest.mark.slow
 def test_bench_reports_every_figure():
-    results = json.loads(cli("bench", "--quick", "--json").stdout)
+    results = strict_json(cli("bench", "--quick", "--json").stdout)
     big, small = results["charlm"]
-    assert (big["H"], big["B"], small["H"], small["B"]) == (256, 32, 128, 32)
+    assert (big["H"], big["B"], small["H"], small["B"]) == (256, 32, 128, 16)
     for c in results["charlm"]:
         assert (
             c["ms_per_step"] > 0 and c["matmul_peak_gflops"] > 0 and 0 < c["fraction_of_peak"] < 1.5

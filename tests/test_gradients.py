@@ -179,3 +179,14 @@ def test_public_gradients_are_keyed_like_the_checkpoint():
         for key, g in grads.items():
             assert g.shape == shapes[key], key
         assert np.isfinite(loss) and loss > 0
+
+
+@pytest.mark.parametrize("kind", ["char-lm", "echo"])
+def test_public_gradients_refuse_targets_outside_the_outputs(kind):
+    model = small_model(kind, "lstm", 1, hidden=3)
+    x, y = random_batch(model)
+    top = model.config.output_size
+    for bad, why in ((np.full_like(y, top), f"0..{top - 1}"), (np.full_like(y, -1), f"0..{top - 1}"),
+                     (y.astype(float), "integers")):  # fmt: skip
+        with pytest.raises(ValueError, match=why):
+            model.loss_and_gradients(x, bad)

@@ -14,6 +14,7 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import TextError, Vocabulary
+from lstm_core.text import split_held_out
 from ui.models import SAMPLES
 
 SAMPLE_CORPORA = {  # id -> (text file, pretrained checkpoint)
@@ -71,8 +72,7 @@ def prepare(text: str, lowercase: bool, seq_length: int, vocab: Vocabulary | Non
     own = Vocabulary.from_text(text)
     if len(own) < 2:
         raise TextError("the text uses a single character: there is nothing to predict", "one_char")
-    tail = min(20_000, len(text) // 10)
-    body, held_out = (text[:-tail], text[-tail:]) if tail >= 200 else (text, "")
+    body, held_out = split_held_out(text)
     if len(body) < seq_length + 1:
         raise TextError(f"the text has {len(body)} characters to train on; a window of {seq_length} needs "
                         f"{seq_length + 1}", "text_short_window", n=len(body), seq=seq_length, need=seq_length + 1)  # fmt: skip
