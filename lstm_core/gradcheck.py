@@ -80,3 +80,42 @@ def check_gradients(
         per_weight[name] = relative_error(analytic[name].reshape(-1)[idx], numeric)
         total += n
     return GradientCheck(max(per_weight.values()), per_weight, total)
+
+
+def numerical_state_slopes(model: Model, inputs: np.ndarray, targets: np.ndarray, t: int, k: int,
+                           directions: np.ndarray, which: str = "h", window: int | None = None,
+                           eps: float = 1e-4, trace=None) -> np.ndarray:  # fmt: skip
+    """Slopes of L_t along `directions` (n, H) of the state at step k, by centred differences:
+    (L_t(s_k + εu) - L_t(s_k - εu)) / 2ε for each row u. With the identity, dL_t/dh_k itself.
+
+    One-layer model; inputs, targets: (T,) ids or bits; zero initial state; steps counted from 0
+    (k <= t). L_t is the cross-entropy at step t alone. which="c" nudges the LSTM's cell state
+    c_k, and h_k = o_k ⊙ tanh(c_k) follows it (the derivative "in full", as `bptt.gradient_flow`
+    means it). window: the loss of truncated BPTT with windows of this many steps: the state
+    carried into t's window is held fixed, so a nudge before that window cannot reach L_t.
+    All 2n nudged copies run the steps k+1..t side by side, as one batch. trace: `model.run` of
+    the inputs in float64, if the caller has it. Returns (n,).
+    """
+    directions = np.atleast_2d(np.asarray(directions, dtype=np.float64))
+    n = len(directions)
+    if window and k < (t // window) * window:  # h_k lies before t's window, whose incoming
+        return np.zeros(n)  # state is held fixed: L_t is the same for every nudge, exactly
+    m = model.astype(np.float64)
+    inputs, targets = np.asarray(inputs), np.asarray(targets, dtype=np.intp)
+    lstm = m.config.cell == "lstm"
+    layer = (trace or m.run(inputs[None, :])).layers[0]
+    nudge = np.concatenate([directions, -directions]) * eps  # +εu rows, then -εu rows  (2n, H)
+    h = np.repeat(layer.h[k + 1], 2 * n, axis=0)  # h_k, once per nudge  (2n, H)
+    c = np.repeat(layer.c[k + 1], 2 * n, axis=0) if lstm else None
+    if which == "h":
+        h = h + nudge
+    else:
+        c = c + nudge
+        h = layer.gate("o")[k] * np.tanh(c)  # h_k = o_k ⊙ tanh(c_k) follows the nudged belt
+    if t > k:  # the steps k+1..t, every copy reading the same input
+        x = np.repeat(m.time_major(inputs[None, k + 1 : t + 1]), 2 * n, axis=1)
+        h = m.forward(x, ((h, c),)).layers[0].h[-1]
+    logits = h @ m.p["Wy"] + m.p["by"]  # (2n, V): the head at step t
+    logits = logits - logits.max(axis=1, keepdims=True)
+    loss = np.log(np.exp(logits).sum(axis=1)) - logits[:, targets[t]]  # L_t for every copy
+    return (loss[:n] - loss[n:]) / (2 * eps)

@@ -175,6 +175,8 @@ class EchoTrainer(Trainer):
         self.config = config
         self.epoch, self.window = 0, 0
         self.state = None
+        self._window: tuple | None = None  # (x, y, initial state, weights) of the current window
+        self._shown: tuple | None = None  # the same for the last window whose update was accepted
         self._new_epoch()
 
     def _new_epoch(self) -> None:
@@ -189,9 +191,13 @@ class EchoTrainer(Trainer):
 
     def next_batch(self):
         s = self.window_slice()
+        # remembered by reference (updates are pure, a new epoch draws new arrays): enough to
+        # replay this window exactly as it was trained, whatever happens after it
+        self._window = (self.X[s], self.Y[s], self.state, self.model.flat)
         return self.X[s], self.Y[s], self.state
 
     def after_step(self, result: StepResult) -> None:
+        self._shown = self._window  # accepted: this is the window the page shows
         self.state = result.trace.final_state()  # carried forward; the gradient stops here
         self.window += 1
         if self.window == self.config.windows_per_epoch:
@@ -222,12 +228,18 @@ class EchoTrainer(Trainer):
         return measured
 
     def last_window(self):
-        """(x (T, B), y (T, B), trace) of the window just trained on, recomputed fresh."""
-        T = self.config.truncated_backprop_length
-        w = (self.window - 1) % self.config.windows_per_epoch
-        s = slice(w * T, (w + 1) * T)
-        x, y = self.X[s], self.Y[s]
-        return x[:, :, 0].astype(np.int8), y, self.model.forward(x)
+        """(x (T, B), y (T, B), trace) of the last window trained on, exactly as training saw it:
+        its data, the state carried into it from the window before (trace.layers[0].h[0], .c[0]),
+        and the weights before its update. None before the first step.
+
+        Recomputing the window from a zero state instead would show a model that never existed:
+        training carries the state, so the bits stored before the window's edge would be missing.
+        """
+        if self._shown is None:
+            return None
+        x, y, state, weights = self._shown
+        model = Model(self.model.config, weights, self.model.meta)
+        return x[:, :, 0].astype(np.int8), y, model.forward(x, state)
 
 
 class TextTrainer(Trainer):

@@ -9,17 +9,21 @@ from ui import frame
 frame.enter()
 
 from lstm_core.bptt import (  # noqa: E402
+    RESOLVABLE,
+    SCALE_LIMIT,
     adjusted,
-    check_sequence,
+    check_clip_gradient,
+    check_flow,
+    check_pairs,
     clip_effect,
     decay_by_distance,
-    exploding_scale,
+    find_explosion,
     gradient_flow,
     reach,
 )
 from ui import models, params  # noqa: E402
 from ui.figures import bptt as figs  # noqa: E402
-from ui.i18n import labeler, t  # noqa: E402
+from ui.i18n import explain, labeler, num, t  # noqa: E402
 from ui.params import Param  # noqa: E402
 
 EQUATIONS = (
@@ -36,7 +40,7 @@ P = params.register(
         Param("bptt_length", 60, "int", low=5, high=200),
         Param("bptt_hidden", 32, "int", low=2, high=128),
         Param("bptt_steps", 0, "choice", options=models.BPTT_STEPS),
-        Param("bptt_scale", 1.0, "float", low=0.1, high=5.0),
+        Param("bptt_scale", 1.0, "float", low=0.1, high=SCALE_LIMIT),
         Param("bptt_forget", 0.0, "float", low=-6.0, high=8.0),
         Param("bptt_echo_step", 3, "int", low=1, high=50),
         Param("bptt_window", 15, "int", low=2, high=200),
@@ -46,7 +50,9 @@ P = params.register(
     ),
 )
 STATIC = {"displayModeBar": False}
+CHECK_OK = 1e-4  # relative error below which the finite differences agree (4 digits or more)
 params.setup("bptt")
+st.session_state.update(st.session_state.pop("bptt.apply", {}))  # set by "Make it explode"
 frame.header("bptt")
 
 # ==================================================================================== equations
@@ -64,7 +70,10 @@ task = params.radio(
 )
 T = params.slider(P["bptt_length"], t("bptt.length"), step=5, container=b)
 hidden = params.slider(P["bptt_hidden"], t("bptt.hidden"), step=2, container=c)
-steps = params.select(P["bptt_steps"], t("bptt.steps"), container=d, help=t("bptt.steps_help"))
+steps = d.select_slider(
+    t("bptt.steps"), P["bptt_steps"].options, key="bptt_steps", persist_state="session",
+    help=t("bptt.steps_help"), **({} if "bptt_steps" in st.session_state else {"value": 0}),
+)  # fmt: skip
 e, f, g, h = st.columns(4)
 scale = params.slider(
     P["bptt_scale"], t("bptt.scale"), step=0.05, container=e, help=t("bptt.scale_help")
@@ -72,26 +81,53 @@ scale = params.slider(
 forget = params.slider(
     P["bptt_forget"], t("bptt.forget"), step=0.5, container=f, help=t("bptt.forget_help")
 )
-window = params.slider(
-    P["bptt_window"], t("bptt.window"), step=1, container=g, help=t("bptt.window_help")
-)
 echo_step = params.slider(P["bptt_echo_step"], t("bptt.echo_step"), step=1, container=h, disabled=task != "echo",
                           help=t("bptt.echo_step_help"))  # fmt: skip
+train_window = models.bptt_train_window(task, int(echo_step))
+window = params.slider(P["bptt_window"], t("bptt.window"), step=1, container=g,
+                       help=t("bptt.window_help", train=train_window))  # fmt: skip
 
-with st.spinner(t("bptt.training", steps=steps)):
-    trained = models.bptt_pair(
-        task, int(hidden), int(window), int(steps), int(echo_step), frame.seed()
-    )
-rnn, lstm = adjusted(trained["rnn"], scale), adjusted(trained["lstm"], scale, forget)
+
+def trained_pair(units: int) -> models.TrainedPair:
+    """The pair of `units` units, trained here with a progress bar if nobody has yet."""
+    slot = st.empty()
+
+    def show(done: int, total: int) -> None:
+        slot.progress(
+            min(done / max(total, 1), 1.0), text=t("bptt.training", done=done, total=total, h=units)
+        )
+
+    pair = models.bptt_pair(task, units, int(steps), int(echo_step), frame.seed(), progress=show)
+    slot.empty()
+    return pair
+
+
+trained = trained_pair(int(hidden))
+rnn = adjusted(trained.models["rnn"], scale)
+lstm = adjusted(trained.models["lstm"], scale, forget)
 inputs, targets = models.bptt_sequence(task, lstm, int(T), int(echo_step), frame.seed())
 truncated = st.session_state.get("bptt_truncated", False)  # its toggle sits under the heatmaps
 cut = int(window) if truncated else None
+keep = check_pairs(len(inputs), cut)  # the entries the gradient check may look at
 flows = {
-    "rnn": gradient_flow(rnn, inputs, targets, cut),
-    "lstm": gradient_flow(lstm, inputs, targets, cut),
+    "rnn": gradient_flow(rnn, inputs, targets, cut, keep),
+    "lstm": gradient_flow(lstm, inputs, targets, cut, keep),
 }
-st.caption(t("bptt.models_note", h=hidden, steps=steps, task=t(f"bptt.task_{task}"), window=window, scale=scale,
-             forget=forget, T=len(inputs)))  # fmt: skip
+cells = {name: t(f"bptt.cell_{name}") for name in ("rnn", "lstm")}
+if steps == 0:
+    st.caption(t("bptt.models_note_untrained", h=hidden, scale=scale, forget=forget, T=len(inputs)))
+else:
+    same = trained.steps["rnn"] == trained.steps["lstm"] == steps
+    taken = t("bptt.steps_same", steps=steps) if same else t("bptt.steps_each", **trained.steps)
+    st.caption(t("bptt.models_note_trained", h=hidden, taken=taken, task=t(f"bptt.task_{task}"),
+                 how=t(f"bptt.how_{task}"), scale=scale, forget=forget, T=len(inputs)))  # fmt: skip
+    st.caption(t(f"bptt.train_window_{task}", train=trained.window))
+st.caption(t(f"bptt.score_{task}", rnn=trained.scores["rnn"], lstm=trained.scores["lstm"],
+             chance=trained.chance))  # fmt: skip
+for name in ("rnn", "lstm"):
+    if trained.steps[name] < steps:  # it stopped early: say how far it got, and why
+        st.warning(t("bptt.stopped", name=cells[name], done=trained.steps[name], steps=steps,
+                     why=explain(trained.problems[name])), icon=":material/warning:")  # fmt: skip
 
 # ==================================================================================== the heatmaps
 st.subheader(t("bptt.flow_title"))
@@ -99,10 +135,9 @@ st.markdown(t("bptt.flow_intro"))
 panels = {"rnn_h": flows["rnn"].dh, "lstm_h": flows["lstm"].dh, "lstm_c": flows["lstm"].dc}
 names = {name: t(f"bptt.panel_{name}") for name in panels}
 heat_labels = {**names, "k_axis": t("bptt.k_axis"), "t_axis": t("bptt.t_axis"), "colorbar": t("bptt.colorbar"),
-               "hover": t("bptt.hover")}  # fmt: skip
-st.plotly_chart(
-    figs.flow_heatmaps(panels, int(window), heat_labels), key="bptt_heatmaps", config=STATIC
-)
+               "hover": t("bptt.hover"), "cut_hover": t("bptt.cut_hover")}  # fmt: skip
+frame.chart(figs.flow_heatmaps(panels, int(window), heat_labels, truncated), key="bptt_heatmaps",
+            config=STATIC)  # fmt: skip
 st.caption(t("bptt.truncation_overlay", window=window))
 params.toggle(
     P["bptt_truncated"], t("bptt.truncated"), help=t("bptt.truncated_help", window=window)
@@ -111,37 +146,35 @@ params.toggle(
 decays = {name: decay_by_distance(norms) for name, norms in panels.items()}
 line_labels = {**names, "window": t("bptt.window_mark", window=window), "echo": t("bptt.echo_mark", k=echo_step),
                "d_axis": t("bptt.d_axis"), "ratio_axis": t("bptt.ratio_axis")}  # fmt: skip
-st.plotly_chart(figs.decay_lines(decays, int(window), int(echo_step) if task == "echo" else None, line_labels),
-                key="bptt_decay", config=STATIC)  # fmt: skip
+frame.chart(figs.decay_lines(decays, int(window), int(echo_step) if task == "echo" else None, line_labels),
+            key="bptt_decay", config=STATIC)  # fmt: skip
 m1, m2, m3 = st.columns(3)
 for column, name in zip((m1, m2, m3), panels, strict=True):
     value = reach(decays[name])
-    column.metric(t("bptt.reach", name=names[name]), t("bptt.reach_steps", d=value) if value is not None else
-                  t("bptt.reach_all", T=len(inputs)), help=t("bptt.reach_help"))  # fmt: skip
+    if value is None:
+        shown = t("bptt.reach_all", T=len(inputs))
+    elif truncated and value >= window:  # nothing reaches past a window: it is cut, not faded
+        shown = t("bptt.reach_cut", d=value)
+    else:
+        shown = t("bptt.reach_steps", d=value)
+    column.metric(t("bptt.reach", name=names[name]), shown, help=t("bptt.reach_help"))
 
 # ==================================================================================== truncation
 st.subheader(t("bptt.truncation_title"))
 if task == "echo":
     share = min(1.0, echo_step / window)
     key = "bptt.truncation_echo_never" if echo_step >= window else "bptt.truncation_echo_some"
-    st.markdown(t(key, k=echo_step, window=window, share=share))
+    st.markdown(t(key, k=echo_step, window=window, share=share, train=trained.window))
 else:
-    st.markdown(t("bptt.truncation_text", window=window))
+    st.markdown(t("bptt.truncation_text", window=window, train=trained.window))
 
 # ==================================================================================== clipping
 st.subheader(t("bptt.clipping_title"))
-st.markdown(t("bptt.clipping_intro"))
+st.markdown(t("bptt.clipping_intro", top=figs.CLIP_TOP, n=rnn.flat.size))
 
 
 def make_it_explode() -> None:
-    found = exploding_scale(
-        trained["rnn"], inputs, targets, float(st.session_state.get("bptt_clip_norm", 5.0))
-    )
-    if found is None:
-        st.session_state["bptt.no_explosion"] = True
-    else:
-        st.session_state["bptt_scale"] = found
-        st.session_state.pop("bptt.no_explosion", None)
+    st.session_state["bptt.explode"] = True  # searched below, once the models are at hand
 
 
 c1, c2, c3 = st.columns([1, 1, 1.2], vertical_alignment="bottom")
@@ -158,47 +191,90 @@ c3.button(
     icon=":material/bolt:",
     width="stretch",
 )
-if st.session_state.pop("bptt.no_explosion", False):
-    st.warning(t("bptt.no_explosion"), icon=":material/info:")
+if st.session_state.pop("bptt.explode", False):
+    found = find_explosion(
+        lambda units: trained_pair(units).models["rnn"],
+        lambda length: models.bptt_sequence(task, lstm, length, int(echo_step), frame.seed()),
+        int(hidden), int(T), float(clip_norm),
+    )  # fmt: skip
+    if found is None:
+        st.warning(t("bptt.no_explosion", limit=clip_norm), icon=":material/info:")
+    else:  # the sliders are drawn already: set them on the next run, before they are
+        st.session_state["bptt.apply"] = {"bptt_scale": found.scale, "bptt_length": found.length,
+                                          "bptt_hidden": found.hidden}  # fmt: skip
+        st.session_state["bptt.exploded"] = (found, int(hidden), int(T))
+        st.rerun()
+exploded = st.session_state.pop("bptt.exploded", None)
+if exploded is not None:
+    found, was_hidden, was_T = exploded
+    grew = ""
+    if found.hidden != was_hidden:
+        grew += " " + t("bptt.explode_hidden", h=found.hidden, was=was_hidden)
+    if found.length != was_T:
+        grew += " " + t("bptt.explode_length", T=found.length, was=was_T)
+    st.success(t("bptt.exploded", scale=found.scale, norm=found.norm, limit=clip_norm) + grew,
+               icon=":material/bolt:")  # fmt: skip
+
 effect = clip_effect(rnn, inputs, targets, float(clip_norm), float(clip_value))
 k1, k2, k3 = st.columns(3)
-k1.metric(t("bptt.raw_norm"), f"{effect.raw_norm:.3g}")
-k2.metric(
-    t("bptt.norm_after"), f"{min(effect.raw_norm, clip_norm):.3g}", help=t("bptt.norm_after_help")
+k1.metric(t("bptt.raw_norm"), num(effect.raw_norm, ".3g"))
+k2.metric(t("bptt.norm_after"), num(effect.norm_by_norm, ".3g"), help=t("bptt.norm_after_help"))
+k3.metric(
+    t("bptt.turned"), t("bptt.degrees", angle=effect.angle_by_value), help=t("bptt.turned_help")
 )
-k3.metric(t("bptt.cosine"), f"{effect.cos_by_value:.3f}", help=t("bptt.cosine_help"))
 if effect.raw_norm > clip_norm:
-    st.markdown(t("bptt.clipped", norm=effect.raw_norm, limit=clip_norm, cos=effect.cos_by_value))
+    st.markdown(t("bptt.by_norm_scaled", norm=effect.raw_norm, limit=clip_norm))
 else:
-    st.info(t("bptt.not_exploding", norm=effect.raw_norm, limit=clip_norm), icon=":material/info:")
+    st.markdown(t("bptt.by_norm_kept", norm=effect.raw_norm, limit=clip_norm))
+if effect.cut_by_value:
+    st.markdown(t("bptt.by_value_cut", cut=effect.cut_by_value, n=effect.raw.size, limit=clip_value,
+                  angle=effect.angle_by_value, cos=effect.cos_by_value))  # fmt: skip
+else:
+    st.markdown(t("bptt.by_value_kept", limit=clip_value))
+if effect.raw_norm <= clip_norm:
+    st.info(t("bptt.not_exploding", limit=clip_norm), icon=":material/info:")
 clip_labels = {"raw": t("bptt.clip_raw"), "by_norm": t("bptt.clip_by_norm", limit=clip_norm),
                "by_value": t("bptt.clip_by_value", limit=clip_value), "rank_axis": t("bptt.rank_axis"),
                "size_axis": t("bptt.size_axis")}  # fmt: skip
-st.plotly_chart(figs.clipping(effect.raw, effect.by_norm, effect.by_value, clip_labels), key="bptt_clipping",
-                config=STATIC)  # fmt: skip
+frame.chart(figs.clipping(effect.raw, effect.by_norm, effect.by_value, clip_labels), key="bptt_clipping",
+            config=STATIC)  # fmt: skip
 
 # ==================================================================================== gradient check
 st.subheader(t("bptt.check_title"))
-st.markdown(t("bptt.check_intro"))
-
-
-settings = (task, T, hidden, steps, scale, forget, window, echo_step, frame.seed())
+st.markdown(t("bptt.check_intro", lo=RESOLVABLE[0], hi=RESOLVABLE[1]))
+settings = (task, T, hidden, steps, scale, forget, cut, echo_step, frame.seed())
 
 
 def run_check() -> None:
-    results = {name: check_sequence(model, inputs, targets, seed=frame.seed()) for name, model in
-               (("rnn", rnn), ("lstm", lstm))}  # fmt: skip
-    st.session_state["bptt.check"] = (settings, results)
+    entries = [*check_flow(rnn, inputs, targets, flows["rnn"], cut, seed=frame.seed()),
+               *check_flow(lstm, inputs, targets, flows["lstm"], cut, seed=frame.seed())]  # fmt: skip
+    weights = check_clip_gradient(rnn, inputs, targets, seed=frame.seed())
+    st.session_state["bptt.check"] = (settings, entries, weights)
 
 
 st.button(t("bptt.check"), key="bptt_gradcheck", on_click=run_check, icon=":material/fact_check:")
 checked = st.session_state.get("bptt.check")
 if checked is not None and checked[0] == settings:  # only for the models on the page now
-    results = checked[1]
-    r1, r2 = st.columns(2)
-    for column, name in zip((r1, r2), ("rnn", "lstm"), strict=True):
-        column.metric(t("bptt.check_result", name=t(f"bptt.cell_{name}")), f"{results[name]:.1e}")
-    ok = max(results.values()) < 1e-6
+    _, entries, weights = checked
+    st.markdown(t("bptt.check_result"))
+    columns = st.columns(4)
+    for column, name in zip(columns, panels, strict=False):
+        mine = [x for x in entries if x.panel == name]
+        worst = max((x.error for x in mine), default=0.0)
+        column.metric(names[name], num(worst, ".1e"), help=t("bptt.check_result_help", n=len(mine)))
+    columns[3].metric(t("bptt.check_weights"), num(weights, ".1e") if weights is not None else
+                      t("bptt.check_too_steep"), help=t("bptt.check_weights_help"))  # fmt: skip
+    errors = [x.error for x in entries] + ([weights] if weights is not None else [])
+    worst = max(errors, default=0.0)
+    ok = worst < CHECK_OK
     (st.success if ok else st.error)(
-        t("bptt.check_ok" if ok else "bptt.check_bad", worst=max(results.values()))
+        t("bptt.check_ok" if ok else "bptt.check_bad", worst=worst, n=len(entries))
     )
+    table = {t("bptt.col_map"): [names[x.panel] for x in entries],
+             t("bptt.col_t"): [x.t for x in entries], t("bptt.col_k"): [x.k for x in entries],
+             t("bptt.col_engine"): [num(x.engine, ".6g") for x in entries],
+             t("bptt.col_numeric"): [num(x.numeric, ".6g") for x in entries],
+             t("bptt.col_error"): [num(x.error, ".1e") for x in entries],
+             t("bptt.col_note"): [t("bptt.note_cut") if x.cut else "" for x in entries]}  # fmt: skip
+    with st.expander(t("bptt.check_entries", n=len(entries))):
+        st.dataframe(table, hide_index=True, key="bptt_check_table")

@@ -11,7 +11,7 @@ from lstm_core import EchoConfig, checkpoint_bytes  # noqa: E402
 from lstm_core.live import EchoSweep, echo_run  # noqa: E402
 from ui import load, params  # noqa: E402
 from ui.figures import echo as figs  # noqa: E402
-from ui.i18n import explain, labeler, t  # noqa: E402
+from ui.i18n import explain, labeler, num, t  # noqa: E402
 from ui.params import Param  # noqa: E402
 
 D = EchoConfig()  # the notebook's defaults
@@ -29,7 +29,7 @@ P = params.register(
         Param("optimizer", D.optimizer, "choice", options=("adagrad", "adam", "sgd")),
         Param("learning_rate", D.learning_rate, "float", low=1e-6, high=1e6),
         Param("series", 0, "int", low=0, high=63),
-        Param("sweep_epochs", 2, "int", low=1, high=20),
+        Param("sweep_epochs", 10, "int", low=1, high=50),  # the most epochs for each point
     ),
 )
 PRESETS = {
@@ -43,6 +43,8 @@ SLICE, TICK, WINDOW_TICK = (
     0.15,
     1.0,
 )  # seconds: training per redraw, between redraws, window views
+SWEEP_SLICE, SWEEP_TICK = 0.25, 0.3  # the sweep draws one light chart: longer slices, fewer redraws
+FIELD = 200  # px: settings flow in rows of fixed-width fields, four a row wide, two narrow
 PACE = st.session_state.get("echo.pace", 1)  # slower redraws while many students train (ui/load.py)
 params.setup("echo")
 frame.header("echo")
@@ -66,41 +68,30 @@ for column, name in zip(st.columns(3), PRESETS, strict=True):
 
 # ------------------------------------------------------------------------------ settings
 with st.expander(t("echo.settings"), expanded=True):
-    a, b, c, d, e = st.columns(5)
+    top = st.container(horizontal=True, vertical_alignment="center", gap="large")
     compare = params.toggle(
-        P["compare"], t("echo.compare"), container=a, help=t("echo.compare_help")
+        P["compare"], t("echo.compare"), container=top, help=t("echo.compare_help")
     )
-    cell = params.radio(
-        P["cell"],
-        t("echo.cell"),
-        labeler("echo.cell_"),
-        container=a,
-        disabled=compare,
-        horizontal=True,
+    cell = params.radio(P["cell"], t("echo.cell"), labeler("echo.cell_"), container=top, disabled=compare,
+                        horizontal=True, label_visibility="collapsed")  # fmt: skip
+    grid = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
+    echo_step = params.number(P["echo_step"], t("echo.label_echo_step"), step=1, container=grid, width=FIELD,
+                              help=t("echo.echo_step_help"))  # fmt: skip
+    window = params.number(P["truncated_backprop_length"], t("echo.label_truncated_backprop_length"), step=1,
+                           container=grid, width=FIELD, help=t("echo.window_help"))  # fmt: skip
+    state_size = params.number(P["state_size"], t("echo.label_state_size"), step=1, container=grid, width=FIELD,
+                               help=t("echo.state_help"))  # fmt: skip
+    batch_size = params.number(P["batch_size"], t("echo.label_batch_size"), step=1, container=grid, width=FIELD,
+                               help=t("echo.batch_help"))  # fmt: skip
+    length = params.number(P["total_series_length"], t("echo.label_total_series_length"), step=1000,
+                           container=grid, width=FIELD, help=t("echo.length_help"))  # fmt: skip
+    epochs = params.number(
+        P["num_epochs"], t("echo.label_num_epochs"), step=1, container=grid, width=FIELD
     )
-    echo_step = params.number(
-        P["echo_step"],
-        t("echo.label_echo_step"),
-        step=1,
-        container=b,
-        help=t("echo.echo_step_help"),
-    )
-    window = params.number(P["truncated_backprop_length"], t("echo.label_truncated_backprop_length"), step=1, container=b,
-                           help=t("echo.window_help"))  # fmt: skip
-    state_size = params.number(
-        P["state_size"], t("echo.label_state_size"), step=1, container=c, help=t("echo.state_help")
-    )
-    batch_size = params.number(
-        P["batch_size"], t("echo.label_batch_size"), step=1, container=c, help=t("echo.batch_help")
-    )
-    length = params.number(P["total_series_length"], t("echo.label_total_series_length"), step=1000, container=d,
-                           help=t("echo.length_help"))  # fmt: skip
-    epochs = params.number(P["num_epochs"], t("echo.label_num_epochs"), step=1, container=d)
-    optimizer = params.select(
-        P["optimizer"], t("echo.label_optimizer"), labeler("echo.optimizer_"), container=e
-    )
-    lr = params.number(P["learning_rate"], t("echo.label_learning_rate"), step=0.05, format="%g", container=e,
-                       help=t("echo.lr_help"))  # fmt: skip
+    optimizer = params.select(P["optimizer"], t("echo.label_optimizer"), labeler("echo.optimizer_"), container=grid,
+                              width=FIELD)  # fmt: skip
+    lr = params.number(P["learning_rate"], t("echo.label_learning_rate"), step=0.05, format="%g", container=grid,
+                       width=FIELD, help=t("echo.lr_help"))  # fmt: skip
 
 try:
     config = EchoConfig(
@@ -143,25 +134,27 @@ def reset() -> None:
     st.session_state.pop("echo.run", None)
 
 
-b1, b2, b3, b4, b5 = st.columns([1.2, 1, 1.4, 1, 3])
-b1.button(t("echo.train"), key="echo_train", on_click=start, type="primary", icon=":material/play_arrow:",
-          disabled=run.running or run.finished, width="stretch")  # fmt: skip
-b2.button(t("echo.pause"), key="echo_pause", on_click=pause, icon=":material/pause:", disabled=not run.running,
-          width="stretch")  # fmt: skip
-b3.button(t("echo.step_once"), key="echo_step_once", on_click=one_window, icon=":material/skip_next:",
-          disabled=run.finished, width="stretch")  # fmt: skip
-b4.button(
-    t("echo.reset"),
-    key="echo_reset",
-    on_click=reset,
-    icon=":material/restart_alt:",
-    width="stretch",
+controls = st.container(horizontal=True, gap="small")
+controls.button(t("echo.train"), key="echo_train", on_click=start, type="primary", icon=":material/play_arrow:",
+                disabled=run.running or run.finished)  # fmt: skip
+controls.button(
+    t("echo.pause"),
+    key="echo_pause",
+    on_click=pause,
+    icon=":material/pause:",
+    disabled=not run.running,
 )
+controls.button(t("echo.step_once"), key="echo_step_once", on_click=one_window, icon=":material/skip_next:",
+                disabled=run.finished)  # fmt: skip
+controls.button(t("echo.reset"), key="echo_reset", on_click=reset, icon=":material/restart_alt:")
 if not run.running and any(tr.steps_done for tr in run.trainers.values()):
+    # a row of their own: beside the controls two of them no longer fit a narrow window
+    downloads = st.container(horizontal=True, gap="small", vertical_alignment="center")
     for name, tr in run.trainers.items():
-        b5.download_button(t("echo.download", cell=t(f"echo.cell_{name}")), data=checkpoint_bytes(tr.model),
-                           file_name=f"echo_{name}_step{config.echo_step}.npz", mime="application/octet-stream",
-                           key=f"echo_download_{name}", icon=":material/download:")  # fmt: skip
+        downloads.download_button(t("echo.download", cell=t(f"echo.cell_{name}")), data=checkpoint_bytes(tr.model),
+                                  file_name=f"echo_{name}_h{config.state_size}_step{config.echo_step}.npz",
+                                  mime="application/octet-stream", key=f"echo_download_{name}",
+                                  icon=":material/download:", help=t("echo.download_help", cell=t(f"echo.cell_{name}")))  # fmt: skip
 
 
 @st.fragment(run_every=TICK * PACE if run.running else None)
@@ -176,8 +169,10 @@ def live() -> None:
         run.running and load.repace(st.session_state, "echo.pace")
     ):
         st.rerun()  # training ended (redraw the buttons, stop the timer) or the server got busier
-    for problem in run.problems():
-        st.error(explain(problem), icon=":material/warning:")
+    for name, tr in run.trainers.items():
+        if tr.status == "diverged":
+            st.error(t("echo.stopped_for", cell=t(f"echo.cell_{name}"), reason=explain(tr.problem)),
+                     icon=":material/warning:")  # fmt: skip
     names = list(run.trainers)
     status = []
     for name, tr in run.trainers.items():
@@ -190,20 +185,31 @@ def live() -> None:
     st.progress(
         min(1.0, first.steps_done / (first.config.num_epochs * first.config.windows_per_epoch))
     )
+    if run.wall_seconds >= 0.5:  # how the clock was spent: training slices and drawing take turns
+        busy = sum(tr.elapsed for tr in run.trainers.values())
+        st.caption(
+            t(
+                "echo.clock",
+                wall=run.wall_seconds,
+                training=busy,
+                share=min(1.0, busy / run.wall_seconds),
+            )
+        )
     labels = {n: t(f"echo.cell_{n}") for n in names} | {
         "loss": t("echo.loss"), "window": t("echo.window"), "accuracy": t("echo.accuracy")}  # fmt: skip
+    labels["stopped"] = t("echo.stopped_mark")
     for col, name in zip(st.columns(len(names)), names, strict=True):
         _, acc = run.accuracy[name].arrays()
         col.metric(
             t("echo.accuracy_of", cell=t(f"echo.cell_{name}")),
-            f"{acc[-1]:.1%}" if len(acc) else "—",
+            num(acc[-1], ".1%") if len(acc) else "—",
         )
-    losses = {
-        n: (*run.losses[n].arrays(), run.losses[n].smoothed()) for n in names if len(run.losses[n])
-    }
+    losses = {n: run.loss_curve(n) for n in names if len(run.losses[n])}
     accuracies = {n: run.accuracy[n].arrays() for n in names if len(run.accuracy[n])}
-    st.plotly_chart(
-        figs.training_curves(losses, accuracies, labels), key="echo_curves", config=STATIC
+    frame.chart(
+        figs.training_curves(losses, accuracies, labels, run.stops),
+        key="echo_curves",
+        config=STATIC,
     )
     if not any(tr.steps_done for tr in run.trainers.values()):
         st.info(t("echo.press_train"), icon=":material/play_arrow:")
@@ -219,23 +225,26 @@ def last_window() -> None:
     labels = {n: t(f"echo.cell_{n}") for n in names} | {
         "input": t("echo.input"), "target": t("echo.target"), "prediction": t("echo.prediction"),
         "series": t("echo.series"), "x": t("echo.bits_axis"), "units": t("cell.units_axis"),
-        "hover": t("echo.state_hover")}  # fmt: skip
+        "hover": t("echo.state_hover"), "step": t("echo.step_n")}  # fmt: skip
     st.markdown(t("echo.bars_intro"))
     series = min(int(st.session_state.get("series", 0)), config.batch_size - 1)
     windows, states = {}, {}
     for name, tr in run.trainers.items():
-        x, y, trace = tr.last_window()
+        shown = tr.last_window()  # exactly as trained: the state carried in, the weights of then
+        if shown is None:  # this one has not trained a window yet
+            continue
+        x, y, trace = shown
         windows[name] = (x, y, trace.probs.argmax(-1))
         layer = trace.layers[0]
         lstm = layer.c is not None
         states[name] = (
-            (layer.c if lstm else layer.h)[1:, series],
+            (layer.c if lstm else layer.h)[:, series],
             x[:, series],
             y[:, series],
             "c" if lstm else "h",
         )
-    st.plotly_chart(figs.echo_bars(windows, labels), key="echo_bars", config=STATIC)
-    st.plotly_chart(figs.window_states(states, labels), key="echo_states", config=STATIC)
+    frame.chart(figs.echo_bars(windows, labels), key="echo_bars", config=STATIC)
+    frame.chart(figs.window_states(states, labels), key="echo_states", config=STATIC)
     st.caption(t("echo.state_caption", k=config.echo_step))
 
 
@@ -253,15 +262,16 @@ with st.expander(
 
 # ------------------------------------------------------------------------------ memory span sweep
 st.subheader(t("echo.sweep_title"))
-st.markdown(t("echo.sweep_intro"))
+st.markdown(t("echo.sweep_intro", w=config.truncated_backprop_length, h=config.state_size))
 sweep = st.session_state.get("echo.sweep")
-s1, s2, s3 = st.columns([1, 1.2, 1.2], vertical_alignment="bottom")
-sweep_epochs = params.number(P["sweep_epochs"], t("echo.sweep_epochs"), step=1, container=s1)
+row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
+sweep_epochs = params.number(P["sweep_epochs"], t("echo.sweep_epochs"), step=1, container=row, width=FIELD,
+                             help=t("echo.sweep_epochs_help"))  # fmt: skip
 sweep_key = (config, int(sweep_epochs))
 
 
 def start_sweep() -> None:
-    st.session_state["echo.sweep"] = EchoSweep(config, epochs=int(sweep_epochs))
+    st.session_state["echo.sweep"] = EchoSweep(config, max_epochs=int(sweep_epochs))
     st.session_state["echo.sweep"].running = True
     st.session_state["echo.sweep_key"] = sweep_key
 
@@ -272,13 +282,13 @@ def stop_sweep() -> None:
 
 
 sweeping = sweep is not None and sweep.running
-s2.button(t("echo.sweep_start"), key="echo_sweep", on_click=start_sweep, icon=":material/monitoring:",
-          disabled=sweeping, width="stretch")  # fmt: skip
-s3.button(t("echo.sweep_stop"), key="echo_sweep_stop", on_click=stop_sweep, icon=":material/stop:",
-          disabled=not sweeping, width="stretch")  # fmt: skip
+row.button(t("echo.sweep_start"), key="echo_sweep", on_click=start_sweep, icon=":material/monitoring:",
+           disabled=sweeping)  # fmt: skip
+row.button(t("echo.sweep_stop"), key="echo_sweep_stop", on_click=stop_sweep, icon=":material/stop:",
+           disabled=not sweeping)  # fmt: skip
 
 
-@st.fragment(run_every=TICK * PACE if sweeping else None)
+@st.fragment(run_every=SWEEP_TICK * PACE if sweeping else None)
 def sweep_view() -> None:
     current = st.session_state.get("echo.sweep")
     if current is None:
@@ -288,22 +298,26 @@ def sweep_view() -> None:
     if current.running:
         load.tick(frame.session_id(), "echo_sweep")
         with load.training_slot(frame.session_id()) as share:
-            current.advance(SLICE * 1.5 * share)
+            current.advance(SWEEP_SLICE * share)
     if (was_running and not current.running) or (
         current.running and load.repace(st.session_state, "echo.pace")
     ):
         st.rerun()
     job = current.current()
-    text = (
-        t("echo.sweep_progress", cell=t(f"echo.cell_{job[0]}"), k=job[1])
-        if job
-        else t("echo.sweep_done")
-    )
+    if job:
+        text = t("echo.sweep_progress", cell=t(f"echo.cell_{job[0]}"), k=job[1], point=current.index + 1,
+                 points=len(current.jobs), seconds=current.wall_seconds)  # fmt: skip
+    else:
+        text = t("echo.sweep_done", seconds=current.wall_seconds)
     st.progress(current.progress, text=text)
+    w = current.base.truncated_backprop_length
     labels = {"rnn": t("echo.cell_rnn"), "lstm": t("echo.cell_lstm"), "accuracy": t("echo.accuracy"),
-              "echo_step": "echo_step", "window": t("echo.sweep_window", w=current.base.truncated_backprop_length)}  # fmt: skip
-    st.plotly_chart(figs.sweep_curves(current.results, current.base.truncated_backprop_length, labels),
-                    key="echo_sweep_chart", config=STATIC)  # fmt: skip
+              "echo_step": "echo_step", "window": t("echo.sweep_window", w=w), "point": t("echo.sweep_point")}  # fmt: skip
+    labels |= {
+        f"why_{r}": t(f"echo.sweep_why_{r}") for r in ("target", "plateau", "budget", "diverged")
+    }
+    frame.chart(figs.sweep_curves(current.results, w, labels, current.details), key="echo_sweep_chart",
+                config=STATIC)  # fmt: skip
     if st.session_state.get("echo.sweep_key") != sweep_key:
         st.caption(t("echo.sweep_other_settings"))
 

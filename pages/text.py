@@ -21,7 +21,7 @@ from ui.figures import belt as belt_figs  # noqa: E402
 from ui.figures import cell as cell_figs  # noqa: E402
 from ui.figures import text as figs  # noqa: E402
 from ui.generation import Generation  # noqa: E402
-from ui.i18n import explain, labeler, t  # noqa: E402
+from ui.i18n import explain, labeler, num, t  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, token_label  # noqa: E402
 
@@ -29,7 +29,7 @@ SPEEDS = {"instant": None, "fast": 60, "medium": 20, "slow": 6}  # characters pe
 P = params.register(
     "text",
     (
-        Param("corpus", "logbook", "choice", options=corpora.SOURCES),
+        Param("corpus", params.ByLanguage(en="logbook", es="story_es"), "choice", options=corpora.SOURCES),
         Param("lowercase", True, "bool"),
         Param("url", "", "text", max_length=500),
         Param("model", "sample", "choice", options=("sample", "new", "upload")),
@@ -59,6 +59,21 @@ def read_upload(key: str, types: list[str], label: str):
     """Bytes of an uploaded file (or None), and its name."""
     file = st.file_uploader(label, type=types, key=key)
     return (file.getvalue(), file.name) if file is not None else (None, None)
+
+
+def training_settings(expanded: bool) -> None:
+    """The training hyperparameters (mirrored in the URL), in an expander."""
+    with st.expander(t("text.settings"), expanded=expanded):
+        k1, k2, k3, k4, k5 = st.columns(5)
+        params.number(P["seq_length"], t("text.seq_length"), step=10, container=k1)
+        params.number(P["batch_size"], t("text.batch_size"), step=8, container=k2)
+        params.number(
+            P["learning_rate"], t("text.learning_rate"), step=0.001, format="%g", container=k3
+        )
+        params.select(P["optimizer"], t("text.optimizer"), labeler("text.optimizer_"), container=k4)
+        params.number(
+            P["dropout"], t("text.dropout"), step=0.05, container=k5, help=t("text.dropout_help")
+        )
 
 
 # ==================================================================================== the corpus
@@ -149,7 +164,8 @@ if choice == "new":
     layers = params.number(P["num_layers"], t("text.num_layers"), step=1, container=m3)
 model_key, base = None, None
 if choice == "sample":
-    sample = corpus_id if corpus_id in corpora.SAMPLE_CORPORA else "logbook"
+    # a text of your own: the sample model of the session's language (its default corpus)
+    sample = corpus_id if corpus_id in corpora.SAMPLE_CORPORA else P["corpus"].current_default
     base, model_key = corpora.sample_checkpoint(sample), ("sample", sample)
     m2.caption(
         t(
@@ -207,6 +223,8 @@ try:
     corpus = corpora.prepare(raw_text, lowercase, settings.seq_length, vocab)
 except TextError as exc:
     st.error(t("text.cannot_train", reason=explain(exc)), icon=":material/block:")
+    if exc.code == "text_short_window":  # a shorter window may do: keep that setting at hand
+        training_settings(expanded=True)
     st.stop()
 corpus_hash = hashlib.sha256(corpus.text.encode("utf-8")).hexdigest()[:16]
 if base is None:
@@ -217,14 +235,14 @@ if base is None:
 
 # the corpus summary (after the model: a model's vocabulary decides what is read)
 s1, s2, s3, s4 = st.columns(4)
-s1.metric(t("text.characters"), f"{len(corpus.text):,}")
+s1.metric(t("text.characters"), num(len(corpus.text), ","))
 s2.metric(t("text.distinct"), len(corpus.vocab))
 s3.metric(
     t("text.windows"),
-    f"{max(0, len(corpus.train_ids) - settings.seq_length):,}",
+    num(max(0, len(corpus.train_ids) - settings.seq_length), ","),
     help=t("text.windows_help"),
 )
-s4.metric(t("text.held_out"), f"{len(corpus.held_out):,}", help=t("text.held_out_help"))
+s4.metric(t("text.held_out"), num(len(corpus.held_out), ","), help=t("text.held_out_help"))
 chips = [
     f"`{token_label(ch)}`" if ch != "`" else "`` ` ``" for ch in corpus.vocab.chars
 ]  # code spans: literal
@@ -244,17 +262,7 @@ if corpus.skipped:
 
 # ==================================================================================== training
 st.subheader(t("text.training_title"))
-with st.expander(t("text.settings"), expanded=False):
-    k1, k2, k3, k4, k5 = st.columns(5)
-    params.number(P["seq_length"], t("text.seq_length"), step=10, container=k1)
-    params.number(P["batch_size"], t("text.batch_size"), step=8, container=k2)
-    params.number(
-        P["learning_rate"], t("text.learning_rate"), step=0.001, format="%g", container=k3
-    )
-    params.select(P["optimizer"], t("text.optimizer"), labeler("text.optimizer_"), container=k4)
-    params.number(
-        P["dropout"], t("text.dropout"), step=0.05, container=k5, help=t("text.dropout_help")
-    )
+training_settings(expanded=False)
 
 run_key = (model_key, corpus_hash, lowercase)
 bg: BackgroundText | None = st.session_state.get("text.bg")
@@ -309,20 +317,20 @@ def live_training() -> None:
     loss_x, loss_y = snap["loss"]
     bpc_x, bpc_y = snap["bpc"]
     r1, r2, r3, r4 = st.columns(4)
-    r1.metric(t("text.steps"), f"{snap['steps']:,}")
+    r1.metric(t("text.steps"), num(snap["steps"], ","))
     r2.metric(
         t("text.speed"),
-        f"{snap['characters'] / snap['seconds']:,.0f}" if snap["seconds"] > 0 else "—",
+        num(snap["characters"] / snap["seconds"], ",.0f") if snap["seconds"] > 0 else "—",
     )
-    r3.metric(t("text.loss"), f"{snap['loss_smooth'][-1]:.3f}" if len(loss_y) else "—")
-    r4.metric(t("text.bpc"), f"{bpc_y[-1]:.2f}" if len(bpc_y) else "—", help=t("text.bpc_help"))
+    r3.metric(t("text.loss"), num(snap["loss_smooth"][-1], ".3f") if len(loss_y) else "—")
+    r4.metric(t("text.bpc"), num(bpc_y[-1], ".2f") if len(bpc_y) else "—", help=t("text.bpc_help"))
     if len(loss_y):
         labels = {"train": t("text.curve_train"), "held_out": t("text.curve_held_out"), "step": t("text.step"),
                   "axis": t("text.bpc_axis"), "uniform": t("text.curve_uniform")}  # fmt: skip
         curves = figs.training_curves(
             (loss_x, loss_y, snap["loss_smooth"]), (bpc_x, bpc_y), len(base.config.vocab), labels
         )
-        st.plotly_chart(curves, key="gen_curves", config=STATIC)
+        frame.chart(curves, key="gen_curves", config=STATIC)
     else:
         st.caption(t("text.not_trained_yet"))
     if snap["samples"]:
@@ -440,7 +448,8 @@ if gen is not None and gen.n and not gen.running:
     unit = params.number(P["unit"], t("cell.unit", h=base.config.hidden_size - 1), high=base.config.hidden_size - 1,
                          step=1, container=i2)  # fmt: skip
     colored = params.toggle(P["color_text"], t("text.color_text"), container=i3)
-    context = gen.text[max(0, position - 30) : position]
+    at = len(gen.prime) + position  # what the model had read: the prime, then what it wrote
+    context = (gen.prime + gen.text)[max(0, at - 30) : at]
     st.markdown(
         t(
             "text.at_position",
@@ -452,22 +461,22 @@ if gen is not None and gen.n and not gen.running:
     p1, p2 = st.columns(2)
     with p1:
         pairs = top_predictions(gen.raw[position], gen.vocab, k=5)
-        st.plotly_chart(figs.next_characters(pairs, gen.chars[position], {"p": t("text.probability")}),
-                        key="gen_next", config=STATIC)  # fmt: skip
+        frame.chart(figs.next_characters(pairs, gen.chars[position], {"p": t("text.probability")}),
+                    key="gen_next", config=STATIC)  # fmt: skip
     with p2:
         reshaped = retemper(
             gen.raw[position], float(temperature), int(top_k) or None
         )  # the sliders' values
         labels = {"before": t("text.before_temperature"), "p": t("text.probability"),
                   "after": t("text.after_temperature", temperature=float(temperature))}  # fmt: skip
-        st.plotly_chart(figs.temperature_effect(gen.raw[position], reshaped, gen.vocab, labels), key="gen_temperature",
-                        config=STATIC)  # fmt: skip
+        frame.chart(figs.temperature_effect(gen.raw[position], reshaped, gen.vocab, labels), key="gen_temperature",
+                    config=STATIC)  # fmt: skip
         st.caption(t("text.temperature_note", temperature=gen.temperature))
     values = gen.step_values(position)
-    st.plotly_chart(cell_figs.step_vectors(values, unit, {k: t(f"cell.vector_{k}") for k in values}, t("cell.units_axis")),
-                    key="gen_gates", config=STATIC)  # fmt: skip
+    frame.chart(cell_figs.step_vectors(values, unit, {k: t(f"cell.vector_{k}") for k in values}, t("cell.units_axis")),
+                key="gen_gates", config=STATIC)  # fmt: skip
     if colored:
-        st.plotly_chart(
+        frame.chart(
             belt_figs.colored_text(gen.chars, gen.unit_series(unit), "h"),
             key="gen_colored",
             config=STATIC,

@@ -35,9 +35,21 @@ def require_browser() -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port: any, or one of LSTM_LAB_TEST_PORTS ("8631-8634") on a shared machine."""
+    span = os.environ.get("LSTM_LAB_TEST_PORTS")
+    candidates = [0]
+    if span:
+        low, _, high = span.partition("-")
+        candidates = list(range(int(low), int(high or low) + 1))
+    for port in candidates:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in LSTM_LAB_TEST_PORTS={span}")
 
 
 @contextlib.contextmanager

@@ -9,15 +9,22 @@ from conftest import small_model
 
 from lstm_core import Model, ModelConfig
 from lstm_core.bptt import (
+    EXPLOSION_SCALES,
+    RESOLVABLE,
+    SCALE_LIMIT,
     adjusted,
-    check_sequence,
+    check_clip_gradient,
+    check_flow,
+    check_pairs,
     clip_effect,
     decay_by_distance,
     echo_sequence,
+    find_explosion,
     gradient_flow,
     reach,
     truncation_mask,
 )
+from lstm_core.gradcheck import numerical_state_slopes
 from lstm_core.model import softmax
 
 
@@ -165,13 +172,6 @@ def test_clipping_by_norm_keeps_the_direction_and_by_value_turns_it():
     assert calm.cos_by_value == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
-def test_the_gradient_check_the_page_runs_passes(cell):
-    x, y = echo_sequence(30, 3, seed=0)
-    model = adjusted(Model.create(ModelConfig("echo", cell, 1, 8, 1, 2), seed=0), 2.0, 1.0)
-    assert check_sequence(model, x, y, steps=20, max_entries=6) < 1e-6
-
-
 def test_echo_sequence_is_the_notebooks_shift():
     x, y = echo_sequence(50, 4, seed=9)
     assert set(np.unique(x)) <= {0, 1} and len(x) == 50
@@ -203,29 +203,183 @@ def test_figures_on_small_inputs():
     assert max(bars.data[2].y) <= 0.001 + 1e-9
 
 
-def test_exploding_scale_finds_where_clipping_has_work_to_do():
-    from lstm_core.bptt import exploding_scale
-
+def test_clip_effect_says_what_each_clipping_did():
     x, y = echo_sequence(60, 3, seed=0)
-    model = Model.create(ModelConfig("echo", "rnn", 1, 32, 1, 2), seed=0)
-    scale = exploding_scale(model, x, y, 5.0)
-    assert scale is not None and clip_effect(adjusted(model, scale), x, y, 5, 5).raw_norm > 50
-    smaller = [s for s in (1.5, 2.0, 2.5, 3.0, 4.0) if s < scale]
-    assert all(clip_effect(adjusted(model, s), x, y, 5, 5).raw_norm <= 50 for s in smaller)
-    assert exploding_scale(model, x, y, 1e12) is None
+    model = adjusted(Model.create(ModelConfig("echo", "rnn", 1, 32, 1, 2), seed=0), 4.0)
+    effect = clip_effect(model, x, y, max_norm=1.0, max_value=0.01)
+    assert effect.norm_by_norm == pytest.approx(1.0)
+    assert effect.cut_by_value == int(np.sum(np.abs(effect.raw) > 0.01)) > 0
+    assert effect.angle_by_value == pytest.approx(np.degrees(np.arccos(effect.cos_by_value)))
+    assert effect.angle_by_value > 1.0
+    calm = clip_effect(model, x, y, max_norm=1e9, max_value=1e9)
+    assert calm.cut_by_value == 0 and calm.angle_by_value == 0.0 and calm.cos_by_value == 1.0
+    assert calm.norm_by_norm == pytest.approx(calm.raw_norm)
 
 
-def test_the_check_holds_where_the_gradient_explodes_and_catches_a_wrong_one(monkeypatch):
-    x, y = echo_sequence(40, 3, seed=0)
-    model = adjusted(Model.create(ModelConfig("echo", "rnn", 1, 32, 1, 2), seed=0), 6.0)
-    assert check_sequence(model, x, y) < 1e-6
-    import lstm_core.sequence as sequence
+def test_the_heatmaps_draw_what_truncation_cut_in_grey_apart_from_the_colour_scale():
+    from ui.figures import bptt as figs
 
-    real = sequence.weight_gradients
+    x, y = echo_sequence(20, 3, seed=0)
+    model = Model.create(ModelConfig("echo", "lstm", 1, 4, 1, 2), seed=0)
+    flow = gradient_flow(model, x, y, window=6)
+    panels = {"rnn_h": flow.dh, "lstm_h": flow.dh, "lstm_c": flow.dc}
+    labels = {"rnn_h": "a", "lstm_h": "b", "lstm_c": "c", "k_axis": "k", "t_axis": "t", "colorbar": "log",
+              "hover": "%{z}", "cut_hover": "cut"}  # fmt: skip
+    fig = figs.flow_heatmaps(panels, 6, labels, truncated=True)
+    assert len(fig.data) == 6  # each panel and, over it, its cut-off region
+    z, grey = (np.asarray(fig.data[j].z, dtype=float) for j in (0, 1))
+    cut = np.tril(np.ones((20, 20), bool)) & ~truncation_mask(20, 6)
+    assert (flow.dh[cut] == 0).all() and np.isnan(z[cut]).all()  # zeros are not on the scale
+    assert (grey[cut] == 1).all() and np.isnan(grey[~cut]).all()
+    computed = np.log10(
+        np.concatenate([flow.dh[truncation_mask(20, 6)], flow.dc[truncation_mask(20, 6)]])
+    )
+    assert fig.layout.coloraxis.cmin == pytest.approx(computed.min(), abs=1e-5)  # not -12
+    assert fig.layout.coloraxis.cmin > figs.FLOOR
+    full = figs.flow_heatmaps(panels, 6, labels, truncated=False)
+    assert len(full.data) == 3
+
+
+def test_the_decay_axis_title_reads_as_plain_text():
+    from ui.i18n import LANGUAGES, t
+
+    for lang in LANGUAGES:
+        title = t("bptt.ratio_axis", lang=lang)
+        assert "_{" not in title and "·_" not in title, title
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("window", [None, 4])
+def test_the_differences_the_check_runs_match_every_vector_the_maps_come_from(cell, window):
+    """numerical_state_slopes along the identity is the whole gradient dL_t/dh_k by differences;
+    it must match the vectors gradient_flow kept, entry for entry, truncated or not."""
+    model = small_model("char-lm", cell, 1, hidden=4, seed=2, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 5, 9), rng.integers(0, 5, 9)
+    pairs = tuple((t, k) for t in range(9) for k in range(t + 1))
+    flow = gradient_flow(model, x, y, window, keep=pairs)
+    for t, k in pairs:
+        for which in ("h", "c") if cell == "lstm" else ("h",):
+            engine = flow.kept[(which, t, k)]
+            norms = flow.dh if which == "h" else flow.dc
+            assert np.linalg.norm(engine) == pytest.approx(norms[t, k], rel=1e-12)
+            numeric = numerical_state_slopes(model, x, y, t, k, np.eye(4), which, window)
+            if window and k // window != t // window:
+                assert (engine == 0).all() and (numeric == 0).all()
+            else:
+                np.testing.assert_allclose(numeric, engine, rtol=1e-6, atol=1e-10)
+
+
+def page_like(cell: str, H: int, T: int, scale: float, forget: float = 0.0, kind: str = "echo"):
+    if kind == "echo":
+        model = Model.create(ModelConfig("echo", cell, 1, H, 1, 2), seed=0)
+        x, y = echo_sequence(T, 3, seed=0)
+    else:
+        model = small_model("char-lm", cell, 1, hidden=H, seed=0, dtype=np.float32)
+        rng = np.random.default_rng(3)
+        x, y = rng.integers(0, 5, T), rng.integers(0, 5, T)
+    return adjusted(model, scale, forget), x, y
+
+
+@pytest.mark.parametrize(
+    "cell, H, T, scale, window",
+    [("rnn", 64, 100, 1.0, None), ("lstm", 64, 100, 1.0, None), ("rnn", 64, 100, 2.5, None),
+     ("lstm", 32, 100, 2.5, 15), ("rnn", 16, 60, 5.0, 7), ("lstm", 2, 5, 1.0, None)],
+)  # fmt: skip
+def test_the_page_check_agrees_with_the_maps_and_respects_truncation(cell, H, T, scale, window):
+    model, x, y = page_like(cell, H, T, scale, 2.0 if cell == "lstm" else 0.0)
+    flow = gradient_flow(model, x, y, window, keep=check_pairs(T, window))
+    entries = check_flow(model, x, y, flow, window)
+    assert len(entries) >= (4 if cell == "lstm" else 2)
+    assert max(e.error for e in entries) < 1e-4, max(entries, key=lambda e: e.error)
+    lo, hi = RESOLVABLE
+    for e in entries:
+        norms = flow.dh if e.panel.endswith("_h") else flow.dc
+        assert e.engine == norms[e.t - 1, e.k - 1]  # the very number the map shows
+        assert e.cut == (window is not None and (e.k - 1) // window != (e.t - 1) // window)
+        assert (e.engine == 0 and e.numeric == 0) if e.cut else lo <= e.engine <= hi
+    if window:  # a whole window of entries inside, and some of those cut off
+        inside = [e for e in entries if not e.cut]
+        assert 1 <= sum(e.cut for e in entries) <= 2 * (1 + (cell == "lstm"))
+        assert len(inside) >= 3 and max(e.t - e.k for e in inside) == window - 1
+    weights = check_clip_gradient(model, x, y)
+    assert weights is None or weights < 1e-4
+
+
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_the_page_check_catches_a_wrong_backward_step(cell, monkeypatch):
+    import lstm_core.bptt as bptt
+
+    model, x, y = page_like(cell, 16, 40, 1.0)
+    name = "lstm_step_backward" if cell == "lstm" else "rnn_step_backward"
+    real = getattr(bptt, name)
+
+    def off_by_a_bit(*args, **kwargs):  # a deliberately wrong BPTT: one unit's gradient scaled
+        out = real(*args, **kwargs)
+        back = out.dh_prev if cell == "lstm" else out[1]
+        back[:, 0] *= 1.05
+        return out
+
+    monkeypatch.setattr(bptt, name, off_by_a_bit)
+    flow = gradient_flow(model, x, y, keep=check_pairs(40))
+    assert max(e.error for e in check_flow(model, x, y, flow)) > 1e-3
+
+
+def test_the_weight_check_holds_where_the_gradient_explodes_and_catches_a_wrong_one(monkeypatch):
+    model, x, y = page_like("rnn", 64, 60, 3.0)
+    assert 50 < clip_effect(model, x, y, 5, 5).raw_norm < RESOLVABLE[1]  # exploding, measurable
+    assert check_clip_gradient(model, x, y) < 1e-4
+    steep, x2, y2 = page_like("rnn", 64, 200, 5.0)
+    assert check_clip_gradient(steep, x2, y2) is None  # 1e20: beyond what differences measure
+    real = __import__("lstm_core.sequence", fromlist=["weight_gradients"]).weight_gradients
 
     def off_by_a_bit(trace, da, dW, db):  # a deliberately wrong BPTT: the bias gradient scaled
         real(trace, da, dW, db)
         db *= 1.01
 
     monkeypatch.setattr("lstm_core.model.weight_gradients", off_by_a_bit)
-    assert check_sequence(model, x, y) > 1e-3
+    assert check_clip_gradient(model, x, y) > 1e-3
+
+
+def test_check_pairs_take_a_whole_window_when_truncated():
+    assert check_pairs(100) == tuple(
+        (99, 99 - d) for d in (0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 99)
+    )
+    pairs = check_pairs(100, 16)  # the last whole window ends at step 96 (95 from 0)
+    assert {t for t, _ in pairs} == {95} and {95 - 15, 95 - 16} <= {k for _, k in pairs}
+    assert check_pairs(5, 16) == tuple((4, 4 - d) for d in range(5))  # shorter than one window
+
+
+def test_the_scales_tried_are_the_sliders():
+    assert max(EXPLOSION_SCALES) == SCALE_LIMIT
+    assert all(1.0 < s <= SCALE_LIMIT and round(s / 0.05, 6).is_integer() for s in EXPLOSION_SCALES)
+
+
+@pytest.mark.parametrize("kind", ["echo", "text"])
+@pytest.mark.parametrize("H", [2, 8, 16, 32, 64, 128])
+@pytest.mark.parametrize("T", [5, 30, 200])
+def test_make_it_explode_finds_an_explosion_across_the_pages_sizes(kind, H, T):
+    """From every hidden size (2..128) and length (5..200) the page offers, the search ends at
+    settings the page's sliders can show, where the gradient is over ten times the limit, and
+    no gentler scale would have done."""
+
+    def model_for(units):
+        return page_like("rnn", units, 1, 1.0, kind=kind)[0]
+
+    def sequence_for(length):
+        return page_like("rnn", 2, length, 1.0, kind=kind)[1:]
+
+    found = find_explosion(model_for, sequence_for, H, T, 5.0)
+    assert found is not None
+    assert H <= found.hidden <= 128 and found.hidden % 2 == 0 and T <= found.length <= 200
+    assert found.length % 5 == 0 and found.scale in EXPLOSION_SCALES
+    x, y = sequence_for(found.length)
+    model = model_for(found.hidden)
+    assert clip_effect(adjusted(model, found.scale), x, y, 5, 5).raw_norm > 50
+    gentler = [s for s in EXPLOSION_SCALES if s < found.scale]
+    assert all(clip_effect(adjusted(model, s), x, y, 5, 5).raw_norm <= 50 for s in gentler)
+    if found.hidden > H:  # it only grows the model when no length at this size explodes
+        for length in {T, 60, 100, 200} - {n for n in (60, 100) if n < T}:
+            xs, ys = sequence_for(length)
+            assert all(clip_effect(adjusted(model_for(H), s), xs, ys, 5, 5).raw_norm <= 50
+                       for s in EXPLOSION_SCALES)  # fmt: skip

@@ -1,10 +1,27 @@
-"""The page "Backpropagation through time" headless, in both languages: every control, the
-truncation toggle, clipping, the gradient check, the URL."""
+"""The page "Backpropagation through time" headless, in both languages: every control, training
+that neither diverges nor reruns needlessly, the truncation toggle, clipping, Make it explode,
+the gradient check, the URL."""
 
 import pytest
 from test_app import assert_clean, charts, open_app, url
 
+import lstm_core.training
+from ui import models
 from ui.i18n import LANGUAGES
+
+
+@pytest.fixture
+def count_steps(monkeypatch):
+    """How many training updates the page runs (every trainer's step goes through here)."""
+    calls = []
+    real = lstm_core.training.Trainer.step
+
+    def step(self):
+        calls.append(1)
+        return real(self)
+
+    monkeypatch.setattr(lstm_core.training.Trainer, "step", step)
+    return calls
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -16,21 +33,75 @@ def test_the_page_draws_both_models(lang, task):
     heat, decay, clip = charts(at)
     assert [d["type"] for d in heat["data"]] == ["heatmap"] * 3
     assert len(decay["data"]) == 3 and len(clip["data"]) == 3
-    assert not at.error
+    assert "_{" not in decay["layout"]["yaxis"]["title"]["text"]  # no raw LaTeX on the axis
+    assert not at.error and not at.warning
 
 
 def test_settings_go_to_the_url_and_come_back():
     at = open_app("bptt", bptt_length=40, bptt_hidden=16, bptt_scale=0.5, bptt_forget=2, bptt_window=10,
                   bptt_echo_step=5, bptt_steps=100)  # fmt: skip
     assert_clean(at)
+    assert at.select_slider(key="bptt_steps").value == 100
     mirrored = url(at)
     for key, value in {"bptt_length": "40", "bptt_hidden": "16", "bptt_scale": "0.5", "bptt_forget": "2",
                        "bptt_window": "10", "bptt_echo_step": "5", "bptt_steps": "100"}.items():  # fmt: skip
         assert mirrored[key] == value, (key, mirrored)
     heat = charts(at)[0]
-    assert (
-        len(heat["layout"]["shapes"]) == 3 * 3
-    )  # windows of 10 in 40 steps: 3 cut regions a panel
+    assert len(heat["layout"]["shapes"]) == 3 * 3  # windows of 10 in 40 steps: 3 cut off a panel
+
+
+def test_the_window_and_the_drawing_never_retrain_and_more_steps_train_only_the_rest(count_steps):
+    at = open_app("bptt", bptt_hidden=6, bptt_steps=100, bptt_length=30)
+    assert_clean(at)
+    assert len(count_steps) == 2 * 100  # both models, once
+    moves = {"bptt_window": 7, "bptt_length": 50, "bptt_scale": 2.0, "bptt_forget": 3.0}
+    for key, value in moves.items():
+        at.slider(key=key).set_value(value).run()
+    at.toggle(key="bptt_truncated").set_value(True).run()
+    assert_clean(at)
+    assert len(count_steps) == 2 * 100  # none of those retrains
+    at.select_slider(key="bptt_steps").set_value(300).run()
+    assert_clean(at)
+    assert len(count_steps) == 2 * 300  # from 100 on: only the 200 steps in between
+    at.select_slider(key="bptt_steps").set_value(100).run()
+    assert len(count_steps) == 2 * 300  # back to 100: kept from before
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_note_says_how_the_models_trained(lang):
+    at = open_app("bptt", lang=lang, bptt_hidden=6, bptt_steps=100, bptt_echo_step=10)
+    captions = " ".join(c.value for c in at.caption)
+    assert "100" in captions and ("20" in captions)  # the steps, and the window: twice echo_step
+    assert ("Adagrad" in captions) and "%" in captions  # how, and the echo accuracy reached
+    assert not at.warning
+
+
+def test_a_model_that_stops_early_says_so(monkeypatch):
+    monkeypatch.setattr(models, "BPTT_ECHO_CLIP", 0.0)  # as it was: the 64-unit RNN blows up
+    models._pair_training.clear()
+    try:
+        at = open_app("bptt", bptt_hidden=64, bptt_steps=100, bptt_length=20)
+        assert_clean(at)
+        (warning,) = at.warning
+        assert "RNN" in warning.value and "of 100 training steps" in warning.value
+        assert "100 steps (RNN)" not in " ".join(c.value for c in at.caption)
+        assert "steps (RNN) and 100 steps (LSTM)" in " ".join(c.value for c in at.caption)
+    finally:
+        models._pair_training.clear()  # the other tests get the real settings back
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("hidden", [2, 64, 128])
+def test_both_models_take_every_training_step_at_every_size(hidden):
+    pair = models.bptt_pair("echo", hidden, 300, 3, 0)
+    assert pair.steps == {"rnn": 300, "lstm": 300} and pair.problems == {"rnn": None, "lstm": None}
+    assert min(pair.scores.values()) > 0.6  # both learn something of the echo (a coin: 0.5)
+    if hidden >= 64:
+        assert pair.scores["rnn"] > 0.95  # a 3-step echo is easy for an RNN trained sensibly
+    if hidden <= 64:  # the text task's Adam with clipping: the same check, a little smaller
+        text = models.bptt_pair("text", hidden, 100, 3, 0)
+        assert text.steps == {"rnn": 100, "lstm": 100}
+        assert max(text.scores.values()) < text.chance  # better than a blind guess
 
 
 def test_a_window_as_long_as_the_echo_says_it_cannot_learn():
@@ -40,24 +111,49 @@ def test_a_window_as_long_as_the_echo_says_it_cannot_learn():
     assert any("20 %" in m.value or "20%" in m.value for m in at.markdown)
 
 
-def test_truncation_toggle_zeroes_what_is_cut():
+def test_truncation_toggle_zeroes_what_is_cut_and_draws_it_grey():
     at = open_app("bptt", bptt_length=40, bptt_window=10)
-    before = charts(at)[0]["data"][0]["z"]
+    before = charts(at)[0]
     at.toggle(key="bptt_truncated").set_value(True).run()
     assert_clean(at)
-    after = charts(at)[0]["data"][0]["z"]
-    assert before != after
+    after = charts(at)[0]
+    assert before["data"][0]["z"] != after["data"][0]["z"]
+    assert len(after["data"]) == 6  # three maps, each with its cut-off region in grey
+    assert after["layout"]["coloraxis"]["cmin"] > -12  # the zeros do not stretch the scale
+    assert "cut off after 10 steps" in [m.value for m in at.metric]  # not "faded after 10"
 
 
-def test_make_it_explode_then_clip():
-    at = open_app("bptt")
-    assert at.info  # nothing to clip at scale 1
+def test_clipping_says_what_each_kind_did():
+    at = open_app("bptt", bptt_clip_value=0.001)  # a calm gradient, but tiny components cut
+    text = " ".join(m.value for m in at.markdown)
+    assert "within the limit of 5: the gradient is left as it is" in text
+    assert "components are beyond ±0.001" in text and "turns by" in text
+    assert not any("nothing to clip" in i.value for i in at.info)
+    assert float(at.metric[5].value.rstrip("°")) > 0  # the angle it turned
+    at = open_app("bptt")  # nothing beyond either limit
+    text = " ".join(m.value for m in at.markdown)
+    assert "no component is beyond ±0.5" in text
+    assert "largest components (of" in text  # what the chart shows: the largest 40
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_make_it_explode_then_clip(lang):
+    at = open_app("bptt", lang=lang)
+    assert at.info  # nothing exploding at scale 1
     at.button(key="bptt_explode").click().run()
     assert_clean(at)
-    assert at.slider(key="bptt_scale").value > 1
-    assert not at.info
-    norm = float(at.metric[3].value)
-    assert norm > 50
+    assert 1 < at.slider(key="bptt_scale").value <= 5.0  # within the slider
+    assert len(at.success) == 1 and not at.info
+    assert float(at.metric[3].value.replace(",", ".")) > 50  # ten times the limit of 5
+
+
+def test_make_it_explode_grows_a_model_too_small_to_explode():
+    at = open_app("bptt", bptt_hidden=8, bptt_length=10)
+    at.button(key="bptt_explode").click().run()
+    assert_clean(at)
+    assert at.slider(key="bptt_hidden").value == 32 and at.slider(key="bptt_length").value == 60
+    assert "Hidden size raised from 8 to 32" in at.success[0].value
+    assert float(at.metric[3].value) > 50
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -66,14 +162,31 @@ def test_the_gradient_check_passes_and_is_forgotten_when_the_model_changes(lang)
     at.button(key="bptt_gradcheck").click().run()
     assert_clean(at)
     assert len(at.success) == 1 and not at.error
-    values = [float(m.value) for m in at.metric[-2:]]
-    assert max(values) < 1e-6
+    values = [float(m.value.replace(",", ".")) for m in at.metric[-4:]]
+    assert len(values) == 4 and max(values) < 1e-4
+    (table,) = at.dataframe
+    assert len(table.value) >= 6
     at.slider(key="bptt_hidden").set_value(10).run()
     assert not at.success  # the check was for the previous models
+
+
+def test_the_gradient_check_follows_the_truncation_toggle():
+    at = open_app("bptt", bptt_hidden=8, bptt_length=30, bptt_window=10, bptt_truncated=True)
+    at.button(key="bptt_gradcheck").click().run()
+    assert_clean(at)
+    assert len(at.success) == 1
+    table = at.dataframe[0].value
+    notes = table[table.columns[-1]]
+    assert (notes != "").any() and (notes == "").any()  # entries cut off, and entries inside
+    cut = table[notes != ""]
+    assert (cut[cut.columns[3]] == "0").all() and (cut[cut.columns[4]] == "0").all()
+    at.toggle(key="bptt_truncated").set_value(False).run()
+    assert not at.success  # the check was for the truncated maps
 
 
 def test_garbage_in_the_url_is_a_warning():
     at = open_app("bptt", bptt_task="lstm", bptt_length="-5", bptt_scale="huge", bptt_steps="7")
     assert_clean(at)
-    assert len(at.warning) >= 4
+    warned = " ".join(w.value for w in at.warning)
+    assert all(name in warned for name in ("bptt_task", "bptt_length", "bptt_scale", "bptt_steps"))
     assert at.radio(key="bptt_task").value == "echo"

@@ -1,6 +1,8 @@
 """The app in a real browser: every page opened by direct URL as the first request of a fresh
 server, shown inside the frame, with no page errors or error dialogs, and one control used."""
 
+import re
+
 import pytest
 from browser import (
     ARGS,
@@ -100,9 +102,60 @@ def test_garbage_in_the_link_is_a_warning_not_an_error(tab):
             tab, base, "cell?step=banana&model=%3Cscript%3Ealert(1)%3C/script%3E&lang=zz", charts=3
         )
         warnings = main(tab).get_by_test_id("stAlertContentWarning")
-        assert warnings.count() == 3
+        assert warnings.count() == 1  # one warning, a line for each problem
+        assert warnings.locator("li").count() == 3
         assert problems(tab) == [] and tab.errors == []
         assert "banana" not in tab.url and "script" not in tab.url
+
+
+def test_the_language_stays_spanish_when_the_navigation_changes_page(tab):
+    """The first session of a fresh server opens /?lang=es and clicks a page in the sidebar."""
+    with fresh_server() as base:
+        open_fresh(tab, base, "?lang=es")
+        assert main(tab).get_by_role("heading", name="Qué es una LSTM").is_visible()
+        tab.get_by_test_id("stSidebarNav").get_by_role(
+            "link", name="La banda transportadora"
+        ).click()
+        wait_idle(tab)
+        wait_charts(tab, 4)
+        wait_idle(tab)
+        assert main(tab).get_by_role("heading", name="La banda transportadora").is_visible()
+        assert "/belt" in tab.url and "lang=es" in tab.url
+        assert tab.locator(".st-key-lang input").input_value() == "Español"
+        assert problems(tab) == [] and tab.errors == []
+        screenshot(tab, "nav-es-belt")
+        tab.get_by_test_id("stSidebarNav").get_by_role("link", name="Dentro de un paso").click()
+        wait_idle(tab)
+        wait_charts(tab, 3)
+        assert main(tab).get_by_role("heading", name="Dentro de un paso").is_visible()
+        assert "lang=es" in tab.url
+        equations = main(tab).locator(".katex-html").nth(0).inner_text()
+        assert re.search(r"\d,\d", equations) and not re.search(r"\d\.\d", equations), equations
+        separators = tab.evaluate(
+            "() => document.querySelector('.st-key-cell_valve .js-plotly-plot')._fullLayout.separators"
+        )
+        assert separators == ",."  # Plotly writes 0,5 on the axes
+        assert problems(tab) == [] and tab.errors == []
+
+
+def test_a_mistyped_address_gets_the_apps_own_page(browser):
+    with fresh_server() as base:
+        first = browser.new_context().new_page()
+        open_fresh(first, base, "")  # the server leaves Streamlit's legacy pages/ mode
+        first.context.close()
+        tab = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        tab.errors = []
+        tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        open_fresh(tab, base, "nosuch?lang=es")
+        assert main(tab).get_by_role("heading", name="No existe esa página").is_visible()
+        assert "/nosuch" in main(tab).inner_text()
+        assert problems(tab) == [] and tab.errors == []  # and no Streamlit dialog in English
+        screenshot(tab, "no-such-page-es")
+        main(tab).get_by_role("link", name="Dentro de un paso").click()
+        wait_idle(tab)
+        wait_charts(tab, 3)
+        assert tab.url.split("?")[0].endswith("/cell") and "lang=es" in tab.url
+        tab.context.close()
 
 
 def test_belt(tab):

@@ -1,8 +1,13 @@
 """The page "Echo task" headless: the training keys, ticks, the URL, presets, bad settings."""
 
+import base64
+
+import numpy as np
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from test_app import assert_clean, charts, open_app, url
 
+from lstm_core import load_checkpoint
 from ui.i18n import LANGUAGES
 
 
@@ -28,7 +33,8 @@ def test_train_ticks_pause_step_reset(lang):
     assert_clean(at)
     lstm = run_of(at).trainers["lstm"]
     assert lstm.steps_done > 100
-    assert at.metric[0].value.endswith("%") and float(at.metric[0].value.rstrip("%")) > 90
+    shown = at.metric[0].value  # 99.9% in English, 99,9% in Spanish
+    assert shown.endswith("%") and float(shown.rstrip("%").replace(",", ".")) > 90
     assert len(charts(at)) == 3  # curves, the notebook's bars, the window's state
     at.button(key="echo_pause").click().run()
     assert not run_of(at).running
@@ -85,6 +91,81 @@ def test_presets():
     assert any("20" in w.value and "15" in w.value for w in at.warning)  # the truncation warning
     at.button(key="echo_preset_notebook").click().run()
     assert url(at) == {}
+
+
+def array(value) -> np.ndarray:
+    """A chart's array as the page sent it (NumPy arrays travel as base64)."""
+    if isinstance(value, dict) and "bdata" in value:
+        shape = [int(n) for n in str(value.get("shape", "-1")).split(",")]  # "4, 16"
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).reshape(shape)
+    return np.asarray(value)
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """Every file the page offers for download in this test: file name -> bytes."""
+    files = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def keep(self, path_or_data, mimetype, kind, filename=None):
+        files[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", keep)
+    return files
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_after_divergence_the_chart_shows_the_stop_and_the_kept_model_downloads(lang, downloads):
+    at = open_app("echo", learning_rate=1000, lang=lang)
+    at.button(key="echo_train").click().run()
+    tick(at, 3)
+    assert_clean(at)
+    run = run_of(at)
+    lstm = run.trainers["lstm"]
+    assert lstm.status == "diverged" and not run.running and len(at.error) == 1
+    assert at.metric[0].value != "—"  # the kept model is scored
+    curves = charts(at)[0]
+    raw = curves["data"][0]
+    assert (
+        len(array(raw["y"])) == lstm.steps_done >= 1 and "markers" in raw["mode"]
+    )  # the point(s) show
+    stop = run.stops["lstm"]
+    assert any(
+        sh.get("x0") == stop and sh["line"]["color"] == "#c0392b"
+        for sh in curves["layout"]["shapes"]
+    )
+    assert any(note["text"].startswith("✕") for note in curves["layout"]["annotations"])
+    assert curves["layout"]["xaxis"]["range"][1] > stop  # the stop line is inside the chart
+    # the last good model is kept, and it is the one offered for download
+    (name,) = [n for n in downloads if n and n.endswith(".npz")]
+    assert name.startswith("echo_lstm_")
+    model = load_checkpoint(downloads[name])
+    assert np.isfinite(model.flat).all() and model.config.cell == "lstm"
+    np.testing.assert_array_equal(model.flat, lstm.model.flat)
+
+
+def test_the_downloads_say_which_cell_they_are(downloads):
+    at = open_app("echo", compare="true", echo_step=4)
+    at.button(key="echo_step_once").click().run()
+    names = sorted(n for n in downloads if n)
+    assert [n.split("_")[1] for n in names] == ["lstm", "rnn"], names
+    for name in names:
+        assert load_checkpoint(downloads[name]).config.cell == name.split("_")[1]
+
+
+def test_the_state_view_starts_from_the_carried_state():
+    at = open_app("echo")
+    at.button(key="echo_train").click().run()
+    tick(at, 6)
+    at.button(key="echo_pause").click().run()
+    heat = charts(at)[2]["data"][0]
+    lstm = run_of(at).trainers["lstm"]
+    _, _, trace = lstm.last_window()
+    assert heat["x"][0] == "c₀" and len(heat["x"]) == lstm.config.truncated_backprop_length + 1
+    z = array(heat["z"])
+    np.testing.assert_allclose(z[:, 0], trace.layers[0].c[0, 0], rtol=1e-6)  # series 0, carried in
+    assert np.abs(z[:, 0]).max() > 0.1  # not an empty belt: bits arrive from the window before
 
 
 def test_an_exploding_learning_rate_stops_with_a_message_and_reset_recovers():

@@ -153,3 +153,45 @@ def test_explain_translates_escapes_and_falls_back():
     )
     assert explain(ValueError("plain"), lang="es") == "plain"
     assert explain(None) == ""
+
+
+# ==================================================================================== numbers
+def test_numbers_are_written_the_languages_way():
+    from ui.i18n import num, separators, tex
+
+    assert num(219736, ",", lang="en") == "219,736" and num(219736, ",", lang="es") == "219.736"
+    assert num(5.285, ".3f", lang="es") == "5,285" and num(0.3, "", lang="es") == "0,3"
+    assert num(1234.5, ",.1f", lang="es") == "1.234,5" and num(0.125, ".1%", lang="es") == "12,5%"
+    assert num(3, lang="es") == "3" and num(1e-6, "g", lang="es") == "1e-06"
+    assert separators("en") == ".," and separators("es") == ",."
+    assert f"{tex(0.125):.3f}" == "0.125"  # outside a session: English
+    from ui.i18n import _Number
+
+    assert f"{_Number(-0.125, 'es', tex=True):+.3f}" == "-0{,}125"  # LaTeX: no space after it
+
+
+def test_t_writes_every_number_it_is_given_the_languages_way():
+    written = {"n": 120, "total": 300, "temperature": 0.7, "prime": 10}
+    assert "temperature 0.7 " in t("text.written", lang="en", **written)
+    assert "temperatura 0,7 " in t("text.written", lang="es", **written)
+    progress = {"cell": "LSTM", "epoch": 1, "epochs": 5, "window": 3, "windows": 10,
+                "seconds": 0.25, "speed": 1234.5}  # fmt: skip
+    assert "0,2 s" in t("echo.progress", lang="es", **progress)  # the catalog's own {:.1f}
+    assert "0.2 s" in t("echo.progress", lang="en", **progress)
+    assert t("cell.unit", lang="es", h=True) == "Unidad (de 0 a True)"  # bools are left alone
+
+
+def test_explain_writes_numbers_the_languages_way():
+    from lstm_core import LabError
+    from ui.i18n import explain
+
+    climbed = LabError("loss climbed", "diverged", step=7, learning_rate=0.5, why="loss_climbed",
+                       loss=5.285, chance=3.25)  # fmt: skip
+    assert "5,285" in explain(climbed, lang="es") and "5.285" not in explain(climbed, lang="es")
+    assert "5.285" in explain(climbed, lang="en")
+
+
+def test_no_prose_number_in_the_spanish_catalog_uses_an_english_decimal_point():
+    for key, text in catalog("es").items():
+        prose = re.sub(r"\$[^$]*\$|`[^`]*`|\{[^}]*\}|https?://\S+", "", text)  # maths, code, links
+        assert not re.search(r"\d\.\d{1,2}(?!\d)", prose), (key, text)

@@ -45,14 +45,18 @@ def upload(at, name: str, data: bytes, key: str = "gen_text_upload"):
 
 # ==================================================================================== opening
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_page_opens_on_the_logbook_with_its_trained_model(close_workers, lang):
+def test_the_page_opens_on_a_sample_in_its_language_with_its_trained_model(close_workers, lang):
+    from lstm_core.text import split_held_out
+
     at = text_page(close_workers, lang=lang)
     assert_clean(at)
-    assert (
-        metric(at, {"en": "Characters", "es": "Caracteres"}[lang])
-        == f"{len(at.session_state['text.bg'].ids) + 20_000:,}"
-    )
-    assert any("`(`" in m.value for m in at.markdown)  # the vocabulary as chips
+    sample = {"en": "logbook.txt", "es": "faro_es.txt"}[lang]  # English: the generated logbook
+    text = (ROOT / "samples" / sample).read_text(encoding="utf-8").lower()
+    body, tail = split_held_out(text)
+    shown = f"{len(text):,}".replace(",", {"en": ",", "es": "."}[lang])
+    assert metric(at, {"en": "Characters", "es": "Caracteres"}[lang]) == shown
+    assert len(at.session_state["text.bg"].ids) == len(body)  # the tail is held out
+    assert any("`e`" in m.value for m in at.markdown)  # the vocabulary as chips
     assert at.button(key="gen_train") and at.button(key="gen_generate")
     assert at.get("download_button")  # the sample model, ready to take away
 
@@ -134,13 +138,18 @@ def test_a_learning_rate_that_explodes_stops_training_and_says_so(close_workers,
 # ==================================================================================== writing
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_write_inspect_and_download(close_workers, lang):
-    at = text_page(close_workers, lang=lang, speed="instant", length=80, prime="the keeper")
+    at = text_page(close_workers, lang=lang, corpus="logbook", speed="instant", length=80,
+                   prime="the keeper")  # fmt: skip
     at.button(key="gen_generate").click().run()
     assert_clean(at)
     written = at.code[0].value
     assert written.startswith("the keeper")
     assert len(written) == len("the keeper") + 80
     assert len(charts(at)) >= 3  # next characters, temperature before/after, the gates
+    at.slider(key="position").set_value(0).run()
+    assert_clean(at)
+    first = next(m.value for m in at.markdown if "«" in m.value)
+    assert "keeper»" in first  # at position 0 the model had read the prime
     at.slider(key="position").set_value(10).run()
     assert_clean(at)
     at.toggle(key="color_text").set_value(True).run()
@@ -219,6 +228,16 @@ def test_bad_texts_get_one_line_and_lose_nothing(close_workers, lang, data, word
     assert not at.error
 
 
+def test_a_text_shorter_than_the_window_keeps_the_window_at_hand(close_workers):
+    at = text_page(close_workers, corpus="paste", model="new")
+    at.text_area(key="text.paste").input(STORY[:40]).run()
+    assert_clean(at)
+    assert "a window of 60 needs 61" in at.error[0].value
+    at.number_input(key="seq_length").set_value(20).run()  # the way out, on the page itself
+    assert_clean(at)
+    assert not at.error and at.button(key="gen_train")
+
+
 def test_pasted_text_trains_a_new_model(close_workers):
     at = text_page(close_workers, corpus="paste", model="new")
     at.text_area(key="text.paste").input(STORY[:3000]).run()
@@ -264,7 +283,8 @@ def test_a_book_fetched_by_url_is_stripped_and_used(close_workers, book_server, 
     assert_clean(at)
     assert not at.error
     assert any("Gutenberg" in i.value for i in at.info)
-    assert metric(at, {"en": "Characters", "es": "Caracteres"}[lang]) == f"{len(STORY):,}"
+    shown = f"{len(STORY):,}".replace(",", {"en": ",", "es": "."}[lang])
+    assert metric(at, {"en": "Characters", "es": "Caracteres"}[lang]) == shown
     bg = at.session_state["text.bg"]
     assert "licence" not in bg.held_out
 

@@ -1,6 +1,7 @@
 """The picture frame every page sits in: the page list, the router, the shared sidebar.
 
-app.py calls `run()`; every page file starts with `enter()`.
+app.py calls `run()`; every page file starts with `enter()`; pages draw Plotly figures with
+`chart()` (st.plotly_chart, with the numbers written the session's way).
 
 Why `enter()`: with a folder named pages/ beside app.py, a freshly started Streamlit server runs
 in its legacy multipage mode until some session has run app.py, and in that mode a first visit
@@ -12,14 +13,19 @@ its url_path, and every page's url_path is its file name.
 
 from __future__ import annotations
 
+import re
 import threading
+import urllib.parse
 import uuid
 from dataclasses import dataclass
+from functools import cache
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from ui import params
-from ui.i18n import LANGUAGES, t
+from ui.i18n import LANGUAGES, separators, t
+from ui.safe import md_escape
 
 
 @dataclass(frozen=True)
@@ -62,14 +68,59 @@ def _st_pages() -> list:
     ]
 
 
+def _unknown_path() -> str | None:
+    """The page name in an address that names no page ("nosuch" in /nosuch), else None.
+
+    Streamlit answers such an address with an English dialog and the home page; the frame adds a
+    hidden page at that very path instead, which says so in the session's language. Only plain
+    one-level names (what a mistyped link holds); anything else is left to Streamlit.
+    """
+    path = urllib.parse.unquote(urllib.parse.urlsplit(st.context.url or "").path).strip("/")
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    if base:
+        if path != base and not path.startswith(base + "/"):
+            return None
+        path = path[len(base) :].strip("/")
+    if not re.fullmatch(r"[\w.~-]{1,100}", path) or path in {p.id for p in PAGES}:
+        return None
+    return path
+
+
+def _no_such_page() -> None:
+    """The page of an address that names no page: say so, and offer the real ones."""
+    st.title(t("missing.title"))
+    st.markdown(t("missing.text", path=md_escape("/" + (_unknown_path() or ""))))
+    for spec in PAGES:
+        st.page_link(f"pages/{spec.id}.py", label=t(f"nav.{spec.id}"), icon=spec.icon)
+
+
+@cache
+def _one_blas_thread() -> None:
+    """Once per server: the pages' own matrix products on one thread (lstm_core/blas.py says
+    why). Sessions run side by side already; the text page's workers set their own count."""
+    from lstm_core import blas
+
+    blas.set_threads(1)
+
+
 def run() -> None:
     """Everything app.py does: config, language, navigation, sidebar, then the chosen page."""
+    _one_blas_thread()
     st.set_page_config(page_title="LSTM Lab", page_icon=":material/memory:", layout="wide")
-    warnings = params.check_url(SIDEBAR.values())
+    params.check_url(SIDEBAR.values())  # the language first: the page titles below use it
+    pages = _st_pages()
+    unknown = _unknown_path()
+    if unknown:
+        pages.append(st.Page(_no_such_page, title=t("missing.title"), icon=":material/explore_off:",
+                             url_path=unknown, visibility="hidden"))  # fmt: skip
+    page = st.navigation(pages)
+    # Every sidebar widget comes after st.navigation. A widget's id includes the page script
+    # active when it is made, and before st.navigation that differs between a session's first
+    # run and the runs after it: a language box made there got a new id on the first page
+    # switch, started again at English and took lang=es out of the link.
     params.select(
         SIDEBAR["lang"], t("sidebar.language"), format_func=LANGUAGES.get, container=st.sidebar
     )
-    page = st.navigation(_st_pages())
     current = next(
         (p.id for p in PAGES if p.id == page.url_path or (p.default and page.url_path == "")),
         "home",
@@ -87,15 +138,37 @@ def run() -> None:
         on_click=params.reset, args=(current,), width="stretch",
     )  # fmt: skip
     st.sidebar.caption(t("sidebar.about"))
-    for message in warnings:
-        st.warning(message, icon=":material/link_off:")
+    notes = st.empty()  # above the page: what the link could not do, filled in once it has run
     _router.active = True
+    rerunning = False
     try:
         page.run()
+    except RerunException:  # the run starts again: its notes wait for the next one
+        rerunning = True
+        raise
     finally:  # also when a page stops early (st.stop): the link still says what is on screen
         _router.active = False
-        params.write_url((*SIDEBAR.values(), *params.REGISTRY.get(current, ())))
+        known = (*SIDEBAR.values(), *params.REGISTRY.get(current, ()))
+        params.write_url(known)
+        params.drop_unknown(known)
         params.remember(current)
+        if not rerunning:
+            show_notes(notes, params.take_notes())
+
+
+def show_notes(container, lines: list[str]) -> None:
+    """All of a run's problems with the link, in one warning, one line each."""
+    if len(lines) == 1:
+        container.warning(lines[0], icon=":material/link_off:")
+    elif lines:
+        listed = "\n".join(f"- {line}" for line in lines)
+        container.warning(f"{t('url.several')}\n\n{listed}", icon=":material/link_off:")
+
+
+def chart(fig, **kwargs):
+    """st.plotly_chart, with the figure's numbers written the session's way (0,5 in Spanish)."""
+    fig.layout.separators = separators()
+    return st.plotly_chart(fig, **kwargs)
 
 
 def enter() -> None:

@@ -2,6 +2,13 @@
 
     t("cell.title")                      the string in the session's language
     t("url.ignored", name="seed", ...)   with str.format placeholders
+    num(0.7), num(219736, ",")           a number written the language's way
+    rf"c = {tex(c):.3f}"                 the same inside LaTeX
+
+Numbers follow the language: English writes 219,736 and 0.7, Spanish 219.736 and 0,7. Every
+number given to t() is written that way, with the placeholder's own format spec ("{x:.3f}");
+num() does the same for numbers shown outside the catalog (metric values), and `separators()`
+tells Plotly (layout.separators) for the figures.
 
 A key missing from the catalog shows as ⟦key⟧, which the tests look for on every page.
 The Spanish follows the vocabulary of the source texts: compuerta de olvido, compuerta de
@@ -10,6 +17,7 @@ entrada, compuerta de salida, estado de la celda, banda transportadora.
 
 from __future__ import annotations
 
+import numbers
 from functools import cache
 from pathlib import Path
 
@@ -17,6 +25,7 @@ import tomllib
 
 LANGUAGES = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
+SEPARATORS = {"en": ".,", "es": ",."}  # decimal mark, then thousands separator (Plotly's order)
 LOCALES = Path(__file__).parent / "locales"
 MISSING = "⟦{}⟧"
 
@@ -56,12 +65,56 @@ def labeler(prefix: str):
     return lambda value: t(f"{prefix}{value}", lang=lang)
 
 
+def separators(lang: str | None = None) -> str:
+    """The decimal mark and the thousands separator of the language (Plotly's layout.separators)."""
+    return SEPARATORS[lang or current_language()]
+
+
+def num(x, spec: str = "", lang: str | None = None) -> str:
+    """`format(x, spec)`, written the language's way: num(5.285, ".3f") is "5,285" in Spanish."""
+    text = format(x, spec)
+    decimal, thousands = separators(lang)
+    if (decimal, thousands) == (".", ","):
+        return text
+    return text.translate({ord("."): decimal, ord(","): thousands})
+
+
+class _Number:
+    """A number given to t(): formatted with the placeholder's spec, then written by `num`."""
+
+    __slots__ = ("lang", "tex", "value")
+
+    def __init__(self, value, lang: str, tex: bool = False):
+        self.value, self.lang, self.tex = value, lang, tex
+
+    def __format__(self, spec: str) -> str:
+        text = num(self.value, spec, self.lang)
+        return text.replace(",", "{,}") if self.tex else text  # LaTeX: a comma without a space
+
+    def __str__(self) -> str:
+        return format(self, "")
+
+
+def tex(x) -> _Number:
+    """A number for a LaTeX f-string, keeping its spec: rf"{tex(c):.3f}" is 0{,}125 in Spanish."""
+    return _Number(x, current_language(), tex=True)
+
+
+def _numbers(values: dict, lang: str) -> dict:
+    """Wrap the plain numbers among `values` (not bools, which read as words)."""
+    return {
+        k: _Number(v, lang) if isinstance(v, numbers.Real) and not isinstance(v, bool) else v
+        for k, v in values.items()
+    }
+
+
 def t(key: str, /, lang: str | None = None, **values) -> str:
     """The text for `key` in the current (or given) language, formatted with `values`."""
-    text = catalog(lang or current_language()).get(key)
+    lang = lang or current_language()
+    text = catalog(lang).get(key)
     if text is None:
         return MISSING.format(key)
-    return text.format(**values) if values else text
+    return text.format(**_numbers(values, lang)) if values else text
 
 
 def explain(problem, lang: str | None = None) -> str:
@@ -89,13 +142,14 @@ def explain(problem, lang: str | None = None) -> str:
             getattr(problem, "code", ""),
             getattr(problem, "params", {}),
         )
-    template = catalog(lang or current_language()).get(f"errors.{code}") if code else None
+    lang = lang or current_language()
+    template = catalog(lang).get(f"errors.{code}") if code else None
     if template is None:
         return md_escape(text)
     values = {k: md_escape(v) if isinstance(v, str) else v for k, v in params.items()}
     if isinstance(params.get("why"), str):  # a problem with a reason of its own (training stopped)
         values["why"] = t(f"errors.why_{params['why']}", lang=lang, **values)
     try:
-        return template.format(**values)
+        return template.format(**_numbers(values, lang))
     except (KeyError, IndexError, ValueError):
         return md_escape(text)

@@ -6,6 +6,7 @@ that trains copies first.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -95,10 +96,48 @@ def belt_example(model: Model, source: str = "") -> str:
     )
 
 
-def example_input(source: str) -> str:
-    if source.startswith("echo"):
+def example_input(source: str, model: Model | None = None) -> str:
+    """The short example of the page "Inside one step": the source's own, else (an uploaded
+    model) the one the model can read best."""
+    if source.startswith("echo") or (model is not None and model.config.kind == "echo"):
         return EXAMPLES["echo"]
-    return EXAMPLES.get(source, EXAMPLES["text_en"])
+    if source in EXAMPLES or model is None:
+        return EXAMPLES.get(source, EXAMPLES["text_en"])
+    vocab = set(model.config.vocab)
+    texts = [EXAMPLES["text_en"], EXAMPLES["text_es"]]
+    return max(
+        texts, key=lambda x: sum(ch in vocab for ch in (x.lower() if model.config.lowercase else x))
+    )
+
+
+MAX_UPLOAD_MB = 20  # the server's maxUploadSize (.streamlit/config.toml)
+
+
+def uploaded_checkpoint(prefix: str, label: str) -> tuple[str, Model] | None:
+    """A file uploader for a checkpoint; returns (digest, model) once a good file is in, else None.
+
+    The model is read once per file (kept in this session under <prefix>.uploaded, so the
+    page's reset forgets it); a bad file gets one line and no model.
+    """
+    from ui.i18n import explain, t
+
+    file = st.file_uploader(label, type=["npz"], key=f"{prefix}_upload")
+    if file is not None:
+        data = file.getvalue()
+        digest = hashlib.sha256(data).hexdigest()[:16]
+        if st.session_state.get(f"{prefix}.upload_digest") != digest:
+            st.session_state.pop(f"{prefix}.uploaded", None)
+            st.session_state[f"{prefix}.upload_digest"] = digest
+            try:
+                st.session_state[f"{prefix}.uploaded"] = (digest, lstm_core.load_checkpoint(data))
+            except lstm_core.CheckpointError as exc:
+                st.session_state[f"{prefix}.upload_error"] = exc.as_dict()
+            else:
+                st.session_state.pop(f"{prefix}.upload_error", None)
+    if f"{prefix}.upload_error" in st.session_state:
+        reason = explain(st.session_state[f"{prefix}.upload_error"])
+        st.error(t(f"{prefix}.upload_bad", reason=reason), icon=":material/error:")
+    return st.session_state.get(f"{prefix}.uploaded")
 
 
 class PreparedInput(NamedTuple):
@@ -132,7 +171,32 @@ def output_labels(model: Model) -> tuple[str, ...]:
 
 
 # ------------------------------------------------------------------ the BPTT page's pair of models
+import threading  # noqa: E402  (only the BPTT page's training below needs these)
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
 BPTT_STEPS = (0, 100, 300, 1000, 3000)
+BPTT_ECHO_CLIP = 1.0  # without it a 64-unit RNN's first Adagrad updates (0.3) blow up by step 20
+BPTT_TEXT_CLIP = 5.0
+
+
+def bptt_train_window(task: str, echo_step: int) -> int:
+    """The truncation window both models train with: the notebook's 15, or for a longer echo
+    twice echo_step, so every target can share a window with its input. The page's own window
+    slider does not change it (it only changes how the page computes the gradients)."""
+    return max(15, 2 * echo_step) if task == "echo" else 15
+
+
+@dataclass(frozen=True)
+class TrainedPair:
+    """An RNN and an LSTM after (up to) some number of updates, and how their training went."""
+
+    models: dict[str, Model]  # "rnn", "lstm": read-only, shared by every session
+    steps: dict[str, int]  # the updates each model actually took
+    problems: dict[str, Any]  # why a model stopped early (a LabError), else None
+    scores: dict[str, float]  # echo: accuracy on fresh bits; text: held-out bits per character
+    chance: float  # the score of a blind guess: 50% of bits, log2(V) bits per character
+    window: int  # the truncation window they trained with
 
 
 @st.cache_resource(show_spinner=False)
@@ -143,33 +207,86 @@ def logbook_corpus():
     return corpora.prepare(corpora.sample_text("logbook"), True, 2)
 
 
-@st.cache_resource(max_entries=24, show_spinner=False)
-def bptt_pair(
-    task: str, hidden: int, window: int, steps: int, echo_step: int, seed: int
-) -> dict[str, Model]:
-    """An RNN and an LSTM of the same size, each trained `steps` updates on the task with
-    truncated BPTT windows of `window` steps (shared by every session: read-only)."""
-    pair = {}
-    for cell in ("rnn", "lstm"):
-        if task == "echo":
-            config = EchoConfig(cell=cell, state_size=hidden, echo_step=echo_step, truncated_backprop_length=window,
-                                num_epochs=1_000_000, seed=seed)  # fmt: skip
+class _PairTraining:
+    """The two trainers of one (task, hidden, echo_step, seed), only ever moved forward, and the
+    pair as it was at each of BPTT_STEPS reached so far. Shared by every session: the lock lets
+    one session train at a time, and what it hands out are copies nobody changes."""
+
+    def __init__(self, task: str, hidden: int, echo_step: int, seed: int) -> None:
+        self.task, self.lock = task, threading.Lock()
+        self.window = bptt_train_window(task, echo_step)
+        cells = ("rnn", "lstm")
+        self.trainers = {cell: self._trainer(cell, hidden, echo_step, seed) for cell in cells}
+        self.pairs: dict[int, TrainedPair] = {}
+
+    def _trainer(self, cell: str, hidden: int, echo_step: int, seed: int):
+        if self.task == "echo":  # the notebook's setup (Adagrad 0.3), with clipping by norm
+            config = EchoConfig(cell=cell, state_size=hidden, echo_step=echo_step,
+                                truncated_backprop_length=self.window, num_epochs=1_000_000, seed=seed)  # fmt: skip
             trainer = EchoTrainer(config)
-        else:
-            corpus = logbook_corpus()
-            V = len(corpus.vocab)
-            config = ModelConfig(
-                "char-lm", cell, V, hidden, 1, V, vocab=corpus.vocab.chars, lowercase=True
-            )
-            model = Model.create(config, seed=seed)
-            trainer = lstm_core.TextTrainer(
-                model, corpus.train_ids, window, 16, "adam", 5e-3, 0.0, seed=seed
-            )
-        for _ in range(steps):
-            if trainer.step().status == "diverged":
-                break
-        pair[cell] = trainer.model
-    return pair
+            trainer.clip_norm = BPTT_ECHO_CLIP
+            return trainer
+        corpus = logbook_corpus()
+        V = len(corpus.vocab)
+        config = ModelConfig("char-lm", cell, V, hidden, 1, V, vocab=corpus.vocab.chars,
+                             lowercase=True)  # fmt: skip
+        return lstm_core.TextTrainer(Model.create(config, seed=seed), corpus.train_ids, self.window,
+                                     16, "adam", 5e-3, 0.0, clip_norm=BPTT_TEXT_CLIP, seed=seed)  # fmt: skip
+
+    def _score(self, cell: str) -> float:
+        trainer = self.trainers[cell]
+        if self.task == "echo":
+            return lstm_core.echo.echo_accuracy(trainer.model, trainer.config, length=4000)
+        held_out = logbook_corpus().held_out[:2001]
+        ids = lstm_core.Vocabulary(trainer.model.config.vocab).encode(held_out, skip_unknown=True)
+        model = trainer.model
+        loss = model.gradients(model.time_major(ids[None, :-1]), ids[1:, None]).loss
+        return float(loss / np.log(2))  # nats -> bits per character
+
+    def _chance(self) -> float:
+        return 0.5 if self.task == "echo" else float(np.log2(len(logbook_corpus().vocab)))
+
+    def advance(self, steps: int, progress=None) -> TrainedPair:
+        """The pair after `steps` updates (one of BPTT_STEPS), training on from the last one
+        reached. progress(done, total) is called every few updates while it trains."""
+        with self.lock:
+            todo = [s for s in BPTT_STEPS if s <= steps and s not in self.pairs]
+            total = sum(max(0, steps - min(tr.steps_done, steps)) for tr in self.trainers.values())
+            done = 0
+            for milestone in todo:
+                for trainer in self.trainers.values():
+                    while trainer.steps_done < milestone and not trainer.finished:
+                        trainer.step()
+                        done += 1
+                        if progress is not None and done % 25 == 0:
+                            progress(done, total)  # a rerun may stop us here: nothing is lost
+                    if trainer.finished:  # stopped early: what is left counts as done
+                        done += max(0, steps - trainer.steps_done)
+                self.pairs[milestone] = TrainedPair(
+                    {cell: tr.model.copy() for cell, tr in self.trainers.items()},
+                    {cell: tr.steps_done for cell, tr in self.trainers.items()},
+                    {cell: tr.problem for cell, tr in self.trainers.items()},
+                    {cell: self._score(cell) for cell in self.trainers},
+                    self._chance(),
+                    self.window,
+                )
+            return self.pairs[steps]
+
+
+@st.cache_resource(max_entries=12, show_spinner=False)
+def _pair_training(task: str, hidden: int, echo_step: int, seed: int) -> _PairTraining:
+    return _PairTraining(task, hidden, echo_step, seed)
+
+
+def bptt_pair(task: str, hidden: int, steps: int, echo_step: int, seed: int,
+              progress=None) -> TrainedPair:  # fmt: skip
+    """An RNN and an LSTM of the same size, each trained `steps` updates (one of BPTT_STEPS) on
+    the task, with truncated BPTT windows of `bptt_train_window`. Cached and shared: moving up
+    from 300 to 1000 steps trains only the 700 in between. progress(done, total) while training."""
+    if steps not in BPTT_STEPS:
+        raise ValueError(f"steps must be one of {BPTT_STEPS}")
+    run = _pair_training(task, hidden, echo_step if task == "echo" else 0, seed)
+    return run.advance(steps, progress)
 
 
 def bptt_sequence(

@@ -5,7 +5,13 @@ parameter, so a copied link reopens the page with the same setup:
   - on a session's first run, `check_url` seeds each widget from the URL; a value that cannot
     be used gets a one-line warning naming what was ignored and what is used instead;
   - after every run the frame calls `write_url`: settings that differ from their defaults are
-    in the URL, the others are left out to keep links short.
+    in the URL, the others are left out to keep links short (a text too long for a link stays in
+    the session and the URL leaves it out, saying so once); parameters no page knows are dropped;
+  - a value the page cannot use as it stands (unparsable, or beyond a bound that depends on the
+    model: a unit the model does not have) becomes a note; the frame shows all of a run's notes
+    in one warning, one line each.
+A default may depend on the language (`ByLanguage`: the Spanish sample for a Spanish session)
+or on the data (`data_default`: the units the belt page picks itself).
 The URL holds ids ("echo_trained", "f"), never the translated labels on screen, so a link made
 in one language opens in the other. (Streamlit's own bind="query-params" puts a select box's
 label in the URL and drops bad values silently, which is why it is not used here.)
@@ -19,11 +25,28 @@ from typing import Any
 
 import streamlit as st
 
-from ui.i18n import t
+from ui.i18n import current_language, num, t
 from ui.safe import md_escape
 
 # Every page's parameters, by page id, so the sidebar's "reset this page" knows the defaults.
 REGISTRY: dict[str, tuple[Param, ...]] = {}
+
+
+NOTES = "_url_notes"  # session key: this run's notes about the link, for the frame to show
+
+
+@dataclass(frozen=True)
+class ByLanguage:
+    """A default that depends on the session's language: ByLanguage(en="logbook", es="story_es")."""
+
+    values: tuple[tuple[str, Any], ...]
+
+    def __init__(self, **values):
+        object.__setattr__(self, "values", tuple(values.items()))
+
+    def resolve(self, lang: str) -> Any:
+        table = dict(self.values)
+        return table.get(lang, self.values[0][1])
 
 
 @dataclass(frozen=True)
@@ -37,6 +60,13 @@ class Param:
     high: float | None = None
     options: tuple = field(default_factory=tuple)
     max_length: int = 500
+
+    @property
+    def current_default(self) -> Any:
+        """The default for this session: a ByLanguage default in the session's language."""
+        if isinstance(self.default, ByLanguage):
+            return self.default.resolve(current_language())
+        return self.default
 
     def parse(self, raw: str) -> Any:
         """The value a URL string stands for; ValueError with a short reason if it is unusable."""
@@ -76,12 +106,62 @@ class Param:
         if (self.low is not None and value < self.low) or (
             self.high is not None and value > self.high
         ):
-            raise ValueError(t("url.reason_range", low=_fmt(self.low), high=_fmt(self.high)))
+            raise ValueError(t("url.reason_range", low=_plain(self.low), high=_plain(self.high)))
         return value
 
 
 def _fmt(x) -> str:
+    """A number as the URL writes it (never localised: links work in every language)."""
     return str(int(x)) if x is not None and float(x).is_integer() else f"{float(x):g}"
+
+
+def _plain(x):
+    """A bound as a person reads it: 5 rather than 5.0 (t() then writes it the language's way)."""
+    return int(x) if x is not None and float(x).is_integer() else x
+
+
+def shown(p: Param, value) -> str:
+    """A value as a warning shows it, in the session's language (markdown-safe)."""
+    if p.kind == "bool":
+        return t("url.bool_true" if value else "url.bool_false")
+    if p.kind == "ints" or isinstance(value, (list, tuple)):
+        return ", ".join(num(int(v)) for v in value) if value else t("url.none")
+    if p.kind == "text":
+        if not value:
+            return t("url.empty")
+        value = value if len(value) <= 40 else value[:37] + "..."
+        return f"“{md_escape(value)}”"
+    if p.kind in ("int", "float"):
+        return num(_plain(value))
+    return md_escape(str(value))
+
+
+def _same(a, b) -> bool:
+    norm = lambda v: tuple(v) if isinstance(v, list) else v  # noqa: E731
+    return norm(a) == norm(b)
+
+
+# ---------------------------------------------------------------- notes: what the link could not do
+def note(message: str) -> None:
+    """One line for this run's warning about the link (the frame shows them all at once)."""
+    notes = st.session_state.setdefault(NOTES, [])
+    if message not in notes:
+        notes.append(message)
+
+
+def take_notes() -> list[str]:
+    """This run's notes, emptied (the frame calls this once the page has run)."""
+    return st.session_state.pop(NOTES, [])
+
+
+def _from_url(p: Param, value) -> bool:
+    """Whether `value` is still the one this session's link gave for p (and not yet reported)."""
+    given = st.session_state.get("_url_given", {})
+    return p.name in given and _same(given[p.name], value)
+
+
+def _reported(p: Param) -> None:
+    st.session_state.get("_url_given", {}).pop(p.name, None)
 
 
 def register(page: str, params: tuple[Param, ...]) -> dict[str, Param]:
@@ -108,23 +188,42 @@ def check_url(params) -> list[str]:
             if len(raw) != 1:
                 raise ValueError(t("url.reason_repeated"))
             st.session_state[p.name] = p.parse(raw[0])
+            st.session_state.setdefault("_url_given", {})[p.name] = st.session_state[p.name]
         except ValueError as exc:
-            shown = raw[0] if len(raw) == 1 else ", ".join(raw)
-            shown = shown if len(shown) <= 40 else shown[:37] + "..."
-            warnings.append(
-                t("url.ignored", name=p.name, value=md_escape(shown), reason=exc, default=p.default)
-            )
+            given = raw[0] if len(raw) == 1 else ", ".join(raw)
+            given = given if len(given) <= 40 else given[:37] + "..."
+            warnings.append(t("url.ignored", name=p.name, value=md_escape(given), reason=exc,
+                              default=shown(p, p.current_default)))  # fmt: skip
             del st.query_params[p.name]
+    for message in warnings:
+        note(message)
     return warnings
 
 
+def data_default(p: Param, value, *, replace: bool = False) -> None:
+    """A default the page works out from its data (the belt's units): used when the session has
+    no value yet (or, with `replace`, when the page cannot use the one it has), and left out of
+    the link like any default."""
+    if replace or p.name not in st.session_state:
+        st.session_state[p.name] = value
+        st.session_state[f"_auto.{p.name}"] = value
+
+
 def write_url(params) -> None:
-    """Mirror the current values in the URL (defaults left out)."""
+    """Mirror the current values in the URL (defaults, and texts too long for a link, left out)."""
+    too_long = st.session_state.setdefault("_url_too_long", set())
     for p in params:
-        value = st.session_state.get(p.name, p.default)
+        default = st.session_state.get(f"_auto.{p.name}", p.current_default)
+        value = st.session_state.get(p.name, default)
         if isinstance(value, list):
             value = tuple(value)
-        if value == p.default or value is None:
+        long_text = p.kind == "text" and isinstance(value, str) and len(value) > p.max_length
+        if long_text and p.name not in too_long:  # kept in the session; said once
+            too_long.add(p.name)
+            st.toast(t("url.too_long", name=p.name, n=p.max_length), icon=":material/link_off:")
+        elif not long_text:
+            too_long.discard(p.name)
+        if long_text or _same(value, default) or value is None:
             if p.name in st.query_params:
                 del st.query_params[p.name]
         else:
@@ -140,6 +239,19 @@ def write_url(params) -> None:
                 st.query_params[p.name] = shown
 
 
+def drop_unknown(known) -> None:
+    """Take out of the URL every parameter that is not one of `known` (with one short note)."""
+    names = {p.name for p in known}
+    unknown = [k for k in st.query_params if k not in names]
+    for key in unknown:
+        del st.query_params[key]
+    if unknown:
+        listed = ", ".join(
+            f"**{md_escape(k if len(k) <= 30 else k[:27] + '...')}**" for k in unknown[:8]
+        )
+        note(t("url.unknown", names=listed + (", …" if len(unknown) > 8 else "")))
+
+
 def claim(page: str) -> None:
     """Make a page's keys its own again.
 
@@ -150,7 +262,9 @@ def claim(page: str) -> None:
     owners = st.session_state.setdefault("_owner", {})
     for p in REGISTRY.get(page, ()):
         if owners.get(p.name, page) != page:
-            st.session_state[p.name] = st.session_state.get(f"_saved.{page}.{p.name}", p.default)
+            st.session_state[p.name] = st.session_state.get(
+                f"_saved.{page}.{p.name}", p.current_default
+            )
         owners[p.name] = page
 
 
@@ -162,20 +276,19 @@ def remember(page: str) -> None:
 
 
 def setup(page: str) -> None:
-    """A page's first call after registering: claim its keys, seed them from the URL, warn."""
+    """A page's first call after registering: claim its keys, seed them from the URL (what cannot
+    be used becomes a note for the frame's warning)."""
     claim(page)
-    show_url_warnings(REGISTRY[page])
-
-
-def show_url_warnings(params) -> None:
-    for message in check_url(params):
-        st.warning(message, icon=":material/link_off:")
+    check_url(REGISTRY[page])
 
 
 def reset(page: str, extra_prefix: str | None = None) -> None:
     """Put a page's parameters back to their defaults and forget its private state."""
     for p in REGISTRY.get(page, ()):
-        st.session_state[p.name] = p.default
+        if st.session_state.pop(f"_auto.{p.name}", None) is not None:
+            st.session_state.pop(p.name, None)  # the page works its default out again
+        else:
+            st.session_state[p.name] = p.current_default
         st.session_state.pop(f"_saved.{page}.{p.name}", None)
     prefix = extra_prefix or f"{page}."
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
@@ -185,16 +298,22 @@ def reset(page: str, extra_prefix: str | None = None) -> None:
 # ---------------------------------------------------------------- widgets keyed by their parameter
 def _initial(p: Param) -> dict:
     """Pass the default only on first creation (Streamlit warns if both state and default set it)."""
-    return {} if p.name in st.session_state else {"value": p.default}
+    return {} if p.name in st.session_state else {"value": p.current_default}
 
 
 def _bounded(p: Param, low, high):
-    """Bounds for this run (they may depend on the data); a stored value is moved inside them."""
+    """Bounds for this run (they may depend on the model or the input); a stored value is moved
+    inside them, and a value the link gave is reported (a unit the model does not have)."""
     low = p.low if low is None else low
     high = p.high if high is None else high
     value = st.session_state.get(p.name)
     if value is not None and not (low <= value <= high):
-        st.session_state[p.name] = min(max(value, low), high)
+        used = min(max(value, low), high)
+        st.session_state[p.name] = used
+        if _from_url(p, value):
+            note(t("url.clamped", name=p.name, value=_plain(value), low=_plain(low),
+                   high=_plain(high), used=_plain(used)))  # fmt: skip
+            _reported(p)
     return low, high
 
 
@@ -202,7 +321,7 @@ def slider(p: Param, label: str, *, low=None, high=None, step=None, container=st
     low, high = _bounded(p, low, high)
     initial = _initial(p)
     if "value" in initial:
-        initial["value"] = min(max(p.default, low), high)
+        initial["value"] = min(max(initial["value"], low), high)
     return container.slider(
         label, min_value=low, max_value=high, step=step, key=p.name, persist_state="session",
         **initial, **kwargs,
@@ -218,7 +337,7 @@ def number(p: Param, label: str, *, low=None, high=None, step=None, container=st
 
 
 def select(p: Param, label: str, format_func=str, *, container=st, **kwargs):
-    initial = {} if p.name in st.session_state else {"index": p.options.index(p.default)}
+    initial = {} if p.name in st.session_state else {"index": p.options.index(p.current_default)}
     return container.selectbox(
         label, p.options, format_func=format_func, key=p.name, persist_state="session",
         **initial, **kwargs,
@@ -226,7 +345,7 @@ def select(p: Param, label: str, format_func=str, *, container=st, **kwargs):
 
 
 def radio(p: Param, label: str, format_func=str, *, container=st, **kwargs):
-    initial = {} if p.name in st.session_state else {"index": p.options.index(p.default)}
+    initial = {} if p.name in st.session_state else {"index": p.options.index(p.current_default)}
     return container.radio(
         label, p.options, format_func=format_func, key=p.name, persist_state="session",
         **initial, **kwargs,
@@ -247,9 +366,16 @@ def multiselect(p: Param, label: str, options, *, container=st, **kwargs):
     """Several of `options` (their ids are the URL's value, comma-separated)."""
     value = st.session_state.get(p.name)
     if value is not None:  # keep only what this run offers (the options may depend on the data)
-        st.session_state[p.name] = [v for v in value if v in options][: p.max_length]
+        kept = [v for v in value if v in options][: p.max_length]
+        if len(kept) < len(value) and _from_url(p, value):
+            left_out = [v for v in value if v not in kept]
+            note(t("url.left_out", name=p.name, values=", ".join(map(str, left_out))))
+            _reported(p)
+        st.session_state[p.name] = kept
     initial = (
-        {} if p.name in st.session_state else {"default": [v for v in p.default if v in options]}
+        {}
+        if p.name in st.session_state
+        else {"default": [v for v in p.current_default if v in options]}
     )
     return container.multiselect(
         label,
@@ -271,7 +397,7 @@ def stepper(p: Param, label: str, last: int, prefix: str, columns, *, help=None)
 
     def move(delta: int) -> None:
         st.session_state[p.name] = min(
-            max(st.session_state.get(p.name, p.default) + delta, 0), last
+            max(st.session_state.get(p.name, p.current_default) + delta, 0), last
         )
 
     back_col.button(t("cell.back"), icon=":material/chevron_left:", key=f"{prefix}_back",

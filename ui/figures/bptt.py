@@ -12,29 +12,35 @@ from ui.figures.echo import CELL_COLORS, _columns
 
 FLOW_SCALE = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]]
 LINE_COLORS = {"rnn_h": CELL_COLORS["rnn"], "lstm_h": CELL_COLORS["lstm"], "lstm_c": "#e9a23b"}
-FLOOR = (
-    -12.0
-)  # log10 of the smallest norm drawn: below it the gradient has, for practical purposes, vanished
+CUT_COLOR = "#b8b8b8"  # what truncation cut off: exactly zero, a colour of its own
+CLIP_TOP = 40  # the clipping chart shows this many of the largest components
+FLOOR = -12.0  # log10 of the smallest norm drawn: below it the gradient has practically vanished
 
 
-def _log_norms(norms: np.ndarray) -> np.ndarray:
+def _log_norms(norms: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """log10 of the norms; NaN above the diagonal and where truncation cut the gradient off."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.log10(norms)
-    z = np.where(np.isnan(norms), np.nan, np.clip(z, FLOOR, 300.0))  # NaN above the diagonal stays
-    return z.astype(np.float32)
+        z = np.clip(np.log10(norms), FLOOR, 300.0)  # an underflow to 0 reads as "vanished"
+    return np.where(np.isnan(norms) | cut, np.nan, z).astype(np.float32)
 
 
-def flow_heatmaps(panels: dict[str, np.ndarray], window: int, labels: dict[str, str]) -> go.Figure:
+def flow_heatmaps(panels: dict[str, np.ndarray], window: int, labels: dict[str, str],
+                  truncated: bool = False) -> go.Figure:  # fmt: skip
     """One heatmap per panel (name -> (T, T) norms, row t, column k), log10 colour on a shared
     scale, and over each the region truncated BPTT with `window`-step windows never reaches.
 
+    truncated: the norms were computed that way, so that region holds exact zeros: they are
+    drawn grey, apart from the colour scale, which spans only the values actually computed.
     Built as one dict and validated once: it redraws on every slider move."""
     names = list(panels)
     T = next(iter(panels.values())).shape[0]
-    zs = {n: _log_norms(panels[n]) for n in names}
+    t, k = np.meshgrid(np.arange(T), np.arange(T), indexing="ij")
+    cut = (k <= t) & (k // window != t // window) if truncated else np.zeros((T, T), bool)
+    zs = {n: _log_norms(panels[n], cut) for n in names}
     finite = np.concatenate([z[np.isfinite(z)] for z in zs.values()])
     zmax = float(finite.max()) if finite.size else 0.0
-    zmin = max(FLOOR, float(finite.min())) if finite.size else FLOOR
+    zmin = float(finite.min()) if finite.size else FLOOR
+    grey = np.where(cut, np.float32(1.0), np.float32(np.nan)) if cut.any() else None
     steps = np.arange(1, T + 1, dtype=np.float32)
     data, shapes, notes = [], [], []
     lay = {"coloraxis": {"colorscale": FLOW_SCALE, "cmin": zmin, "cmax": max(zmax, zmin + 1e-3),
@@ -44,6 +50,11 @@ def flow_heatmaps(panels: dict[str, np.ndarray], window: int, labels: dict[str, 
         data.append({"type": "heatmap", "z": zs[name], "x": steps, "y": steps, "coloraxis": "coloraxis",
                      "xaxis": f"x{ax}", "yaxis": f"y{ax}",
                      "hovertemplate": labels["hover"] + "<extra>" + labels[name] + "</extra>"})  # fmt: skip
+        if grey is not None:  # the cut-off region, in a colour outside the scale
+            data.append({"type": "heatmap", "z": grey, "x": steps, "y": steps, "showscale": False,
+                         "colorscale": [[0.0, CUT_COLOR], [1.0, CUT_COLOR]], "xaxis": f"x{ax}",
+                         "yaxis": f"y{ax}", "hovertemplate": labels.get("cut_hover", "0")
+                         + "<extra>" + labels[name] + "</extra>"})  # fmt: skip
         lay[f"xaxis{ax}"] = {"domain": [x0, x1], "title": {"text": labels["k_axis"]}, "anchor": f"y{ax}",
                              "constrain": "domain"}  # fmt: skip
         lay[f"yaxis{ax}"] = {"title": {"text": labels["t_axis"] if j == 0 else ""}, "anchor": f"x{ax}",
@@ -54,7 +65,7 @@ def flow_heatmaps(panels: dict[str, np.ndarray], window: int, labels: dict[str, 
             shapes.append({"type": "rect", "x0": 0.5, "x1": start + 0.5, "y0": start + 0.5,
                            "y1": min(start + window, T) + 0.5, "xref": f"x{ax}", "yref": f"y{ax}",
                            "line": {"width": 1, "color": "#c0392b", "dash": "dot"},
-                           "fillcolor": "rgba(192,57,43,0.10)"})  # fmt: skip
+                           "fillcolor": "rgba(0,0,0,0)" if truncated else "rgba(192,57,43,0.10)"})  # fmt: skip
     fig = go.Figure({"data": data, "layout": {**lay, "shapes": shapes, "annotations": notes}})
     return layout(fig, 360, margin={"l": 10, "r": 10, "t": 40, "b": 10})
 
@@ -85,7 +96,7 @@ def clipping(
     by_norm: np.ndarray,
     by_value: np.ndarray,
     labels: dict[str, str],
-    top: int = 40,
+    top: int = CLIP_TOP,
 ) -> go.Figure:
     """The largest components of one gradient (by size), as they are and after each clipping,
     on a log scale: clipping by norm scales them all alike (the direction is kept), clipping by

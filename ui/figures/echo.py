@@ -17,37 +17,109 @@ def _columns(n: int, gap: float = 0.08) -> list[tuple[float, float]]:
     return [(k * (width + gap), k * (width + gap) + width) for k in range(n)]
 
 
+def _log_ticks(values: np.ndarray) -> dict:
+    """Ticks for a log axis that stay legible: powers of ten once the data spans decades, else
+    1-2-5 steps written out (0.5, 0.2, 0.1; Plotly's own short range labels read "5, 2, 0.1")."""
+    finite = values[np.isfinite(values) & (values > 0)]
+    if len(finite) == 0:
+        return {}
+    lo, hi = np.log10(finite.min()), np.log10(finite.max())
+    if hi - lo >= 1.5:  # decades apart: a label per decade
+        return {
+            "dtick": 1,
+            "exponentformat": "power",
+            "minor": {"ticks": "inside", "ticklen": 3, "showgrid": False},
+        }
+    decades = 10.0 ** np.arange(np.floor(lo) - 1, np.ceil(hi) + 1)
+    ticks = {
+        "tickmode": "array",
+        "tickvals": np.outer(decades, [1, 2, 5]).ravel().tolist(),
+        "tickformat": "~g",
+    }
+    if hi - lo < 0.6:  # a point or two, or a flat start: show at least a factor of 4 around them
+        middle = (lo + hi) / 2
+        ticks["range"] = [min(lo, middle - 0.3), max(hi, middle + 0.3)]
+    return ticks
+
+
 def training_curves(
     losses: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     accuracies: dict[str, tuple[np.ndarray, np.ndarray]],
     labels: dict[str, str],
+    stops: dict[str, int] | None = None,
 ) -> go.Figure:
     """Loss per window (left: raw values faint, a smoothed line bold, log scale) and accuracy on
     fresh data (right, with the 99% line), one colour per model.
 
     losses: name -> (window, loss, smoothed loss); accuracies: name -> (window, accuracy).
+    stops: name -> the step at which training diverged, marked on both panels with a red dashed
+    line and labels["stopped"] (while there are few points each gets a marker, so that a run
+    stopped after a step or two still shows them).
     """
-    (l0, l1), (r0, r1) = _columns(2)
-    traces = []
+    stops = stops or {}
+    (l0, l1), (r0, r1) = _columns(2, 0.1)
+    traces, shown = [], []
     for name, (x, y, smooth) in losses.items():
         color = CELL_COLORS.get(name, "#444")
-        traces.append(go.Scatter(x=x.astype(np.float32), y=np.maximum(y, 1e-6).astype(np.float32), mode="lines",
-                                 line={"color": color, "width": 1}, opacity=0.3, showlegend=False, hoverinfo="skip"))  # fmt: skip
+        few = len(x) <= 40  # a line needs two points: show each one while there are few
+        y = np.maximum(y, 1e-6).astype(np.float32)
+        shown.append(y)
+        traces.append(go.Scatter(x=x.astype(np.float32), y=y, mode="lines+markers" if few else "lines",
+                                 line={"color": color, "width": 1}, marker={"size": 7}, opacity=1.0 if few else 0.3,
+                                 showlegend=False, hoverinfo="skip"))  # fmt: skip
         traces.append(go.Scatter(x=x.astype(np.float32), y=np.maximum(smooth, 1e-6).astype(np.float32), mode="lines",
                                  name=labels[name], legendgroup=name, line={"color": color, "width": 2.5}))  # fmt: skip
     for name, (x, y) in accuracies.items():
         traces.append(go.Scatter(x=x.astype(np.float32), y=y.astype(np.float32), mode="lines+markers", xaxis="x2",
                                  yaxis="y2", name=labels[name], legendgroup=name, showlegend=name not in losses,
-                                 line={"color": CELL_COLORS.get(name, "#444"), "width": 2}, marker={"size": 4}))  # fmt: skip
+                                 line={"color": CELL_COLORS.get(name, "#444"), "width": 2}, marker={"size": 5}))  # fmt: skip
+    shapes = [{"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": y0, "y1": y0,
+               "line": {"color": c, "dash": d}} for y0, c, d in ((0.99, "#999", "dot"), (0.5, "#ccc", "dash"))]  # fmt: skip
+    notes = []
+    for step in stops.values():
+        for xref in ("x", "x2"):
+            shapes.append({"type": "line", "xref": xref, "yref": f"{'y' if xref == 'x' else 'y2'} domain",
+                           "x0": step, "x1": step, "y0": 0, "y1": 1, "line": {"color": "#c0392b", "dash": "dash", "width": 2}})  # fmt: skip
+    if stops:  # in the legend's row, on the right: inside a narrow panel it would not fit
+        notes.append({"text": "✕ " + labels["stopped"], "xref": "paper", "yref": "paper", "x": 1, "y": 1.03,
+                      "xanchor": "right", "yanchor": "bottom", "showarrow": False, "font": {"color": "#c0392b"}})  # fmt: skip
     lay = {
         "xaxis": {"domain": [l0, l1], "title": {"text": labels["window"]}, "anchor": "y"},
-        "yaxis": {"type": "log", "title": {"text": labels["loss"]}, "anchor": "x"},
+        "yaxis": {"type": "log", "title": {"text": labels["loss"]}, "anchor": "x",
+                  **_log_ticks(np.concatenate(shown) if shown else np.empty(0))},
         "xaxis2": {"domain": [r0, r1], "title": {"text": labels["window"]}, "anchor": "y2"},
-        "yaxis2": {"range": [0.4, 1.02], "tickformat": ".0%", "title": {"text": labels["accuracy"]}, "anchor": "x2"},
-        "shapes": [{"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": y0, "y1": y0,
-                    "line": {"color": c, "dash": d}} for y0, c, d in ((0.99, "#999", "dot"), (0.5, "#ccc", "dash"))],
+        # the accuracy axis on the right edge: between the panels its title would cross the loss
+        "yaxis2": {"range": [0.4, 1.02], "tickformat": ".0%", "title": {"text": labels["accuracy"]}, "anchor": "x2",
+                   "side": "right"},
+        "shapes": shapes,
+        "annotations": notes,
     }  # fmt: skip
-    return figure(traces, lay, 320, legend={"orientation": "h", "y": 1.15})
+    if stops:  # a run stopped after a step or two: room on both panels for the stop line
+        last = max(stops.values())
+        for axis in ("xaxis", "xaxis2"):
+            lay[axis]["range"] = [0, last * 1.15 + 1]
+    return figure(traces, lay, 320, legend={"orientation": "h", "x": 0, "y": 1.03, "yanchor": "bottom"},
+                  margin={"l": 10, "r": 10, "t": 40, "b": 10})  # fmt: skip
+
+
+def _titles_and_legend(
+    names: list[str], columns: list[tuple[float, float]], labels: dict[str, str]
+) -> tuple[list, dict]:
+    """Column titles just above each panel and the legend in a row of its own above them (in
+    the figure's top margin, so that neither sits on the other at any width)."""
+    notes = []
+    if len(names) > 1:
+        notes = [{"text": f"<b>{labels[n]}</b>", "xref": "paper", "yref": "paper", "x": (x0 + x1) / 2, "y": 1.0,
+                  "yanchor": "bottom", "showarrow": False} for n, (x0, x1) in zip(names, columns, strict=True)]  # fmt: skip
+    legend = {
+        "orientation": "h",
+        "x": 0,
+        "xanchor": "left",
+        "y": 1,
+        "yanchor": "top",
+        "yref": "container",
+    }
+    return notes, legend
 
 
 def echo_bars(
@@ -67,8 +139,9 @@ def echo_bars(
     band = 1.4  # height of one series' band
     steps = np.tile(np.arange(T), rows).astype(np.float32)
     lift = np.repeat((rows - 1 - np.arange(rows)) * band, T).astype(np.float32)  # series 0 on top
-    traces, lay, notes = [], {}, []
-    for c, (name, (x0, x1)) in enumerate(zip(names, _columns(len(names)), strict=True)):
+    columns = _columns(len(names))
+    traces, lay = [], {}
+    for c, (name, (x0, x1)) in enumerate(zip(names, columns, strict=True)):
         axis = "" if c == 0 else str(c + 1)
         for part, values, height, width in zip(
             ("input", "target", "prediction"),
@@ -81,17 +154,17 @@ def echo_bars(
             traces.append(go.Bar(x=steps, y=heights, base=lift, width=width, xaxis=f"x{axis}", yaxis=f"y{axis}",
                                  marker_color=BIT_COLORS[part], name=labels[part], showlegend=c == 0,
                                  legendgroup=part, hoverinfo="skip"))  # fmt: skip
-        lay[f"xaxis{axis}"] = {"domain": [x0, x1], "anchor": f"y{axis}", "dtick": 1}
+        lay[f"xaxis{axis}"] = {"domain": [x0, x1], "anchor": f"y{axis}", "dtick": 1 if T <= 20 else None,
+                               "range": [-0.6, T - 0.4]}  # fmt: skip
+        # the same series on every panel: named once, at the left (beside a panel they ran into the next)
         lay[f"yaxis{axis}"] = {"anchor": f"x{axis}", "range": [0, rows * band], "tickmode": "array",
                                "tickvals": ((rows - 1 - np.arange(rows)) * band + 0.5).tolist(),
-                               "ticktext": [labels["series"].format(k=r) for r in range(rows)], "showgrid": False}  # fmt: skip
-        if len(names) > 1:
-            notes.append({"text": f"<b>{labels[name]}</b>", "xref": "paper", "yref": "paper", "x": (x0 + x1) / 2,
-                          "y": 1.0, "yanchor": "bottom", "showarrow": False})  # fmt: skip
+                               "ticktext": [labels["series"].format(k=r) for r in range(rows)], "showgrid": False,
+                               "showticklabels": c == 0}  # fmt: skip
+    notes, legend = _titles_and_legend(names, columns, labels)
     fig = go.Figure(data=traces, layout={**lay, "annotations": notes})
-    return layout(
-        fig, 110 + 55 * rows, barmode="overlay", legend={"orientation": "h", "y": 1.12}, bargap=0.05
-    )
+    return layout(fig, 140 + 55 * rows, barmode="overlay", legend=legend, bargap=0.05,
+                  margin={"l": 10, "r": 10, "t": 60 if notes else 40, "b": 10})  # fmt: skip
 
 
 def window_states(
@@ -99,47 +172,80 @@ def window_states(
 ) -> go.Figure:
     """The state of the units over the current window, one heatmap per model side by side.
 
-    states: name -> (values (T, H), input bits (T,), targets (T,), which state: "c" or "h").
+    states: name -> (values (T + 1, H): the state carried in, then after each step; input bits
+    (T,); targets (T,); which state: "c" or "h"). The first column, marked c₀ (or h₀), is what
+    the window started from: the bits the state already held when the window began.
+    Colour bars lie under their heatmaps (beside them they would run into the next panel's
+    axis at narrow widths).
     """
     traces, lay, notes = [], {}, []
-    for c, (name, (x0, x1)) in enumerate(zip(states, _columns(len(states), 0.12), strict=True)):
+    names = list(states)
+    columns = _columns(len(names), 0.1)
+    for c, (name, (x0, x1)) in enumerate(zip(names, columns, strict=True)):
         values, bits, targets, which = states[name]
-        z = np.asarray(values, dtype=np.float32).T  # (H, T)
+        z = np.asarray(values, dtype=np.float32).T  # (H, T + 1)
         m = max(1e-6, float(np.abs(z).max()))
-        T = z.shape[1]
+        T = z.shape[1] - 1
         axis = "" if c == 0 else str(c + 1)
+        start = f"{which}₀"
+        columns_x = [start] + [
+            labels["step"].format(k=k) for k in range(T)
+        ]  # categories, shown on hover
         traces.append(go.Heatmap(
-            z=z, x=np.arange(T), y=[str(u) for u in range(z.shape[0])], colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
+            z=z, x=columns_x, y=[str(u) for u in range(z.shape[0])], colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
             xaxis=f"x{axis}", yaxis=f"y{axis}", hovertemplate=f"{which} · " + labels["hover"] + "<extra></extra>",
-            colorbar={"thickness": 8, "x": x1 + 0.005, "len": 0.9, "title": {"text": which}},
+            colorbar={"thickness": 8, "orientation": "h", "x": (x0 + x1) / 2, "xanchor": "center",
+                      "len": 0.6 * (x1 - x0), "y": 0.0, "yref": "container", "yanchor": "bottom",
+                      "tickfont": {"size": 10}},  # untitled: the panel's title names the state
         ))  # fmt: skip
-        ticks = [f"{int(b)}→{int(t)}" for b, t in zip(bits, targets, strict=True)]
-        lay[f"xaxis{axis}"] = {"domain": [x0, x1], "anchor": f"y{axis}", "tickmode": "array", "tickvals": np.arange(T),
-                               "ticktext": ticks, "title": {"text": labels["x"]}, "tickfont": {"size": 10}}  # fmt: skip
+        # two-line ticks, input bit over target: side by side ("1→0") they ran together
+        ticks = [start] + [f"{int(b)}<br>{int(t)}" for b, t in zip(bits, targets, strict=True)]
+        lay[f"xaxis{axis}"] = {"domain": [x0, x1], "anchor": f"y{axis}", "type": "category", "tickmode": "array",
+                               "tickvals": columns_x, "ticktext": ticks, "tickangle": 0,
+                               "title": {"text": labels["x"], "standoff": 10}, "tickfont": {"size": 11}}  # fmt: skip
         lay[f"yaxis{axis}"] = {"anchor": f"x{axis}", "autorange": "reversed", "type": "category",
-                               "title": {"text": labels["units"]}}  # fmt: skip
+                               "title": {"text": labels["units"] if c == 0 else "", "standoff": 2}}  # fmt: skip
         notes.append({"text": f"<b>{labels[name]}</b>: {which}", "xref": "paper", "yref": "paper", "x": x0, "y": 1.0,
                       "xanchor": "left", "yanchor": "bottom", "showarrow": False})  # fmt: skip
     H = max(v[0].shape[1] for v in states.values())
-    return layout(go.Figure(data=traces, layout={**lay, "annotations": notes}), 170 + 18 * H)
+    return layout(go.Figure(data=traces, layout={**lay, "annotations": notes}), 250 + 18 * H,
+                  margin={"l": 10, "r": 10, "t": 30, "b": 100})  # fmt: skip
 
 
 def sweep_curves(
-    results: dict[str, dict[int, float]], window: int, labels: dict[str, str]
+    results: dict[str, dict[int, float]],
+    window: int,
+    labels: dict[str, str],
+    details: dict[str, dict[int, tuple[int, str]]] | None = None,
+    echo_steps: tuple[int, int] = (1, 20),
 ) -> go.Figure:
-    """Accuracy reached against echo_step, one curve per cell, with the truncation window marked."""
+    """Accuracy reached against echo_step, one curve per cell; the echo_steps that truncation
+    makes unlearnable (echo_step >= window) shaded and labelled.
+
+    details: cell -> echo_step -> (windows trained, why it stopped), shown on hover with
+    labels[f"why_{reason}"] and labels["point"] (a format string with {windows} and {why}).
+    """
+    details = details or {}
     fig = go.Figure()
+    lo, hi = echo_steps
+    if window <= hi:
+        fig.add_vrect(
+            x0=max(window, lo) - 0.5, x1=hi + 0.5, fillcolor="#999", opacity=0.15, line_width=0
+        )
+        fig.add_annotation(x=max(window, lo) - 0.5, y=1.02, text=labels["window"], showarrow=False,
+                           xanchor="left", yanchor="top", align="left")  # fmt: skip
     for name, points in results.items():
         if not points:
             continue
         ks = np.array(sorted(points))
+        why = [labels["point"].format(windows=details.get(name, {}).get(k, (0, ""))[0],
+                                      why=labels.get(f"why_{details.get(name, {}).get(k, (0, ''))[1]}", ""))
+               for k in ks]  # fmt: skip
         fig.add_trace(go.Scatter(x=ks, y=np.array([points[k] for k in ks], dtype=np.float32), mode="lines+markers",
-                                 name=labels[name], line={"color": CELL_COLORS.get(name, "#444"), "width": 2.5}))  # fmt: skip
-    fig.add_vline(x=window + 0.5, line={"color": "#999", "dash": "dash"})
-    fig.add_annotation(
-        x=window + 0.5, y=1.0, text=labels["window"], showarrow=False, xanchor="left", yanchor="top"
-    )
+                                 name=labels[name], line={"color": CELL_COLORS.get(name, "#444"), "width": 2.5},
+                                 text=why, hovertemplate="echo_step %{x}: %{y:.1%}<br>%{text}<extra>" + labels[name] + "</extra>"))  # fmt: skip
     fig.add_hline(y=0.5, line={"color": "#ccc", "dash": "dash"})
-    fig.update_yaxes(range=[0.4, 1.02], tickformat=".0%", title=labels["accuracy"])
-    fig.update_xaxes(title=labels["echo_step"], dtick=1)
-    return layout(fig, 340, legend={"orientation": "h", "y": 1.12})
+    fig.update_yaxes(range=[0.4, 1.04], tickformat=".0%", title=labels["accuracy"])
+    fig.update_xaxes(title=labels["echo_step"], dtick=1, range=[lo - 0.5, hi + 0.5])
+    return layout(fig, 360, legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "top", "yref": "container"},
+                  margin={"l": 10, "r": 10, "t": 40, "b": 10})  # fmt: skip
