@@ -105,6 +105,15 @@ def char_class(text: str, name: str) -> np.ndarray:
     return np.array([1.0 if test(ch) else 0.0 for ch in text], dtype=np.float32)
 
 
+def classes_in(alphabet) -> tuple[str, ...]:
+    """The character classes that some character of `alphabet` belongs to, in CHAR_CLASSES order.
+
+    A model that reads lowercase text has no capitals: "uppercase" would be 0 at every step.
+    """
+    chars = "".join(alphabet)
+    return tuple(name for name in CHAR_CLASSES if char_class(chars, name).any())
+
+
 def _nested_repeat(parsed, inside: bool = False) -> bool:
     """Whether a parsed pattern repeats something that itself repeats or branches: (a+)+,
     (a|aa)*, (\\w+\\s?)+ — the shapes that can backtrack for an exponentially long time."""
@@ -133,6 +142,19 @@ def _nested_repeat(parsed, inside: bool = False) -> bool:
     return False
 
 
+# Python's messages for the usual mistakes, by how they start, so the app can say them in Spanish
+# too (errors.regex_invalid_<code>); any other is reported with its position only.
+REGEX_PROBLEMS = {
+    "unterminated character set": "set",
+    "missing ), unterminated subpattern": "group",
+    "unbalanced parenthesis": "unbalanced",
+    "nothing to repeat": "nothing_to_repeat",
+    "multiple repeat": "multiple_repeat",
+    "bad escape": "escape",
+    "bad character range": "range",
+}
+
+
 def compile_pattern(pattern: str) -> re.Pattern:
     """A user's regular expression, or PropertyError with a one-line reason."""
     if not pattern:
@@ -144,8 +166,17 @@ def compile_pattern(pattern: str) -> re.Pattern:
         compiled = re.compile(pattern)
         parsed = _sre_parse.parse(pattern)
     except re.error as exc:
-        raise PropertyError(f"not a valid regular expression: {exc.msg} at position {exc.pos}", "regex_invalid",
-                            detail=exc.msg, pos=exc.pos) from None  # fmt: skip
+        kind = next(
+            (code for start, code in REGEX_PROBLEMS.items() if exc.msg.startswith(start)), ""
+        )
+        code = (
+            "regex_invalid" + (f"_{kind}" if kind else "")
+            if exc.pos is not None
+            else "regex_invalid_somewhere"
+        )
+        at = exc.pos + 1 if exc.pos is not None else None  # counted from 1, as a reader counts
+        raise PropertyError(f"not a valid regular expression: {exc.msg} at character {at}", code, detail=exc.msg,
+                            pos=exc.pos, at=at) from None  # fmt: skip
     if _nested_repeat(parsed):
         raise PropertyError("repetition inside repetition, like (a+)+, is refused: it can run for ever",
                             "regex_nested")  # fmt: skip
@@ -212,6 +243,24 @@ def rank_units(values: np.ndarray, prop: np.ndarray) -> Ranking:
     """Units sorted by |r| with the property, strongest first (either sign counts)."""
     r = correlations(values, prop)
     return Ranking(np.argsort(-np.abs(r), kind="stable"), r)
+
+
+def untrained_best(model, inputs: np.ndarray, layer: int, value: str, prop: np.ndarray,
+                   seed: int = 0) -> float:  # fmt: skip
+    """The best |r| with the property among the units of an untrained twin of `model` (same
+    shape, fresh random weights) reading the same (1, T) inputs: the score a unit reaches without
+    learning anything, from what the current character alone does to a random cell.
+
+    Even random units follow some properties a little (a space resets many of them, so word
+    position is easy), so a trained unit's r means something only above this. value: "c" or "h".
+    """
+    from .model import Model
+
+    twin = Model.create(model.config, seed=seed, dtype=model.dtype)
+    trace = twin.run(inputs).layers[layer]
+    series = (trace.c if value == "c" else trace.h)[1:, 0]
+    ranking = rank_units(series, prop)
+    return float(abs(ranking.r[ranking.order[0]]))
 
 
 # ---------------------------------------------------------------------------- ordering units

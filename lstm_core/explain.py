@@ -21,7 +21,8 @@ class GateParts(NamedTuple):
     input: float  # W[·, x_t]
     bias: float  # b
     pre: float  # their sum, the pre-activation a
-    value: float  # the gate's activation
+    value: float  # the gate's activation (the held value, if a clamp holds the gate)
+    free: float  # σ(a) or tanh(a): the activation the gate would have without a clamp
 
 
 def gate_parts(
@@ -43,7 +44,8 @@ def gate_parts(
             inp = float(step.x[row] @ W[H:, col])
         pre = float(step.pre.all[row, col])
         value = float(step.gates.all[row, col])
-        out[name] = GateParts(recurrent, inp, float(b[col]), pre, value)
+        free = float(np.tanh(pre)) if name == "g" else float(sigmoid(pre))
+        out[name] = GateParts(recurrent, inp, float(b[col]), pre, value, free)
     return out
 
 

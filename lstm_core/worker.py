@@ -34,6 +34,8 @@ from collections import deque
 
 import numpy as np
 
+from . import blas
+
 # seconds without a word from the page before training pauses, and before the worker exits
 IDLE_PAUSE = float(os.environ.get("LSTM_LAB_IDLE_PAUSE", "20"))
 IDLE_EXIT = float(os.environ.get("LSTM_LAB_IDLE_EXIT", "90"))
@@ -67,6 +69,63 @@ def _note(code: str, text: str, **params) -> dict:
     return {"text": text, "code": code, "params": params}
 
 
+class _Threads:
+    """How many threads the training steps' matrix products use: the faster of 1 and 2, as
+    measured while training, never more than the page allows.
+
+    Two threads make a lone model train about a third faster (H=128: 16 against 21 ms a step);
+    but when the machine is busy (a browser drawing the page, other students' workers), OpenBLAS's
+    threads wait for each other and a step can take ten times as long. So the worker starts on
+    one, tries the other count for a burst now and then, and keeps whichever steps faster (the
+    median step of each burst; a lost try waits twice as long before the next, up to a minute).
+    The page allows 2 only while its session is the only one training.
+    """
+
+    FIRST_TRY, LAST_TRY = 5.0, 60.0  # seconds between tries of the other count
+
+    def __init__(self, most: int) -> None:
+        self.most, self.now = max(1, most), 1
+        self.per_step: dict[int, float] = {}  # threads -> seconds per step (recent bursts)
+        self.wait, self.next_try, self.trying = self.FIRST_TRY, 0.0, False
+        blas.set_threads(1)
+
+    def allow(self, most: int) -> None:
+        self.most = max(1, most)
+
+    def best(self) -> int:
+        allowed = [n for n in (1, 2) if n <= self.most and n in self.per_step]
+        return min(allowed, key=self.per_step.get, default=1)
+
+    def pick(self) -> int:
+        """The count for the next burst (and set it)."""
+        n, self.trying = self.best(), False
+        if self.most >= 2:
+            untried = [k for k in (1, 2) if k not in self.per_step]
+            if untried:
+                n = untried[0]
+            elif time.monotonic() >= self.next_try:
+                n, self.trying = 3 - n, True  # the other one, for a burst
+                self.next_try = time.monotonic() + self.wait
+        if n != self.now:
+            blas.set_threads(n)
+            self.now = n
+        return n
+
+    def record(self, n: int, step_seconds: list[float]) -> None:
+        """A burst's step times on n threads (the first step after a switch left out)."""
+        if not step_seconds:
+            return
+        typical = float(np.median(step_seconds))
+        before = self.per_step.get(n)
+        self.per_step[n] = typical if before is None else 0.5 * (before + typical)
+        if self.trying:  # a lost try waits twice as long before the next; a won one starts over
+            won = self.best() == n
+            self.wait = self.FIRST_TRY if won else min(self.LAST_TRY, 2 * self.wait)
+            self.next_try = time.monotonic() + self.wait
+        elif len(self.per_step) == 2 and not self.next_try:
+            self.next_try = time.monotonic() + self.wait  # both measured once: tries from now on
+
+
 class _Worker:
     """The worker's side: one model, trained in bursts between commands from the page."""
 
@@ -85,6 +144,7 @@ class _Worker:
             "counts", (0, 0, 0.0)
         )  # a resumed run goes on
         self.trainer = self.new_trainer(self.settings)
+        self.threads = _Threads(init.get("threads", 1))
         self.training, self.status, self.message, self.order = False, "paused", None, 0
         self.losses, self.bpcs, self.samples = [], [], []
 
@@ -100,6 +160,7 @@ class _Worker:
             "type": "progress", "steps": self.steps, "characters": self.characters,
             "seconds": self.seconds, "status": self.status, "message": self.message,
             "order": self.order, "loss": self.losses, "bpc": self.bpcs, "samples": self.samples,
+            "threads": self.threads.now,
         })  # fmt: skip
         self.losses, self.bpcs, self.samples = [], [], []
 
@@ -138,6 +199,8 @@ class _Worker:
                 self.report()
         elif kind == "temperature":
             self.temperature = cmd["value"]
+        elif kind == "threads":
+            self.threads.allow(int(cmd["value"]))
         elif kind == "weights":
             self.send_weights("asked")
         elif kind == "stop":
@@ -151,9 +214,13 @@ class _Worker:
 
         started = time.monotonic()
         per_step = self.settings["seq_length"] * self.settings["batch_size"]
+        threads, switched = self.threads.now, self.threads.pick()
+        step_times: list[float] = []
         try:
             while time.monotonic() - started < BURST:
+                t0 = time.perf_counter()
                 snap = self.trainer.step()
+                step_times.append(time.perf_counter() - t0)
                 if snap.status == "diverged":
                     self.training, self.status = False, "diverged"
                     self.message = self.trainer.problem.as_dict()
@@ -172,6 +239,7 @@ class _Worker:
         except (MemoryError, ValueError, FloatingPointError) as exc:  # say so; never die silently
             self.training, self.status = False, "failed"
             self.message = _note("failed", f"training stopped: {exc}", detail=str(exc)[:200])
+        self.threads.record(switched, step_times[1:] if switched != threads else step_times)
         self.seconds += time.monotonic() - started
         self.report()
 
@@ -225,9 +293,10 @@ class TrainingProcess:
     """A worker process training one character model; its progress, as the page reads it."""
 
     def __init__(self, model, ids: np.ndarray, held_out: str, settings: dict, prime: str, temperature: float,
-                 eval_every: int = 100, sample_every: int = 250, resume: TrainingProcess | None = None) -> None:  # fmt: skip
+                 eval_every: int = 100, sample_every: int = 250, resume: TrainingProcess | None = None,
+                 threads: int = 1) -> None:  # fmt: skip
         """resume: a worker that has exited; its curves, samples and counts go on here (the model
-        passed in is the one it saved)."""
+        passed in is the one it saved). threads: how many BLAS threads it may use (see _Threads)."""
         from .checkpoint import checkpoint_bytes
         from .live import History
 
@@ -261,7 +330,9 @@ class TrainingProcess:
         ckpt = checkpoint_bytes(model)
         header = {"cmd": "init", "checkpoint_bytes": len(ckpt), "held_out": held_out, "prime": prime,
                   "temperature": temperature, "eval_every": eval_every, "sample_every": sample_every,
-                  "settings": settings, "counts": (self.steps, self.characters, self.seconds)}  # fmt: skip
+                  "settings": settings, "counts": (self.steps, self.characters, self.seconds),
+                  "threads": threads}  # fmt: skip
+        self.threads = 1  # what the worker last said it uses
         self._send(header, ckpt + np.asarray(ids, dtype=np.int32).tobytes())
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -287,6 +358,7 @@ class TrainingProcess:
                 for step, bpc in msg["bpc"]:
                     self.bpc.add(step, bpc)
                 self.samples.extend(tuple(s) for s in msg["samples"])
+                self.threads = msg.get("threads", 1)
                 self.steps, self.characters, self.seconds = (
                     msg["steps"],
                     msg["characters"],
@@ -336,6 +408,10 @@ class TrainingProcess:
 
     def set_temperature(self, value: float) -> None:
         self._send({"cmd": "temperature", "value": value})
+
+    def allow_threads(self, n: int) -> None:
+        """Let the worker use up to n BLAS threads (it picks 1 or 2 by measuring)."""
+        self._send({"cmd": "threads", "value": int(n)})
 
     def weights(self, timeout: float = 10.0):
         """The model as trained so far (a fresh Model), or None if the worker does not answer."""

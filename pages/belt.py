@@ -1,37 +1,38 @@
 """The conveyor belt: the cell state and the gates of every unit over a whole sequence, the units
 that track a property of the text, and what each step takes off and puts on the belt."""
 
-import hashlib
-
 import streamlit as st
 
 from ui import frame
 
 frame.enter()
 
-import lstm_core  # noqa: E402
 from lstm_core.analysis import (  # noqa: E402
     CHAR_CLASSES,
     PropertyError,
     belt_flow,
+    classes_in,
     lagged,
     order_units,
     rank_units,
     text_property,
+    untrained_best,
 )
 from ui import models, params  # noqa: E402
 from ui.figures import belt as figs  # noqa: E402
-from ui.i18n import explain, labeler, t  # noqa: E402
+from ui.i18n import explain, labeler, separators, t  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, token_label  # noqa: E402
 
 SOURCES = ("text_en", "text_es", "logbook", "echo_trained", "upload", "text_random", "echo_random")
 TEXT_PROPERTIES = ("quotes", "parens", "word_position", "since_newline", "char_class", "regex")
-MAX_TEXT, MAX_UPLOAD_MB = 400, 20
+MAX_TEXT = 400
 P = params.register(
     "belt",
     (
-        Param("belt_model", "text_en", "choice", options=SOURCES),
+        Param(
+            "belt_model", params.ByLanguage(en="text_en", es="text_es"), "choice", options=SOURCES
+        ),
         Param("belt_units", 64, "int", low=1, high=256),
         Param("belt_text", "", "text", max_length=MAX_TEXT),
         Param("belt_layer", 0, "int", low=0, high=2),
@@ -43,77 +44,59 @@ P = params.register(
         Param("belt_regex", "", "text", max_length=200),
         Param("belt_lag", 3, "int", low=0, high=50),
         Param("belt_track", "c", "choice", options=("c", "h")),
+        Param("belt_find_value", "c", "choice", options=("c", "h")),
         Param("belt_flows", (), "ints", low=0, high=4095, max_length=4),
     ),
 )
-STATIC = {"displayModeBar": False}
+STATIC = {"displayModeBar": False}  # no toolbar: its tooltips are Plotly's English
 params.setup("belt")
 frame.header("belt")
 
 
+def choose(p: Param, label: str, options: tuple, container=st, **kwargs):
+    """A select box for `p` offering only `options` (what this model can use), keyed like
+    params.select so that the URL keeps working; a stored value outside them moves to the first."""
+    if st.session_state.get(p.name) not in options:
+        params.data_default(p, p.default if p.default in options else options[0], replace=True)
+    return container.selectbox(label, options, format_func=labeler(f"belt.{kwargs.pop('prefix')}"),
+                               key=p.name, persist_state="session", **kwargs)  # fmt: skip
+
+
 # ------------------------------------------------------------------------------ the model
-def uploaded_model():
-    """The checkpoint this session uploaded, or None (a bad file gets one line and no model)."""
-    file = st.file_uploader(t("belt.upload", mb=MAX_UPLOAD_MB), type=["npz"], key="belt_upload")
-    if file is not None:
-        data = file.getvalue()
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        if st.session_state.get("belt.upload_digest") != digest:
-            st.session_state.pop("belt.uploaded", None)
-            st.session_state["belt.upload_digest"] = digest
-            try:
-                st.session_state["belt.uploaded"] = (digest, lstm_core.load_checkpoint(data))
-            except lstm_core.CheckpointError as exc:
-                st.session_state["belt.upload_error"] = exc.as_dict()
-            else:
-                st.session_state.pop("belt.upload_error", None)
-    if "belt.upload_error" in st.session_state:
-        st.error(
-            t("belt.upload_bad", reason=explain(st.session_state["belt.upload_error"])),
-            icon=":material/error:",
-        )
-    return st.session_state.get("belt.uploaded")
-
-
-top_left, top_middle, top_right = st.columns([2, 1, 1])
+top_left, top_right = st.columns([4, 1])
 source = params.select(P["belt_model"], t("belt.model"), labeler("belt.model_"), container=top_left)
 if source == "upload":
     with top_left:
-        uploaded = uploaded_model()
+        uploaded = models.uploaded_checkpoint("belt", t("belt.upload", mb=models.MAX_UPLOAD_MB))
     if uploaded is None:
         st.info(t("belt.upload_first"), icon=":material/upload_file:")
         st.stop()
     model_key, model = uploaded
-    if model.config.cell != "lstm":
-        st.warning(t("belt.not_lstm"), icon=":material/block:")
-        st.stop()
 else:
     units = 8
     if source.endswith("random"):
-        units = params.number(P["belt_units"], t("belt.units"), step=1, container=top_middle)
+        units = params.number(P["belt_units"], t("belt.units"), step=1, container=top_right)
     with st.spinner(t("cell.training_echo")):
         model = models.get(source, units, frame.seed())
     model_key = f"{source}/{units}/{frame.seed()}"
 cfg = model.config
-with top_right:
-    layer_index = 0
-    if cfg.num_layers > 1:
-        layer_index = params.number(
-            P["belt_layer"], t("belt.layer", n=cfg.num_layers - 1), high=cfg.num_layers - 1, step=1
-        )
-    st.caption(
-        t(
-            "belt.model_facts",
-            kind=t(f"belt.kind_{cfg.kind.replace('-', '_')}"),
-            h=cfg.hidden_size,
-            layers=cfg.num_layers,
-        )
-    )
+lstm = cfg.cell == "lstm"
+QUANTITIES = figs.QUANTITIES if lstm else figs.RNN_QUANTITIES
+layer_index = 0
+if cfg.num_layers > 1:
+    layer_index = params.number(P["belt_layer"], t("belt.layer", n=cfg.num_layers - 1), high=cfg.num_layers - 1,
+                                step=1, container=top_right, help=t("belt.layer_help"))  # fmt: skip
+kind = t(f"belt.kind_{cfg.kind.replace('-', '_')}") + ("" if lstm else t("belt.kind_rnn"))
+st.caption(t("belt.model_facts", kind=kind, h=cfg.hidden_size, layers=cfg.num_layers))
+if not lstm:
+    st.info(t("belt.rnn_note"), icon=":material/compare_arrows:")
 
 # ------------------------------------------------------------------------------ the input
 example = models.belt_example(model, source)
 raw = params.text_area(P["belt_text"], t("belt.input_bits" if cfg.kind == "echo" else "belt.input_text"),
                        placeholder=example, height=90, help=t("belt.input_help", n=MAX_TEXT))  # fmt: skip
+if not raw:
+    st.info(t("belt.empty_input"), icon=":material/edit_note:")
 if len(raw) > MAX_TEXT:
     st.warning(t("belt.truncated", n=MAX_TEXT, got=len(raw)), icon=":material/content_cut:")
 seq = models.prepare_input(model, (raw or example)[: MAX_TEXT * 4], limit=MAX_TEXT)
@@ -136,7 +119,7 @@ def memo(key, compute):
     """One computed value per key, kept for this session only (the latest few)."""
     cache = st.session_state.setdefault("belt.memo", {})
     if key not in cache:
-        if len(cache) > 12:
+        if len(cache) > 16:
             cache.pop(next(iter(cache)))
         cache[key] = compute()
     return cache[key]
@@ -144,58 +127,110 @@ def memo(key, compute):
 
 trace_key = (model_key, "".join(tokens))
 trace = memo(("trace", trace_key), lambda: model.run(seq.ids))
-layer = trace.layers[layer_index]
-series = memo(("series", trace_key, layer_index), lambda: {
-    "c": layer.c[1:, 0], "h": layer.h[1:, 0], **{q: layer.gate(q)[:, 0] for q in ("f", "i", "g", "o")},
-})  # fmt: skip
 
 
-# Three parts of the page rerun on their own (st.fragment), so that moving the cursor redraws the
-# heatmaps and the belt waterfall but not the rest, and so on. Each writes its settings to the URL.
-@st.fragment
-def heatmaps_and_belt() -> None:
-    """Every unit at every step, with the cursor; then the belt of a few units around the cursor."""
-    st.subheader(t("belt.heatmaps_title"))
-    s1, s2, s3, s4 = st.columns([2, 5, 1.1, 1.3], vertical_alignment="bottom")
-    sort = params.select(
-        P["belt_sort"],
-        t("belt.sort"),
-        labeler("belt.sort_"),
-        container=s1,
-        help=t("belt.sort_help"),
+def layer_series(k: int) -> dict:
+    """Layer k's values over the input, (T, H) each: c, the gates and h (a plain RNN: h only)."""
+    layer = trace.layers[k]
+    if not lstm:
+        return memo(("series", trace_key, k), lambda: {"h": layer.h[1:, 0]})
+    return memo(("series", trace_key, k), lambda: {
+        "c": layer.c[1:, 0], "h": layer.h[1:, 0], **{q: layer.gate(q)[:, 0] for q in ("f", "i", "g", "o")},
+    })  # fmt: skip
+
+
+series = layer_series(layer_index)
+quantity_labels = {q: t(f"cell.vector_{q}") for q in figs.QUANTITIES}
+value_options = ("c", "h") if lstm else ("h",)
+
+
+# ------------------------------------------------------------------------------ every unit, every step
+# The overview (every unit at every step) is drawn by the page itself, outside the fragments below:
+# moving the cursor reruns only the fragment under it (the window around the cursor, the belt's
+# steps), so the overview, the largest figure, is neither rebuilt nor resent. The sort order is a
+# setting of the page for the same reason: changing it redraws the overview and the window alike.
+st.subheader(t("belt.heatmaps_title"))
+sort = params.select(P["belt_sort"], t("belt.sort"), labeler("belt.sort_"), container=st.columns([2, 3])[0],
+                     help=t("belt.sort_help"))  # fmt: skip
+layers = range(cfg.num_layers)
+orders = [
+    memo(("order", trace_key, k, sort), lambda k=k: order_units(layer_series(k)["h"], sort))
+    for k in layers
+]
+labels = quantity_labels | {"unit": t("cell.units_axis"), "step": t("cell.steps_axis")}
+window_steps = figs.window_width(H)
+whole = window_steps < T  # else the window around the cursor already shows the whole input
+
+
+def layer_tabs():
+    """One tab per layer (just the page itself for a one-layer model)."""
+    return (
+        st.tabs([t("belt.layer_tab", n=k) for k in layers])
+        if cfg.num_layers > 1
+        else [st.container()]
     )
-    cursor = params.stepper(P["belt_cursor"], t("belt.cursor"), T - 1, "belt", (s2, s3, s4))
-    order = memo(("order", trace_key, layer_index, sort), lambda: order_units(series["h"], sort))
+
+
+if whole:
+    st.caption(t("belt.overview_title", n=T))
+    for k, tab in zip(layers, layer_tabs(), strict=True):
+        with tab:
+            frame.chart(figs.belt_overview(layer_series(k), orders[k], labels, QUANTITIES), key=f"belt_overview_{k}",
+                        config=STATIC)  # fmt: skip
+
+
+# Three parts of the page rerun on their own (st.fragment): moving the cursor redraws the window
+# around it and the belt's steps, not the rest. Each part reads only its own widgets (plus the
+# model, the input, the layer and the order above), and writes its settings to the URL.
+@st.fragment
+def around_the_cursor() -> None:
+    """Where the cursor is on the whole input, the steps around it for every unit, and the belt
+    of a few units around it."""
+    strip = st.container()
+    s1, s2, s3 = st.columns([5, 1.6, 1.9], vertical_alignment="bottom")
+    cursor = params.stepper(P["belt_cursor"], t("belt.cursor"), T - 1, "belt", (s1, s2, s3))
+    start, stop = figs.window(cursor, T, window_steps)
+    if whole:  # on the overview's time axis, right under it
+        strip_labels = {"window": t("belt.strip_window", start=start, stop=stop - 1)}
+        with strip:
+            frame.chart(
+                figs.cursor_strip(T, cursor, start, stop, strip_labels),
+                key="belt_strip",
+                config=STATIC,
+            )
     st.markdown(t("belt.at_cursor", t=cursor, token=md_escape(token_label(tokens[cursor]))))
-    labels = {q: t(f"cell.vector_{q}") for q in figs.QUANTITIES} | {
-        "unit": t("cell.units_axis"), "step": t("cell.steps_axis"), "open": t("belt.open")}  # fmt: skip
-    st.plotly_chart(figs.belt_heatmaps(series, order, cursor, tokens, labels), key="belt_heatmaps")
-    st.caption(t("belt.heatmaps_caption", first=int(order[0])))
+    for k, tab in zip(layers, layer_tabs(), strict=True):
+        with tab:
+            window = figs.belt_window(layer_series(k), orders[k], cursor, start, stop, tokens, labels, QUANTITIES,
+                                      colorbars=not whole)  # the overview above has them  # fmt: skip
+            frame.chart(window, key=f"belt_window_{k}", config=STATIC)
+    st.caption(t("belt.heatmaps_caption" if lstm else "belt.heatmaps_caption_rnn"))
 
     st.subheader(t("belt.flow_title"))
+    if not lstm:
+        st.info(t("belt.flow_rnn"), icon=":material/block:")
+        params.write_url((P["belt_cursor"],))
+        return
     st.markdown(t("belt.flow_intro"))
-    if "belt_flows" not in st.session_state:
-        best = st.session_state.get("belt.best_unit")
-        st.session_state["belt_flows"] = list(
-            dict.fromkeys([int(order[0])] + ([best] if best is not None and best < H else []))
-        )
+    best = st.session_state.get("belt.best_unit")
+    first = int(orders[layer_index][0])
+    params.data_default(P["belt_flows"], list(  # the page's own pick: left out of the link
+        dict.fromkeys([first] + ([best] if best is not None and best < H else []))
+    ))  # fmt: skip
     chosen = params.multiselect(P["belt_flows"], t("belt.flow_units"), list(range(H)))
-    window = 12
-    start = max(0, min(cursor - window // 2, T - window))
-    stop = min(T, start + window)
+    flow_start, flow_stop = figs.window(cursor, T, 12)
     if chosen:
+        layer = trace.layers[layer_index]
         flows = {u: belt_flow(layer, 0, u) for u in chosen}
-        flow_labels = {"unit": t("cell.units_axis"), "start": t("belt.flow_start", t=start), "end": t("belt.flow_end", t=stop - 1),
-                       "removed": t("belt.flow_removed"), "added": t("belt.flow_added")}  # fmt: skip
-        st.plotly_chart(
-            figs.belt_waterfall(flows, start, stop, tokens, flow_labels),
-            key="belt_waterfall",
-            config=STATIC,
-        )
-        st.caption(t("belt.flow_caption", start=start, stop=stop - 1))
+        flow_labels = {"unit": t("cell.units_axis"), "step": t("cell.steps_axis"), "start": t("belt.flow_start", t=flow_start),
+                       "end": t("belt.flow_end", t=flow_stop - 1), "removed": t("belt.flow_removed"),
+                       "added": t("belt.flow_added")}  # fmt: skip
+        frame.chart(figs.belt_waterfall(flows, flow_start, flow_stop, tokens, flow_labels), key="belt_waterfall",
+                    config=STATIC)  # fmt: skip
+        st.caption(t("belt.flow_caption", start=flow_start, stop=flow_stop - 1))
     else:
         st.info(t("belt.flow_none"), icon=":material/touch_app:")
-    params.write_url((P["belt_sort"], P["belt_cursor"], P["belt_flows"]))
+    params.write_url((P["belt_cursor"], P["belt_flows"]))
 
 
 @st.fragment
@@ -205,15 +240,16 @@ def one_unit() -> None:
     u1, u2 = st.columns([1, 3])
     with u1:
         unit = params.number(P["belt_unit"], t("cell.unit", h=H - 1), high=H - 1, step=1)
-        track = params.select(P["belt_track"], t("belt.track"), labeler("belt.track_"))
+        track = "h"
+        if lstm:
+            track = params.select(P["belt_track"], t("belt.track"), labeler("belt.track_"))
     with u2:
-        labels = {"states": t("belt.states"), "gates": t("belt.gates")} | {
-            q: t(f"cell.vector_{q}") for q in figs.QUANTITIES
-        }
-        st.plotly_chart(figs.unit_lines({q: series[q][:, unit] for q in figs.QUANTITIES}, tokens, labels),
-                        key="belt_unit_lines", config=STATIC)  # fmt: skip
+        labels = quantity_labels | {"states": t("belt.states" if lstm else "belt.states_rnn"),
+                                    "gates": t("belt.gates"), "step": t("cell.steps_axis")}  # fmt: skip
+        frame.chart(figs.unit_lines({q: v[:, unit] for q, v in series.items()}, tokens, labels),
+                    key="belt_unit_lines", config=STATIC)  # fmt: skip
     st.markdown(t("belt.colored_caption", unit=unit, value=t(f"belt.track_{track}")))
-    st.plotly_chart(
+    frame.chart(
         figs.colored_text(tokens, series[track][:, unit], track), key="belt_colored", config=STATIC
     )
     params.write_url((P["belt_unit"], P["belt_track"]))
@@ -225,17 +261,15 @@ def find_the_unit() -> None:
     st.subheader(t("belt.find_title"))
     st.markdown(t("belt.find_intro_echo" if cfg.kind == "echo" else "belt.find_intro"))
     options = ("lag", "regex") if cfg.kind == "echo" else TEXT_PROPERTIES
-    if st.session_state.get("belt_property") not in options:
-        st.session_state["belt_property"] = options[0]
-    track = st.session_state.get("belt_track", "c")
-    f1, f2 = st.columns([1, 1])
-    prop_name = params.select(
-        P["belt_property"], t("belt.property"), labeler("belt.property_"), container=f1
+    f1, f2 = st.columns([3, 2])
+    prop_name = choose(
+        P["belt_property"], t("belt.property"), options, container=f1, prefix="property_"
     )
     prop, problem, option, lag = None, None, "", 0
     with f2:
         if prop_name == "char_class":
-            option = params.select(P["belt_class"], t("belt.char_class"), labeler("belt.class_"))
+            option = choose(P["belt_class"], t("belt.char_class"), classes_in(cfg.vocab), prefix="class_",
+                            help=t("belt.char_class_help"))  # fmt: skip
         elif prop_name == "regex":
             option = params.text(
                 P["belt_regex"], t("belt.regex"), placeholder='"[^"]*"', help=t("belt.regex_help")
@@ -244,6 +278,10 @@ def find_the_unit() -> None:
             lag = params.number(
                 P["belt_lag"], t("belt.lag"), high=max(0, T - 1), step=1, help=t("belt.lag_help")
             )
+    value = "h"
+    if lstm:  # the ranking's own choice: which of the units' values to compare with the property
+        value = params.radio(P["belt_find_value"], t("belt.find_value"), labeler("belt.track_"), horizontal=True,
+                             help=t("belt.find_value_help"))  # fmt: skip
     try:
         if prop_name == "lag":
             prop = lagged(seq.ids[0], lag)
@@ -259,32 +297,44 @@ def find_the_unit() -> None:
         st.info(t("belt.property_flat"), icon=":material/horizontal_rule:")
     else:
         ranking = memo(
-            ("rank", trace_key, layer_index, track, prop.tobytes()),
-            lambda: rank_units(series[track], prop),
+            ("rank", trace_key, layer_index, value, prop.tobytes()),
+            lambda: rank_units(series[value], prop),
         )
         best = ranking.order[:3]
         st.session_state["belt.best_unit"] = int(best[0])
+        shown = t(f"belt.track_{value}")
         r1, r2 = st.columns([1, 2])
         with r1:
-            st.plotly_chart(figs.ranking_bars(ranking, min(10, H), {"unit": t("cell.units_axis"), "r": t("belt.r_axis")}),
-                            key="belt_ranking", config=STATIC)  # fmt: skip
+            frame.chart(figs.ranking_bars(ranking, min(10, H), {"unit": t("cell.units_axis"), "r": t("belt.r_axis"),
+                                                     "decimal": separators()[0]}),
+                        key="belt_ranking", config=STATIC)  # fmt: skip
         with r2:
             overlay_labels = {
                 "property": t(f"belt.property_{prop_name}"),
-                "unit_value": t("belt.best_unit", unit=int(best[0]), value=track),
+                "unit_value": t("belt.best_unit", unit=int(best[0]), value=shown),
+                "step": t("cell.steps_axis"),
             }
-            st.plotly_chart(figs.property_overlay(prop, series[track][:, best[0]], tokens, overlay_labels),
-                            key="belt_overlay", config=STATIC)  # fmt: skip
+            frame.chart(figs.property_overlay(prop, series[value][:, best[0]], tokens, overlay_labels),
+                        key="belt_overlay", config=STATIC)  # fmt: skip
+        baseline = memo(
+            ("untrained", trace_key, layer_index, value, prop.tobytes(), frame.seed()),
+            lambda: untrained_best(model, seq.ids, layer_index, value, prop, frame.seed()),
+        )
+        top = abs(float(ranking.r[best[0]]))
+        st.caption(t("belt.untrained_best" if top > baseline + 0.05 else "belt.untrained_same",
+                     r=baseline, best=top, seed=frame.seed()))  # fmt: skip
         for rank, u in enumerate(best, start=1):
-            st.markdown(t("belt.match", rank=rank, unit=int(u), r=float(ranking.r[u]), value=track))
-            st.plotly_chart(
-                figs.colored_text(tokens, series[track][:, u], track),
+            st.markdown(t("belt.match", rank=rank, unit=int(u), r=float(ranking.r[u]), value=shown))
+            frame.chart(
+                figs.colored_text(tokens, series[value][:, u], value),
                 key=f"belt_match_{rank}",
                 config=STATIC,
             )
-    params.write_url((P["belt_property"], P["belt_class"], P["belt_regex"], P["belt_lag"]))
+    params.write_url(
+        (P["belt_property"], P["belt_class"], P["belt_regex"], P["belt_lag"], P["belt_find_value"])
+    )
 
 
-heatmaps_and_belt()
+around_the_cursor()
 one_unit()
 find_the_unit()

@@ -17,14 +17,15 @@ from lstm_core.explain import (  # noqa: E402
     unit_step,
 )
 from ui import figures, models, params  # noqa: E402
-from ui.i18n import labeler, t  # noqa: E402
+from ui.i18n import labeler, separators, t, tex  # noqa: E402
 from ui.params import Param  # noqa: E402
-from ui.safe import marked_changes, md_escape, tape, token_label  # noqa: E402
+from ui.safe import md_escape, tape, token_label  # noqa: E402
 
+SOURCES = (*models.SOURCES, "upload")
 P = params.register(
     "cell",
     (
-        Param("model", "echo_trained", "choice", options=models.SOURCES),
+        Param("model", "echo_trained", "choice", options=SOURCES),
         Param("units", 8, "int", low=1, high=64),
         Param("input", "", "text", max_length=models.MAX_INPUT),
         Param("step", 0, "int", low=0, high=models.MAX_INPUT - 1),
@@ -44,20 +45,33 @@ params.setup("cell")
 frame.header("cell")
 
 # ------------------------------------------------------------------ the model and the input
-left, middle, right = st.columns([2, 3, 1.2])
+left, right = st.columns([4, 1])
 source = params.select(P["model"], t("cell.model"), labeler("cell.model_"), container=left)
-with right:
-    if source in ("echo_random", "text_random"):
-        params.number(P["units"], t("cell.units"), step=1, help=t("cell.units_help"))
-    else:
-        st.caption(t("cell.units_fixed"))
-with st.spinner(t("cell.training_echo")):
-    model = models.get(source, int(st.session_state.get("units", P["units"].default)), frame.seed())
+if source == "upload":
+    with left:
+        uploaded = models.uploaded_checkpoint("cell", t("cell.upload", mb=models.MAX_UPLOAD_MB))
+    if uploaded is None:
+        st.info(t("cell.upload_first"), icon=":material/upload_file:")
+        st.stop()
+    model = uploaded[1]
+    if model.config.cell != "lstm":
+        st.warning(t("cell.not_lstm"), icon=":material/block:")
+        st.stop()
+else:
+    with right:
+        if source in ("echo_random", "text_random"):
+            params.number(P["units"], t("cell.units"), step=1, help=t("cell.units_help"))
+        else:
+            st.caption(t("cell.units_fixed"))
+    with st.spinner(t("cell.training_echo")):
+        model = models.get(
+            source, int(st.session_state.get("units", P["units"].default)), frame.seed()
+        )
 cfg = model.config
-example = models.example_input(source)
+example = models.example_input(source, model)
 raw = params.text(
     P["input"], t("cell.input_bits") if cfg.kind == "echo" else t("cell.input_text"),
-    container=middle, placeholder=example, help=t("cell.input_help", n=models.MAX_INPUT),
+    placeholder=example, help=t("cell.input_help", n=models.MAX_INPUT),
 )  # fmt: skip
 seq = models.prepare_input(model, raw or example)
 if seq.dropped:
@@ -76,77 +90,27 @@ trace = model.run(seq.ids)
 
 
 # ------------------------------------------------------------------ choose the step and unit
-c3, c1, c2, c4 = st.columns([6, 1.3, 1.5, 2], vertical_alignment="bottom")
+c3, c1, c2 = st.columns([5, 1.6, 1.9], vertical_alignment="bottom")
 t_step = params.stepper(
     P["step"], t("cell.step"), T - 1, "cell", (c3, c1, c2), help=t("cell.step_help")
 )
-with c4:
-    unit = params.number(P["unit"], t("cell.unit", h=H - 1), high=H - 1, step=1)
-    layer_index = 0
-    if cfg.num_layers > 1:
-        layer_index = params.number(
-            P["layer"], t("cell.layer", n=cfg.num_layers - 1), high=cfg.num_layers - 1, step=1
-        )
 st.markdown(tape(seq.tokens, t_step))
+u1, u2, _ = st.columns([1, 1, 2])
+unit = params.number(P["unit"], t("cell.unit", h=H - 1), high=H - 1, step=1, container=u1)
+layer_index = 0
+if cfg.num_layers > 1:
+    layer_index = params.number(P["layer"], t("cell.layer", n=cfg.num_layers - 1), high=cfg.num_layers - 1,
+                                step=1, container=u2)  # fmt: skip
 
-step = trace.layers[layer_index].step(t_step)
-v = unit_step(step, 0, unit)
-parts = gate_parts(model, layer_index, step, 0, unit)
-
-# ------------------------------------------------------------------ the cell and its equations
-st.subheader(t("cell.diagram_title", t=t_step, unit=unit, layer=layer_index))
-diagram_col, eq_col = st.columns([1, 1])
-with diagram_col:
-    labels = {
-        k: t(f"cell.diagram_{k}")
-        for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
-    }
-    st.plotly_chart(figures.cell_diagram(v, labels), key="cell_diagram", config=STATIC)
-    st.caption(t("cell.diagram_caption"))
-with eq_col:
-    mem, inp, bias = t("cell.part_memory"), t("cell.part_input"), t("cell.part_bias")
-
-    def gate_tex(gate: str, name: str, fn: str) -> str:
-        g = parts[gate]
-        return (
-            rf"\begin{{aligned}}{name} &= {fn}(W_{{{gate}}}[h_{{t-1}}, x_t] + b_{{{gate}}})\\"
-            rf" &= {fn}(\underbrace{{{g.recurrent:.2f}}}_{{\text{{{mem}}}}}"
-            rf" \underbrace{{{g.input:+.2f}}}_{{\text{{{inp}}}}}"
-            rf" \underbrace{{{g.bias:+.2f}}}_{{\text{{{bias}}}}}) = {fn}({g.pre:.2f}) = \mathbf{{{g.value:.3f}}}"
-            rf"\end{{aligned}}"
-        )
-
-    st.latex(gate_tex("f", "f_t", r"\sigma"))
-    st.latex(gate_tex("i", "i_t", r"\sigma"))
-    st.latex(gate_tex("g", r"\tilde{c}_t", r"\tanh"))
-    st.latex(gate_tex("o", "o_t", r"\sigma"))
-    st.latex(
-        rf"\begin{{aligned}}c_t &= f_t \odot c_{{t-1}} + i_t \odot \tilde{{c}}_t\\"
-        rf" &= {v.f:.3f} \cdot ({v.c_prev:.3f}) + {v.i:.3f} \cdot ({v.g:.3f}) = \mathbf{{{v.c:.3f}}}\end{{aligned}}"
-    )
-    st.latex(
-        rf"h_t = o_t \odot \tanh(c_t) = {v.o:.3f} \cdot \tanh({v.c:.3f}) = \mathbf{{{v.h:.3f}}}"
-    )
-    st.caption(t("cell.equations_caption"))
-
-st.plotly_chart(
-    figures.step_vectors(
-        {name: getattr(step, name)[0] for name in ("f", "i", "g", "o", "c", "h")},
-        unit, {k: t(f"cell.vector_{k}") for k in ("f", "i", "g", "o", "c", "h")}, t("cell.units_axis"),
-    ),
-    key="cell_vectors", config=STATIC,
-)  # fmt: skip
-
-# what the model answers at this step
-out_labels = models.output_labels(model)
-best = top_predictions(trace.probs[t_step, 0], out_labels, k=2 if cfg.kind == "echo" else 5)
-answer = ", ".join(f"{md_escape(token_label(s))} ({p:.0%})" for s, p in best)
-st.markdown(t("cell.answer_echo" if cfg.kind == "echo" else "cell.answer_text", answer=answer))
+# The clamp's widgets sit further down the page, but what they choose decides which run the
+# drawing and the equations show: their places are kept here and filled once the clamp is known.
+step_area = st.container()
 
 # ------------------------------------------------------------------ intervention
 st.subheader(t("cell.intervene_title"))
 st.markdown(t("cell.intervene_intro"))
-g1, g2, g3, g4 = st.columns(4)
+g1, g2 = st.columns(2)
+g3, g4 = st.columns(2)
 gate = params.select(P["clamp_gate"], t("cell.clamp_gate"), labeler("gate."), container=g1)
 clamp_unit = params.number(
     P["clamp_unit"], t("cell.clamp_unit", h=H - 1), high=H - 1, step=1, container=g2
@@ -156,36 +120,107 @@ value = params.slider(
     P["clamp_value"], t("cell.clamp_value"), low=low, high=1.0, step=0.05, container=g3
 )
 start = params.slider(P["clamp_from"], t("cell.clamp_from"), high=max(T - 1, 1), container=g4)
+out_labels = models.output_labels(model)
+result = None
 if gate == "none":
     st.info(t("cell.intervene_none"), icon=":material/touch_app:")
 else:
     start = min(start, T - 1)
     result = intervene(model, seq.ids, Clamp(gate, clamp_unit, value, start, layer_index))
     b_layer, a_layer = result.before.layers[layer_index], result.after.layers[layer_index]
-    st.plotly_chart(
+    before = [out_labels[k] for k in result.before.probs[:, 0].argmax(-1)]
+    after = [out_labels[k] for k in result.after.probs[:, 0].argmax(-1)]
+    frame.chart(
         figures.intervention(
             b_layer.c[1:, 0, clamp_unit], a_layer.c[1:, 0, clamp_unit],
             b_layer.h[1:, 0, clamp_unit], a_layer.h[1:, 0, clamp_unit],
             output_change(result.before, result.after)[:, 0], start, seq.tokens,
             {"c": t("cell.plot_c", unit=clamp_unit), "h": t("cell.plot_h", unit=clamp_unit),
-             "output": t("cell.plot_output"), "before": t("cell.before"), "after": t("cell.after")},
+             "output": t("cell.plot_output"), "before": t("cell.before"), "after": t("cell.after"),
+             "answers": t("cell.plot_answers")},
+            answers=(before, after),
         ),
         key="cell_intervention", config=STATIC,
     )  # fmt: skip
-    st.plotly_chart(
+    changed = sum(a != b for a, b in zip(before, after, strict=True))
+    st.caption(t("cell.predictions_changed", n=changed, total=len(after)))
+    frame.chart(
         figures.change_heatmap(
             result.cell_change(layer_index)[:, 0], seq.tokens,
             {"units": t("cell.units_axis"), "steps": t("cell.steps_axis"), "hover": t("cell.delta_hover")},
         ),
-        key="cell_delta",
+        key="cell_delta", config=STATIC,
     )  # fmt: skip
-    before = "".join(out_labels[k] for k in result.before.probs[:, 0].argmax(-1))
-    after = "".join(out_labels[k] for k in result.after.probs[:, 0].argmax(-1))
-    changed = sum(a != b for a, b in zip(before, after, strict=True))
-    st.markdown(
-        t("cell.predictions", before=md_escape(before), after=marked_changes(before, after))
+
+# ------------------------------------------------------------------ the cell and its equations
+# With a clamp chosen, everything about the step is the clamped run's (before the clamp's first
+# step the two runs are the same), and a note says so.
+shown = result.after if result is not None else trace
+step = shown.layers[layer_index].step(t_step)
+v = unit_step(step, 0, unit)
+parts = gate_parts(model, layer_index, step, 0, unit)
+held = result is not None and t_step >= start and unit == clamp_unit  # this unit's gate is held
+with step_area:
+    st.subheader(t("cell.diagram_title", t=t_step, unit=unit, layer=layer_index))
+    if result is not None:
+        note = "cell.showing_clamped" if t_step >= start else "cell.clamp_later"
+        st.info(t(note, gate=t(f"gate.{gate}"), unit=clamp_unit, value=value, start=start),
+                icon=":material/back_hand:")  # fmt: skip
+    labels = {
+        k: t(f"cell.diagram_{k}")
+        for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
+    }
+    labels["decimal"] = separators()[0]  # the numbers written on the drawing
+    frame.chart(figures.cell_diagram(v, labels), key="cell_diagram", config=STATIC)
+    st.caption(t("cell.diagram_caption"))
+    mem, inp, bias = t("cell.part_memory"), t("cell.part_input"), t("cell.part_bias")
+    held_text = t("cell.eq_held")
+
+    def gate_tex(g: str, name: str, fn: str) -> str:
+        """One gate's equation on three lines: the formula, its three parts, its value (a
+        clamped gate: what it would have been, then a fourth line with the value it is held at)."""
+        p = parts[g]
+        last = rf"{fn}({tex(p.pre):.2f}) = \mathbf{{{tex(p.value):.3f}}}"
+        if held and g == gate:
+            last = rf"{fn}({tex(p.pre):.2f}) = {tex(p.free):.3f}\\ &\to \text{{{held_text}}}\ \mathbf{{{tex(p.value):.3f}}}"
+        return (
+            rf"\begin{{aligned}}{name} &= {fn}(W_{{{g}}}[h_{{t-1}}, x_t] + b_{{{g}}})\\"
+            rf" &= {fn}(\underbrace{{{tex(p.recurrent):.2f}}}_{{\text{{{mem}}}}}"
+            rf" \underbrace{{{tex(p.input):+.2f}}}_{{\text{{{inp}}}}}"
+            rf" \underbrace{{{tex(p.bias):+.2f}}}_{{\text{{{bias}}}}})\\ &= {last}\end{{aligned}}"
+        )
+
+    # two equations a row, in the paper's order: f, i | c~, o | c, h
+    equations = (
+        gate_tex("f", "f_t", r"\sigma"),
+        gate_tex("i", "i_t", r"\sigma"),
+        gate_tex("g", r"\tilde{c}_t", r"\tanh"),
+        gate_tex("o", "o_t", r"\sigma"),
+        rf"\begin{{aligned}}c_t &= f_t \odot c_{{t-1}} + i_t \odot \tilde{{c}}_t\\"
+        rf" &= {tex(v.f):.3f} \cdot ({tex(v.c_prev):.3f}) + {tex(v.i):.3f} \cdot ({tex(v.g):.3f})\\"
+        rf" &= \mathbf{{{tex(v.c):.3f}}}\end{{aligned}}",
+        rf"\begin{{aligned}}h_t &= o_t \odot \tanh(c_t)\\ &= {tex(v.o):.3f} \cdot \tanh({tex(v.c):.3f})\\"
+        rf" &= \mathbf{{{tex(v.h):.3f}}}\end{{aligned}}",
     )
-    st.caption(t("cell.predictions_changed", n=changed, total=len(after)))
+    for pair in (equations[0:2], equations[2:4]):  # the gates two by two; c and h, longer, alone
+        for column, latex in zip(st.columns(2), pair, strict=True):
+            column.latex(latex)
+    st.latex(equations[4])
+    st.latex(equations[5])
+    st.caption(t("cell.equations_caption"))
+
+    frame.chart(
+        figures.step_vectors(
+            {name: getattr(step, name)[0] for name in ("f", "i", "g", "o", "c", "h")},
+            unit, {k: t(f"cell.vector_{k}") for k in ("f", "i", "g", "o", "c", "h")}, t("cell.units_axis"),
+        ),
+        key="cell_vectors", config=STATIC,
+    )  # fmt: skip
+
+    # what the model answers at this step
+    best = top_predictions(shown.probs[t_step, 0], out_labels, k=2 if cfg.kind == "echo" else 5)
+    answer = ", ".join(f"{md_escape(token_label(s))} ({p:.0%})" for s, p in best)
+    st.markdown(t("cell.answer_echo" if cfg.kind == "echo" else "cell.answer_text", answer=answer))
 
 # ------------------------------------------------------------------ the valve
 st.subheader(t("cell.valve_title"))
@@ -195,7 +230,8 @@ with valve_text:
     a = params.slider(P["valve"], t("cell.valve_slider"), step=0.1)
     st.metric(t("cell.valve_metric"), f"{float(sigmoid(a)):.0%}")
 with valve_plot:
-    st.plotly_chart(
-        figures.valve_curve(a, {"closed": t("cell.valve_closed"), "open": t("cell.valve_open"), "x": t("cell.valve_x")}),
+    frame.chart(
+        figures.valve_curve(a, {"closed": t("cell.valve_closed"), "open": t("cell.valve_open"), "x": t("cell.valve_x"),
+                               "decimal": separators()[0]}),
         key="cell_valve", config=STATIC,
     )  # fmt: skip

@@ -29,7 +29,12 @@ SPEEDS = {"instant": None, "fast": 60, "medium": 20, "slow": 6}  # characters pe
 P = params.register(
     "text",
     (
-        Param("corpus", params.ByLanguage(en="logbook", es="story_es"), "choice", options=corpora.SOURCES),
+        Param(
+            "corpus",
+            params.ByLanguage(en="logbook", es="story_es"),
+            "choice",
+            options=corpora.SOURCES,
+        ),
         Param("lowercase", True, "bool"),
         Param("url", "", "text", max_length=500),
         Param("model", "sample", "choice", options=("sample", "new", "upload")),
@@ -288,7 +293,8 @@ def pause_training() -> None:
 
 
 b1, b2, b3, _ = st.columns([1.2, 1, 1, 3])
-b1.button(t("text.train"), key="gen_train", on_click=bg.start, type="primary", icon=":material/play_arrow:",
+b1.button(t("text.train"), key="gen_train", on_click=bg.start, args=(load.blas_threads(frame.session_id()),),
+          type="primary", icon=":material/play_arrow:",
           disabled=bg.running or generate_only or bg.status == "diverged", width="stretch")  # fmt: skip
 b2.button(t("text.pause"), key="gen_pause", on_click=pause_training, icon=":material/pause:", disabled=not bg.running,
           width="stretch")  # fmt: skip
@@ -306,7 +312,7 @@ if generate_only:
 PACE = st.session_state.get("text.pace", 1)  # slower redraws while many students train (ui/load.py)
 
 
-@st.fragment(run_every=0.3 * PACE if bg.running else None)
+@st.fragment(run_every=0.25 * PACE if bg.running else None)
 def live_training() -> None:
     bg.touch()
     snap = bg.snapshot()
@@ -344,6 +350,7 @@ def live_training() -> None:
         st.rerun()  # training stopped by itself: redraw the buttons, stop the timer
     if bg.running:
         load.tick(frame.session_id(), "text")
+        bg.allow_threads(load.blas_threads(frame.session_id()))  # one each when a class trains
         if load.repace(st.session_state, "text.pace"):
             st.rerun()  # the server got busier (or quieter): set the timer anew
     st.session_state["text.was_running"] = bg.running

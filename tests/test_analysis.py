@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from lstm_core.analysis import (
     CHAR_CLASSES,
+    REGEX_PROBLEMS,
     PropertyError,
     belt_flow,
+    classes_in,
     compile_pattern,
     correlations,
     inside_quotes,
@@ -60,6 +62,36 @@ def test_bad_regular_expressions_get_one_line(pattern, reason):
     with pytest.raises(PropertyError, match=reason) as info:
         compile_pattern(pattern)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "pattern, code, at",
+    [("[abc", "regex_invalid_set", 1), ("x(ab", "regex_invalid_group", 2), ("ab)", "regex_invalid_unbalanced", 3),
+     ("*a", "regex_invalid_nothing_to_repeat", 1), ("a**", "regex_invalid_multiple_repeat", 3),
+     (r"\q", "regex_invalid_escape", 1), ("[z-a]", "regex_invalid_range", 2), ("a{2,1}", "regex_invalid", 3),
+     ("(?<=a+)b", "regex_invalid_somewhere", None)],
+)  # fmt: skip
+def test_the_usual_regex_mistakes_have_codes_the_app_can_translate(pattern, code, at):
+    """Python's message is English; the code and the character (counted from 1) are not."""
+    with pytest.raises(PropertyError) as info:
+        compile_pattern(pattern)
+    assert info.value.code == code and info.value.params["at"] == at
+
+
+def test_every_regex_mistake_is_said_in_both_languages():
+    from ui.i18n import LANGUAGES, catalog
+
+    codes = {"regex_invalid", "regex_invalid_somewhere"} | {
+        f"regex_invalid_{c}" for c in REGEX_PROBLEMS.values()
+    }
+    for lang in LANGUAGES:
+        assert codes <= {k.split(".", 1)[1] for k in catalog(lang) if k.startswith("errors.")}, lang
+
+
+def test_only_the_character_classes_an_alphabet_has():
+    assert "uppercase" not in classes_in("abc .,\n") and "digit" not in classes_in("abc")
+    assert classes_in("Ab1 ,") == CHAR_CLASSES  # every class occurs
+    assert classes_in("") == ()
 
 
 def test_harmless_regular_expressions_pass_and_run_fast():

@@ -129,7 +129,7 @@ def test_the_language_stays_spanish_when_the_navigation_changes_page(tab):
         wait_charts(tab, 3)
         assert main(tab).get_by_role("heading", name="Dentro de un paso").is_visible()
         assert "lang=es" in tab.url
-        equations = main(tab).locator(".katex-html").nth(0).inner_text()
+        equations = " ".join(main(tab).locator(".katex-html").all_inner_texts())
         assert re.search(r"\d,\d", equations) and not re.search(r"\d\.\d", equations), equations
         separators = tab.evaluate(
             "() => document.querySelector('.st-key-cell_valve .js-plotly-plot')._fullLayout.separators"

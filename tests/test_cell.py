@@ -206,3 +206,86 @@ def test_local_derivatives_on_one_step_and_on_many_agree(rng):
 def test_unknown_cell_is_refused():
     with pytest.raises(ValueError, match="unknown cell"):
         LayerTrace.allocate("gru", 2, 1, 3, np.zeros((2, 1, 1)), np.float64)
+
+
+# ==================================================================== the page "Inside one step"
+def _page():
+    """The AppTest helpers, imported late: the core tests above need no Streamlit."""
+    import test_app
+
+    return test_app
+
+
+def _upload(at, model, name="m.npz"):
+    from lstm_core import checkpoint_bytes
+
+    at.file_uploader(key="cell_upload").set_value(
+        (name, checkpoint_bytes(model), "application/octet-stream")
+    )
+    return at.run()
+
+
+def test_the_page_opens_an_uploaded_lstm_and_explains_an_rnn():
+    app = _page()
+    at = app.open_app("cell", model="upload")
+    app.assert_clean(at)
+    assert at.info and not app.charts(at)  # asks for a file first
+    at = _upload(at, small_model("char-lm", "lstm", 2, hidden=5))
+    app.assert_clean(at)
+    assert len(app.charts(at)) == 3 and len(at.latex) == 6
+    assert at.number_input(key="layer").value == 0  # two layers: a layer to choose
+    at = _upload(
+        app.open_app("cell", model="upload", lang="es"), small_model("echo", "rnn", 1, hidden=3)
+    )
+    app.assert_clean(at)
+    assert any("RNN simple" in w.value and "celda LSTM" in w.value for w in at.warning)
+    assert not app.charts(at)
+    at = app.open_app("cell", model="upload")
+    at.file_uploader(key="cell_upload").set_value(
+        ("x.npz", b"not a zip", "application/octet-stream")
+    ).run()
+    app.assert_clean(at)
+    assert len(at.error) == 1
+
+
+def test_a_clamp_shows_the_clamped_run_in_the_drawing_and_the_equations():
+    app = _page()
+    setup = {"model": "text_en", "input": "the keeper", "unit": "3", "clamp_gate": "f", "clamp_unit": "3",
+             "clamp_value": "0", "clamp_from": "2"}  # fmt: skip
+    at = app.open_app("cell", step="4", **setup)
+    app.assert_clean(at)
+    assert any("Showing the clamped run" in i.value for i in at.info)
+    notes = " ".join(a["text"] for a in app.charts(at)[0]["layout"]["annotations"])
+    assert "f = 0.00" in notes  # the drawing: the held valve
+    assert "held at" in at.latex[0].value and r"\mathbf{0.000}" in at.latex[0].value
+    # the belt's equation uses the held valve too: c_t = 0 · c_{t-1} + i · c~
+    assert r"= 0.000 \cdot" in at.latex[4].value
+    vectors = app.charts(at)[1]
+    assert _decode(vectors["data"][0]["y"])[3] == 0.0  # the bars: unit 3's forget gate is shut
+    before = app.open_app("cell", step="1", **setup)  # the clamp has not started yet
+    assert any("starts at step 2" in i.value for i in before.info)
+    assert "held at" not in before.latex[0].value
+
+
+def _decode(array: dict) -> np.ndarray:
+    import base64
+
+    return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"])
+
+
+def test_both_rows_of_answers_are_written_the_same_way_under_their_steps():
+    app = _page()
+    at = app.open_app("cell", model="text_en", input="the keeper climbed", clamp_gate="g", clamp_unit="0",
+                      clamp_value="1", clamp_from="3")  # fmt: skip
+    app.assert_clean(at)
+    figure = app.charts(at)[-3]  # the clamp's figure (then the Δc heatmap, then the valve)
+    (rows,) = [d for d in figure["data"] if d["type"] == "heatmap"]
+    alone, clamped = rows["text"]
+    assert len(alone) == len(clamped) == len("the keeper climbed")  # one cell per step, aligned
+    for row in (alone, clamped):
+        assert " " not in row and "\n" not in row  # spaces and newlines written visibly, in both
+    assert "␣" in alone + clamped
+    changed = [a != b for a, b in zip(alone, clamped, strict=True)]
+    z = _decode(rows["z"]).reshape(2, -1)
+    assert list(z[1] > 0) == changed and sum(changed) >= 2  # the changed answers are highlighted
+    assert not any("Answers left alone" in m.value for m in at.markdown)

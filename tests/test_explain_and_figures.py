@@ -6,6 +6,7 @@ import pytest
 from conftest import random_batch, small_model
 
 from lstm_core import Clamp
+from lstm_core.analysis import Ranking
 from lstm_core.explain import (
     gate_parts,
     intervene,
@@ -92,6 +93,61 @@ def test_cell_diagram_shows_the_step(traced):
     assert len(rects) == 5  # four gate layers and the tanh box
 
 
+def test_cell_diagram_labels_clear_the_circles_and_the_lines(traced):
+    """No label sits on a circle or a line: the product's label starts right of its circle, and
+    each layer's name starts right of the vertical line that feeds the layer."""
+    _, _, trace = traced
+    v = unit_step(trace.layers[0].step(5), 0, 1)
+    names = {"input": "IN", "belt": "BELT", "forget": "FORGET", "input_gate": "INPUT", "candidate": "CAND",
+             "output": "OUT"}  # fmt: skip
+    fig = figures.cell_diagram(v, names)
+    notes = {a.text: a for a in fig.layout.annotations}
+    circles = [s for s in fig.layout.shapes if s.type == "circle"]
+    product = notes[f"i·c̃ = {v.added:.2f}"]
+    (circle,) = [c for c in circles if c.y0 < product.y < c.y1]  # the i·c~ product, on its row
+    assert product.xanchor == "left" and product.x > circle.x1  # starts after the circle
+    taps = sorted(
+        {s.x0 for s in fig.layout.shapes if s.type == "line" and s.x0 == s.x1 and s.y0 < 2}
+    )
+    for name, tap in zip(("FORGET", "INPUT", "CAND", "OUT"), taps, strict=True):
+        assert notes[name].xanchor == "left" and notes[name].x > tap  # beside its line, not on it
+
+
+def test_step_vectors_make_the_chosen_unit_stand_out_among_many():
+    H, unit = 128, 40
+    rng = np.random.default_rng(0)
+    values = {k: rng.random(H) for k in ("f", "i", "g", "o", "c", "h")}
+    fig = figures.step_vectors(values, unit, {k: k for k in values}, "unit")
+    bands = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(bands) == 6  # one per panel
+    for band in bands:
+        assert band.x0 < unit < band.x1 and band.x1 - band.x0 >= 3  # several bars wide at H=128
+    markers = [a for a in fig.layout.annotations if a.text == "▲"]
+    assert len(markers) == 6 and all(a.x == unit for a in markers)
+    for bars in fig.data:
+        assert bars.marker.line.color[unit] != bars.marker.line.color[unit + 1]
+
+
+def test_valve_labels_sit_off_the_lines():
+    fig = figures.valve_curve(2.0, {"closed": "closed", "open": "open", "x": "a"})
+    (closed,) = [a for a in fig.layout.annotations if a.text == "closed"]
+    assert (
+        closed.y == 0 and closed.yanchor == "bottom" and closed.yshift > 0
+    )  # above y = 0, not on it
+
+
+def test_numbers_written_on_figures_take_the_pages_decimal_mark():
+    from ui.figures.belt import ranking_bars
+
+    english = figures.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a"})
+    spanish = figures.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a", "decimal": ","})
+    assert english.data[-1].text == ("σ(2.0) = 0.88",)
+    assert spanish.data[-1].text == ("σ(2,0) = 0,88",)
+    ranking = Ranking(np.array([1, 0]), np.array([0.25, -0.5]))
+    bars = ranking_bars(ranking, 2, {"unit": "unidad", "r": "r", "decimal": ","})
+    assert bars.data[0].text == ("-0,50", "+0,25")
+
+
 def test_step_vectors_has_a_bar_per_unit(traced):
     _, _, trace = traced
     step = trace.layers[1].step(0)
@@ -113,6 +169,16 @@ def test_intervention_and_heatmap_figures(traced):
     fig = figures.intervention(b.c[1:, 0, 0], a.c[1:, 0, 0], b.h[1:, 0, 0], a.h[1:, 0, 0],
                                output_change(r.before, r.after)[:, 0], 2, tokens, labels)  # fmt: skip
     assert len(fig.data) == 5 and fig.layout.height == 520
+    answers = (list("ab cd\na"), list("ab ce\na"))  # the top answer at each of the 7 steps
+    with_answers = figures.intervention(b.c[1:, 0, 0], a.c[1:, 0, 0], b.h[1:, 0, 0], a.h[1:, 0, 0],
+                                        output_change(r.before, r.after)[:, 0], 2, tokens,
+                                        labels | {"answers": "answers"}, answers=answers)  # fmt: skip
+    rows = with_answers.data[-1]
+    assert rows.type == "heatmap" and [list(t) for t in rows.text] == [
+        list("ab␣cd⏎a"),
+        list("ab␣ce⏎a"),
+    ]
+    np.testing.assert_array_equal(np.asarray(rows.z)[1], [0, 0, 0, 0, 1, 0, 0])
     heat = figures.change_heatmap(
         r.cell_change()[:, 0], tokens, {"units": "u", "steps": "s", "hover": "%{z}"}
     )

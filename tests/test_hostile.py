@@ -459,3 +459,20 @@ def test_the_server_paces_live_views_when_a_class_trains_at_once(monkeypatch):
     with load.training_slot("b") as share:
         shares.append(share)
     assert shares == [1.0, 0.5]  # two sessions training in the server: each gets half a slice
+
+
+def test_a_text_worker_may_use_two_threads_only_while_its_session_trains_alone(monkeypatch):
+    from ui import load
+
+    monkeypatch.setattr(load, "_seen", {})
+    monkeypatch.setattr(load.os, "cpu_count", lambda: 2)
+    assert load.blas_threads("me") == 2
+    load.tick("me", "text")
+    assert load.blas_threads("me") == 2  # its own view does not count
+    load.tick("you", "echo")
+    assert load.blas_threads("me") == 2  # nor another page's
+    load.tick("you", "text")
+    assert load.blas_threads("me") == 1 and load.blas_threads("you") == 1
+    monkeypatch.setattr(load, "WORKER_THREADS", 1)  # LSTM_LAB_WORKER_THREADS=1
+    monkeypatch.setattr(load, "_seen", {})
+    assert load.blas_threads("me") == 1

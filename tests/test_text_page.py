@@ -52,7 +52,7 @@ def test_the_page_opens_on_a_sample_in_its_language_with_its_trained_model(close
     assert_clean(at)
     sample = {"en": "logbook.txt", "es": "faro_es.txt"}[lang]  # English: the generated logbook
     text = (ROOT / "samples" / sample).read_text(encoding="utf-8").lower()
-    body, tail = split_held_out(text)
+    body, _ = split_held_out(text)
     shown = f"{len(text):,}".replace(",", {"en": ",", "es": "."}[lang])
     assert metric(at, {"en": "Characters", "es": "Caracteres"}[lang]) == shown
     assert len(at.session_state["text.bg"].ids) == len(body)  # the tail is held out

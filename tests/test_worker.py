@@ -197,3 +197,70 @@ def test_a_worker_that_exited_idle_is_resumed_where_it_stopped(setup, monkeypatc
         assert (np.diff(x) > 0).all() and bg.worker.losses.n * bg.worker.losses.per_point >= points
     finally:
         bg.close()
+
+
+# ==================================================================================== BLAS threads
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    """A _Threads whose clock the test moves and whose thread switches are only recorded."""
+    import lstm_core.worker as worker
+
+    clock, switches = Clock(), []
+    monkeypatch.setattr(worker.time, "monotonic", clock)
+    monkeypatch.setattr(worker.blas, "set_threads", switches.append)
+    return worker._Threads(2), clock, switches
+
+
+def run_bursts(tuner, clock, seconds_per_step: dict, bursts: int) -> list[int]:
+    used = []
+    for _ in range(bursts):
+        n = tuner.pick()
+        tuner.record(n, [seconds_per_step[n]] * 5)
+        used.append(n)
+        clock.now += 0.1  # a burst
+    return used
+
+
+def test_the_worker_keeps_two_threads_when_they_are_faster(threads):
+    tuner, clock, switches = threads
+    used = run_bursts(tuner, clock, {1: 0.020, 2: 0.015}, 200)  # 20 s of bursts
+    assert used[:2] == [1, 2]  # both measured first
+    assert used[2:].count(2) > 0.9 * len(used[2:])  # then mostly two
+    assert 1 in used[2:]  # with a try of one now and then, in case the machine got busier
+    assert switches[0] == 1 and tuner.now in (1, 2)
+
+
+def test_the_worker_falls_back_to_one_thread_and_tries_two_less_and_less_often(threads):
+    tuner, clock, _ = threads
+    used = run_bursts(tuner, clock, {1: 0.020, 2: 0.200}, 1200)  # a busy machine, 120 s
+    tries = [k for k, n in enumerate(used) if n == 2]
+    gaps = np.diff(tries)
+    assert used.count(1) > 0.97 * len(used)
+    assert gaps[-1] > gaps[0] and gaps[-1] <= 600 + 1  # backing off, up to a minute
+
+
+def test_the_page_can_keep_a_worker_on_one_thread(threads):
+    tuner, clock, _ = threads
+    tuner.allow(1)  # a class trains at once
+    assert set(run_bursts(tuner, clock, {1: 0.020, 2: 0.001}, 100)) == {1}
+
+
+def test_a_worker_reports_the_threads_it_uses(setup):
+    model, ids = setup
+    proc = TrainingProcess(model, ids, TEXT[-300:], SETTINGS, "the ", 0.7, threads=2)
+    try:
+        proc.train()
+        assert wait_for(lambda: proc.steps >= 20)
+        proc.allow_threads(1)
+        steps = proc.steps
+        assert wait_for(lambda: proc.steps > steps + 10 and proc.threads == 1)
+    finally:
+        proc.stop()

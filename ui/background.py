@@ -42,6 +42,7 @@ class BackgroundText:
         self.ids, self.held_out, self.prime = ids, held_out, prime
         self.settings, self.temperature = settings, temperature
         self.worker: TrainingProcess | None = None
+        self.threads = 1  # BLAS threads the worker may use (ui/load.py decides)
         self._copy: tuple[int, Model] | None = None  # (steps, weights) last fetched while training
 
     # ------------------------------------------------------------------ control
@@ -57,7 +58,8 @@ class BackgroundText:
     def message(self) -> str:
         return self.worker.message if self.worker is not None else ""
 
-    def start(self) -> None:
+    def start(self, threads: int = 1) -> None:
+        """Train (in a new worker if there is none); threads: BLAS threads it may use."""
         if self.running or self.status == "diverged":
             return
         previous = None
@@ -70,8 +72,16 @@ class BackgroundText:
                     previous.steps = self.saved_steps
         if self.worker is None:
             self.worker = TrainingProcess(self.model, self.ids, self.held_out, asdict(self.settings), self.prime,
-                                          self.temperature, resume=previous)  # fmt: skip
+                                          self.temperature, resume=previous, threads=threads)  # fmt: skip
+            self.threads = threads
+        self.allow_threads(threads)
         self.worker.train()
+
+    def allow_threads(self, n: int) -> None:
+        """How many BLAS threads the worker may use (sent only when it changes)."""
+        if self.worker is not None and n != self.threads:
+            self.worker.allow_threads(n)
+        self.threads = n
 
     def pause(self) -> None:
         """Stop training and bring the weights back to the page."""

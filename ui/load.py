@@ -10,7 +10,7 @@ past that, every extra redraw only makes every other one, and the health check, 
 Training that runs inside the server (the echo task's slices) takes `training_slot()` first:
 one slice at a time, each `share()` of the normal length, so however many students train, the
 server spends about the same time training as it does for one. The text page trains in worker
-processes instead and needs neither.
+processes instead and needs neither; `blas_threads()` says how many threads each may use.
 
 Only counts and timestamps are shared here; no session's data.
 """
@@ -23,6 +23,9 @@ import threading
 import time
 
 FULL_RATE = int(os.environ.get("LSTM_LAB_FULL_RATE", "6"))  # live views redrawn at their full rate
+WORKER_THREADS = max(
+    1, int(os.environ.get("LSTM_LAB_WORKER_THREADS", "2"))
+)  # a cap for each worker
 FORGET_AFTER = 3.0  # seconds: a view that has not redrawn for this long is no longer live
 
 _lock = threading.Lock()
@@ -48,6 +51,20 @@ def live_views() -> int:
     with _lock:
         _forget(_seen, time.monotonic())
         return len(_seen)
+
+
+def others(session: str, view: str) -> int:
+    """How many other sessions have a live view of this name (e.g. "text": training curves)."""
+    with _lock:
+        _forget(_seen, time.monotonic())
+        return sum(1 for s, v in _seen if v == view and s != session)
+
+
+def blas_threads(session: str) -> int:
+    """How many BLAS threads a session's text-training worker may use: two while nobody else
+    trains a text model (the worker still measures whether two are faster), else one each."""
+    alone = others(session, "text") == 0 and (os.cpu_count() or 1) >= 2
+    return min(2 if alone else 1, WORKER_THREADS)
 
 
 def pace(live: int | None = None) -> int:

@@ -20,6 +20,13 @@ STATE_COLOR = "#444444"
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 13}
 
 
+def num(x: float, spec: str, labels: dict) -> str:
+    """A number written into a figure's own text (an annotation, a bar's label), with the decimal
+    mark the page passes as labels["decimal"] ("," in Spanish). Axes and hover texts follow
+    layout.separators instead, which the page's frame.chart sets."""
+    return format(x, spec).replace(".", labels.get("decimal", "."))
+
+
 def _rgb(hex_color: str) -> tuple[int, int, int]:
     return tuple(int(hex_color[k : k + 2], 16) for k in (1, 3, 5))
 

@@ -1,27 +1,31 @@
 """Figures of the page "The conveyor belt": heatmaps over time, one unit's traces, coloured text,
-the units that track a property, and the belt's flows step by step."""
+the units that track a property, and the belt's flows step by step.
+
+The heatmaps come in two figures so that moving the time cursor stays cheap at H=256 and 300 steps:
+  - `belt_overview`: every unit at every step, with nothing in it that depends on the cursor: the
+    page draws it outside the fragment that the cursor reruns, so a cursor move neither rebuilds
+    nor resends it. Its values travel as uint8 (a quarter of float32) and carry no hover values.
+  - `belt_window`: a few dozen steps around the cursor, exact float32 values, every token on the
+    time axis, the cursor boxed in every panel. This is what a cursor move redraws.
+`cursor_strip` sits right under the overview, on the same time axis (same fixed margins), and
+shows where the window and the cursor are: a few hundred bytes.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from lstm_core.analysis import BeltFlow, Ranking
-from ui.figures import DIVERGING, GATE_COLORS, STATE_COLOR, gate_scale, layout, visible
+from ui.figures import DIVERGING, GATE_COLORS, STATE_COLOR, figure, gate_scale, num, visible
 
-QUANTITIES = ("c", "f", "i", "g", "o", "h")
-
-
-def _ticks(tokens: list[str], most: int = 60) -> dict:
-    """Tick positions and labels for a time axis, thinned to at most `most` labels."""
-    stride = max(1, int(np.ceil(len(tokens) / most)))
-    positions = np.arange(0, len(tokens), stride)
-    return {
-        "tickmode": "array",
-        "tickvals": positions,
-        "ticktext": [visible(tokens[k]) for k in positions],
-    }
+QUANTITIES = ("c", "f", "i", "g", "o", "h")  # an LSTM layer: the belt, the gates, the output
+RNN_QUANTITIES = ("h",)  # a plain RNN has nothing else
+VALVES = ("f", "i", "o")  # sigmoid gates, 0..1
+# Fixed margins (no auto-expansion) so that the strip and the overview share one plot area and
+# their time axes line up exactly; the colour bars live in the right margin.
+MARGIN = {"l": 46, "r": 64, "t": 24, "b": 8, "autoexpand": False}
+TITLE_FONT = {"size": 13, "color": "#555"}
 
 
 def plotly_text(token: str) -> str:
@@ -29,77 +33,233 @@ def plotly_text(token: str) -> str:
     return token.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def belt_heatmaps(
-    values: dict[str, np.ndarray],
-    order: np.ndarray,
-    cursor: int,
-    tokens: list[str],
-    labels: dict[str, str],
-) -> go.Figure:
-    """c, f, i, c~, o, h as aligned heatmaps: time across, units down (in `order`), one cursor.
+def window_width(hidden: int) -> int:
+    """How many steps the window around the cursor shows: about 10k cells a panel, 24 to 48
+    (48 tokens still read at 1024 px with the sidebar open)."""
+    return int(np.clip(10240 // max(1, hidden), 24, 48))
 
-    values: name -> (T, H) for the names in QUANTITIES. labels: a title per name, plus "unit",
-    "step" and "open" for hovers. The valves travel as whole percents (uint8); c, c~ and h as float32. The layout is written out as one dict (panels stacked by hand) because
-    Plotly's make_subplots and add_vrect cost more than everything else here together.
-    """
-    T, H = values["c"].shape
-    panel = int(np.clip(H * 2.2, 70, 170))
-    units = [str(u) for u in order]
-    x = np.arange(T)
-    gap = 0.025
-    span = (1 - gap * 5) / 6
+
+def window(cursor: int, T: int, width: int) -> tuple[int, int]:
+    """[start, stop) of `width` steps centred on the cursor, kept inside [0, T)."""
+    start = max(0, min(cursor - width // 2, T - width))
+    return start, min(T, start + width)
+
+
+def scales(values: dict[str, np.ndarray]) -> dict[str, float]:
+    """The colour scale of each quantity, over the whole input (so overview and window agree)."""
+    return {q: (max(1e-6, float(np.abs(v).max())) if q == "c" else 1.0) for q, v in values.items()}
+
+
+def _domains(n: int, gap: float) -> list[tuple[float, float]]:
+    """n stacked panels from the top, separated by `gap` (paper fractions)."""
+    span = (1 - gap * (n - 1)) / n
+    return [
+        (max(0.0, 1 - k * (span + gap) - span), min(1.0, 1 - k * (span + gap))) for k in range(n)
+    ]
+
+
+def _colorbar(q: str, m: float, lo: float, hi: float, quantised: bool) -> dict:
+    """Ticks in the quantity's own units (gates 0..1, c ±its largest value), whatever is sent."""
+    if q in VALVES:
+        ticks, text = [0.0, 0.5, 1.0], ["0", "0.5", "1"]
+    else:
+        ticks, text = [-m, 0.0, m], [f"{-m:.2g}", "0", f"{m:.2g}"]
+    if quantised:
+        ticks = [_quantise(np.float32(v), q, m) for v in ticks]
+    return {"y": (lo + hi) / 2, "len": hi - lo, "thickness": 9, "x": 1.012, "xpad": 0,
+            "tickvals": [float(v) for v in ticks], "ticktext": text, "tickfont": {"size": 10}}  # fmt: skip
+
+
+def _quantise(z, q: str, m: float):
+    """Values as uint8 for the overview: gates 0..1 -> 0..255, signed values -m..m -> 1..255."""
+    if q in VALVES:
+        return np.round(np.clip(z, 0, 1) * 255).astype(np.uint8)
+    return np.round(np.clip(z / m, -1, 1) * 127 + 128).astype(np.uint8)
+
+
+def _unit_axis(units: list[str], panel_px: int) -> dict:
+    """Unit labels down a panel: all of them when they fit (10 px each), else every k-th."""
+    every = max(1, int(np.ceil(len(units) / max(1, panel_px // 10))))
+    shown = units[::every]
+    return {"type": "category", "autorange": "reversed", "tickmode": "array", "tickvals": shown,
+            "ticktext": shown, "tickfont": {"size": 9}, "showticklabels": True, "ticks": ""}  # fmt: skip
+
+
+def _time_axis(tokens: list[str], start: int = 0, most: int = 80) -> dict:
+    """A time axis from `start`: every token when they fit, otherwise step numbers only (the
+    window around the cursor shows the tokens). One plain line per label: Plotly measures every
+    label, and two-line labels (<br>) cost the browser three times as much."""
+    n = len(tokens)
+    if n > most:
+        return {"tickmode": "auto", "nticks": 16, "tickfont": {"size": 10}}
+    return {"tickmode": "array", "tickvals": np.arange(start, start + n), "tickangle": 0,
+            "ticktext": [plotly_text(visible(tok)) for tok in tokens], "tickfont": {"size": 11}}  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------- heatmaps
+def _panel_heatmaps(values, order, quantities, labels, panel_px, quantised, start=0, stop=None,
+                    cursor=None, tokens=None, colorbars=True) -> go.Figure:  # fmt: skip
+    """The heatmap panels shared by the overview and the window (see their docstrings)."""
+    m = scales({q: values[q] for q in quantities})
+    T = values[quantities[0]].shape[0]
+    stop = T if stop is None else stop
+    units = [str(int(u)) for u in order]
+    n = len(quantities)
+    gap = 34 / (n * panel_px + 34 * (n - 1))
+    doms = _domains(n, gap)
+    x = np.arange(start, stop)
     traces, lay, shapes, titles = [], {}, [], []
-    for k, q in enumerate(QUANTITIES):
-        z = np.ascontiguousarray(np.asarray(values[q], dtype=np.float32)[:, order].T)  # (H, T)
-        hover = f"{labels[q]} = %{{z:.3f}}"
-        if q in ("f", "i", "o"):  # valves as whole percent open: a quarter of the bytes to send
-            z = np.round(z * 100).astype(np.uint8)
-            scale, zmin, zmax, zmid = gate_scale(q), 0, 100, None
-            hover = f"{labels[q]} = %{{z}}% {labels['open']}"
+    for k, (q, (lo, hi)) in enumerate(zip(quantities, doms, strict=True)):
+        z = np.asarray(values[q][start:stop], dtype=np.float32)[:, order].T  # (H, steps)
+        where = f"{labels['step']} %{{x}} · {labels['unit']} %{{y}}"
+        if quantised:
+            z = _quantise(z, q, m[q])
+            zmin, zmax = (0, 255) if q in VALVES else (1, 255)
+            hover = f"{where}<extra>{labels[q]}</extra>"
         else:
-            m = 1.0 if q != "c" else max(1e-6, float(np.abs(z).max()))
-            scale, zmin, zmax, zmid = DIVERGING, -m, m, 0.0
-        top = 1 - k * (span + gap)
+            zmin, zmax = (0.0, 1.0) if q in VALVES else (-m[q], m[q])
+            hover = f"{labels[q]} = %{{z:.3f}}<br>{where}<extra></extra>"
         axis = "" if k == 0 else str(k + 1)
         traces.append(go.Heatmap(
-            z=z, x=x, y=units, colorscale=scale, zmin=zmin, zmax=zmax, zmid=zmid, xaxis="x", yaxis=f"y{axis}",
-            colorbar={"y": top - span / 2, "len": span, "thickness": 10, "x": 1.01},
-            hovertemplate=f"{hover}<br>{labels['step']} %{{x}}<br>{labels['unit']} %{{y}}<extra></extra>",
+            z=np.ascontiguousarray(z), x=x, y=units, xaxis="x", yaxis=f"y{axis}",
+            colorscale=gate_scale(q) if q in VALVES else DIVERGING, zmin=zmin, zmax=zmax,
+            colorbar=_colorbar(q, m[q], lo, hi, quantised), showscale=colorbars, hovertemplate=hover,
         ))  # fmt: skip
-        lay[f"yaxis{axis}"] = {"domain": [max(0.0, top - span), min(1.0, top)], "type": "category", "autorange": "reversed",
-                               "showticklabels": H <= 48, "anchor": "x"}  # fmt: skip
-        shapes.append({"type": "rect", "xref": "x", "yref": f"y{axis} domain", "x0": cursor - 0.5, "x1": cursor + 0.5,
-                       "y0": 0, "y1": 1, "line": {"color": "black", "width": 1.5}})  # fmt: skip
-        titles.append({"text": labels[q], "xref": "paper", "yref": "paper", "x": 0.5, "y": top,
-                       "yanchor": "bottom", "showarrow": False, "font": {"size": 14, "color": "#666"}})  # fmt: skip
-    lay["xaxis"] = {"anchor": f"y{len(QUANTITIES)}", "range": [-0.5, T - 0.5], **_ticks(tokens)}
-    fig = go.Figure(data=traces, layout={**lay, "shapes": shapes, "annotations": titles})
-    return layout(fig, 6 * panel + 90, margin={"l": 10, "r": 40, "t": 30, "b": 10})
+        lay[f"yaxis{axis}"] = {
+            "domain": [lo, hi],
+            "anchor": "x",
+            "automargin": False,
+            **_unit_axis(units, panel_px),
+        }
+        if quantised:  # too many rows to label; the hover names each
+            lay[f"yaxis{axis}"] |= {"showticklabels": False, "tickvals": None, "ticktext": None}
+        titles.append({"text": labels[q], "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left",
+                       "y": hi, "yanchor": "bottom", "showarrow": False, "font": TITLE_FONT})  # fmt: skip
+        if cursor is not None:
+            shapes.append({"type": "rect", "xref": "x", "yref": f"y{axis} domain", "x0": cursor - 0.5,
+                           "x1": cursor + 0.5, "y0": 0, "y1": 1, "line": {"color": "black", "width": 2}})  # fmt: skip
+    lay["xaxis"] = {
+        "anchor": f"y{n}",
+        "range": [start - 0.5, stop - 0.5],
+        "automargin": False,
+        **(
+            _time_axis(tokens[start:stop], start)
+            if tokens is not None
+            else {"showticklabels": False}
+        ),
+    }
+    # (the overview's time axis is the cursor strip's, drawn right under it)
+    top = MARGIN["t"]
+    if (
+        tokens is not None
+    ):  # the window: step numbers along its top edge, the tokens along the bottom
+        lay[f"xaxis{n + 1}"] = {
+            "matches": "x",
+            "overlaying": "x",
+            "side": "top",
+            "anchor": "y",
+            "dtick": 5,
+            "tickfont": {"size": 10, "color": "#777"},
+            "showgrid": False,
+            "automargin": False,
+        }
+        # Plotly draws an axis only if some trace uses it: one invisible point
+        traces.append(go.Scatter(x=[start], y=[units[0]], xaxis=f"x{n + 1}", yaxis="y", mode="markers",
+                                 marker={"opacity": 0}, hoverinfo="skip", showlegend=False))  # fmt: skip
+        top += 20
+        titles[0]["yshift"] = 18  # above the step numbers
+    bottom = 30 if tokens is not None else 6
+    height = n * panel_px + 34 * (n - 1) + top + bottom
+    return figure(traces, {**lay, "shapes": shapes, "annotations": titles}, height,
+                  margin={**MARGIN, "t": top, "b": bottom})  # fmt: skip
 
 
+def belt_overview(
+    values: dict[str, np.ndarray], order: np.ndarray, labels: dict[str, str], quantities=QUANTITIES
+) -> go.Figure:
+    """Every unit (rows, in `order`) at every step (columns), one panel per quantity, no cursor.
+
+    values: name -> (T, H). labels: a title per quantity, plus "unit" and "step" for hovers.
+    Sent as uint8 (colours only; the hover names the cell, the window below gives exact values).
+    Nothing here depends on the cursor, so a cursor move resends nothing (see the module doc).
+    """
+    H = values[quantities[0]].shape[1]
+    panel = int(np.clip(H * 1.4, 56, 96))
+    return _panel_heatmaps(values, order, quantities, labels, panel, quantised=True)
+
+
+def belt_window(
+    values: dict[str, np.ndarray], order: np.ndarray, cursor: int, start: int, stop: int,
+    tokens: list[str], labels: dict[str, str], quantities=QUANTITIES, colorbars: bool = True,
+) -> go.Figure:  # fmt: skip
+    """Steps [start, stop) around the cursor: every token on the time axis, exact values,
+    units labelled (every k-th when they do not all fit), the cursor boxed in every panel.
+
+    colorbars=False when the overview, on the same colour scales, is on the page: a redraw of
+    the window (every cursor move) then costs the browser about a third less.
+    """
+    H = values[quantities[0]].shape[1]
+    panel = int(np.clip(H * 2.2, 60, 150))
+    return _panel_heatmaps(values, order, quantities, labels, panel, quantised=False,
+                           start=start, stop=stop, cursor=cursor, tokens=tokens, colorbars=colorbars)  # fmt: skip
+
+
+def cursor_strip(T: int, cursor: int, start: int, stop: int, labels: dict[str, str]) -> go.Figure:
+    """A thin bar on the overview's time axis: the whole input, the window (shaded), the cursor."""
+    shapes = [
+        {"type": "rect", "x0": -0.5, "x1": T - 0.5, "y0": 0.35, "y1": 0.65, "fillcolor": "#eeeeee",
+         "line": {"width": 0}},
+        {"type": "rect", "x0": start - 0.5, "x1": stop - 0.5, "y0": 0.15, "y1": 0.85,
+         "fillcolor": "rgba(224,122,31,0.25)", "line": {"color": "#e07a1f", "width": 1}},
+        {"type": "line", "x0": cursor, "x1": cursor, "y0": 0.0, "y1": 1.0, "line": {"color": "black", "width": 3}},
+    ]  # fmt: skip
+    note = {"text": labels["window"], "x": (start + stop - 1) / 2, "y": 1.0, "yanchor": "bottom",
+            "showarrow": False, "font": {"size": 11, "color": "#a85a12"}}  # fmt: skip
+    lay = {"xaxis": {"range": [-0.5, T - 0.5], "nticks": 16, "tickfont": {"size": 10}, "automargin": False,
+                     "fixedrange": True, "showgrid": False},
+           "yaxis": {"range": [0, 1], "visible": False, "fixedrange": True},
+           "shapes": shapes, "annotations": [note]}  # fmt: skip
+    return figure([], lay, 66, margin={**MARGIN, "t": 20, "b": 22})
+
+
+# ---------------------------------------------------------------------------------- one unit
 def unit_lines(
     values: dict[str, np.ndarray], tokens: list[str], labels: dict[str, str]
 ) -> go.Figure:
-    """One unit over time: c and h above, the gates (and c~) below. values: name -> (T,)."""
+    """One unit over time: c and h above, the gates (and c~) below. values: name -> (T,) for
+    the quantities the layer has (a plain RNN: h only, one panel)."""
     x = np.arange(len(tokens))
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[labels["states"], labels["gates"]])  # fmt: skip
-    fig.add_trace(go.Scatter(x=x, y=np.asarray(values["c"], np.float32), name=labels["c"],
-                             line={"color": STATE_COLOR, "width": 2.5}), row=1, col=1)  # fmt: skip
-    fig.add_trace(go.Scatter(x=x, y=np.asarray(values["h"], np.float32), name=labels["h"],
-                             line={"color": "#e07a1f", "width": 2}), row=1, col=1)  # fmt: skip
-    for q in ("f", "i", "g", "o"):
-        fig.add_trace(go.Scatter(x=x, y=np.asarray(values[q], np.float32), name=labels[q],
-                                 line={"color": GATE_COLORS[q], "width": 1.5, "dash": "dot" if q == "g" else None}),
-                      row=2, col=1)  # fmt: skip
-    fig.update_yaxes(range=[-1.05, 1.05], row=2, col=1)
-    fig.update_xaxes(**_ticks(tokens), row=2, col=1)
-    return layout(
-        fig,
-        440,
-        legend={"orientation": "h", "y": -0.18},
-        margin={"l": 10, "r": 10, "t": 30, "b": 40},
-    )
+    custom = [plotly_text(visible(tok)) for tok in tokens]
+    gates = [q for q in ("f", "i", "g", "o") if q in values]
+    rows = 2 if gates else 1
+    doms = _domains(rows, 0.16)
+    traces = []
+    styles = {"c": {"color": STATE_COLOR, "width": 2.5}, "h": {"color": "#e07a1f", "width": 2}}
+    for q in ("c", "h", *gates):
+        if q not in values:
+            continue
+        line = styles.get(q) or {
+            "color": GATE_COLORS[q],
+            "width": 1.5,
+            "dash": "dot" if q == "g" else None,
+        }
+        traces.append(go.Scatter(
+            x=x, y=np.asarray(values[q], np.float32), name=labels[q], line=line, customdata=custom,
+            yaxis="y" if q in ("c", "h") else "y2",
+            hovertemplate=f"{labels[q]} = %{{y:.3f}}<br>{labels['step']} %{{x}} · “%{{customdata}}”<extra></extra>",
+        ))  # fmt: skip
+    lay = {"xaxis": {"anchor": f"y{rows if rows > 1 else ''}", "range": [-0.5, len(tokens) - 0.5],
+                     **_time_axis(tokens, most=60)},
+           "yaxis": {"domain": list(doms[0]), "zeroline": True, "zerolinecolor": "#ccc"},
+           "annotations": [{"text": labels["states"], "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left",
+                            "y": doms[0][1], "yanchor": "bottom", "showarrow": False, "font": TITLE_FONT}],
+           "legend": {"orientation": "h", "y": -0.16}}  # fmt: skip
+    if gates:
+        lay["yaxis2"] = {"domain": list(doms[1]), "range": [-1.05, 1.05], "anchor": "x"}
+        lay["annotations"].append({"text": labels["gates"], "xref": "paper", "yref": "paper", "x": 0,
+                                   "xanchor": "left", "y": doms[1][1], "yanchor": "bottom",
+                                   "showarrow": False, "font": TITLE_FONT})  # fmt: skip
+    return figure(traces, lay, 440 if gates else 260, margin={"l": 40, "r": 10, "t": 26, "b": 40})
 
 
 def colored_text(
@@ -129,76 +289,118 @@ def colored_text(
         step[r, : len(pos)] = pos
         text[r][: len(chars)] = chars
     m = scale or max(1e-6, float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0)
-    fig = go.Figure(go.Heatmap(
+    trace = go.Heatmap(
         z=z, text=text, texttemplate="%{text}", textfont={"size": 14, "family": "monospace"},
         customdata=step, colorscale=DIVERGING, zmin=-m, zmax=m, zmid=0, xgap=1, ygap=3,
         hovertemplate="%{customdata}: %{z:.3f}<extra></extra>",
         colorbar={"thickness": 8, "len": 1.0, "title": {"text": title, "side": "right"}, "nticks": 3},
-    ))  # fmt: skip
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, autorange="reversed")
-    return layout(fig, max(90, 40 + 26 * len(rows)), margin={"l": 0, "r": 0, "t": 10, "b": 0})
+    )  # fmt: skip
+    lay = {"xaxis": {"visible": False}, "yaxis": {"visible": False, "autorange": "reversed"}}
+    return figure(
+        [trace], lay, max(90, 40 + 26 * len(rows)), margin={"l": 0, "r": 0, "t": 10, "b": 0}
+    )
 
 
+# ---------------------------------------------------------------------- the units that track
 def ranking_bars(ranking: Ranking, top: int, labels: dict[str, str]) -> go.Figure:
     """The `top` units that follow the property best, with their correlation r."""
     units = ranking.order[:top]
     r = ranking.r[units].astype(np.float32)
-    fig = go.Figure(go.Bar(
+    bars = go.Bar(
         x=r, y=[f"{labels['unit']} {u}" for u in units], orientation="h",
         marker_color=["#c0392b" if v > 0 else "#2e6fbd" for v in r],
-        hovertemplate="r = %{x:.3f}<extra></extra>", text=[f"{v:+.2f}" for v in r], textposition="outside",
-    ))  # fmt: skip
-    fig.update_xaxes(range=[-1.35, 1.35], title=labels["r"], zeroline=True, zerolinecolor="#999")
-    fig.update_yaxes(autorange="reversed")
-    return layout(fig, 60 + 26 * len(units))
+        hovertemplate="r = %{x:.3f}<extra></extra>", text=[num(float(v), "+.2f", labels) for v in r], textposition="outside",
+        cliponaxis=False,  # the numbers may run into the margins, never get cut
+    )  # fmt: skip
+    lay = {"xaxis": {"range": [-1.35, 1.35], "title": {"text": labels["r"]}, "zeroline": True,
+                     "zerolinecolor": "#999"},
+           "yaxis": {"autorange": "reversed"}}  # fmt: skip
+    return figure([bars], lay, 60 + 26 * len(units), margin={"l": 10, "r": 34, "t": 30, "b": 10})
 
 
 def property_overlay(
     prop: np.ndarray, unit_values: np.ndarray, tokens: list[str], labels: dict[str, str]
 ) -> go.Figure:
-    """The property and the best unit's value over time, on two y axes."""
+    """The property (shaded, left axis) and the best unit's value (line, right axis) over time.
+
+    Step numbers on the time axis, upright (the coloured text below shows the characters); the
+    right axis has its own few ticks and no grid, so the two scales do not fight.
+    """
     x = np.arange(len(tokens))
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Scatter(x=x, y=np.asarray(prop, np.float32), name=labels["property"], line_shape="hv",
-                             line={"color": "#999", "width": 2}, fill="tozeroy", fillcolor="rgba(0,0,0,0.06)"),
-                  secondary_y=False)  # fmt: skip
-    fig.add_trace(go.Scatter(x=x, y=np.asarray(unit_values, np.float32), name=labels["unit_value"],
-                             line={"color": STATE_COLOR, "width": 2}), secondary_y=True)  # fmt: skip
-    fig.update_xaxes(**_ticks(tokens))
-    return layout(fig, 280, legend={"orientation": "h", "y": 1.15})
+    custom = [plotly_text(visible(tok)) for tok in tokens]
+    where = f"{labels['step']} %{{x}} · “%{{customdata}}”"
+    traces = [
+        go.Scatter(x=x, y=np.asarray(prop, np.float32), name=labels["property"], line_shape="hv",
+                   line={"color": "#999", "width": 2}, fill="tozeroy", fillcolor="rgba(0,0,0,0.06)",
+                   customdata=custom, hovertemplate=f"%{{y:.3g}}<br>{where}<extra></extra>"),
+        go.Scatter(x=x, y=np.asarray(unit_values, np.float32), name=labels["unit_value"], yaxis="y2",
+                   line={"color": STATE_COLOR, "width": 2}, customdata=custom,
+                   hovertemplate=f"%{{y:.3f}}<br>{where}<extra></extra>"),
+    ]  # fmt: skip
+    lay = {"xaxis": {**_time_axis(tokens, most=0), "nticks": 8, "tickangle": 0, "title": {"text": labels["step"]}},
+           "yaxis": {"nticks": 5, "zeroline": True},
+           "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "tickmode": "auto", "nticks": 5,
+                      "tickformat": ".2~f",
+                      "zeroline": False},
+           "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"}}  # fmt: skip
+    return figure(traces, lay, 310, margin={"l": 50, "r": 60, "t": 60, "b": 40})
 
 
+# ---------------------------------------------------------------------------------- the belt
 def belt_waterfall(
     flows: dict[int, BeltFlow], start: int, stop: int, tokens: list[str], labels: dict[str, str]
 ) -> go.Figure:
-    """What each step removes from and adds to the belt of a few units, as waterfalls.
+    """What each step takes off and puts on the belt of a few units, as waterfalls.
 
-    For each chosen unit, from c at step `start`: at every step a drop (what the forget gate
-    removes, (1 - f)·c_{t-1}) and a rise (what the input gate adds, i·c~), ending on c at the
-    last step. Values are signed: removing a negative value raises the belt.
+    For each chosen unit, from c before step `start`: at every step a bar for what the forget
+    gate takes off, (1 - f)·c_{t-1}, and one for what the input gate puts on, i·c~, each starting
+    where the belt stood, ending on c after step `stop` - 1. Bars are coloured by what they are
+    (the forget gate's colour, the input gate's), not by their direction: taking off a negative
+    value raises the belt, and the input gate can put on a negative value.
     """
     units = list(flows)
-    fig = make_subplots(rows=len(units), cols=1, vertical_spacing=0.12 if len(units) > 1 else 0.0,
-                        subplot_titles=[f"{labels['unit']} {u}" for u in units])  # fmt: skip
-    for row, u in enumerate(units, start=1):
+    doms = _domains(len(units), 0.16 if len(units) > 1 else 0.0)
+    steps = np.arange(start, stop)
+    kinds = (("removed", "f", -0.2), ("added", "i", 0.2))
+    traces, lay, notes = [], {}, []
+    for k, (u, (lo, hi)) in enumerate(zip(units, doms, strict=True)):
         fl = flows[u]
-        xs, ys, measures, hover = [labels["start"]], [float(fl.c_prev[start])], ["absolute"], [""]
-        for t in range(start, stop):
-            tok = visible(tokens[t])
-            xs += [f"{t} {tok} −", f"{t} {tok} +"]
-            ys += [-float(fl.removed[t]), float(fl.added[t])]
-            measures += ["relative", "relative"]
-            hover += [labels["removed"], labels["added"]]
-        xs.append(labels["end"])
-        ys.append(0.0)
-        measures.append("total")
-        hover.append("c")
-        fig.add_trace(go.Waterfall(
-            x=xs, y=ys, measure=measures, hovertext=hover, showlegend=False,
-            decreasing={"marker": {"color": GATE_COLORS["f"]}}, increasing={"marker": {"color": GATE_COLORS["i"]}},
-            totals={"marker": {"color": STATE_COLOR}}, connector={"line": {"color": "#bbb", "width": 1}},
-            hovertemplate="%{hovertext}: %{y:+.3f}<extra></extra>",
-        ), row=row, col=1)  # fmt: skip
-        fig.update_xaxes(tickangle=-60, tickfont={"size": 10}, row=row, col=1)
-    return layout(fig, 60 + 260 * len(units))
+        axis = "" if k == 0 else str(k + 1)
+        before = fl.c_prev[start:stop]
+        mid = (
+            before - fl.removed[start:stop]
+        )  # the belt after the forget gate, before the input gate
+        ends = np.array([fl.c_prev[start], fl.c[stop - 1]], dtype=np.float32)
+        traces.append(go.Bar(
+            x=[start - 1, stop], y=ends, marker_color=STATE_COLOR, width=0.6, showlegend=False,
+            yaxis=f"y{axis}", hovertemplate="c = %{y:.3f}<extra></extra>",
+        ))  # fmt: skip
+        for name, gate, dx in kinds:
+            base = before if name == "removed" else mid
+            delta = -fl.removed[start:stop] if name == "removed" else fl.added[start:stop]
+            traces.append(go.Bar(
+                x=steps + dx, y=np.asarray(delta, np.float32), base=np.asarray(base, np.float32), width=0.36,
+                marker_color=GATE_COLORS[gate], name=labels[name], legendgroup=name, showlegend=k == 0,
+                yaxis=f"y{axis}", customdata=steps,
+                hovertemplate=f"{labels[name]}: %{{y:+.3f}}<br>{labels['step']} %{{customdata}}<extra></extra>",
+            ))  # fmt: skip
+        # connectors: the belt's level carried from one step's bars to the next step's
+        cx, cy = [], []
+        for t in range(start, stop + 1):
+            level = float(fl.c_prev[t] if t < stop else fl.c[stop - 1])
+            cx += [t - 1 + (0.3 if t == start else 0.38), t - (0.3 if t == stop else 0.38), None]
+            cy += [level, level, None]
+        traces.append(go.Scatter(x=cx, y=cy, mode="lines", line={"color": "#999", "width": 1}, showlegend=False,
+                                 hoverinfo="skip", yaxis=f"y{axis}"))  # fmt: skip
+        lay[f"yaxis{axis}"] = {"domain": [lo, hi], "anchor": "x", "zeroline": True, "zerolinecolor": "#999",
+                               "title": {"text": "c", "standoff": 2}}  # fmt: skip
+        notes.append({"text": f"{labels['unit']} {u}", "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left",
+                      "y": hi, "yanchor": "bottom", "showarrow": False, "font": TITLE_FONT})  # fmt: skip
+    ticks = [start - 1, *steps.tolist(), stop]
+    text = [labels["start"], *(plotly_text(visible(tokens[t])) for t in steps), labels["end"]]
+    lay["xaxis"] = {"anchor": f"y{len(units) if len(units) > 1 else ''}", "tickmode": "array", "tickvals": ticks,
+                    "ticktext": text, "tickangle": 0, "range": [start - 1.6, stop + 0.6],
+                    "tickfont": {"size": 11}}  # fmt: skip
+    lay |= {"annotations": notes, "barmode": "overlay",
+            "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"}}  # fmt: skip
+    return figure(traces, lay, 90 + 230 * len(units), margin={"l": 40, "r": 10, "t": 30, "b": 50})

@@ -15,6 +15,7 @@ from ui.figures import (
     diverging_color,
     gate_fill,
     layout,
+    num,
     visible,
 )
 
@@ -86,7 +87,7 @@ def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
             (
                 x,
                 gate_y,
-                f"<b>{fn}</b><br>{GATE_SYMBOLS[gate]} = {value:.2f}",
+                f"<b>{fn}</b><br>{GATE_SYMBOLS[gate]} = {num(value, '.2f', labels)}",
                 12,
                 "white" if dark else "#222",
             )
@@ -107,27 +108,30 @@ def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
 
     # values along the way
     notes += [
-        (0.9, belt_y + 0.55, f"c<sub>t-1</sub> = {v.c_prev:.2f}", 13),
-        ((x_mul_f + x_add) / 2, belt_y + 0.55, f"f·c<sub>t-1</sub> = {v.kept:.2f}", 12),
-        (11.0, belt_y + 0.55, f"<b>c<sub>t</sub> = {v.c:.2f}</b>", 13),
-        (x_prod + 0.95, y_prod, f"i·c̃ = {v.added:.2f}", 12),
-        (11.0, gate_y + 0.45, f"<b>h<sub>t</sub> = {v.h:.2f}</b>", 13),
-        (x_tanh + 0.9, 4.6, f"{v.tanh_c:.2f}", 11),
+        (0.9, belt_y + 0.55, f"c<sub>t-1</sub> = {num(v.c_prev, '.2f', labels)}", 13),
+        (
+            (x_mul_f + x_add) / 2,
+            belt_y + 0.55,
+            f"f·c<sub>t-1</sub> = {num(v.kept, '.2f', labels)}",
+            12,
+        ),
+        (11.0, belt_y + 0.55, f"<b>c<sub>t</sub> = {num(v.c, '.2f', labels)}</b>", 13),
+        (x_prod + 0.42, y_prod, f"i·c̃ = {num(v.added, '.2f', labels)}", 12, "#222", "left"),
+        (11.0, gate_y + 0.45, f"<b>h<sub>t</sub> = {num(v.h, '.2f', labels)}</b>", 13),
+        (x_tanh + 0.9, 4.6, f"{num(v.tanh_c, '.2f', labels)}", 11),
         (1.7, in_y - 0.5, labels["input"], 12),
         (6.0, belt_y + 1.05, labels["belt"], 12),
-        (x_f, gate_y - 0.85, labels["forget"], 11),
-        (x_i, gate_y - 0.85, labels["input_gate"], 11),
-        (x_g, gate_y - 0.85, labels["candidate"], 11),
-        (x_o, gate_y - 0.85, labels["output"], 11),
+        # each layer's name beside the line that feeds it, so no line crosses a name
+        (x_f + 0.12, gate_y - 0.95, labels["forget"], 11, "#222", "left"),
+        (x_i + 0.12, gate_y - 0.95, labels["input_gate"], 11, "#222", "left"),
+        (x_g + 0.12, gate_y - 0.95, labels["candidate"], 11, "#222", "left"),
+        (x_o + 0.12, gate_y - 0.95, labels["output"], 11, "#222", "left"),
     ]
-    for x, y, text, size, *color in notes:
-        fig.add_annotation(
-            x=x,
-            y=y,
-            text=text,
-            showarrow=False,
-            font={"size": size, "color": color[0] if color else "#222"},
-        )
+    for x, y, text, size, *style in notes:
+        color = style[0] if style else "#222"
+        anchor = style[1] if len(style) > 1 else "center"
+        fig.add_annotation(x=x, y=y, text=text, showarrow=False, xanchor=anchor,
+                           font={"size": size, "color": color})  # fmt: skip
     fig.update_layout(shapes=shapes)
     fig.update_xaxes(range=[0, 12], visible=False, fixedrange=True)
     fig.update_yaxes(range=[0, 7.4], visible=False, fixedrange=True, scaleanchor="x", scaleratio=1)
@@ -139,7 +143,9 @@ def step_vectors(
 ) -> go.Figure:
     """The full vectors of one step as bars, one panel each: f, i, c~, o (0..1 or -1..1), c, h.
 
-    values: name -> (H,) array for "f", "i", "g", "o", "c", "h". The chosen unit is outlined.
+    values: name -> (H,) array for "f", "i", "g", "o", "c", "h". The chosen unit stands out in
+    every panel: a shaded band (wide enough to see at H=128, where a bar is two pixels), a marker
+    under the panel, and a dark outline.
     """
     names = ["f", "i", "g", "o", "c", "h"]
     fig = make_subplots(rows=2, cols=3, subplot_titles=[titles[n] for n in names],
@@ -154,9 +160,10 @@ def step_vectors(
         else:
             colors = [diverging_color(v, max(1.0, float(np.abs(y).max()))) for v in y]
             line = STATE_COLOR
-        widths = np.where(x == unit, 3.0, 0.5).astype(np.float32)
+        widths = np.where(x == unit, 2.5, 0.5).astype(np.float32)
+        lines = ["#111" if k == unit else line for k in range(H)]
         fig.add_trace(
-            go.Bar(x=x, y=y, marker={"color": colors, "line": {"color": line, "width": widths}},
+            go.Bar(x=x, y=y, marker={"color": colors, "line": {"color": lines, "width": widths}},
                    hovertemplate=f"{titles[name]}<br>{unit_label} %{{x}}: %{{y:.3f}}<extra></extra>", showlegend=False),
             row=k // 3 + 1, col=k % 3 + 1,
         )  # fmt: skip
@@ -168,6 +175,14 @@ def step_vectors(
         fig.update_yaxes(
             range=[low, high], row=k // 3 + 1, col=k % 3 + 1, zeroline=True, zerolinecolor="#bbb"
         )
+    half = max(0.5, H / 70)  # in units: at least one bar, about 1.5% of the panel
+    for k in range(6):
+        axis = "" if k == 0 else str(k + 1)
+        fig.add_shape(type="rect", xref=f"x{axis}", yref=f"y{axis} domain", x0=unit - half, x1=unit + half, y0=0,
+                      y1=1, fillcolor="rgba(255,190,0,0.35)", line={"width": 0}, layer="below")  # fmt: skip
+        if H > 32:  # no unit numbers on the axis: point at the unit from below
+            fig.add_annotation(x=unit, y=0, xref=f"x{axis}", yref=f"y{axis} domain", text="▲", showarrow=False,
+                               yanchor="top", font={"size": 11, "color": "#b07d00"})  # fmt: skip
     fig.update_xaxes(showticklabels=H <= 32, dtick=1 if H <= 16 else None)
     return layout(fig, 380, bargap=0.15)
 
@@ -181,12 +196,13 @@ def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
     fig.add_trace(go.Scatter(x=xs, y=sigmoid(xs).astype(np.float32), name="σ", mode="lines",
                              line={"color": GATE_COLORS["f"], "width": 3}))  # fmt: skip
     s = float(sigmoid(a))
-    fig.add_trace(go.Scatter(x=[a], y=[s], mode="markers+text", text=[f"σ({a:.1f}) = {s:.2f}"],
+    fig.add_trace(go.Scatter(x=[a], y=[s], mode="markers+text", text=[f"σ({num(a, '.1f', labels)}) = {num(s, '.2f', labels)}"],
                              textposition="top left" if a > 0 else "top right", showlegend=False,
                              marker={"size": 14, "color": GATE_COLORS["f"], "line": {"color": "black", "width": 1}}))  # fmt: skip
     fig.add_hline(y=0, line_color="#bbb")
     fig.add_hline(y=1, line_color="#bbb", line_dash="dash")
-    fig.add_annotation(x=-7.8, y=0.06, text=labels["closed"], showarrow=False, xanchor="left")
+    fig.add_annotation(x=-7.8, y=0, text=labels["closed"], showarrow=False, xanchor="left", yanchor="bottom",
+                       yshift=4)  # just above the line, not on it  # fmt: skip
     fig.add_annotation(x=7.8, y=0.8, text=labels["open"], showarrow=False, xanchor="right")
     fig.update_xaxes(title=labels["x"], range=[-8, 8])
     fig.update_yaxes(range=[-1.1, 1.15])
@@ -196,12 +212,20 @@ def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
 def intervention(
     before_c: np.ndarray, after_c: np.ndarray, before_h: np.ndarray, after_h: np.ndarray,
     change: np.ndarray, start: int, tokens: list[str], labels: dict[str, str],
+    answers: tuple[list[str], list[str]] | None = None,
 ) -> go.Figure:  # fmt: skip
-    """Before vs after a clamp: c_t and h_t of the clamped unit, and how far the output moved."""
+    """Before vs after a clamp: c_t and h_t of the clamped unit, how far the output moved, and
+    (answers: the model's top answer at every step, left alone and clamped) both rows of answers
+    under the steps, written the same way (spaces and newlines visible) and the changes marked.
+
+    labels: "c", "h", "output", "before", "after", and "answers" when answers are given.
+    """
     T = len(tokens)
     x = np.arange(T)
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[labels["c"], labels["h"], labels["output"]])  # fmt: skip
+    rows = 4 if answers else 3
+    titles = [labels["c"], labels["h"], labels["output"]] + ([labels["answers"]] if answers else [])
+    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=titles,
+                        row_heights=[1, 1, 0.8, 0.55][:rows])  # fmt: skip
     for row, (b, a) in enumerate(((before_c, after_c), (before_h, after_h)), start=1):
         fig.add_trace(go.Scatter(x=x, y=np.asarray(b, np.float32), name=labels["before"], mode="lines+markers",
                                  line={"color": "#999", "dash": "dash"}, showlegend=row == 1), row=row, col=1)  # fmt: skip
@@ -210,7 +234,19 @@ def intervention(
     fig.add_trace(go.Bar(x=x, y=np.asarray(change, np.float32), marker_color="#e07a1f", showlegend=False,
                          hovertemplate="%{y:.3f}<extra></extra>"), row=3, col=1)  # fmt: skip
     fig.update_yaxes(range=[0, 1], row=3, col=1)
-    for row in (1, 2, 3):
+    if answers:
+        before, after = answers
+        changed = np.array([b != a for b, a in zip(before, after, strict=True)], dtype=np.float32)
+        text = [[_plotly_text(visible(ch)) for ch in row] for row in (before, after)]
+        size = int(np.clip(700 / max(T, 1), 7, 14))  # the characters shrink as the input grows
+        fig.add_trace(go.Heatmap(
+            z=np.stack([changed * 0.55, changed]), x=x, y=[labels["before"], labels["after"]], text=text,
+            texttemplate="%{text}", textfont={"size": size, "family": "monospace"}, showscale=False, xgap=1, ygap=2,
+            colorscale=[[0, "#ffffff"], [0.55, "#f9d3a8"], [1, "#f4a259"]], zmin=0, zmax=1,
+            hovertemplate="%{y}: “%{text}”<extra></extra>",
+        ), row=4, col=1)  # fmt: skip
+        fig.update_yaxes(autorange="reversed", showgrid=False, row=4, col=1)
+    for row in range(1, rows + 1):
         fig.add_vrect(
             x0=start - 0.5,
             x1=T - 0.5,
@@ -221,9 +257,23 @@ def intervention(
             col=1,
         )
     fig.update_xaxes(
-        tickmode="array", tickvals=x, ticktext=[visible(s) for s in tokens], row=3, col=1
+        tickmode="array",
+        tickvals=x,
+        ticktext=[_plotly_text(visible(s)) for s in tokens],
+        row=rows,
+        col=1,
     )
-    return layout(fig, 520, legend={"orientation": "h", "y": 1.08})
+    return layout(
+        fig,
+        620 if answers else 520,
+        legend={"orientation": "h", "y": 1.08},
+        margin={"l": 10, "r": 10, "t": 30, "b": 30},
+    )  # room for the tokens under the steps
+
+
+def _plotly_text(ch: str) -> str:
+    """A character as Plotly text: its pseudo-HTML neutralised (user text never becomes markup)."""
+    return ch.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str]) -> go.Figure:
@@ -231,7 +281,7 @@ def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str])
     d = np.asarray(delta, dtype=np.float32).T  # (H, T)
     m = float(np.abs(d).max()) or 1.0
     fig = go.Figure(go.Heatmap(z=d, colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
-                               x=[f"{t}:{visible(s)}" for t, s in enumerate(tokens)],
+                               x=[f"{t}:{_plotly_text(visible(s))}" for t, s in enumerate(tokens)],
                                hovertemplate=labels["hover"] + "<extra></extra>",
                                colorbar={"title": "Δc"}))  # fmt: skip
     fig.update_yaxes(title=labels["units"], autorange="reversed")
