@@ -53,15 +53,6 @@ params.setup("belt")
 frame.header("belt")
 
 
-def choose(p: Param, label: str, options: tuple, container=st, **kwargs):
-    """A select box for `p` offering only `options` (what this model can use), keyed like
-    params.select so that the URL keeps working; a stored value outside them moves to the first."""
-    if st.session_state.get(p.name) not in options:
-        params.data_default(p, p.default if p.default in options else options[0], replace=True)
-    return container.selectbox(label, options, format_func=labeler(f"belt.{kwargs.pop('prefix')}"),
-                               key=p.name, persist_state="session", **kwargs)  # fmt: skip
-
-
 # ------------------------------------------------------------------------------ the model
 top_left, top_right = st.columns([4, 1])
 source = params.select(P["belt_model"], t("belt.model"), labeler("belt.model_"), container=top_left)
@@ -262,14 +253,13 @@ def find_the_unit() -> None:
     st.markdown(t("belt.find_intro_echo" if cfg.kind == "echo" else "belt.find_intro"))
     options = ("lag", "regex") if cfg.kind == "echo" else TEXT_PROPERTIES
     f1, f2 = st.columns([3, 2])
-    prop_name = choose(
-        P["belt_property"], t("belt.property"), options, container=f1, prefix="property_"
-    )
+    prop_name = params.select(P["belt_property"], t("belt.property"), labeler("belt.property_"),
+                              options=options, container=f1)  # fmt: skip
     prop, problem, option, lag = None, None, "", 0
     with f2:
         if prop_name == "char_class":
-            option = choose(P["belt_class"], t("belt.char_class"), classes_in(cfg.vocab), prefix="class_",
-                            help=t("belt.char_class_help"))  # fmt: skip
+            option = params.select(P["belt_class"], t("belt.char_class"), labeler("belt.class_"),
+                                   options=classes_in(cfg.vocab), help=t("belt.char_class_help"))  # fmt: skip
         elif prop_name == "regex":
             option = params.text(
                 P["belt_regex"], t("belt.regex"), placeholder='"[^"]*"', help=t("belt.regex_help")

@@ -312,7 +312,12 @@ if generate_only:
 PACE = st.session_state.get("text.pace", 1)  # slower redraws while many students train (ui/load.py)
 
 
-@st.fragment(run_every=0.25 * PACE if bg.running else None)
+LIVE_EVERY = (
+    0.25 if PACE == 1 else 0.3 * PACE
+)  # seconds: over 3 redraws a second, fewer in a busy class
+
+
+@st.fragment(run_every=LIVE_EVERY if bg.running else None)
 def live_training() -> None:
     bg.touch()
     snap = bg.snapshot()

@@ -175,6 +175,10 @@ def test_ranking_and_overlay(rng):
     )  # its own ticks, not the left's grid
 
 
+WATERFALL_LABELS = {"unit": "unit", "step": "step", "start": "start", "end": "end", "removed": "-",
+                    "added": "+"}  # fmt: skip
+
+
 def test_the_waterfall_colours_bars_by_gate_not_by_direction():
     """Taking off a negative value raises the belt, and the input gate can put on a negative
     value: the bars keep their gate's colour either way, as the page's text says."""
@@ -183,15 +187,7 @@ def test_the_waterfall_colours_bars_by_gate_not_by_direction():
     added = np.array([0.0, 0.5, -0.8])  # i·c~: either sign
     c = c_prev - removed + added
     flow = BeltFlow(c_prev, c_prev - removed, removed, added, c)
-    labels = {
-        "unit": "unit",
-        "step": "step",
-        "start": "start",
-        "end": "end",
-        "removed": "-",
-        "added": "+",
-    }
-    fig = figs.belt_waterfall({7: flow}, 0, 3, list("abc"), labels)
+    fig = figs.belt_waterfall({7: flow}, 0, 3, list("abc"), WATERFALL_LABELS)
     ends, off, on, _ = fig.data
     assert off.marker.color == GATE_COLORS["f"] and on.marker.color == GATE_COLORS["i"]
     np.testing.assert_allclose(np.asarray(off.y, float), -removed)
@@ -209,15 +205,7 @@ def test_the_waterfall_colours_bars_by_gate_not_by_direction():
 def test_the_waterfall_starts_and_ends_on_the_belt(series):
     layer, _ = series
     flows = {2: belt_flow(layer, 0, 2), 4: belt_flow(layer, 0, 4)}
-    labels = {
-        "unit": "unit",
-        "step": "step",
-        "start": "start",
-        "end": "end",
-        "removed": "-",
-        "added": "+",
-    }
-    fig = figs.belt_waterfall(flows, 3, 8, list("abcdefghijk"), labels)
+    fig = figs.belt_waterfall(flows, 3, 8, list("abcdefghijk"), WATERFALL_LABELS)
     assert (
         len(fig.data) == 2 * 4
     )  # per unit: the ends, the forget bars, the input bars, the connectors

@@ -336,10 +336,16 @@ def number(p: Param, label: str, *, low=None, high=None, step=None, container=st
     )  # fmt: skip
 
 
-def select(p: Param, label: str, format_func=str, *, container=st, **kwargs):
-    initial = {} if p.name in st.session_state else {"index": p.options.index(p.current_default)}
+def select(p: Param, label: str, format_func=str, *, options=None, container=st, **kwargs):
+    """A select box for p. options: the subset of p's options this page can use now (what the
+    model loaded supports); a value outside them, from the session or the link, moves to the
+    default if it is among them, else to the first."""
+    options = p.options if options is None else tuple(options)
+    if st.session_state.get(p.name, p.current_default) not in options:
+        data_default(p, p.default if p.default in options else options[0], replace=True)
+    initial = {} if p.name in st.session_state else {"index": options.index(p.current_default)}
     return container.selectbox(
-        label, p.options, format_func=format_func, key=p.name, persist_state="session",
+        label, options, format_func=format_func, key=p.name, persist_state="session",
         **initial, **kwargs,
     )  # fmt: skip
 
