@@ -136,21 +136,10 @@ value_options = ("c", "h") if lstm else ("h",)
 
 
 # ------------------------------------------------------------------------------ every unit, every step
-# The overview (every unit at every step) is drawn by the page itself, outside the fragments below:
-# moving the cursor reruns only the fragment under it (the window around the cursor, the belt's
-# steps), so the overview, the largest figure, is neither rebuilt nor resent. The sort order is a
-# setting of the page for the same reason: changing it redraws the overview and the window alike.
-st.subheader(t("belt.heatmaps_title"))
-sort = params.select(P["belt_sort"], t("belt.sort"), labeler("belt.sort_"), container=st.columns([2, 3])[0],
-                     help=t("belt.sort_help"))  # fmt: skip
-layers = range(cfg.num_layers)
-orders = [
-    memo(("order", trace_key, k, sort), lambda k=k: order_units(layer_series(k)["h"], sort))
-    for k in layers
-]
 labels = quantity_labels | {"unit": t("cell.units_axis"), "step": t("cell.steps_axis")}
 window_steps = figs.window_width(H)
 whole = window_steps < T  # else the window around the cursor already shows the whole input
+layers = range(cfg.num_layers)
 
 
 def layer_tabs():
@@ -162,21 +151,37 @@ def layer_tabs():
     )
 
 
-if whole:
-    st.caption(t("belt.overview_title", n=T))
-    for k, tab in zip(layers, layer_tabs(), strict=True):
-        with tab:
-            frame.chart(figs.belt_overview(layer_series(k), orders[k], labels, QUANTITIES), key=f"belt_overview_{k}",
-                        config=STATIC)  # fmt: skip
-
-
-# Three parts of the page rerun on their own (st.fragment): moving the cursor redraws the window
-# around it and the belt's steps, not the rest. Each part reads only its own widgets (plus the
-# model, the input, the layer and the order above), and writes its settings to the URL.
+# The heatmaps rerun on their own, in two nested fragments (st.fragment), so that each setting
+# redraws only what it changes: the order of the units reruns `every_unit` (the overview, the
+# window around the cursor, the belt's steps), not the rest of the page; moving the cursor reruns
+# only `around_the_cursor`, inside it: the overview, the largest figure, is neither rebuilt nor
+# resent. Each part reads only its own widgets (plus the model, the input and the layer above),
+# and writes its settings to the URL.
 @st.fragment
-def around_the_cursor() -> None:
-    """Where the cursor is on the whole input, the steps around it for every unit, and the belt
-    of a few units around it."""
+def every_unit() -> None:
+    """Every unit at every step in the chosen order (the overview), then the part around the
+    cursor."""
+    st.subheader(t("belt.heatmaps_title"))
+    sort = params.select(P["belt_sort"], t("belt.sort"), labeler("belt.sort_"), container=st.columns([2, 3])[0],
+                         help=t("belt.sort_help"))  # fmt: skip
+    orders = [
+        memo(("order", trace_key, k, sort), lambda k=k: order_units(layer_series(k)["h"], sort))
+        for k in layers
+    ]
+    if whole:
+        st.caption(t("belt.overview_title", n=T))
+        for k, tab in zip(layers, layer_tabs(), strict=True):
+            with tab:
+                frame.chart(figs.belt_overview(layer_series(k), orders[k], labels, QUANTITIES), key=f"belt_overview_{k}",
+                            config=STATIC)  # fmt: skip
+    around_the_cursor(orders)
+    params.write_url((P["belt_sort"],))
+
+
+@st.fragment
+def around_the_cursor(orders: list) -> None:
+    """Where the cursor is on the whole input, the steps around it for every unit (in `orders`,
+    one per layer), and the belt of a few units around it."""
     strip = st.container()
     s1, s2, s3 = st.columns([5, 1.6, 1.9], vertical_alignment="bottom")
     cursor = params.stepper(P["belt_cursor"], t("belt.cursor"), T - 1, "belt", (s1, s2, s3))
@@ -325,6 +330,6 @@ def find_the_unit() -> None:
     )
 
 
-around_the_cursor()
+every_unit()
 one_unit()
 find_the_unit()

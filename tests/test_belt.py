@@ -1,5 +1,7 @@
 """The page "The conveyor belt": its figure builders on small traces, then the page headless."""
 
+import base64
+import io
 import json
 
 import numpy as np
@@ -10,7 +12,7 @@ from test_app import assert_clean, charts, open_app, url
 import lstm_core
 from lstm_core import checkpoint_bytes
 from lstm_core.analysis import BeltFlow, belt_flow, inside_quotes, rank_units
-from ui.figures import GATE_COLORS
+from ui.figures import DIVERGING, GATE_COLORS, color_table, gate_scale, image_uri, png
 from ui.figures import belt as figs
 from ui.i18n import LANGUAGES
 
@@ -33,28 +35,79 @@ def heatmaps(fig) -> list:
     return [trace for trace in fig.data if trace.type == "heatmap"]
 
 
-def test_the_overview_is_every_unit_every_step_as_uint8_with_no_cursor(series):
+def decode(uri: str) -> np.ndarray:
+    """A data-URI PNG, read back by Pillow (an independent decoder, Streamlit's dependency)."""
+    from PIL import Image
+
+    assert uri.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))).convert("RGB"))
+
+
+def test_a_png_reads_back_pixel_for_pixel():
+    rgb = np.random.default_rng(0).integers(0, 256, (7, 13, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(decode(image_uri(rgb)), rgb)
+    assert png(rgb)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_colour_tables_follow_plotlys_scales():
+    table = color_table(gate_scale("f"))
+    assert table.shape == (256, 3) and table.dtype == np.uint8
+    assert tuple(table[0]) == (0xF7, 0xF7, 0xF7) and tuple(table[-1]) == (0xD1, 0x49, 0x5B)
+    assert np.all(np.diff(table[:, 1].astype(int)) <= 0)  # pale to the gate's colour, steadily
+    diverging = color_table(DIVERGING)  # blue (negative) .. pale (0) .. red (positive)
+    assert diverging[0, 2] > diverging[0, 0] and diverging[-1, 0] > diverging[-1, 2]
+    assert diverging[128].min() > 200
+
+
+def test_the_overview_is_every_unit_every_step_as_images_with_no_cursor(series):
     _, values = series
     order = np.array([5, 0, 1, 2, 3, 4])
     fig = figs.belt_overview(values, order, LABELS)
-    assert len(fig.data) == 6 and not fig.layout.shapes  # nothing that moves with the cursor
+    assert not fig.layout.shapes  # nothing that moves with the cursor
+    images = [trace for trace in fig.data if trace.type == "image"]
+    assert len(images) == 6
     m = float(np.abs(values["c"]).max())
-    for trace, q in zip(fig.data, figs.QUANTITIES, strict=True):
-        z = np.asarray(trace.z)
-        assert (
-            z.dtype == np.uint8
-            and z.shape == (6, 11)
-            and list(trace.y) == ["5", "0", "1", "2", "3", "4"]
-        )
-        expected = values[q][:, order].T
-        if q in figs.VALVES:  # 0..1 -> 0..255, and the colour bar reads 0..1
-            np.testing.assert_array_equal(z, np.round(expected * 255))
+    for k, (image, q) in enumerate(zip(images, figs.QUANTITIES, strict=True)):
+        got = decode(image.source)
+        assert got.shape == (6, 11, 3)  # a row per unit (they fit), a column per step
+        scale_of = m if q == "c" else 1.0
+        lo, hi = (0.0, 1.0) if q in figs.VALVES else (-scale_of, scale_of)
+        where = np.clip((values[q][:, order].T - lo) / (hi - lo), 0, 1)
+        scale = gate_scale(q) if q in figs.VALVES else DIVERGING
+        expected = color_table(scale)[np.rint(where * 255).astype(int)]
+        np.testing.assert_array_equal(got, expected)
+        assert (image.x0, image.dx, image.y0, image.dy) == (0, 1, 0, 1)
+        axis = fig.layout[f"yaxis{'' if k == 0 else k + 1}"]
+        # every unit named by its number (9 px a unit here), in their order
+        named = [str(u) for u in order]
+        assert list(axis.tickvals) == list(range(6)) and list(axis.ticktext) == named
+        assert list(axis.range) == [5.5, -0.5]  # the first in the order on top
+    bars = heatmaps(fig)  # one per panel, outside the steps, only to carry its colour bar
+    assert len(bars) == 6 and all(min(trace.x) > 10 for trace in bars)
+    for trace, q in zip(bars, figs.QUANTITIES, strict=True):
+        if q in figs.VALVES:
             assert list(trace.colorbar.ticktext) == ["0", "0.5", "1"]
-            assert list(trace.colorbar.tickvals) == [0, 128, 255]
-        else:  # -m..m -> 1..255, 0 at 128
-            scale = m if q == "c" else 1.0
-            np.testing.assert_allclose(z, np.round(expected / scale * 127 + 128), atol=1)
-            assert trace.colorbar.tickvals[1] == 128
+            assert (trace.zmin, trace.zmax) == (0, 1)
+        else:
+            assert trace.colorbar.tickvals[1] == 0
+
+
+def test_more_units_than_pixel_rows_blend_and_none_is_skipped():
+    H, T = 256, 5
+    z = np.full((H, T), -1.0, dtype=np.float32)
+    z[::7] = 1.0  # every 7th unit stands out: each must show somewhere
+    got = figs.pixels(z, "h", 1.0, 100)
+    assert got.shape == (100, T, 3)
+    blue = color_table(DIVERGING)[0].astype(int)
+    starts = np.arange(100) * H // 100
+    rows_with_one = {int(np.searchsorted(starts, u, side="right") - 1) for u in range(0, H, 7)}
+    redder = {r for r in range(100) if got[r, 0, 0] > blue[0] + 20}
+    assert redder == rows_with_one
+    fig = figs.belt_overview({"c": z.T.copy()}, np.arange(H), LABELS, ("c",))
+    image = fig.data[0]
+    assert decode(image.source).shape[0] == 120  # the panel's height in pixels
+    assert image.y0 - image.dy / 2 == -0.5 and image.y0 + 119.5 * image.dy == pytest.approx(H - 0.5)
+    assert 4 <= len(fig.layout.yaxis.ticktext) <= 5  # about one unit named per 25 px
 
 
 def test_the_window_has_exact_values_every_token_and_the_cursor(series):
@@ -82,14 +135,7 @@ def test_the_window_has_exact_values_every_token_and_the_cursor(series):
         "e",
         "f",
     ]  # markup neutralised
-    assert list(fig.layout.yaxis.ticktext) == [
-        "5",
-        "0",
-        "1",
-        "2",
-        "3",
-        "4",
-    ]  # 6 units fit: all named
+    assert list(fig.layout.yaxis.ticktext) == [str(u) for u in order]  # 6 units fit: all named
     quiet = figs.belt_window(values, order, 4, 2, 8, tokens, LABELS, colorbars=False)
     assert not any(t.showscale for t in heatmaps(quiet))
 
@@ -101,7 +147,7 @@ def test_many_units_are_labelled_every_few_rows():
     order = rng.permutation(H)
     fig = figs.belt_window(values, order, 10, 0, T, list("x" * T), LABELS)
     shown = list(fig.layout.yaxis.ticktext)
-    assert 8 <= len(shown) <= 20  # about one label per 10 px of a 150 px panel
+    assert 5 <= len(shown) <= 7  # about one label per 25 px of a 150 px panel
     every = int(np.ceil(H / len(shown)))
     assert shown == [str(u) for u in order[::every]]  # the units in their sorted order
 
@@ -136,7 +182,9 @@ def test_the_strip_sits_on_the_overviews_time_axis(series):
 def test_an_rnn_has_only_h(series):
     _, values = series
     fig = figs.belt_overview({"h": values["h"]}, np.arange(6), LABELS, figs.RNN_QUANTITIES)
-    assert len(fig.data) == 1 and fig.layout.annotations[0].text == "h"
+    assert [t.type for t in fig.data] == ["image", "heatmap"] and fig.layout.annotations[
+        0
+    ].text == "h"
     lines = figs.unit_lines(
         {"h": values["h"][:, 0]}, list("abcdefghijk"), LABELS | {"states": "s", "gates": "g"}
     )
@@ -390,7 +438,8 @@ def test_sort_unit_and_flows_change_the_page_and_the_url():
     at = open_app("belt")
     first = chart(at, "belt_overview_0")
     at.selectbox(key="belt_sort").set_value("index").run()
-    assert chart(at, "belt_overview_0")["data"][0]["y"][:3] == ["0", "1", "2"]
+    axis = chart(at, "belt_overview_0")["layout"]["yaxis"]
+    assert len(axis["tickvals"]) >= 3 and axis["ticktext"] == [str(r) for r in axis["tickvals"]]
     assert chart(at, "belt_window_0")["data"][0]["y"][:3] == ["0", "1", "2"]
     assert chart(at, "belt_overview_0") != first
     at.number_input(key="belt_unit").set_value(9).run()
@@ -431,7 +480,10 @@ def test_every_layer_is_shown():
     assert_clean(at)
     assert len(at.tabs) >= 2 and at.tabs[0].label == "Layer 0"
     for k in (0, 1):
-        assert len(chart(at, f"belt_overview_{k}")["data"]) == 6
+        assert [d["type"] for d in chart(at, f"belt_overview_{k}")["data"]] == [
+            "image",
+            "heatmap",
+        ] * 6
         assert len(heatmaps_of(chart(at, f"belt_window_{k}"))) == 6
 
 

@@ -319,3 +319,19 @@ def test_an_upload_over_the_limit_is_refused_in_the_browser(tab, tmp_path):
         assert main(tab).get_by_test_id("stMetricValue").count() == 0  # nothing was read
         assert problems(tab) == [] and tab.errors == []
         screenshot(tab, "upload-too-big")
+
+
+def test_the_belt_check_measures_clicks_the_page_follows():
+    """scripts/belt_check.py (the belt page's speed, reported in the README) still drives the
+    page: every click it times is followed (it checks the link), on a small model."""
+    import subprocess
+    import sys
+
+    require_browser()
+    with fresh_server() as base:
+        proc = subprocess.run([sys.executable, "scripts/belt_check.py", "--url", base, "--hidden", "16",
+                               "--steps", "80", "--runs", "2"], capture_output=True, text=True, cwd=ROOT,
+                              timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for action in ("cursor", "unit", "sort"):
+        assert re.search(rf"{action}\s+median\s+\d+ ms", proc.stdout), proc.stdout

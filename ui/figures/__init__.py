@@ -10,6 +10,10 @@ Labels come in as arguments, already translated. One module per page; this one h
 
 from __future__ import annotations
 
+import base64
+import struct
+import zlib
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -41,6 +45,49 @@ def gate_fill(gate: str, value: float) -> str:
 def gate_scale(gate: str) -> list:
     """Sequential 0..1 colour scale for heatmaps of one gate."""
     return [[0.0, "#f7f7f7"], [1.0, GATE_COLORS[gate]]]
+
+
+def color_table(scale: str | list) -> np.ndarray:
+    """A Plotly colour scale (a name such as DIVERGING, or [[position, colour], ...]) as 256
+    RGB rows, interpolated the way Plotly colours a heatmap: row k is position k / 255."""
+    from plotly.colors import get_colorscale
+
+    stops = get_colorscale(scale) if isinstance(scale, str) else scale
+    where = np.array([float(p) for p, _ in stops])
+    rgb = np.array([_rgb(c) if c.startswith("#") else _rgb_text(c) for _, c in stops], float)
+    x = np.linspace(0.0, 1.0, 256)
+    return np.round(np.stack([np.interp(x, where, rgb[:, k]) for k in range(3)], axis=1)).astype(
+        np.uint8
+    )
+
+
+def _rgb_text(color: str) -> tuple[int, ...]:
+    """ "rgb(5, 48, 97)" -> (5, 48, 97)."""
+    return tuple(int(float(v)) for v in color[color.index("(") + 1 : color.index(")")].split(","))
+
+
+def png(rgb: np.ndarray) -> bytes:
+    """An (rows, columns, 3) uint8 array as a PNG file: 8-bit RGB, no filter, deflated.
+
+    Written here with zlib and struct (the PNG format is three chunks), so drawing a large map as
+    an image adds no dependency to the project."""
+    rows, cols, _ = rgb.shape
+    lines = np.zeros((rows, 1 + 3 * cols), dtype=np.uint8)  # each line: filter 0, then pixels
+    lines[:, 1:] = np.ascontiguousarray(rgb, dtype=np.uint8).reshape(rows, 3 * cols)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", cols, rows, 8, 2, 0, 0, 0)  # 8 bits, RGB, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(lines.tobytes(), 1)) + chunk(b"IEND", b""))  # fmt: skip
+
+
+def image_uri(rgb: np.ndarray) -> str:
+    """An RGB array as a data URI for a Plotly image trace (go.Image(source=...))."""
+    return "data:image/png;base64," + base64.b64encode(png(rgb)).decode("ascii")
 
 
 def diverging_color(value: float, scale: float = 1.0) -> str:
@@ -89,12 +136,15 @@ __all__ = [
     "STATE_COLOR",
     "cell_diagram",
     "change_heatmap",
+    "color_table",
     "diverging_color",
     "figure",
     "gate_fill",
     "gate_scale",
+    "image_uri",
     "intervention",
     "layout",
+    "png",
     "step_vectors",
     "valve_curve",
     "visible",
