@@ -77,6 +77,8 @@ layer_index = 0
 if cfg.num_layers > 1:
     layer_index = params.number(P["belt_layer"], t("belt.layer", n=cfg.num_layers - 1), high=cfg.num_layers - 1,
                                 step=1, container=top_right, help=t("belt.layer_help"))  # fmt: skip
+else:  # no choice to make: a layer the link asks for and the model lacks is said, and dropped
+    params.bounded(P["belt_layer"], 0, 0)
 kind = t(f"belt.kind_{cfg.kind.replace('-', '_')}") + ("" if lstm else t("belt.kind_rnn"))
 st.caption(t("belt.model_facts", kind=kind, h=cfg.hidden_size, layers=cfg.num_layers))
 if not lstm:
@@ -139,16 +141,6 @@ value_options = ("c", "h") if lstm else ("h",)
 labels = quantity_labels | {"unit": t("cell.units_axis"), "step": t("cell.steps_axis")}
 window_steps = figs.window_width(H)
 whole = window_steps < T  # else the window around the cursor already shows the whole input
-layers = range(cfg.num_layers)
-
-
-def layer_tabs():
-    """One tab per layer (just the page itself for a one-layer model)."""
-    return (
-        st.tabs([t("belt.layer_tab", n=k) for k in layers])
-        if cfg.num_layers > 1
-        else [st.container()]
-    )
 
 
 # The heatmaps rerun on their own, in two nested fragments (st.fragment), so that each setting
@@ -159,29 +151,28 @@ def layer_tabs():
 # and writes its settings to the URL.
 @st.fragment
 def every_unit() -> None:
-    """Every unit at every step in the chosen order (the overview), then the part around the
-    cursor."""
-    st.subheader(t("belt.heatmaps_title"))
+    """Every unit of the chosen layer at every step in the chosen order (the overview), then the
+    part around the cursor."""
+    layer_name = f" · {t('belt.layer_tab', n=layer_index)}" if cfg.num_layers > 1 else ""
+    st.subheader(t("belt.heatmaps_title") + layer_name)
     sort = params.select(P["belt_sort"], t("belt.sort"), labeler("belt.sort_"), container=st.columns([2, 3])[0],
                          help=t("belt.sort_help"))  # fmt: skip
-    orders = [
-        memo(("order", trace_key, k, sort), lambda k=k: order_units(layer_series(k)["h"], sort))
-        for k in layers
-    ]
+    order = memo(("order", trace_key, layer_index, sort), lambda: order_units(series["h"], sort))
     if whole:
         st.caption(t("belt.overview_title", n=T))
-        for k, tab in zip(layers, layer_tabs(), strict=True):
-            with tab:
-                frame.chart(figs.belt_overview(layer_series(k), orders[k], labels, QUANTITIES), key=f"belt_overview_{k}",
-                            config=STATIC)  # fmt: skip
-    around_the_cursor(orders)
+        frame.chart(
+            figs.belt_overview(series, order, labels, QUANTITIES),
+            key="belt_overview",
+            config=STATIC,
+        )
+    around_the_cursor(order)
     params.write_url((P["belt_sort"],))
 
 
 @st.fragment
-def around_the_cursor(orders: list) -> None:
-    """Where the cursor is on the whole input, the steps around it for every unit (in `orders`,
-    one per layer), and the belt of a few units around it."""
+def around_the_cursor(order) -> None:
+    """Where the cursor is on the whole input, the steps around it for every unit (in `order`),
+    and the belt of a few units around it."""
     strip = st.container()
     s1, s2, s3 = st.columns([5, 1.6, 1.9], vertical_alignment="bottom")
     cursor = params.stepper(P["belt_cursor"], t("belt.cursor"), T - 1, "belt", (s1, s2, s3))
@@ -195,11 +186,9 @@ def around_the_cursor(orders: list) -> None:
                 config=STATIC,
             )
     st.markdown(t("belt.at_cursor", t=cursor, token=md_escape(token_label(tokens[cursor]))))
-    for k, tab in zip(layers, layer_tabs(), strict=True):
-        with tab:
-            window = figs.belt_window(layer_series(k), orders[k], cursor, start, stop, tokens, labels, QUANTITIES,
-                                      colorbars=not whole)  # the overview above has them  # fmt: skip
-            frame.chart(window, key=f"belt_window_{k}", config=STATIC)
+    window = figs.belt_window(series, order, cursor, start, stop, tokens, labels, QUANTITIES,
+                              colorbars=not whole)  # the overview above has them  # fmt: skip
+    frame.chart(window, key="belt_window", config=STATIC)
     st.caption(t("belt.heatmaps_caption" if lstm else "belt.heatmaps_caption_rnn"))
 
     st.subheader(t("belt.flow_title"))
@@ -209,7 +198,7 @@ def around_the_cursor(orders: list) -> None:
         return
     st.markdown(t("belt.flow_intro"))
     best = st.session_state.get("belt.best_unit")
-    first = int(orders[layer_index][0])
+    first = int(order[0])
     params.data_default(P["belt_flows"], list(  # the page's own pick: left out of the link
         dict.fromkeys([first] + ([best] if best is not None and best < H else []))
     ))  # fmt: skip

@@ -29,6 +29,12 @@ def open_app(page: str = "home", **query) -> AppTest:
     return at.run()
 
 
+def stepper(at: AppTest, name: str):
+    """The time slider of params.stepper for parameter `name` (its key ends in the last step)."""
+    (found,) = [s for s in at.slider if s.key.startswith(f"{name}__")]
+    return found
+
+
 def url(at: AppTest) -> dict[str, str]:
     """The URL's query parameters after the run, as plain strings."""
     out = {}
@@ -114,14 +120,14 @@ def test_cell_page_numbers_are_the_models():
 def test_widgets_change_the_state_and_the_url():
     at = open_app("cell")
     title = at.subheader[0].value
-    at.slider(key="step").set_value(5).run()
+    stepper(at, "step").set_value(5).run()
     assert at.subheader[0].value != title and "5" in at.subheader[0].value
     assert url(at)["step"] == "5"
     at.button(key="cell_forward").click().run()
-    assert at.slider(key="step").value == 6
+    assert stepper(at, "step").value == 6
     at.button(key="cell_back").click().run()
     at.button(key="cell_back").click().run()
-    assert at.slider(key="step").value == 4
+    assert stepper(at, "step").value == 4
     at.selectbox(key="clamp_gate").set_value("f").run()
     assert len(charts(at)) == 5  # + before/after and the Δc heatmap
     assert url(at)["clamp_gate"] == "f"
@@ -138,7 +144,7 @@ def test_url_round_trip():
     assert_clean(at)
     assert at.selectbox(key="model").value == "text_es"
     assert at.text_input(key="input").value == "el faro"
-    assert (at.slider(key="step").value, at.number_input(key="unit").value) == (3, 7)
+    assert (stepper(at, "step").value, at.number_input(key="unit").value) == (3, 7)
     assert at.slider(key="clamp_value").value == 0.25 and at.slider(key="valve").value == -3.5
     assert at.number_input(key="seed").value == 42
     assert url(at) == setup  # the URL after the run still says exactly what the link said
@@ -171,7 +177,7 @@ def test_reset_restores_the_defaults_but_not_the_language():
     at = open_app("cell", lang="es", step=4, clamp_gate="i", model="text_en")
     at.button(key="reset_page").click().run()
     assert_clean(at)
-    assert at.slider(key="step").value == 0 and at.selectbox(key="clamp_gate").value == "none"
+    assert stepper(at, "step").value == 0 and at.selectbox(key="clamp_gate").value == "none"
     assert at.selectbox(key="model").value == "echo_trained"
     assert at.selectbox(key="lang").value == "es"
 
@@ -236,7 +242,7 @@ def test_several_bad_parameters_make_one_warning_with_a_line_each():
 def test_values_beyond_the_model_are_moved_inside_and_said(lang):
     at = open_app("cell", lang=lang, unit=100, step=100, clamp_unit=99)
     assert_clean(at)
-    assert (at.number_input(key="unit").value, at.slider(key="step").value) == (3, 15)
+    assert (at.number_input(key="unit").value, stepper(at, "step").value) == (3, 15)
     assert at.number_input(key="clamp_unit").value == 3
     lines = warning_lines(at)
     assert len(lines) == 3
@@ -247,7 +253,7 @@ def test_values_beyond_the_model_are_moved_inside_and_said(lang):
     assert url(at) == {"unit": "3", "step": "15", "clamp_unit": "3"} | (
         {"lang": "es"} if lang == "es" else {}
     )
-    at.slider(key="step").set_value(2).run()  # said once: the next run is quiet
+    stepper(at, "step").set_value(2).run()  # said once: the next run is quiet
     assert not at.warning
     belt = open_app("belt", belt_unit=500)
     assert_clean(belt)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from conftest import ROOT, random_batch, small_model
-from test_app import assert_clean, charts, open_app, url
+from test_app import assert_clean, charts, open_app, stepper, url
 
 import lstm_core
 from lstm_core import checkpoint_bytes
@@ -107,7 +107,7 @@ def test_more_units_than_pixel_rows_blend_and_none_is_skipped():
     image = fig.data[0]
     assert decode(image.source).shape[0] == 120  # the panel's height in pixels
     assert image.y0 - image.dy / 2 == -0.5 and image.y0 + 119.5 * image.dy == pytest.approx(H - 0.5)
-    assert 4 <= len(fig.layout.yaxis.ticktext) <= 5  # about one unit named per 25 px
+    assert len(fig.layout.yaxis.ticktext) == 8  # every 32nd unit: about one per 15 px
 
 
 def test_the_window_has_exact_values_every_token_and_the_cursor(series):
@@ -127,7 +127,10 @@ def test_the_window_has_exact_values_every_token_and_the_cursor(series):
                 "1",
             ]
     assert [s.x0 for s in fig.layout.shapes] == [3.5] * 6  # the cursor, in every panel
-    assert list(fig.layout.xaxis.ticktext) == [
+    # the tokens under the panels, on an axis of their own; the heatmaps' axis has the step
+    # numbers, so that a hover says the step (Plotly's hover gives an axis's label if it has one)
+    assert fig.layout.xaxis.ticktext is None and fig.layout.xaxis.side == "top"
+    assert fig.layout.xaxis7.matches == "x" and list(fig.layout.xaxis7.ticktext) == [
         "␣",
         "&lt;",
         "c",
@@ -147,9 +150,15 @@ def test_many_units_are_labelled_every_few_rows():
     order = rng.permutation(H)
     fig = figs.belt_window(values, order, 10, 0, T, list("x" * T), LABELS)
     shown = list(fig.layout.yaxis.ticktext)
-    assert 5 <= len(shown) <= 7  # about one label per 25 px of a 150 px panel
-    every = int(np.ceil(H / len(shown)))
-    assert shown == [str(u) for u in order[::every]]  # the units in their sorted order
+    assert shown == [str(u) for u in order[::32]]  # about one per 15 px, in their sorted order
+    # the overview (shorter panels) names the same rows, and the window names them all: a
+    # power of two apart, the window's spacing divides the overview's
+    for h in (5, 12, 17, 40, 64, 100, 128, 200, 256, 1000):
+        window_px, overview_px = int(np.clip(9 * h, 60, 150)), int(np.clip(1.4 * h, 56, 120))
+        window, overview = figs.label_every(h, window_px), figs.label_every(h, overview_px)
+        assert overview % window == 0  # every row the overview names, the window names too
+        assert window_px / np.ceil(h / window) >= 9  # labels never overlap
+        assert h <= 16 or h / window >= 4  # and there are a few of them
 
 
 def test_the_window_follows_the_cursor_inside_the_input():
@@ -187,6 +196,11 @@ def test_an_rnn_has_only_h(series):
     ].text == "h"
     lines = figs.unit_lines(
         {"h": values["h"][:, 0]}, list("abcdefghijk"), LABELS | {"states": "s", "gates": "g"}
+    )
+    # the hover gives the step and its token (%{x} would give the axis's label, the token)
+    assert (
+        list(lines.data[0].customdata[3]) == [3, "d"]
+        and "customdata[0]" in lines.data[0].hovertemplate
     )
     assert [t.name for t in lines.data] == ["h"] and "yaxis2" not in lines.to_plotly_json()[
         "layout"
@@ -297,7 +311,7 @@ def upload(at, model, name="m.npz"):
 def test_belt_page_every_model(lang, model):
     at = open_app("belt", lang=lang, belt_model=model)
     assert_clean(at)
-    window = chart(at, "belt_window_0")
+    window = chart(at, "belt_window")
     assert len([d for d in window["data"] if d["type"] == "heatmap"]) == 6
     # window, waterfall, unit lines, text, ranking, overlay, 3 matches; long inputs add the
     # overview and the strip
@@ -308,7 +322,7 @@ def test_belt_page_every_model(lang, model):
 
 def test_the_gates_read_0_to_1_everywhere():
     at = open_app("belt")
-    for key in ("belt_overview_0", "belt_window_0"):
+    for key in ("belt_overview", "belt_window"):
         for trace in chart(at, key)["data"]:
             if trace["type"] == "heatmap" and trace["colorscale"][-1][1] in GATE_COLORS.values():
                 assert trace["colorbar"]["ticktext"] == ["0", "0.5", "1"]
@@ -423,25 +437,25 @@ def test_input_problems_are_one_line_each():
 
 def test_the_cursor_moves_the_window_not_the_overview():
     at = open_app("belt")
-    overview, window = chart(at, "belt_overview_0"), chart(at, "belt_window_0")
+    overview, window = chart(at, "belt_overview"), chart(at, "belt_window")
     at.button(key="belt_forward").click().run()
-    assert at.slider(key="belt_cursor").value == 1 and url(at)["belt_cursor"] == "1"
-    assert chart(at, "belt_window_0")["layout"]["shapes"][0]["x0"] == 0.5
-    assert chart(at, "belt_overview_0") == overview  # byte for byte: nothing to resend
+    assert stepper(at, "belt_cursor").value == 1 and url(at)["belt_cursor"] == "1"
+    assert chart(at, "belt_window")["layout"]["shapes"][0]["x0"] == 0.5
+    assert chart(at, "belt_overview") == overview  # byte for byte: nothing to resend
     assert chart(at, "belt_strip")["layout"]["shapes"][2]["x0"] == 1
-    at.slider(key="belt_cursor").set_value(100).run()
-    moved = chart(at, "belt_window_0")
+    stepper(at, "belt_cursor").set_value(100).run()
+    moved = chart(at, "belt_window")
     assert moved["data"][0]["x"] != window["data"][0]["x"]  # the window followed the cursor
 
 
 def test_sort_unit_and_flows_change_the_page_and_the_url():
     at = open_app("belt")
-    first = chart(at, "belt_overview_0")
+    first = chart(at, "belt_overview")
     at.selectbox(key="belt_sort").set_value("index").run()
-    axis = chart(at, "belt_overview_0")["layout"]["yaxis"]
+    axis = chart(at, "belt_overview")["layout"]["yaxis"]
     assert len(axis["tickvals"]) >= 3 and axis["ticktext"] == [str(r) for r in axis["tickvals"]]
-    assert chart(at, "belt_window_0")["data"][0]["y"][:3] == ["0", "1", "2"]
-    assert chart(at, "belt_overview_0") != first
+    assert chart(at, "belt_window")["data"][0]["y"][:3] == ["0", "1", "2"]
+    assert chart(at, "belt_overview") != first
     at.number_input(key="belt_unit").set_value(9).run()
     assert url(at)["belt_unit"] == "9"
     at.multiselect(key="belt_flows").set_value([3, 5]).run()
@@ -462,9 +476,10 @@ def test_upload_a_checkpoint_and_a_bad_file():
     assert_clean(at)
     assert at.number_input(key="belt_layer").value == 0
     assert any("2 layer" in c.value for c in at.caption)
-    assert any(
-        "never seen" in w.value for w in at.warning
-    )  # most of the example is outside "abcde"
+    assert not at.warning  # the page's own example keeps to what the model reads
+    assert at.text_area(key="belt_text").placeholder.strip(" abcde") == ""
+    at.text_area(key="belt_text").set_value("a bad cab, faded").run()
+    assert any("never seen" in w.value for w in at.warning)  # f is outside "abcde"
     assert any("same at every step" in i.value for i in at.info)  # no quotes left: nothing to rank
     at = open_app("belt", belt_model="upload")
     at.file_uploader(key="belt_upload").set_value(
@@ -474,17 +489,36 @@ def test_upload_a_checkpoint_and_a_bad_file():
     assert len(at.error) == 1 and "truncated or corrupt" in at.error[0].value
 
 
-def test_every_layer_is_shown():
-    at = upload(open_app("belt", belt_model="upload"), small_model("char-lm", "lstm", 2, hidden=5))
+def test_one_layer_choice_drives_the_whole_page():
+    model = small_model("char-lm", "lstm", 2, hidden=5)
+    at = upload(open_app("belt", belt_model="upload"), model)
     at.text_area(key="belt_text").set_value("abcde" * 20).run()
     assert_clean(at)
-    assert len(at.tabs) >= 2 and at.tabs[0].label == "Layer 0"
+    assert not at.tabs and "Layer 0" in at.subheader[0].value
+    x = np.array([[model.config.vocab.index(ch) for ch in "abcde" * 20]])
+    layers = model.run(x).layers
     for k in (0, 1):
-        assert [d["type"] for d in chart(at, f"belt_overview_{k}")["data"]] == [
-            "image",
-            "heatmap",
-        ] * 6
-        assert len(heatmaps_of(chart(at, f"belt_window_{k}"))) == 6
+        at.number_input(key="belt_layer").set_value(k).run()
+        assert f"Layer {k}" in at.subheader[0].value and url(at).get("belt_layer", "0") == str(k)
+        c = layers[k].c[1:, 0]  # (T, H): the window shows this layer's cell state
+        window = heatmaps_of(chart(at, "belt_window"))[0]
+        start = int(decode_z(window["x"])[0])
+        units = [int(u) for u in window["y"]]
+        z = np.asarray(decode_z(window["z"]), dtype=np.float32)
+        np.testing.assert_allclose(z, c[start : start + z.shape[1], units].T, atol=1e-5)
+        assert [d["type"] for d in chart(at, "belt_overview")["data"]] == ["image", "heatmap"] * 6
+        assert stepper(at, "belt_cursor")  # one cursor for the page
+    at = open_app("belt", belt_layer=2)  # a one-layer sample model: said, and dropped
+    assert_clean(at)
+    assert any("belt_layer" in w.value for w in at.warning) and "belt_layer" not in url(at)
+
+
+def decode_z(z):
+    """An array from a chart's JSON: a list, or Plotly's typed-array form."""
+    if isinstance(z, dict):
+        flat = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
+        return flat.reshape([int(n) for n in z["shape"].split(",")]) if "shape" in z else flat
+    return z
 
 
 def heatmaps_of(spec: dict) -> list:
@@ -500,7 +534,7 @@ def test_an_rnn_checkpoint_shows_its_h_and_says_it_has_no_belt(lang):
     assert not at.warning
     note = {"en": "no belt (c) and no gates", "es": "no tiene banda (c) ni compuertas"}[lang]
     assert any(note in i.value for i in at.info)
-    window = chart(at, "belt_window_0")
+    window = chart(at, "belt_window")
     assert len(heatmaps_of(window)) == 1
     assert (
         window["layout"]["annotations"][0]["text"]
@@ -568,3 +602,34 @@ def test_an_untrained_twin_scores_what_random_cells_do():
     assert untrained_best(model, ids, 0, "c", current_char, seed=3) == untrained_best(
         model, ids, 0, "c", current_char, seed=3
     )  # fixed by its seed
+
+
+def test_the_cursor_follows_the_inputs_length_both_ways():
+    """A longer input keeps the step; a shorter one moves it to its new end (once, an error in
+    the browser: the old slider's step came back beyond the new end)."""
+    at = open_app("belt", belt_model="text_en")
+    last = int(stepper(at, "belt_cursor").max)
+    stepper(at, "belt_cursor").set_value(last).run()
+    at.text_area(key="belt_text").set_value(("the sea and the keeper " * 20)[:300]).run()
+    assert_clean(at)
+    assert stepper(at, "belt_cursor").max == 299 and stepper(at, "belt_cursor").value == last
+    at.text_area(key="belt_text").set_value(
+        "the keeper said hello to the sea, and the sea said"
+    ).run()
+    assert_clean(at)
+    assert stepper(at, "belt_cursor").max == 49 and stepper(at, "belt_cursor").value == 49
+    assert url(at)["belt_cursor"] == "49"
+    at.button(key="belt_back").click().run()
+    assert stepper(at, "belt_cursor").value == 48 and url(at)["belt_cursor"] == "48"
+
+
+def test_a_shorter_input_moves_a_linked_cursor_without_blaming_the_link():
+    at = open_app("belt", belt_model="text_en", belt_cursor=30)
+    assert stepper(at, "belt_cursor").value == 30 and not at.warning
+    at.text_area(key="belt_text").set_value("the keeper said hello").run()
+    assert_clean(at)
+    assert stepper(at, "belt_cursor").value == 20 and url(at)["belt_cursor"] == "20"
+    assert not any("belt_cursor" in w.value for w in at.warning)  # the link was used as given
+    at = open_app("belt", belt_model="text_en", belt_cursor=300)  # beyond this input: said
+    assert stepper(at, "belt_cursor").value == int(stepper(at, "belt_cursor").max)
+    assert any("belt_cursor" in w.value for w in at.warning)

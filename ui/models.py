@@ -86,14 +86,15 @@ def belt_example(model: Model, source: str = "") -> str:
         return BELT_EXAMPLES[source]
     vocab = set(model.config.vocab)
     texts = [BELT_EXAMPLES["text_en"], BELT_EXAMPLES["text_es"]]
-    if model.config.lowercase is False and not any(ch.isupper() for ch in vocab):
+    if model.config.lowercase or not any(ch.isupper() for ch in vocab):
         texts = [x.lower() for x in texts]
-    return max(
-        texts,
-        key=lambda x: (
-            sum(ch in vocab for ch in (x.lower() if model.config.lowercase else x)) / len(x)
-        ),
-    )
+    best = max(texts, key=lambda x: sum(ch in vocab for ch in x) / len(x))
+    # only what the model reads: the page's own example never asks for a warning
+    readable = "".join(ch for ch in best if ch in vocab)
+    if len(readable) >= 40:
+        return readable
+    letters = "".join(sorted(ch for ch in vocab if ch.isprintable() and not ch.isspace()))
+    return " ".join([letters] * (200 // (len(letters) + 1) + 1))[:200] if letters else readable
 
 
 def example_input(source: str, model: Model | None = None) -> str:

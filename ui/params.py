@@ -301,7 +301,7 @@ def _initial(p: Param) -> dict:
     return {} if p.name in st.session_state else {"value": p.current_default}
 
 
-def _bounded(p: Param, low, high):
+def bounded(p: Param, low, high):
     """Bounds for this run (they may depend on the model or the input); a stored value is moved
     inside them, and a value the link gave is reported (a unit the model does not have)."""
     low = p.low if low is None else low
@@ -314,11 +314,13 @@ def _bounded(p: Param, low, high):
             note(t("url.clamped", name=p.name, value=_plain(value), low=_plain(low),
                    high=_plain(high), used=_plain(used)))  # fmt: skip
             _reported(p)
+    elif value is not None and _from_url(p, value):
+        _reported(p)  # the link's value was used as given: a later move is not the link's doing
     return low, high
 
 
 def slider(p: Param, label: str, *, low=None, high=None, step=None, container=st, **kwargs):
-    low, high = _bounded(p, low, high)
+    low, high = bounded(p, low, high)
     initial = _initial(p)
     if "value" in initial:
         initial["value"] = min(max(initial["value"], low), high)
@@ -329,7 +331,7 @@ def slider(p: Param, label: str, *, low=None, high=None, step=None, container=st
 
 
 def number(p: Param, label: str, *, low=None, high=None, step=None, container=st, **kwargs):
-    low, high = _bounded(p, low, high)
+    low, high = bounded(p, low, high)
     return container.number_input(
         label, min_value=low, max_value=high, step=step, key=p.name, persist_state="session",
         **_initial(p), **kwargs,
@@ -397,21 +399,40 @@ def multiselect(p: Param, label: str, options, *, container=st, **kwargs):
 def stepper(p: Param, label: str, last: int, prefix: str, columns, *, help=None) -> int:
     """A time slider with Back and Next buttons, in three given columns; returns the step.
 
-    The buttons' keys are <prefix>_back and <prefix>_forward.
+    The step lives in st.session_state[p.name] (what the link, Back and Next change). The slider
+    shows it under a key of its own for each length, `<name>__<last>`: Streamlit makes a new
+    widget whenever a slider's bounds change, and under one key the old widget's value came back
+    later, beyond the new end (a cursor of 159 on a 50-step input: an error in the page). A
+    slider per length never holds a step it cannot show. The buttons' keys are <prefix>_back and
+    <prefix>_forward.
     """
     slider_col, back_col, next_col = columns
+    bounded(p, 0, last)  # a stored or linked step beyond this input's end moves inside it
+    st.session_state[p.name] = min(
+        max(int(st.session_state.get(p.name, p.current_default)), 0), last
+    )
+    key = stepper_key(p, last)
 
     def move(delta: int) -> None:
-        st.session_state[p.name] = min(
-            max(st.session_state.get(p.name, p.current_default) + delta, 0), last
-        )
+        st.session_state[p.name] = min(max(st.session_state.get(p.name, 0) + delta, 0), last)
+
+    def dragged() -> None:
+        st.session_state[p.name] = int(st.session_state[key])
 
     back_col.button(t("cell.back"), icon=":material/chevron_left:", key=f"{prefix}_back",
                     on_click=move, args=(-1,), width="stretch")  # fmt: skip
     next_col.button(t("cell.forward"), icon=":material/chevron_right:", key=f"{prefix}_forward",
                     on_click=move, args=(1,), width="stretch")  # fmt: skip
-    with slider_col:
-        return min(slider(p, label, high=max(last, 1), help=help), last)
+    st.session_state[key] = st.session_state[p.name]  # the slider shows the step, whoever moved it
+    slider_col.slider(
+        label, min_value=0, max_value=max(last, 1), key=key, on_change=dragged, help=help
+    )
+    return st.session_state[p.name]
+
+
+def stepper_key(p: Param, last: int) -> str:
+    """The key of `stepper`'s slider for an input whose last step is `last`."""
+    return f"{p.name}__{last}"
 
 
 def toggle(p: Param, label: str, *, container=st, **kwargs):

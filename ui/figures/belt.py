@@ -113,13 +113,15 @@ def pixels(z: np.ndarray, q: str, m: float, rows: int) -> np.ndarray:
 
 
 def label_every(units: int, panel_px: int) -> int:
-    """Which rows of a panel get their unit's number: all when each has 9 px, else every k-th,
-    about 25 px apart (a row is then thinner than its label: the hover names each unit). Each
-    label costs the browser time on every redraw: six panels of a label per 10 px took a quarter
-    of the window's drawing (90 ms against 65 ms, measured in Chromium at H=256)."""
+    """Which rows of a panel get their unit's number: all when each has 9 px, else every k-th
+    row, about 15 px apart, k a power of two, so that the overview and the window (taller
+    panels, maybe more labels) name the same rows and the window at most a few more. A row is
+    then thinner than its label: the window's hover names each unit. Labels cost the browser:
+    one per 10 px in the six panels of the window took a quarter of its drawing time."""
     if units * 9 <= panel_px:
         return 1
-    return max(1, int(np.ceil(units / max(1, panel_px // 25))))
+    wanted = units / max(1, panel_px // 15)
+    return 1 << int(np.ceil(np.log2(max(1.0, wanted))))
 
 
 def _unit_axis(units: list[str], panel_px: int) -> dict:
@@ -208,7 +210,7 @@ def belt_window(
     the window (every cursor move) then costs the browser about a third less.
     """
     H = values[quantities[0]].shape[1]
-    panel = int(np.clip(H * 2.2, 60, 150))
+    panel = int(np.clip(H * 9, 60, 150))  # up to 16 units, each with a row it can be named on
     m = scales({q: values[q] for q in quantities})
     units = [str(int(u)) for u in order]
     n = len(quantities)
@@ -234,13 +236,15 @@ def belt_window(
         titles.append(_title(labels[q], hi))
         shapes.append({"type": "rect", "xref": "x", "yref": f"y{axis} domain", "x0": cursor - 0.5,
                        "x1": cursor + 0.5, "y0": 0, "y1": 1, "line": {"color": "black", "width": 2}})  # fmt: skip
-    lay["xaxis"] = {"anchor": f"y{n}", "range": [start - 0.5, stop - 0.5], **FIXED,
-                    **_time_axis(tokens[start:stop], start)}  # fmt: skip
-    # step numbers along the top edge, the tokens along the bottom
-    lay[f"xaxis{n + 1}"] = {"matches": "x", "overlaying": "x", "side": "top", "anchor": "y", "dtick": 5,
-                            "tickfont": {"size": 10, "color": "#777"}, "showgrid": False, **FIXED}  # fmt: skip
+    # Step numbers along the top edge, on the heatmaps' own axis: a hover reads its step from
+    # there (on an axis with a label per tick, Plotly's hover gives the label: the token).
+    lay["xaxis"] = {"anchor": "y", "side": "top", "range": [start - 0.5, stop - 0.5], "dtick": 5, "ticks": "",
+                    "tickfont": {"size": 10, "color": "#777"}, "showgrid": False, **FIXED}  # fmt: skip
+    # The tokens along the bottom, on a second axis laid over the first
+    lay[f"xaxis{n + 1}"] = {"matches": "x", "overlaying": "x", "anchor": f"y{n}", "showgrid": False,
+                            **FIXED, **_time_axis(tokens[start:stop], start)}  # fmt: skip
     # Plotly draws an axis only if some trace uses it: one invisible point
-    traces.append(go.Scatter(x=[start], y=[units[0]], xaxis=f"x{n + 1}", yaxis="y", mode="markers",
+    traces.append(go.Scatter(x=[start], y=[units[0]], xaxis=f"x{n + 1}", yaxis=f"y{n}", mode="markers",
                              marker={"opacity": 0}, hoverinfo="skip", showlegend=False))  # fmt: skip
     titles[0]["yshift"] = 18  # above the step numbers
     top, bottom = MARGIN["t"] + 20, 30
@@ -273,7 +277,8 @@ def unit_lines(
     """One unit over time: c and h above, the gates (and c~) below. values: name -> (T,) for
     the quantities the layer has (a plain RNN: h only, one panel)."""
     x = np.arange(len(tokens))
-    custom = [plotly_text(visible(tok)) for tok in tokens]
+    # the step and its token, for the hover (%{x} would give the axis's label: the token again)
+    custom = [[t, plotly_text(visible(tok))] for t, tok in enumerate(tokens)]
     gates = [q for q in ("f", "i", "g", "o") if q in values]
     rows = 2 if gates else 1
     doms = _domains(rows, 0.16)
@@ -290,7 +295,7 @@ def unit_lines(
         traces.append(go.Scatter(
             x=x, y=np.asarray(values[q], np.float32), name=labels[q], line=line, customdata=custom,
             yaxis="y" if q in ("c", "h") else "y2",
-            hovertemplate=f"{labels[q]} = %{{y:.3f}}<br>{labels['step']} %{{x}} · “%{{customdata}}”<extra></extra>",
+            hovertemplate=f"{labels[q]} = %{{y:.3f}}<br>{labels['step']} %{{customdata[0]}} · “%{{customdata[1]}}”<extra></extra>",
         ))  # fmt: skip
     lay = {"xaxis": {"anchor": f"y{rows if rows > 1 else ''}", "range": [-0.5, len(tokens) - 0.5],
                      **_time_axis(tokens, most=60)},
