@@ -197,7 +197,8 @@ def load_checkpoint(source, dtype=np.float32) -> Model:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             total = sum(info.file_size for info in zf.infolist())
-    except (zipfile.BadZipFile, EOFError, ValueError):
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+        # (NotImplementedError: a damaged header can claim a zip version Python cannot read)
         raise CheckpointError("the zip archive is truncated or corrupt", "ckpt_corrupt") from None
     if total > MAX_UNCOMPRESSED:
         mb = round(total / 2**20)

@@ -61,7 +61,7 @@ if source == "upload":
         uploaded = models.uploaded_checkpoint("belt", t("belt.upload", mb=models.MAX_UPLOAD_MB))
     if uploaded is None:
         st.info(t("belt.upload_first"), icon=":material/upload_file:")
-        st.stop()
+        frame.stop()
     model_key, model = uploaded
 else:
     units = 8
@@ -235,7 +235,9 @@ def one_unit() -> None:
                     key="belt_unit_lines", config=STATIC)  # fmt: skip
     st.markdown(t("belt.colored_caption", unit=unit, value=t(f"belt.track_{track}")))
     frame.chart(
-        figs.colored_text(tokens, series[track][:, unit], track), key="belt_colored", config=STATIC
+        figs.colored_text(tokens, series[track][:, unit], track, step=t("cell.steps_axis")),
+        key="belt_colored",
+        config=STATIC,
     )
     params.write_url((P["belt_unit"], P["belt_track"]))
 
@@ -310,7 +312,7 @@ def find_the_unit() -> None:
         for rank, u in enumerate(best, start=1):
             st.markdown(t("belt.match", rank=rank, unit=int(u), r=float(ranking.r[u]), value=shown))
             frame.chart(
-                figs.colored_text(tokens, series[value][:, u], value),
+                figs.colored_text(tokens, series[value][:, u], value, step=t("cell.steps_axis")),
                 key=f"belt_match_{rank}",
                 config=STATIC,
             )

@@ -52,11 +52,11 @@ if source == "upload":
         uploaded = models.uploaded_checkpoint("cell", t("cell.upload", mb=models.MAX_UPLOAD_MB))
     if uploaded is None:
         st.info(t("cell.upload_first"), icon=":material/upload_file:")
-        st.stop()
+        frame.stop()
     model = uploaded[1]
     if model.config.cell != "lstm":
         st.warning(t("cell.not_lstm"), icon=":material/block:")
-        st.stop()
+        frame.stop()
 else:
     with right:
         if source in ("echo_random", "text_random"):
@@ -137,7 +137,7 @@ else:
             output_change(result.before, result.after)[:, 0], start, seq.tokens,
             {"c": t("cell.plot_c", unit=clamp_unit), "h": t("cell.plot_h", unit=clamp_unit),
              "output": t("cell.plot_output"), "before": t("cell.before"), "after": t("cell.after"),
-             "answers": t("cell.plot_answers")},
+             "answers": t("cell.plot_answers"), "step": t("cell.steps_axis")},
             answers=(before, after),
         ),
         key="cell_intervention", config=STATIC,

@@ -101,7 +101,7 @@ try:
     )  # fmt: skip
 except ValueError as exc:
     st.error(t("echo.bad_settings", reason=explain(exc)), icon=":material/error:")
-    st.stop()
+    frame.stop()
 cells = ("rnn", "lstm") if compare else (cell,)
 if config.echo_step >= config.truncated_backprop_length:
     st.warning(t("echo.truncation_warning", k=config.echo_step, w=config.truncated_backprop_length),

@@ -155,7 +155,7 @@ for note in filter(None, corpus_notes):
 if not raw_text:
     st.info(t(f"text.need_{corpus_id}" if corpus_id in ("upload", "paste", "url") else "text.need_text"),
             icon=":material/description:")  # fmt: skip
-    st.stop()
+    frame.stop()
 
 # ==================================================================================== the model
 st.subheader(t("text.model_title"))
@@ -206,7 +206,7 @@ elif choice == "upload":
         base = None
     if base is None:
         st.info(t("text.need_ckpt"), icon=":material/upload_file:")
-        st.stop()
+        frame.stop()
     model_key = ("upload", st.session_state["text.ckpt_digest"])
 
 settings = TrainSettings(
@@ -230,7 +230,7 @@ except TextError as exc:
     st.error(t("text.cannot_train", reason=explain(exc)), icon=":material/block:")
     if exc.code == "text_short_window":  # a shorter window may do: keep that setting at hand
         training_settings(expanded=True)
-    st.stop()
+    frame.stop()
 corpus_hash = hashlib.sha256(corpus.text.encode("utf-8")).hexdigest()[:16]
 if base is None:
     model_key = ("new", hidden, layers, frame.seed())
@@ -262,7 +262,7 @@ if corpus.skipped:
                   on_click=lambda: st.session_state.update({"text.anyway": (model_key, corpus_hash)}))  # fmt: skip
         w2.button(t("text.start_fresh"), key="gen_start_fresh", width="stretch", type="primary",
                   on_click=lambda: st.session_state.update({"model": "new"}))  # fmt: skip
-        st.stop()
+        frame.stop()
     generate_only = True
 
 # ==================================================================================== training
@@ -489,7 +489,9 @@ if gen is not None and gen.n and not gen.running:
                 key="gen_gates", config=STATIC)  # fmt: skip
     if colored:
         frame.chart(
-            belt_figs.colored_text(gen.chars, gen.unit_series(unit), "h"),
+            belt_figs.colored_text(
+                gen.chars, gen.unit_series(unit), "h", step=t("cell.steps_axis")
+            ),
             key="gen_colored",
             config=STATIC,
         )

@@ -216,6 +216,9 @@ def test_colored_text_wraps_and_neutralises_markup():
     z = np.asarray(fig.data[0].z, dtype=float)
     assert z.shape[1] == 10 and np.isnan(z[-1, -1])
     assert fig.data[0].customdata[0][0] == 0  # hover knows each cell's step
+    trace = figs.colored_text(tokens, np.zeros(len(tokens)), "c", step="paso").data[0]
+    assert trace.hoverongaps is False  # the empty cells at the ends of lines have no hover
+    assert trace.hovertemplate.startswith("paso %{customdata} · “%{text}”")
 
 
 def test_ranking_and_overlay(rng):
@@ -633,3 +636,12 @@ def test_a_shorter_input_moves_a_linked_cursor_without_blaming_the_link():
     at = open_app("belt", belt_model="text_en", belt_cursor=300)  # beyond this input: said
     assert stepper(at, "belt_cursor").value == int(stepper(at, "belt_cursor").max)
     assert any("belt_cursor" in w.value for w in at.warning)
+
+
+def test_choosing_upload_puts_it_in_the_link_before_any_file():
+    """The page stops to wait for a file; the link must already say "upload" (it kept the
+    previous model: a reload brought that back)."""
+    at = open_app("belt", belt_model="logbook")
+    at.selectbox(key="belt_model").set_value("upload").run()
+    assert_clean(at)
+    assert url(at)["belt_model"] == "upload" and at.info and not charts(at)

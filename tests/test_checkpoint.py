@@ -249,6 +249,17 @@ def test_damaged_checkpoints_fail_cleanly(pos, byte, cut):
         assert np.isfinite(model.flat).all()  # if it loads, it is a usable model
 
 
+def test_a_zip_version_python_cannot_read_is_corrupt():
+    """Found by the test above: a damaged byte made a header ask for zip version 6.4, and
+    Python's zipfile raised NotImplementedError, which reached the page."""
+    damaged = bytearray(GOOD)
+    at = damaged.index(b"PK\x01\x02")  # the first entry of the central directory
+    damaged[at + 6 : at + 8] = (64).to_bytes(2, "little")  # "version needed to extract"
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(bytes(damaged))
+    assert err.value.code == "ckpt_corrupt"
+
+
 def test_to_state_dict_is_inverse_of_loading():
     model = small_model("char-lm", "lstm", 2, hidden=3, dtype=np.float32)
     weights = to_state_dict(model.config, model.flat)

@@ -19,6 +19,7 @@ import urllib.parse
 import uuid
 from dataclasses import dataclass
 from functools import cache
+from typing import NoReturn
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
@@ -139,21 +140,38 @@ def run() -> None:
     )  # fmt: skip
     st.sidebar.caption(t("sidebar.about"))
     notes = st.empty()  # above the page: what the link could not do, filled in once it has run
-    _router.active = True
+    _router.active, _router.page, _router.notes, _router.finished = True, current, notes, False
     rerunning = False
     try:
         page.run()
     except RerunException:  # the run starts again: its notes wait for the next one
         rerunning = True
         raise
-    finally:  # also when a page stops early (st.stop): the link still says what is on screen
+    finally:
         _router.active = False
-        known = (*SIDEBAR.values(), *params.REGISTRY.get(current, ()))
-        params.write_url(known)
-        params.drop_unknown(known)
-        params.remember(current)
-        if not rerunning:
-            show_notes(notes, params.take_notes())
+        if not _router.finished:
+            _finish(show=not rerunning)
+
+
+def _finish(show: bool = True) -> None:
+    """The end of a page's run: the link says what is on screen, the page's values are kept for
+    its next visit, and the link's problems are shown."""
+    _router.finished = True
+    known = (*SIDEBAR.values(), *params.REGISTRY.get(_router.page, ()))
+    params.write_url(known)
+    params.drop_unknown(known)
+    params.remember(_router.page)
+    if show:
+        show_notes(_router.notes, params.take_notes())
+
+
+def stop() -> NoReturn:
+    """st.stop() for a page that cannot go on (no file uploaded yet): the run's end first. After
+    st.stop() Streamlit stops at its next call, so the frame's own end of the run would leave the
+    link behind (a page switched to "upload" kept the previous model in its link)."""
+    if getattr(_router, "active", False) and not _router.finished:
+        _finish()
+    st.stop()
 
 
 def show_notes(container, lines: list[str]) -> None:

@@ -78,37 +78,41 @@ def get(source: str, units: int, seed: int) -> Model:
 
 
 def belt_example(model: Model, source: str = "") -> str:
-    """The source's own example, else the one the model can read best (an uploaded model may
-    know Spanish, or neither)."""
+    """The source's own example, else (an uploaded model) the one the model can read best, kept
+    to what it reads."""
     if model.config.kind == "echo":
         return BELT_EXAMPLES["echo"]
     if source in BELT_EXAMPLES:
         return BELT_EXAMPLES[source]
-    vocab = set(model.config.vocab)
-    texts = [BELT_EXAMPLES["text_en"], BELT_EXAMPLES["text_es"]]
-    if model.config.lowercase or not any(ch.isupper() for ch in vocab):
-        texts = [x.lower() for x in texts]
-    best = max(texts, key=lambda x: sum(ch in vocab for ch in x) / len(x))
-    # only what the model reads: the page's own example never asks for a warning
-    readable = "".join(ch for ch in best if ch in vocab)
-    if len(readable) >= 40:
-        return readable
-    letters = "".join(sorted(ch for ch in vocab if ch.isprintable() and not ch.isspace()))
-    return " ".join([letters] * (200 // (len(letters) + 1) + 1))[:200] if letters else readable
+    return readable_example(model, [BELT_EXAMPLES["text_en"], BELT_EXAMPLES["text_es"]])
 
 
 def example_input(source: str, model: Model | None = None) -> str:
     """The short example of the page "Inside one step": the source's own, else (an uploaded
-    model) the one the model can read best."""
+    model) the one the model can read best, kept to what it reads."""
     if source.startswith("echo") or (model is not None and model.config.kind == "echo"):
         return EXAMPLES["echo"]
     if source in EXAMPLES or model is None:
         return EXAMPLES.get(source, EXAMPLES["text_en"])
+    return readable_example(model, [EXAMPLES["text_en"], EXAMPLES["text_es"]])
+
+
+def readable_example(model: Model, texts: list[str]) -> str:
+    """Of `texts`, the one a model reads most of, with only the characters it reads: a page's
+    own example never asks for a warning about characters left out (the user's text does). If
+    too little is left (a model of a few letters), its letters over and over instead."""
     vocab = set(model.config.vocab)
-    texts = [EXAMPLES["text_en"], EXAMPLES["text_es"]]
-    return max(
-        texts, key=lambda x: sum(ch in vocab for ch in (x.lower() if model.config.lowercase else x))
-    )
+    if model.config.lowercase or not any(ch.isupper() for ch in vocab):
+        texts = [x.lower() for x in texts]
+    best = max(texts, key=lambda x: sum(ch in vocab for ch in x) / len(x))
+    readable = "".join(ch for ch in best if ch in vocab)
+    if len(readable) >= 0.6 * len(best):
+        return readable
+    letters = "".join(sorted(ch for ch in vocab if ch.isprintable() and not ch.isspace()))
+    if not letters:
+        return readable
+    gap = " " if " " in vocab else ""
+    return gap.join([letters] * (len(best) // (len(letters) + len(gap)) + 1))[: len(best)]
 
 
 MAX_UPLOAD_MB = 20  # the server's maxUploadSize (.streamlit/config.toml)

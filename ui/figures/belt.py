@@ -312,12 +312,15 @@ def unit_lines(
 
 
 def colored_text(
-    tokens: list[str], values: np.ndarray, title: str, width: int = 64, scale: float | None = None
-) -> go.Figure:
+    tokens: list[str], values: np.ndarray, title: str, width: int = 64, scale: float | None = None,
+    step: str = "step",
+) -> go.Figure:  # fmt: skip
     """The input text, each character on a cell coloured by a unit's value (Karpathy's view).
 
     Lines break at newlines (shown as ⏎) and after `width` characters. The text is drawn as
-    Plotly text with its markup neutralised: user text never becomes HTML.
+    Plotly text with its markup neutralised: user text never becomes HTML. The hover gives the
+    step (`step`: the word for it), the character and the value; the empty cells at the ends of
+    lines have none.
     """
     rows, row_vals, cur, cur_vals, positions, cur_pos = [], [], [], [], [], []
     for t, (tok, v) in enumerate(zip(tokens, np.asarray(values, dtype=np.float32), strict=True)):
@@ -331,17 +334,17 @@ def colored_text(
         rows.append(cur), row_vals.append(cur_vals), positions.append(cur_pos)
     n = max(len(r) for r in rows) or 1
     z = np.full((len(rows), n), np.nan, dtype=np.float32)
-    step = np.full((len(rows), n), -1, dtype=np.int32)
+    steps = np.full((len(rows), n), -1, dtype=np.int32)
     text = [[""] * n for _ in rows]
     for r, (chars, vals, pos) in enumerate(zip(rows, row_vals, positions, strict=True)):
         z[r, : len(vals)] = vals
-        step[r, : len(pos)] = pos
+        steps[r, : len(pos)] = pos
         text[r][: len(chars)] = chars
     m = scale or max(1e-6, float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0)
     trace = go.Heatmap(
         z=z, text=text, texttemplate="%{text}", textfont={"size": 14, "family": "monospace"},
-        customdata=step, colorscale=DIVERGING, zmin=-m, zmax=m, zmid=0, xgap=1, ygap=3,
-        hovertemplate="%{customdata}: %{z:.3f}<extra></extra>",
+        customdata=steps, colorscale=DIVERGING, zmin=-m, zmax=m, zmid=0, xgap=1, ygap=3, hoverongaps=False,
+        hovertemplate=f"{step} %{{customdata}} · “%{{text}}”: %{{z:.3f}}<extra></extra>",
         colorbar={"thickness": 8, "len": 1.0, "title": {"text": title, "side": "right"}, "nticks": 3},
     )  # fmt: skip
     lay = {"xaxis": {"visible": False}, "yaxis": {"visible": False, "autorange": "reversed"}}

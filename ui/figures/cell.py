@@ -192,12 +192,14 @@ def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
     xs = np.linspace(-8, 8, 321, dtype=np.float32)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=xs, y=np.tanh(xs).astype(np.float32), name="tanh", mode="lines",
-                             line={"color": GATE_COLORS["g"], "width": 1.5, "dash": "dot"}))  # fmt: skip
+                             line={"color": GATE_COLORS["g"], "width": 1.5, "dash": "dot"},
+                             hovertemplate="tanh(%{x:.2f}) = %{y:.3f}<extra></extra>"))  # fmt: skip
     fig.add_trace(go.Scatter(x=xs, y=sigmoid(xs).astype(np.float32), name="σ", mode="lines",
-                             line={"color": GATE_COLORS["f"], "width": 3}))  # fmt: skip
+                             line={"color": GATE_COLORS["f"], "width": 3},
+                             hovertemplate="σ(%{x:.2f}) = %{y:.3f}<extra></extra>"))  # fmt: skip
     s = float(sigmoid(a))
     fig.add_trace(go.Scatter(x=[a], y=[s], mode="markers+text", text=[f"σ({num(a, '.1f', labels)}) = {num(s, '.2f', labels)}"],
-                             textposition="top left" if a > 0 else "top right", showlegend=False,
+                             textposition="top left" if a > 0 else "top right", showlegend=False, hoverinfo="skip",
                              marker={"size": 14, "color": GATE_COLORS["f"], "line": {"color": "black", "width": 1}}))  # fmt: skip
     fig.add_hline(y=0, line_color="#bbb")
     fig.add_hline(y=1, line_color="#bbb", line_dash="dash")
@@ -226,13 +228,18 @@ def intervention(
     titles = [labels["c"], labels["h"], labels["output"]] + ([labels["answers"]] if answers else [])
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=titles,
                         row_heights=[1, 1, 0.8, 0.55][:rows])  # fmt: skip
+    # the hover names the step and its character (%{x} would give the axis's label: the character)
+    custom = [[k, _plotly_text(visible(tok))] for k, tok in enumerate(tokens)]
+    where = f"{labels.get('step', 'step')} %{{customdata[0]}} · “%{{customdata[1]}}”"
     for row, (b, a) in enumerate(((before_c, after_c), (before_h, after_h)), start=1):
-        fig.add_trace(go.Scatter(x=x, y=np.asarray(b, np.float32), name=labels["before"], mode="lines+markers",
-                                 line={"color": "#999", "dash": "dash"}, showlegend=row == 1), row=row, col=1)  # fmt: skip
-        fig.add_trace(go.Scatter(x=x, y=np.asarray(a, np.float32), name=labels["after"], mode="lines+markers",
-                                 line={"color": "#222"}, showlegend=row == 1), row=row, col=1)  # fmt: skip
+        for name, ys, line in ((labels["before"], b, {"color": "#999", "dash": "dash"}),
+                               (labels["after"], a, {"color": "#222"})):  # fmt: skip
+            fig.add_trace(go.Scatter(
+                x=x, y=np.asarray(ys, np.float32), name=name, mode="lines+markers", line=line, showlegend=row == 1,
+                customdata=custom, hovertemplate=f"{name}: %{{y:.3f}}<br>{where}<extra></extra>",
+            ), row=row, col=1)  # fmt: skip
     fig.add_trace(go.Bar(x=x, y=np.asarray(change, np.float32), marker_color="#e07a1f", showlegend=False,
-                         hovertemplate="%{y:.3f}<extra></extra>"), row=3, col=1)  # fmt: skip
+                         customdata=custom, hovertemplate=f"%{{y:.3f}}<br>{where}<extra></extra>"), row=3, col=1)  # fmt: skip
     fig.update_yaxes(range=[0, 1], row=3, col=1)
     if answers:
         before, after = answers
@@ -243,7 +250,7 @@ def intervention(
             z=np.stack([changed * 0.55, changed]), x=x, y=[labels["before"], labels["after"]], text=text,
             texttemplate="%{text}", textfont={"size": size, "family": "monospace"}, showscale=False, xgap=1, ygap=2,
             colorscale=[[0, "#ffffff"], [0.55, "#f9d3a8"], [1, "#f4a259"]], zmin=0, zmax=1,
-            hovertemplate="%{y}: “%{text}”<extra></extra>",
+            customdata=np.tile(x, (2, 1)), hovertemplate=f"%{{y}}: “%{{text}}”<br>{labels.get('step', 'step')} %{{customdata}}<extra></extra>",
         ), row=4, col=1)  # fmt: skip
         fig.update_yaxes(autorange="reversed", showgrid=False, row=4, col=1)
     for row in range(1, rows + 1):
