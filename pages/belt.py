@@ -57,12 +57,7 @@ frame.header("belt")
 top_left, top_right = st.columns([4, 1])
 source = params.select(P["belt_model"], t("belt.model"), labeler("belt.model_"), container=top_left)
 if source == "upload":
-    with top_left:
-        uploaded = models.uploaded_checkpoint("belt", t("belt.upload", mb=models.MAX_UPLOAD_MB))
-    if uploaded is None:
-        st.info(t("belt.upload_first"), icon=":material/upload_file:")
-        frame.stop()
-    model_key, model = uploaded
+    model_key, model = models.checkpoint_or_stop("belt", top_left)
 else:
     units = 8
     if source.endswith("random"):

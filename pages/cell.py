@@ -48,12 +48,7 @@ frame.header("cell")
 left, right = st.columns([4, 1])
 source = params.select(P["model"], t("cell.model"), labeler("cell.model_"), container=left)
 if source == "upload":
-    with left:
-        uploaded = models.uploaded_checkpoint("cell", t("cell.upload", mb=models.MAX_UPLOAD_MB))
-    if uploaded is None:
-        st.info(t("cell.upload_first"), icon=":material/upload_file:")
-        frame.stop()
-    model = uploaded[1]
+    model = models.checkpoint_or_stop("cell", left)[1]
     if model.config.cell != "lstm":
         st.warning(t("cell.not_lstm"), icon=":material/block:")
         frame.stop()

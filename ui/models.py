@@ -118,6 +118,20 @@ def readable_example(model: Model, texts: list[str]) -> str:
 MAX_UPLOAD_MB = 20  # the server's maxUploadSize (.streamlit/config.toml)
 
 
+def checkpoint_or_stop(page: str, container) -> tuple[str, Model]:
+    """A page's checkpoint uploader (in `container`): (digest, model) once a good file is in;
+    until then a note asking for one (the page's "<page>.upload_first"), and the page stops."""
+    from ui import frame
+    from ui.i18n import t
+
+    with container:
+        uploaded = uploaded_checkpoint(page, t(f"{page}.upload", mb=MAX_UPLOAD_MB))
+    if uploaded is None:
+        st.info(t(f"{page}.upload_first"), icon=":material/upload_file:")
+        frame.stop()
+    return uploaded
+
+
 def uploaded_checkpoint(prefix: str, label: str) -> tuple[str, Model] | None:
     """A file uploader for a checkpoint; returns (digest, model) once a good file is in, else None.
 
