@@ -117,17 +117,20 @@ trace_key = (model_key, "".join(tokens))
 trace = memo(("trace", trace_key), lambda: model.run(seq.ids))
 
 
-def layer_series(k: int) -> dict:
-    """Layer k's values over the input, (T, H) each: c, the gates and h (a plain RNN: h only)."""
-    layer = trace.layers[k]
+def layer_series() -> dict:
+    """The chosen layer's values over the input, (T, H) each: c, the gates and h (a plain RNN:
+    h only)."""
+    layer = trace.layers[layer_index]
     if not lstm:
-        return memo(("series", trace_key, k), lambda: {"h": layer.h[1:, 0]})
-    return memo(("series", trace_key, k), lambda: {
-        "c": layer.c[1:, 0], "h": layer.h[1:, 0], **{q: layer.gate(q)[:, 0] for q in ("f", "i", "g", "o")},
-    })  # fmt: skip
+        return {"h": layer.h[1:, 0]}
+    return {
+        "c": layer.c[1:, 0],
+        "h": layer.h[1:, 0],
+        **{q: layer.gate(q)[:, 0] for q in ("f", "i", "g", "o")},
+    }
 
 
-series = layer_series(layer_index)
+series = memo(("series", trace_key, layer_index), layer_series)
 quantity_labels = {q: t(f"cell.vector_{q}") for q in figs.QUANTITIES}
 value_options = ("c", "h") if lstm else ("h",)
 
