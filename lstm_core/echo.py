@@ -37,6 +37,7 @@ class EchoConfig:
     learning_rate: float = 0.3
     cell: str = "lstm"
     seed: int = 0
+    forget_bias: float = 1.0  # the notebook's TensorFlow BasicLSTMCell starts its forget gates at 1
 
     def __post_init__(self) -> None:
         checks = [
@@ -102,6 +103,8 @@ def echo_accuracy(
 
 
 def new_echo_model(config: EchoConfig) -> Model:
-    model = Model.create(config.model_config(), np.random.default_rng(config.seed))
+    model = Model.create(
+        config.model_config(), np.random.default_rng(config.seed), forget_bias=config.forget_bias
+    )
     model.meta["echo"] = config.as_dict()
     return model

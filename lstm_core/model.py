@@ -160,21 +160,27 @@ class Model:
         config: ModelConfig,
         seed: int | np.random.Generator = 0,
         dtype=np.float32,
-        forget_bias: float = 1.0,
+        forget_bias: float = 0.0,
     ) -> Model:
-        """A fresh model: weights uniform in ±1/√H (as PyTorch), biases 0, forget-gate bias 1.
+        """A fresh model, drawn as PyTorch draws one (`nn.LSTM`/`nn.RNN` + an `nn.Linear` head).
 
-        The forget bias starts the belt mostly open, so early gradients can travel far.
+        Every weight and both of PyTorch's biases of a layer are uniform in ±1/√H; the one bias
+        kept here is their sum b_ih + b_hh (so it lies in ±2/√H, denser near 0). The head's weight
+        and bias are uniform in ±1/√H too (`nn.Linear` with fan-in H). A model made here and one
+        made in PyTorch therefore start alike, which is what makes quality comparable.
+        forget_bias: added to the LSTM's forget-gate bias b_f (0: PyTorch's start). A positive
+        value opens the belt from the start, so early gradients travel further back.
         """
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         model = cls(config, np.zeros(config.num_parameters(), dtype))
-        bound = 1.0 / np.sqrt(config.hidden_size)
         H = config.hidden_size
+        bound = 1.0 / np.sqrt(H)
         for name, view in model.p.items():
-            if name.startswith("W"):
-                view[...] = rng.uniform(-bound, bound, view.shape)
-            elif config.cell == "lstm" and name != "by":
-                view[:H] = forget_bias  # blocks f|i|g|o: the forget block
+            view[...] = rng.uniform(-bound, bound, view.shape)
+            if name.startswith("b") and name != "by":  # b = b_ih + b_hh: a second draw
+                view += rng.uniform(-bound, bound, view.shape).astype(dtype)
+                if forget_bias and config.cell == "lstm":
+                    view[:H] += forget_bias  # blocks f|i|g|o: the forget block
         return model
 
     # ------------------------------------------------------------------ parameters

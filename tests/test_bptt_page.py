@@ -2,10 +2,13 @@
 that neither diverges nor reruns needlessly, the truncation toggle, clipping, Make it explode,
 the gradient check, the URL."""
 
+import functools
+
 import pytest
 from test_app import assert_clean, charts, open_app, url
 
 import lstm_core.training
+from lstm_core import EchoConfig
 from ui import models
 from ui.i18n import LANGUAGES
 
@@ -77,7 +80,8 @@ def test_the_note_says_how_the_models_trained(lang):
 
 
 def test_a_model_that_stops_early_says_so(monkeypatch):
-    monkeypatch.setattr(models, "BPTT_ECHO_CLIP", 0.0)  # as it was: the 64-unit RNN blows up
+    monkeypatch.setattr(models, "BPTT_ECHO_CLIP", 0.0)  # unclipped, and a step too long:
+    monkeypatch.setattr(models, "EchoConfig", functools.partial(EchoConfig, learning_rate=1.0))
     models._pair_training.clear()
     try:
         at = open_app("bptt", bptt_hidden=64, bptt_steps=100, bptt_length=20)
