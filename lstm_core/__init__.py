@@ -69,4 +69,4 @@ __all__ = [
     "rnn_step",
     "rnn_step_backward",
     "save_checkpoint",
-]  # fmt: skip
+]

@@ -160,8 +160,11 @@ def compile_pattern(pattern: str) -> re.Pattern:
     if not pattern:
         raise PropertyError("the regular expression is empty", "regex_empty")
     if len(pattern) > MAX_PATTERN:
-        raise PropertyError(f"the regular expression is longer than {MAX_PATTERN} characters", "regex_long",
-                            n=MAX_PATTERN)  # fmt: skip
+        raise PropertyError(
+            f"the regular expression is longer than {MAX_PATTERN} characters",
+            "regex_long",
+            n=MAX_PATTERN,
+        )
     try:
         compiled = re.compile(pattern)
         parsed = _sre_parse.parse(pattern)
@@ -175,11 +178,18 @@ def compile_pattern(pattern: str) -> re.Pattern:
             else "regex_invalid_somewhere"
         )
         at = exc.pos + 1 if exc.pos is not None else None  # counted from 1, as a reader counts
-        raise PropertyError(f"not a valid regular expression: {exc.msg} at character {at}", code, detail=exc.msg,
-                            pos=exc.pos, at=at) from None  # fmt: skip
+        raise PropertyError(
+            f"not a valid regular expression: {exc.msg} at character {at}",
+            code,
+            detail=exc.msg,
+            pos=exc.pos,
+            at=at,
+        ) from None
     if _nested_repeat(parsed):
-        raise PropertyError("repetition inside repetition, like (a+)+, is refused: it can run for ever",
-                            "regex_nested")  # fmt: skip
+        raise PropertyError(
+            "repetition inside repetition, like (a+)+, is refused: it can run for ever",
+            "regex_nested",
+        )
     return compiled
 
 
@@ -245,8 +255,9 @@ def rank_units(values: np.ndarray, prop: np.ndarray) -> Ranking:
     return Ranking(np.argsort(-np.abs(r), kind="stable"), r)
 
 
-def untrained_best(model, inputs: np.ndarray, layer: int, value: str, prop: np.ndarray,
-                   seed: int = 0) -> float:  # fmt: skip
+def untrained_best(
+    model, inputs: np.ndarray, layer: int, value: str, prop: np.ndarray, seed: int = 0
+) -> float:
     """The best |r| with the property among the units of an untrained twin of `model` (same
     shape, fresh random weights) reading the same (1, T) inputs: the score a unit reaches without
     learning anything, from what the current character alone does to a random cell.

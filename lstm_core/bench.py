@@ -78,8 +78,16 @@ def bench_charlm(V: int, H: int, T: int, B: int, quick: bool = False) -> dict:
     vocab = tuple(chr(0x21 + k) for k in range(V))
     model = Model.create(ModelConfig("char-lm", "lstm", V, H, 1, V, vocab=vocab), seed=0)
     ids = np.random.default_rng(1).integers(0, V, 200_000 if not quick else 20_000)
-    trainer = TextTrainer(model, ids, seq_length=T, batch_size=B, optimizer="adam",
-                          learning_rate=2e-3, dropout=0.0, clip_norm=0.0)  # fmt: skip
+    trainer = TextTrainer(
+        model,
+        ids,
+        seq_length=T,
+        batch_size=B,
+        optimizer="adam",
+        learning_rate=2e-3,
+        dropout=0.0,
+        clip_norm=0.0,
+    )
     step = best_time(trainer.step, repeat=3 if quick else 7, number=2 if quick else 5, warmup=2)
     shapes = charlm_matmuls(V, H, T, B)
     flops = sum(2 * m * k * n * count for _, (m, k, n), count, _ in shapes)
@@ -88,12 +96,16 @@ def bench_charlm(V: int, H: int, T: int, B: int, quick: bool = False) -> dict:
     for what, (m, k, n), count, trans in shapes:
         s = matmul_seconds(m, k, n, trans, quick)
         mm_time += s * count
-        detail.append({"matmul": what, "shape": [m, k, n], "count": count,
-                       "gflops": 2 * m * k * n / s / 1e9})  # fmt: skip
+        detail.append(
+            {"matmul": what, "shape": [m, k, n], "count": count, "gflops": 2 * m * k * n / s / 1e9}
+        )
     peak = flops / mm_time
     achieved = flops / step
     return {
-        "V": V, "H": H, "T": T, "B": B,
+        "V": V,
+        "H": H,
+        "T": T,
+        "B": B,
         "ms_per_step": step * 1e3,
         "chars_per_s": T * B / step,
         "gflop_per_step": flops / 1e9,
@@ -102,7 +114,7 @@ def bench_charlm(V: int, H: int, T: int, B: int, quick: bool = False) -> dict:
         "fraction_of_peak": achieved / peak,
         "matmul_only_ms": mm_time * 1e3,
         "matmuls": detail,
-    }  # fmt: skip
+    }
 
 
 def bench_echo(cell: str, quick: bool = False) -> dict:
@@ -161,9 +173,17 @@ def bench_worker(V: int = 65, H: int = 128, T: int = 60, B: int = 32, quick: boo
         worker.stop()
     worker_rate = snap["characters"] / snap["seconds"] if snap["seconds"] else 0.0
     core_rate = T * B / step
-    return {"V": V, "H": H, "T": T, "B": B, "core_chars_per_s": core_rate, "worker_chars_per_s": worker_rate,
-            "fraction": worker_rate / core_rate, "worker_steps": snap["steps"],
-            "worker_threads": threads}  # fmt: skip
+    return {
+        "V": V,
+        "H": H,
+        "T": T,
+        "B": B,
+        "core_chars_per_s": core_rate,
+        "worker_chars_per_s": worker_rate,
+        "fraction": worker_rate / core_rate,
+        "worker_steps": snap["steps"],
+        "worker_threads": threads,
+    }
 
 
 def run_benchmark(quick: bool = False) -> dict:
@@ -180,19 +200,26 @@ def run_benchmark(quick: bool = False) -> dict:
     big = results["charlm"][0]
     results["targets"] = {
         "fraction_of_matmul_peak_H256": {
-            "target": TARGETS["fraction_of_matmul_peak_H256"], "measured": big["fraction_of_peak"],
-            "met": big["fraction_of_peak"] >= TARGETS["fraction_of_matmul_peak_H256"]},
+            "target": TARGETS["fraction_of_matmul_peak_H256"],
+            "measured": big["fraction_of_peak"],
+            "met": big["fraction_of_peak"] >= TARGETS["fraction_of_matmul_peak_H256"],
+        },
         "echo_window_ms": {
-            "target": TARGETS["echo_window_ms"], "measured": results["echo"][0]["ms_per_window"],
-            "met": results["echo"][0]["ms_per_window"] <= TARGETS["echo_window_ms"]},
+            "target": TARGETS["echo_window_ms"],
+            "measured": results["echo"][0]["ms_per_window"],
+            "met": results["echo"][0]["ms_per_window"] <= TARGETS["echo_window_ms"],
+        },
         "sampling_chars_per_s_H256": {
             "target": TARGETS["sampling_chars_per_s_H256"],
             "measured": results["sampling"]["chars_per_s"],
-            "met": results["sampling"]["chars_per_s"] >= TARGETS["sampling_chars_per_s_H256"]},
+            "met": results["sampling"]["chars_per_s"] >= TARGETS["sampling_chars_per_s_H256"],
+        },
         "worker_fraction_of_core_H128": {
-            "target": TARGETS["worker_fraction_of_core_H128"], "measured": results["worker"]["fraction"],
-            "met": results["worker"]["fraction"] >= TARGETS["worker_fraction_of_core_H128"]},
-    }  # fmt: skip
+            "target": TARGETS["worker_fraction_of_core_H128"],
+            "measured": results["worker"]["fraction"],
+            "met": results["worker"]["fraction"] >= TARGETS["worker_fraction_of_core_H128"],
+        },
+    }
     return results
 
 

@@ -156,8 +156,9 @@ class ClipEffect(NamedTuple):
     angle_by_value: float  # degrees between raw and by_value: 0 = same direction
 
 
-def clip_effect(model: Model, inputs: np.ndarray, targets: np.ndarray, max_norm: float,
-                max_value: float) -> ClipEffect:  # fmt: skip
+def clip_effect(
+    model: Model, inputs: np.ndarray, targets: np.ndarray, max_norm: float, max_value: float
+) -> ClipEffect:
     """The gradient of the mean cross-entropy over one sequence (T,), clipped both ways."""
     from .optim import clip_by_global_norm, clip_by_value
 
@@ -172,8 +173,16 @@ def clip_effect(model: Model, inputs: np.ndarray, targets: np.ndarray, max_norm:
     cos = float(raw @ by_value) / denom if denom > 0 and np.isfinite(denom) else float("nan")
     cut = int(np.count_nonzero(np.abs(raw) > max_value))
     angle = float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))) if cut else 0.0
-    return ClipEffect(raw, by_norm["g"], by_value, float(norm), cos if cut else 1.0,
-                      float(np.linalg.norm(by_norm["g"])), cut, angle)  # fmt: skip
+    return ClipEffect(
+        raw,
+        by_norm["g"],
+        by_value,
+        float(norm),
+        cos if cut else 1.0,
+        float(np.linalg.norm(by_norm["g"])),
+        cut,
+        angle,
+    )
 
 
 def echo_sequence(T: int, echo_step: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -207,9 +216,16 @@ class Explosion(NamedTuple):
     norm: float
 
 
-def find_explosion(model_for, sequence_for, hidden: int, length: int, limit: float,
-                   scales=EXPLOSION_SCALES, hiddens=EXPLOSION_HIDDEN,
-                   lengths=EXPLOSION_LENGTHS) -> Explosion | None:  # fmt: skip
+def find_explosion(
+    model_for,
+    sequence_for,
+    hidden: int,
+    length: int,
+    limit: float,
+    scales=EXPLOSION_SCALES,
+    hiddens=EXPLOSION_HIDDEN,
+    lengths=EXPLOSION_LENGTHS,
+) -> Explosion | None:
     """The gentlest settings at which the RNN's gradient explodes past ten times `limit`.
 
     model_for(H) -> the RNN of H units; sequence_for(T) -> (inputs, targets) of T steps.
@@ -257,9 +273,17 @@ def check_pairs(T: int, window: int | None = None) -> tuple[tuple[int, int], ...
     return tuple((t, t - d) for d in sorted(spread) if d <= t)
 
 
-def check_flow(model: Model, inputs: np.ndarray, targets: np.ndarray, flow: GradientFlow,
-               window: int | None = None, per_panel: int = 6, directions: int = 3,
-               seed: int = 0, eps: float = 1e-5) -> list[NormCheck]:  # fmt: skip
+def check_flow(
+    model: Model,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    flow: GradientFlow,
+    window: int | None = None,
+    per_panel: int = 6,
+    directions: int = 3,
+    seed: int = 0,
+    eps: float = 1e-5,
+) -> list[NormCheck]:
     """Finite differences against entries of the maps `gradient_flow` drew (with the same
     `window`; None for full BPTT, and `keep=check_pairs(T)`).
 
@@ -287,12 +311,31 @@ def check_flow(model: Model, inputs: np.ndarray, targets: np.ndarray, flow: Grad
             u = rng.standard_normal((directions, len(g)))
             u /= np.linalg.norm(u, axis=1, keepdims=True)
             along = [g / engine] if engine > 0 else []
-            slopes = numerical_state_slopes(model, inputs, targets, t, k, np.array(along + list(u)),
-                                            which, window, eps / max(1.0, engine), trace)  # fmt: skip
+            slopes = numerical_state_slopes(
+                model,
+                inputs,
+                targets,
+                t,
+                k,
+                np.array(along + list(u)),
+                which,
+                window,
+                eps / max(1.0, engine),
+                trace,
+            )
             predicted = np.array([engine] * len(along) + list(u @ g))
             numeric = float(slopes[0]) if along else float(np.abs(slopes).max())
-            out.append(NormCheck(f"{model.config.cell}_{which}", t + 1, k + 1, engine, numeric,
-                                 relative_error(predicted, slopes), (t, k) in cut))  # fmt: skip
+            out.append(
+                NormCheck(
+                    f"{model.config.cell}_{which}",
+                    t + 1,
+                    k + 1,
+                    engine,
+                    numeric,
+                    relative_error(predicted, slopes),
+                    (t, k) in cut,
+                )
+            )
     return out
 
 
@@ -303,8 +346,9 @@ def _spread(items: list, n: int) -> list:
     return [items[round(j * (len(items) - 1) / (n - 1))] for j in range(n)] if n > 1 else items[:n]
 
 
-def check_clip_gradient(model: Model, inputs: np.ndarray, targets: np.ndarray,
-                        entries: int = 8, seed: int = 0) -> float | None:  # fmt: skip
+def check_clip_gradient(
+    model: Model, inputs: np.ndarray, targets: np.ndarray, entries: int = 8, seed: int = 0
+) -> float | None:
     """Finite differences against the gradient the clipping section clips (the mean loss of the
     whole sequence): the largest relative error over `entries` weights of each array. None if
     the gradient is too steep (norm above RESOLVABLE) for differences to measure."""

@@ -147,20 +147,34 @@ def _parse_meta(raw: np.ndarray) -> dict:
     try:
         meta = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CheckpointError(f"'meta' is not valid JSON ({exc.msg} at character {exc.pos})", "ckpt_meta_json",
-                              pos=exc.pos) from None  # fmt: skip
+        raise CheckpointError(
+            f"'meta' is not valid JSON ({exc.msg} at character {exc.pos})",
+            "ckpt_meta_json",
+            pos=exc.pos,
+        ) from None
     if not isinstance(meta, dict):
         raise CheckpointError("'meta' must be a JSON object", "ckpt_meta_type")
     fmt = meta.get("format")
     if fmt != FORMAT:
         if isinstance(fmt, str) and fmt.startswith("lstm-lab/"):
-            raise CheckpointError(f"format {fmt!r} is not readable by this version (it reads {FORMAT!r})",
-                                  "ckpt_future", found=fmt[:40], reads=FORMAT)  # fmt: skip
-        raise CheckpointError(f"unknown format {fmt!r}: not an LSTM Lab checkpoint", "ckpt_format",
-                              found=str(fmt)[:40])  # fmt: skip
+            raise CheckpointError(
+                f"format {fmt!r} is not readable by this version (it reads {FORMAT!r})",
+                "ckpt_future",
+                found=fmt[:40],
+                reads=FORMAT,
+            )
+        raise CheckpointError(
+            f"unknown format {fmt!r}: not an LSTM Lab checkpoint",
+            "ckpt_format",
+            found=str(fmt)[:40],
+        )
     if meta.get("kind") not in KINDS:
-        raise CheckpointError(f"unknown kind {meta.get('kind')!r}: expected one of {KINDS}", "ckpt_kind",
-                              found=str(meta.get("kind"))[:40], kinds=", ".join(KINDS))  # fmt: skip
+        raise CheckpointError(
+            f"unknown kind {meta.get('kind')!r}: expected one of {KINDS}",
+            "ckpt_kind",
+            found=str(meta.get("kind"))[:40],
+            kinds=", ".join(KINDS),
+        )
     return meta
 
 
@@ -216,10 +230,14 @@ def load_checkpoint(source, dtype=np.float32) -> Model:
                     )
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
-            raise CheckpointError(f"refused: the file holds Python objects (pickle) in {key!r}", "ckpt_pickle",
-                                  key=key[:80]) from None  # fmt: skip
-        raise CheckpointError(f"unreadable array {key!r}: {str(exc).splitlines()[0]}", "ckpt_array",
-                              key=key[:80]) from None  # fmt: skip
+            raise CheckpointError(
+                f"refused: the file holds Python objects (pickle) in {key!r}",
+                "ckpt_pickle",
+                key=key[:80],
+            ) from None
+        raise CheckpointError(
+            f"unreadable array {key!r}: {str(exc).splitlines()[0]}", "ckpt_array", key=key[:80]
+        ) from None
     except CheckpointError:
         raise
     except Exception as exc:  # zlib.error, EOFError, BadZipFile, OSError: all mean "corrupt"
@@ -233,20 +251,35 @@ def load_checkpoint(source, dtype=np.float32) -> Model:
     weights = {}
     for key, shape in state_dict_shapes(config).items():
         if key not in arrays:
-            raise CheckpointError(f"missing weight {key!r} for a {config.num_layers}-layer {config.cell}",
-                                  "ckpt_missing_weight", key=key)  # fmt: skip
+            raise CheckpointError(
+                f"missing weight {key!r} for a {config.num_layers}-layer {config.cell}",
+                "ckpt_missing_weight",
+                key=key,
+            )
         arr = arrays[key]
         if arr.dtype.kind != "f":
-            raise CheckpointError(f"{key!r} has dtype {arr.dtype}, expected floating point", "ckpt_dtype", key=key,
-                                  dtype=str(arr.dtype))  # fmt: skip
+            raise CheckpointError(
+                f"{key!r} has dtype {arr.dtype}, expected floating point",
+                "ckpt_dtype",
+                key=key,
+                dtype=str(arr.dtype),
+            )
         if arr.shape != shape:
-            raise CheckpointError(f"{key!r} has shape {arr.shape}, expected {shape} from meta", "ckpt_shape", key=key,
-                                  shape=str(arr.shape), expected=str(shape))  # fmt: skip
+            raise CheckpointError(
+                f"{key!r} has shape {arr.shape}, expected {shape} from meta",
+                "ckpt_shape",
+                key=key,
+                shape=str(arr.shape),
+                expected=str(shape),
+            )
         if not np.isfinite(arr).all():
             raise CheckpointError(f"{key!r} contains NaN or infinite values", "ckpt_nan", key=key)
         if arr.size and np.abs(arr).max() > _LARGEST:
-            raise CheckpointError(f"{key!r} holds values too large for float32 (over {_LARGEST:.1e})", "ckpt_huge",
-                                  key=key)  # fmt: skip
+            raise CheckpointError(
+                f"{key!r} holds values too large for float32 (over {_LARGEST:.1e})",
+                "ckpt_huge",
+                key=key,
+            )
         weights[key] = arr.astype(np.float64)
     extra = {k: v for k, v in meta.items() if k not in _CONFIG_KEYS}
     return Model(config, from_state_dict(config, weights, dtype), extra)
@@ -255,5 +288,8 @@ def load_checkpoint(source, dtype=np.float32) -> Model:
 def describe(model: Model) -> dict:
     """A checkpoint's meta and its weights' shapes (for `inspect`)."""
     shapes = {k: list(v) for k, v in state_dict_shapes(model.config).items()}
-    return {"meta": checkpoint_meta(model), "weights": shapes,
-            "parameters": model.config.num_parameters()}  # fmt: skip
+    return {
+        "meta": checkpoint_meta(model),
+        "weights": shapes,
+        "parameters": model.config.num_parameters(),
+    }

@@ -139,26 +139,44 @@ def cmd_train_text(args) -> int:
     if args.hold_out:  # split as the app's text page does, after lowercasing
         text, held_out = split_held_out(text)
         if not held_out:
-            print("note: the text is too short to hold out a tail; it is all used for training",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                "note: the text is too short to hold out a tail; it is all used for training",
+                file=sys.stderr,
+            )
     if args.init:
         unknown = vocab.unknown(text)
         if unknown:
-            print(f"note: {len(unknown)} characters of the text are not in the checkpoint's "
-                  "vocabulary and are skipped", file=sys.stderr)  # fmt: skip
+            print(
+                f"note: {len(unknown)} characters of the text are not in the checkpoint's "
+                "vocabulary and are skipped",
+                file=sys.stderr,
+            )
         ids = vocab.encode(text, skip_unknown=True)
     else:
         text, vocab = prepare_corpus(text, False, args.seq_length + 1)
         config = ModelConfig(
-            "char-lm", args.cell, len(vocab), args.hidden_size, args.num_layers, len(vocab),
-            vocab=vocab.chars, lowercase=args.lowercase,
-        )  # fmt: skip
+            "char-lm",
+            args.cell,
+            len(vocab),
+            args.hidden_size,
+            args.num_layers,
+            len(vocab),
+            vocab=vocab.chars,
+            lowercase=args.lowercase,
+        )
         model = Model.create(config, seed=args.seed)
         ids = vocab.encode(text)
     trainer = TextTrainer(
-        model, ids, args.seq_length, args.batch_size, args.optimizer, args.learning_rate,
-        args.dropout, args.clip_norm, args.seed,
-    )  # fmt: skip
+        model,
+        ids,
+        args.seq_length,
+        args.batch_size,
+        args.optimizer,
+        args.learning_rate,
+        args.dropout,
+        args.clip_norm,
+        args.seed,
+    )
     progress = Progress(args.steps)
     recent: list[float] = []
     for snap in trainer.run(args.steps):
@@ -168,11 +186,18 @@ def cmd_train_text(args) -> int:
     progress.close()
     final_loss = float(np.mean(recent)) if recent else float("nan")
     model.meta["training"] = {
-        "text": Path(args.text).name, "characters": len(ids), "held_out": len(held_out),
-        "steps": trainer.steps_done, "seq_length": args.seq_length, "batch_size": args.batch_size,
-        "optimizer": args.optimizer, "learning_rate": args.learning_rate, "dropout": args.dropout,
-        "seed": args.seed, "final_loss": final_loss,
-    }  # fmt: skip
+        "text": Path(args.text).name,
+        "characters": len(ids),
+        "held_out": len(held_out),
+        "steps": trainer.steps_done,
+        "seq_length": args.seq_length,
+        "batch_size": args.batch_size,
+        "optimizer": args.optimizer,
+        "learning_rate": args.learning_rate,
+        "dropout": args.dropout,
+        "seed": args.seed,
+        "final_loss": final_loss,
+    }
     if trainer.status == "diverged":  # the trainer went back to the last good weights: keep them
         model.meta["training"]["stopped"] = trainer.message
         model.save(args.out)
@@ -183,8 +208,10 @@ def cmd_train_text(args) -> int:
         eval_bpc, scored, skipped = bits_per_character(model, eval_text)
         if not scored:
             eval_bpc = None
-            print("note: no character of the evaluation text is in the model's vocabulary",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                "note: no character of the evaluation text is in the model's vocabulary",
+                file=sys.stderr,
+            )
     model.save(args.out)
     seconds = trainer.elapsed
     summary = {
@@ -224,10 +251,15 @@ def cmd_train_echo(args) -> int:
     config = EchoConfig(
         total_series_length=args.total_series_length,
         truncated_backprop_length=args.truncated_backprop_length,
-        state_size=args.state_size, echo_step=args.echo_step, batch_size=args.batch_size,
-        num_epochs=args.num_epochs, optimizer=args.optimizer, learning_rate=args.learning_rate,
-        cell=args.cell, seed=args.seed,
-    )  # fmt: skip
+        state_size=args.state_size,
+        echo_step=args.echo_step,
+        batch_size=args.batch_size,
+        num_epochs=args.num_epochs,
+        optimizer=args.optimizer,
+        learning_rate=args.learning_rate,
+        cell=args.cell,
+        seed=args.seed,
+    )
     trainer = EchoTrainer(config)
     progress = Progress(config.num_epochs * config.windows_per_epoch)
 
@@ -240,8 +272,11 @@ def cmd_train_echo(args) -> int:
     accuracy = trainer.train_until(args.target_accuracy, on_epoch=report)
     progress.close()
     if args.out:
-        trainer.model.meta["training"] = {"epochs": trainer.epoch, "windows": trainer.steps_done,
-                                          "accuracy": accuracy}  # fmt: skip
+        trainer.model.meta["training"] = {
+            "epochs": trainer.epoch,
+            "windows": trainer.steps_done,
+            "accuracy": accuracy,
+        }
     if trainer.status == "diverged":  # the last good weights are back in place
         if not args.out:
             raise ValueError(trainer.message)
@@ -287,9 +322,19 @@ def cmd_generate(args) -> int:
     ]
     text = "".join(chars)
     if args.json:
-        print(json.dumps({"prime": args.prime, "continuation": text, "length": args.length,
-                          "temperature": args.temperature, "top_k": args.top_k, "seed": args.seed},
-                         ensure_ascii=False))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "prime": args.prime,
+                    "continuation": text,
+                    "length": args.length,
+                    "temperature": args.temperature,
+                    "top_k": args.top_k,
+                    "seed": args.seed,
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         sys.stdout.write(text + ("\n" if sys.stdout.isatty() else ""))
     return 0
@@ -312,8 +357,21 @@ def cmd_inspect(args) -> int:
         + (f", vocabulary of {len(vocab)}: {''.join(vocab)!r}" if vocab else ""),
     ]
     lines += [f"  {k:<24} {tuple(v)}" for k, v in info["weights"].items()]
-    extra = {k: v for k, v in meta.items() if k not in {"format", "kind", "cell", "input_size",
-             "hidden_size", "num_layers", "output_size", "vocab"}}  # fmt: skip
+    extra = {
+        k: v
+        for k, v in meta.items()
+        if k
+        not in {
+            "format",
+            "kind",
+            "cell",
+            "input_size",
+            "hidden_size",
+            "num_layers",
+            "output_size",
+            "vocab",
+        }
+    }
     if extra:
         lines.append("meta: " + json.dumps(extra, ensure_ascii=False))
     print("\n".join(lines))
@@ -326,10 +384,21 @@ def cmd_corpus(args) -> int:
 
     text = generate_corpus(seed=args.seed, min_bytes=args.min_bytes)
     Path(args.out).write_text(text, encoding="utf-8")
-    summary = {"out": str(args.out), "seed": args.seed, "characters": len(text),
-               "bytes": len(text.encode("utf-8")), "distinct_characters": len(set(text))}  # fmt: skip
-    _emit(args, summary, [f"wrote {summary['bytes']:,} bytes ({len(text):,} characters, "
-                          f"{summary['distinct_characters']} distinct) to {args.out}"])  # fmt: skip
+    summary = {
+        "out": str(args.out),
+        "seed": args.seed,
+        "characters": len(text),
+        "bytes": len(text.encode("utf-8")),
+        "distinct_characters": len(set(text)),
+    }
+    _emit(
+        args,
+        summary,
+        [
+            f"wrote {summary['bytes']:,} bytes ({len(text):,} characters, "
+            f"{summary['distinct_characters']} distinct) to {args.out}"
+        ],
+    )
     return 0
 
 
@@ -352,17 +421,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("train-text", help="train a character language model on a text file",
-                       description="Train a character-level LSTM (or RNN) on a text, as in the paper's case study.")  # fmt: skip
+    p = sub.add_parser(
+        "train-text",
+        help="train a character language model on a text file",
+        description="Train a character-level LSTM (or RNN) on a text, as in the paper's case study.",
+    )
     p.add_argument(
         "--text", required=True, help="training text (UTF-8, with or without BOM, or Windows-1252)"
     )
     p.add_argument("--out", required=True, help="where to write the checkpoint (.npz)")
     held = p.add_mutually_exclusive_group()
     held.add_argument("--eval-text", help="held-out text: report bits per character on it")
-    held.add_argument("--hold-out", action="store_true",
-                      help="keep the text's last tenth (up to 20,000 characters) out of training, as "
-                           "the app's text page does, and report bits per character on it")  # fmt: skip
+    held.add_argument(
+        "--hold-out",
+        action="store_true",
+        help="keep the text's last tenth (up to 20,000 characters) out of training, as "
+        "the app's text page does, and report bits per character on it",
+    )
     p.add_argument("--init", help="continue training this checkpoint instead of starting fresh")
     p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
     p.add_argument("--hidden-size", type=_positive_int, default=128)
@@ -384,8 +459,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train_text)
 
     d = EchoConfig()
-    p = sub.add_parser("train-echo", help="train on the echo task (the notebook's experiment)",
-                       description="Learn to echo a random bit sequence echo_step steps later, with truncated BPTT.")  # fmt: skip
+    p = sub.add_parser(
+        "train-echo",
+        help="train on the echo task (the notebook's experiment)",
+        description="Learn to echo a random bit sequence echo_step steps later, with truncated BPTT.",
+    )
     p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
     p.add_argument("--echo-step", type=_non_negative_int, default=d.echo_step)
     p.add_argument(
@@ -398,14 +476,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=d.optimizer)
     p.add_argument("--learning-rate", type=_positive_float, default=d.learning_rate)
     p.add_argument("--seed", type=_non_negative_int, default=d.seed)
-    p.add_argument("--target-accuracy", type=float, default=None,
-                   help="stop after the first epoch whose fresh-data accuracy reaches this")  # fmt: skip
+    p.add_argument(
+        "--target-accuracy",
+        type=float,
+        default=None,
+        help="stop after the first epoch whose fresh-data accuracy reaches this",
+    )
     p.add_argument("--out", help="write the trained model here (.npz)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_train_echo)
 
-    p = sub.add_parser("generate", help="write text with a trained character model",
-                       description="Prime the model with TEXT, then sample LENGTH characters; prints only the continuation.")  # fmt: skip
+    p = sub.add_parser(
+        "generate",
+        help="write text with a trained character model",
+        description="Prime the model with TEXT, then sample LENGTH characters; prints only the continuation.",
+    )
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--prime", required=True, help="the seed text")
     p.add_argument("--length", type=_non_negative_int, default=200)
@@ -422,8 +507,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("corpus", help="write the generated logbook corpus (deterministic)",
-                       description="Write the lighthouse logbook generated by lstm_core.corpus.")  # fmt: skip
+    p = sub.add_parser(
+        "corpus",
+        help="write the generated logbook corpus (deterministic)",
+        description="Write the lighthouse logbook generated by lstm_core.corpus.",
+    )
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=_non_negative_int, default=1931)
     p.add_argument("--min-bytes", type=_positive_int, default=220_000)

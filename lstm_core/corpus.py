@@ -71,14 +71,39 @@ SHIPS = [
     "the ferry",
     "no ship at all",
 ]
-QUESTIONS = ["Why do you count the steps", "Where is the oil", "Did the boat come", "Who lit the lamp",
-             "How many barrels are left", "What did the inspector write", "Is the fog lifting"]  # fmt: skip
-ANSWERS = ["Because they do not change", "Down in the store room", "Not yet, not with this sea",
-           "Marta did, at six", "Three, if we are careful", "Something about the clock",
-           "Slowly, from the west"]  # fmt: skip
+QUESTIONS = [
+    "Why do you count the steps",
+    "Where is the oil",
+    "Did the boat come",
+    "Who lit the lamp",
+    "How many barrels are left",
+    "What did the inspector write",
+    "Is the fog lifting",
+]
+ANSWERS = [
+    "Because they do not change",
+    "Down in the store room",
+    "Not yet, not with this sea",
+    "Marta did, at six",
+    "Three, if we are careful",
+    "Something about the clock",
+    "Slowly, from the west",
+]
 SAID = ["said", "asked", "answered", "whispered", "called", "replied"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]  # fmt: skip
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 class _Writer:

@@ -52,15 +52,23 @@ class EchoConfig:
         for name, lo, hi in checks:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-                raise LabError(f"{name} must be an integer from {lo} to {hi}, not {v!r}", "echo_range",
-                               name=name, low=lo, high=hi)  # fmt: skip
+                raise LabError(
+                    f"{name} must be an integer from {lo} to {hi}, not {v!r}",
+                    "echo_range",
+                    name=name,
+                    low=lo,
+                    high=hi,
+                )
         if self.num_classes != 2:
             raise ValueError("the echo task has num_classes = 2 (a bit)")
         if self.cell not in ("lstm", "rnn"):
             raise ValueError(f"cell must be 'lstm' or 'rnn', not {self.cell!r}")
         if self.windows_per_epoch < 1:
-            raise LabError("total_series_length must hold at least batch_size × truncated_backprop_length bits",
-                           "echo_too_short", need=self.batch_size * self.truncated_backprop_length)  # fmt: skip
+            raise LabError(
+                "total_series_length must hold at least batch_size × truncated_backprop_length bits",
+                "echo_too_short",
+                need=self.batch_size * self.truncated_backprop_length,
+            )
 
     @property
     def columns(self) -> int:

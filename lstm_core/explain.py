@@ -107,8 +107,18 @@ class UnitStep(NamedTuple):
 def unit_step(step: LSTMStep, row: int, unit: int) -> UnitStep:
     f, i, g, o = (float(getattr(step, k)[row, unit]) for k in GATES)
     c_prev = float(step.c_prev[row, unit])
-    return UnitStep(c_prev, f, i, g, o, f * c_prev, i * g, float(step.c[row, unit]),
-                    float(step.tanh_c[row, unit]), float(step.h[row, unit]))  # fmt: skip
+    return UnitStep(
+        c_prev,
+        f,
+        i,
+        g,
+        o,
+        f * c_prev,
+        i * g,
+        float(step.c[row, unit]),
+        float(step.tanh_c[row, unit]),
+        float(step.h[row, unit]),
+    )
 
 
 def output_change(before: Trace, after: Trace) -> np.ndarray:

@@ -70,8 +70,12 @@ class Fetched(NamedTuple):
     notice_codes: list[str]  # the same for a translation: "utf16", "cp1252", "gutenberg"
 
 
-def fetch_text(url: str, timeout: float = 10.0, max_bytes: int = MAX_FETCH_BYTES,
-               allow_private: bool | None = None) -> Fetched:  # fmt: skip
+def fetch_text(
+    url: str,
+    timeout: float = 10.0,
+    max_bytes: int = MAX_FETCH_BYTES,
+    allow_private: bool | None = None,
+) -> Fetched:
     """Download a text file. timeout: seconds for the whole download.
     allow_private: None reads the LSTM_LAB_FETCH_PRIVATE environment variable."""
     return _fetch(url, timeout, max_bytes, allow_private)

@@ -82,9 +82,18 @@ def check_gradients(
     return GradientCheck(max(per_weight.values()), per_weight, total)
 
 
-def numerical_state_slopes(model: Model, inputs: np.ndarray, targets: np.ndarray, t: int, k: int,
-                           directions: np.ndarray, which: str = "h", window: int | None = None,
-                           eps: float = 1e-4, trace=None) -> np.ndarray:  # fmt: skip
+def numerical_state_slopes(
+    model: Model,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    t: int,
+    k: int,
+    directions: np.ndarray,
+    which: str = "h",
+    window: int | None = None,
+    eps: float = 1e-4,
+    trace=None,
+) -> np.ndarray:
     """Slopes of L_t along `directions` (n, H) of the state at step k, by centred differences:
     (L_t(s_k + εu) - L_t(s_k - εu)) / 2ε for each row u. With the identity, dL_t/dh_k itself.
 

@@ -195,8 +195,11 @@ class LiveRun(_Clock):
 def echo_run(config: EchoConfig, cells: Iterable[str]) -> LiveRun:
     """Echo trainers for the given cells, on the same data and seed, scored on fresh data."""
     trainers = {cell: EchoTrainer(replace(config, cell=cell)) for cell in cells}
-    return LiveRun(trainers, evaluate=lambda tr: echo_accuracy(tr.model, tr.config, length=5000),
-                   eval_every=max(25, config.windows_per_epoch // 4))  # fmt: skip
+    return LiveRun(
+        trainers,
+        evaluate=lambda tr: echo_accuracy(tr.model, tr.config, length=5000),
+        eval_every=max(25, config.windows_per_epoch // 4),
+    )
 
 
 class EchoSweep(_Clock):
@@ -214,9 +217,17 @@ class EchoSweep(_Clock):
     below that, state_size (how many bits the state can hold) and the optimizer's patience.
     """
 
-    def __init__(self, base: EchoConfig, echo_steps: Iterable[int] = range(1, 21),
-                 cells: Iterable[str] = ("rnn", "lstm"), max_epochs: int = 10, target: float = 0.99,
-                 patience: int = 5, min_gain: float = 0.01, check_every: int = 300) -> None:  # fmt: skip
+    def __init__(
+        self,
+        base: EchoConfig,
+        echo_steps: Iterable[int] = range(1, 21),
+        cells: Iterable[str] = ("rnn", "lstm"),
+        max_epochs: int = 10,
+        target: float = 0.99,
+        patience: int = 5,
+        min_gain: float = 0.01,
+        check_every: int = 300,
+    ) -> None:
         if max_epochs < 1 or patience < 1 or check_every < 1:
             raise ValueError("max_epochs, patience and check_every must be at least 1")
         self.base, self.max_epochs = base, max_epochs

@@ -112,8 +112,12 @@ class Vocabulary:
             if missing:
                 shown = " ".join(repr(ch) for ch in missing[:10])
                 more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-                raise TextError(f"characters not in the model's vocabulary: {shown}{more}", "unknown_chars",
-                                chars=" ".join(repr(ch) for ch in missing[:10]), count=len(missing))  # fmt: skip
+                raise TextError(
+                    f"characters not in the model's vocabulary: {shown}{more}",
+                    "unknown_chars",
+                    chars=" ".join(repr(ch) for ch in missing[:10]),
+                    count=len(missing),
+                )
         lut = self.index
         return np.fromiter((lut[ch] for ch in text), dtype=np.int32, count=len(text))
 
@@ -130,8 +134,12 @@ def prepare_corpus(
     if not text.strip():
         raise TextError("the text is empty", "text_empty")
     if len(text) < min_length:
-        raise TextError(f"the text has {len(text)} characters; training needs at least {min_length}", "text_short",
-                        n=len(text), need=min_length)  # fmt: skip
+        raise TextError(
+            f"the text has {len(text)} characters; training needs at least {min_length}",
+            "text_short",
+            n=len(text),
+            need=min_length,
+        )
     vocab = Vocabulary.from_text(text)
     if len(vocab) < 2:
         raise TextError("the text uses a single character: there is nothing to predict", "one_char")

@@ -109,9 +109,14 @@ class Trainer:
 
     def _snap(self, loss: float, norm: float) -> Snapshot:
         self.last = Snapshot(
-            self.steps_done, loss, norm, self.elapsed, status=self.status, message=self.message,
+            self.steps_done,
+            loss,
+            norm,
+            self.elapsed,
+            status=self.status,
+            message=self.message,
             **self.snapshot_extra(),
-        )  # fmt: skip
+        )
         return self.last
 
     def step(self) -> Snapshot:

@@ -151,17 +151,35 @@ class _Worker:
     def new_trainer(self, s: dict):
         from .training import TextTrainer
 
-        return TextTrainer(self.model, self.ids, s["seq_length"], s["batch_size"], s["optimizer"],
-                           s["learning_rate"], s["dropout"], seed=s["seed"] + self.steps)  # fmt: skip
+        return TextTrainer(
+            self.model,
+            self.ids,
+            s["seq_length"],
+            s["batch_size"],
+            s["optimizer"],
+            s["learning_rate"],
+            s["dropout"],
+            seed=s["seed"] + self.steps,
+        )
 
     def report(self) -> None:
         """Everything new since the last report, and where training stands."""
-        write_frame(self.out, {
-            "type": "progress", "steps": self.steps, "characters": self.characters,
-            "seconds": self.seconds, "status": self.status, "message": self.message,
-            "order": self.order, "loss": self.losses, "bpc": self.bpcs, "samples": self.samples,
-            "threads": self.threads.now,
-        })  # fmt: skip
+        write_frame(
+            self.out,
+            {
+                "type": "progress",
+                "steps": self.steps,
+                "characters": self.characters,
+                "seconds": self.seconds,
+                "status": self.status,
+                "message": self.message,
+                "order": self.order,
+                "loss": self.losses,
+                "bpc": self.bpcs,
+                "samples": self.samples,
+                "threads": self.threads.now,
+            },
+        )
         self.losses, self.bpcs, self.samples = [], [], []
 
     def send_weights(self, reason: str) -> None:
@@ -233,8 +251,9 @@ class _Worker:
                     if math.isfinite(bpc):
                         self.bpcs.append([self.steps, bpc])
                 if self.steps % self.sample_every == 0:
-                    text = generate_text(self.model, self.prime, 160, temperature=self.temperature,
-                                         seed=self.steps)  # fmt: skip
+                    text = generate_text(
+                        self.model, self.prime, 160, temperature=self.temperature, seed=self.steps
+                    )
                     self.samples.append([self.steps, text])
         except (MemoryError, ValueError, FloatingPointError) as exc:  # say so; never die silently
             self.training, self.status = False, "failed"
@@ -292,9 +311,19 @@ def main() -> None:
 class TrainingProcess:
     """A worker process training one character model; its progress, as the page reads it."""
 
-    def __init__(self, model, ids: np.ndarray, held_out: str, settings: dict, prime: str, temperature: float,
-                 eval_every: int = 100, sample_every: int = 250, resume: TrainingProcess | None = None,
-                 threads: int = 1) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model,
+        ids: np.ndarray,
+        held_out: str,
+        settings: dict,
+        prime: str,
+        temperature: float,
+        eval_every: int = 100,
+        sample_every: int = 250,
+        resume: TrainingProcess | None = None,
+        threads: int = 1,
+    ) -> None:
         """resume: a worker that has exited; its curves, samples and counts go on here (the model
         passed in is the one it saved). threads: how many BLAS threads it may use (see _Threads)."""
         from .checkpoint import checkpoint_bytes
@@ -308,8 +337,12 @@ class TrainingProcess:
         }
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        self.proc = subprocess.Popen([sys.executable, "-m", "lstm_core.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env)  # fmt: skip
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "lstm_core.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
         self.lock = threading.Lock()
         self.losses, self.bpc = History(1000), History(250)
         self.samples: deque = deque(maxlen=24)
@@ -328,10 +361,18 @@ class TrainingProcess:
         self._order = 0  # train and pause orders given so far; reports say which one they follow
         self._heard = 0  # the order the latest report followed
         ckpt = checkpoint_bytes(model)
-        header = {"cmd": "init", "checkpoint_bytes": len(ckpt), "held_out": held_out, "prime": prime,
-                  "temperature": temperature, "eval_every": eval_every, "sample_every": sample_every,
-                  "settings": settings, "counts": (self.steps, self.characters, self.seconds),
-                  "threads": threads}  # fmt: skip
+        header = {
+            "cmd": "init",
+            "checkpoint_bytes": len(ckpt),
+            "held_out": held_out,
+            "prime": prime,
+            "temperature": temperature,
+            "eval_every": eval_every,
+            "sample_every": sample_every,
+            "settings": settings,
+            "counts": (self.steps, self.characters, self.seconds),
+            "threads": threads,
+        }
         self.threads = 1  # what the worker last said it uses
         self._send(header, ckpt + np.asarray(ids, dtype=np.int32).tobytes())
         self._reader = threading.Thread(target=self._read, daemon=True)

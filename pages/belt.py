@@ -70,8 +70,14 @@ lstm = cfg.cell == "lstm"
 QUANTITIES = figs.QUANTITIES if lstm else figs.RNN_QUANTITIES
 layer_index = 0
 if cfg.num_layers > 1:
-    layer_index = params.number(P["belt_layer"], t("belt.layer", n=cfg.num_layers - 1), high=cfg.num_layers - 1,
-                                step=1, container=top_right, help=t("belt.layer_help"))  # fmt: skip
+    layer_index = params.number(
+        P["belt_layer"],
+        t("belt.layer", n=cfg.num_layers - 1),
+        high=cfg.num_layers - 1,
+        step=1,
+        container=top_right,
+        help=t("belt.layer_help"),
+    )
 else:  # no choice to make: a layer the link asks for and the model lacks is said, and dropped
     params.bounded(P["belt_layer"], 0, 0)
 kind = t(f"belt.kind_{cfg.kind.replace('-', '_')}") + ("" if lstm else t("belt.kind_rnn"))
@@ -81,8 +87,13 @@ if not lstm:
 
 # ------------------------------------------------------------------------------ the input
 example = models.belt_example(model, source)
-raw = params.text_area(P["belt_text"], t("belt.input_bits" if cfg.kind == "echo" else "belt.input_text"),
-                       placeholder=example, height=90, help=t("belt.input_help", n=MAX_TEXT))  # fmt: skip
+raw = params.text_area(
+    P["belt_text"],
+    t("belt.input_bits" if cfg.kind == "echo" else "belt.input_text"),
+    placeholder=example,
+    height=90,
+    help=t("belt.input_help", n=MAX_TEXT),
+)
 if not raw:
     st.info(t("belt.empty_input"), icon=":material/edit_note:")
 if len(raw) > MAX_TEXT:
@@ -91,8 +102,10 @@ seq = models.prepare_input(model, (raw or example)[: MAX_TEXT * 4], limit=MAX_TE
 if seq.dropped:
     shown = " ".join(md_escape(token_label(ch)) for ch in seq.dropped[:16])
     more = t("belt.and_more", n=len(seq.dropped) - 16) if len(seq.dropped) > 16 else ""
-    st.warning(t("belt.dropped_bits" if cfg.kind == "echo" else "belt.dropped_chars", chars=shown + more),
-               icon=":material/filter_alt:")  # fmt: skip
+    st.warning(
+        t("belt.dropped_bits" if cfg.kind == "echo" else "belt.dropped_chars", chars=shown + more),
+        icon=":material/filter_alt:",
+    )
 if seq.lowercased:
     st.info(t("cell.lowercased"), icon=":material/text_fields:")
 if len(seq.tokens) < 2:
@@ -153,8 +166,13 @@ def every_unit() -> None:
     part around the cursor."""
     layer_name = f" · {t('belt.layer_tab', n=layer_index)}" if cfg.num_layers > 1 else ""
     st.subheader(t("belt.heatmaps_title") + layer_name)
-    sort = params.select(P["belt_sort"], t("belt.sort"), labeler("belt.sort_"), container=st.columns([2, 3])[0],
-                         help=t("belt.sort_help"))  # fmt: skip
+    sort = params.select(
+        P["belt_sort"],
+        t("belt.sort"),
+        labeler("belt.sort_"),
+        container=st.columns([2, 3])[0],
+        help=t("belt.sort_help"),
+    )
     order = memo(("order", trace_key, layer_index, sort), lambda: order_units(series["h"], sort))
     if whole:
         st.caption(t("belt.overview_title", n=T))
@@ -184,8 +202,9 @@ def around_the_cursor(order) -> None:
                 config=STATIC,
             )
     st.markdown(t("belt.at_cursor", t=cursor, token=md_escape(token_label(tokens[cursor]))))
-    window = figs.belt_window(series, order, cursor, start, stop, tokens, labels, QUANTITIES,
-                              colorbars=not whole)  # the overview above has them  # fmt: skip
+    window = figs.belt_window(
+        series, order, cursor, start, stop, tokens, labels, QUANTITIES, colorbars=not whole
+    )  # the overview above has them
     frame.chart(window, key="belt_window", config=STATIC)
     st.caption(t("belt.heatmaps_caption" if lstm else "belt.heatmaps_caption_rnn"))
 
@@ -197,19 +216,30 @@ def around_the_cursor(order) -> None:
     st.markdown(t("belt.flow_intro"))
     best = st.session_state.get("belt.best_unit")
     first = int(order[0])
-    params.data_default(P["belt_flows"], list(  # the page's own pick: left out of the link
-        dict.fromkeys([first] + ([best] if best is not None and best < H else []))
-    ))  # fmt: skip
+    params.data_default(
+        P["belt_flows"],
+        list(  # the page's own pick: left out of the link
+            dict.fromkeys([first] + ([best] if best is not None and best < H else []))
+        ),
+    )
     chosen = params.multiselect(P["belt_flows"], t("belt.flow_units"), list(range(H)))
     flow_start, flow_stop = figs.window(cursor, T, 12)
     if chosen:
         layer = trace.layers[layer_index]
         flows = {u: belt_flow(layer, 0, u) for u in chosen}
-        flow_labels = {"unit": t("cell.units_axis"), "step": t("cell.steps_axis"), "start": t("belt.flow_start", t=flow_start),
-                       "end": t("belt.flow_end", t=flow_stop - 1), "removed": t("belt.flow_removed"),
-                       "added": t("belt.flow_added")}  # fmt: skip
-        frame.chart(figs.belt_waterfall(flows, flow_start, flow_stop, tokens, flow_labels), key="belt_waterfall",
-                    config=STATIC)  # fmt: skip
+        flow_labels = {
+            "unit": t("cell.units_axis"),
+            "step": t("cell.steps_axis"),
+            "start": t("belt.flow_start", t=flow_start),
+            "end": t("belt.flow_end", t=flow_stop - 1),
+            "removed": t("belt.flow_removed"),
+            "added": t("belt.flow_added"),
+        }
+        frame.chart(
+            figs.belt_waterfall(flows, flow_start, flow_stop, tokens, flow_labels),
+            key="belt_waterfall",
+            config=STATIC,
+        )
         st.caption(t("belt.flow_caption", start=flow_start, stop=flow_stop - 1))
     else:
         st.info(t("belt.flow_none"), icon=":material/touch_app:")
@@ -227,10 +257,16 @@ def one_unit() -> None:
         if lstm:
             track = params.select(P["belt_track"], t("belt.track"), labeler("belt.track_"))
     with u2:
-        labels = quantity_labels | {"states": t("belt.states" if lstm else "belt.states_rnn"),
-                                    "gates": t("belt.gates"), "step": t("cell.steps_axis")}  # fmt: skip
-        frame.chart(figs.unit_lines({q: v[:, unit] for q, v in series.items()}, tokens, labels),
-                    key="belt_unit_lines", config=STATIC)  # fmt: skip
+        labels = quantity_labels | {
+            "states": t("belt.states" if lstm else "belt.states_rnn"),
+            "gates": t("belt.gates"),
+            "step": t("cell.steps_axis"),
+        }
+        frame.chart(
+            figs.unit_lines({q: v[:, unit] for q, v in series.items()}, tokens, labels),
+            key="belt_unit_lines",
+            config=STATIC,
+        )
     st.markdown(t("belt.colored_caption", unit=unit, value=t(f"belt.track_{track}")))
     frame.chart(
         figs.colored_text(tokens, series[track][:, unit], track, step=t("cell.steps_axis")),
@@ -247,13 +283,23 @@ def find_the_unit() -> None:
     st.markdown(t("belt.find_intro_echo" if cfg.kind == "echo" else "belt.find_intro"))
     options = ("lag", "regex") if cfg.kind == "echo" else TEXT_PROPERTIES
     f1, f2 = st.columns([3, 2])
-    prop_name = params.select(P["belt_property"], t("belt.property"), labeler("belt.property_"),
-                              options=options, container=f1)  # fmt: skip
+    prop_name = params.select(
+        P["belt_property"],
+        t("belt.property"),
+        labeler("belt.property_"),
+        options=options,
+        container=f1,
+    )
     prop, problem, option, lag = None, None, "", 0
     with f2:
         if prop_name == "char_class":
-            option = params.select(P["belt_class"], t("belt.char_class"), labeler("belt.class_"),
-                                   options=classes_in(cfg.vocab), help=t("belt.char_class_help"))  # fmt: skip
+            option = params.select(
+                P["belt_class"],
+                t("belt.char_class"),
+                labeler("belt.class_"),
+                options=classes_in(cfg.vocab),
+                help=t("belt.char_class_help"),
+            )
         elif prop_name == "regex":
             option = params.text(
                 P["belt_regex"], t("belt.regex"), placeholder='"[^"]*"', help=t("belt.regex_help")
@@ -264,8 +310,13 @@ def find_the_unit() -> None:
             )
     value = "h"
     if lstm:  # the ranking's own choice: which of the units' values to compare with the property
-        value = params.radio(P["belt_find_value"], t("belt.find_value"), labeler("belt.track_"), horizontal=True,
-                             help=t("belt.find_value_help"))  # fmt: skip
+        value = params.radio(
+            P["belt_find_value"],
+            t("belt.find_value"),
+            labeler("belt.track_"),
+            horizontal=True,
+            help=t("belt.find_value_help"),
+        )
     try:
         if prop_name == "lag":
             prop = lagged(seq.ids[0], lag)
@@ -289,24 +340,43 @@ def find_the_unit() -> None:
         shown = t(f"belt.track_{value}")
         r1, r2 = st.columns([1, 2])
         with r1:
-            frame.chart(figs.ranking_bars(ranking, min(10, H), {"unit": t("cell.units_axis"), "r": t("belt.r_axis"),
-                                                     "decimal": separators()[0]}),
-                        key="belt_ranking", config=STATIC)  # fmt: skip
+            frame.chart(
+                figs.ranking_bars(
+                    ranking,
+                    min(10, H),
+                    {
+                        "unit": t("cell.units_axis"),
+                        "r": t("belt.r_axis"),
+                        "decimal": separators()[0],
+                    },
+                ),
+                key="belt_ranking",
+                config=STATIC,
+            )
         with r2:
             overlay_labels = {
                 "property": t(f"belt.property_{prop_name}"),
                 "unit_value": t("belt.best_unit", unit=int(best[0]), value=shown),
                 "step": t("cell.steps_axis"),
             }
-            frame.chart(figs.property_overlay(prop, series[value][:, best[0]], tokens, overlay_labels),
-                        key="belt_overlay", config=STATIC)  # fmt: skip
+            frame.chart(
+                figs.property_overlay(prop, series[value][:, best[0]], tokens, overlay_labels),
+                key="belt_overlay",
+                config=STATIC,
+            )
         baseline = memo(
             ("untrained", trace_key, layer_index, value, prop.tobytes(), frame.seed()),
             lambda: untrained_best(model, seq.ids, layer_index, value, prop, frame.seed()),
         )
         top = abs(float(ranking.r[best[0]]))
-        st.caption(t("belt.untrained_best" if top > baseline + 0.05 else "belt.untrained_same",
-                     r=baseline, best=top, seed=frame.seed()))  # fmt: skip
+        st.caption(
+            t(
+                "belt.untrained_best" if top > baseline + 0.05 else "belt.untrained_same",
+                r=baseline,
+                best=top,
+                seed=frame.seed(),
+            )
+        )
         for rank, u in enumerate(best, start=1):
             st.markdown(t("belt.match", rank=rank, unit=int(u), r=float(ranking.r[u]), value=shown))
             frame.chart(

@@ -71,9 +71,13 @@ task = params.radio(
 T = params.slider(P["bptt_length"], t("bptt.length"), step=5, container=b)
 hidden = params.slider(P["bptt_hidden"], t("bptt.hidden"), step=2, container=c)
 steps = d.select_slider(
-    t("bptt.steps"), P["bptt_steps"].options, key="bptt_steps", persist_state="session",
-    help=t("bptt.steps_help"), **({} if "bptt_steps" in st.session_state else {"value": 0}),
-)  # fmt: skip
+    t("bptt.steps"),
+    P["bptt_steps"].options,
+    key="bptt_steps",
+    persist_state="session",
+    help=t("bptt.steps_help"),
+    **({} if "bptt_steps" in st.session_state else {"value": 0}),
+)
 e, f, g, h = st.columns(4)
 scale = params.slider(
     P["bptt_scale"], t("bptt.scale"), step=0.05, container=e, help=t("bptt.scale_help")
@@ -81,11 +85,22 @@ scale = params.slider(
 forget = params.slider(
     P["bptt_forget"], t("bptt.forget"), step=0.5, container=f, help=t("bptt.forget_help")
 )
-echo_step = params.slider(P["bptt_echo_step"], t("bptt.echo_step"), step=1, container=h, disabled=task != "echo",
-                          help=t("bptt.echo_step_help"))  # fmt: skip
+echo_step = params.slider(
+    P["bptt_echo_step"],
+    t("bptt.echo_step"),
+    step=1,
+    container=h,
+    disabled=task != "echo",
+    help=t("bptt.echo_step_help"),
+)
 train_window = models.bptt_train_window(task, int(echo_step))
-window = params.slider(P["bptt_window"], t("bptt.window"), step=1, container=g,
-                       help=t("bptt.window_help", train=train_window))  # fmt: skip
+window = params.slider(
+    P["bptt_window"],
+    t("bptt.window"),
+    step=1,
+    container=g,
+    help=t("bptt.window_help", train=train_window),
+)
 
 
 def trained_pair(units: int) -> models.TrainedPair:
@@ -119,35 +134,76 @@ if steps == 0:
 else:
     same = trained.steps["rnn"] == trained.steps["lstm"] == steps
     taken = t("bptt.steps_same", steps=steps) if same else t("bptt.steps_each", **trained.steps)
-    st.caption(t("bptt.models_note_trained", h=hidden, taken=taken, task=t(f"bptt.task_{task}"),
-                 how=t(f"bptt.how_{task}"), scale=scale, forget=forget, T=len(inputs)))  # fmt: skip
+    st.caption(
+        t(
+            "bptt.models_note_trained",
+            h=hidden,
+            taken=taken,
+            task=t(f"bptt.task_{task}"),
+            how=t(f"bptt.how_{task}"),
+            scale=scale,
+            forget=forget,
+            T=len(inputs),
+        )
+    )
     st.caption(t(f"bptt.train_window_{task}", train=trained.window))
-st.caption(t(f"bptt.score_{task}", rnn=trained.scores["rnn"], lstm=trained.scores["lstm"],
-             chance=trained.chance))  # fmt: skip
+st.caption(
+    t(
+        f"bptt.score_{task}",
+        rnn=trained.scores["rnn"],
+        lstm=trained.scores["lstm"],
+        chance=trained.chance,
+    )
+)
 for name in ("rnn", "lstm"):
     if trained.steps[name] < steps:  # it stopped early: say how far it got, and why
-        st.warning(t("bptt.stopped", name=cells[name], done=trained.steps[name], steps=steps,
-                     why=explain(trained.problems[name])), icon=":material/warning:")  # fmt: skip
+        st.warning(
+            t(
+                "bptt.stopped",
+                name=cells[name],
+                done=trained.steps[name],
+                steps=steps,
+                why=explain(trained.problems[name]),
+            ),
+            icon=":material/warning:",
+        )
 
 # ==================================================================================== the heatmaps
 st.subheader(t("bptt.flow_title"))
 st.markdown(t("bptt.flow_intro"))
 panels = {"rnn_h": flows["rnn"].dh, "lstm_h": flows["lstm"].dh, "lstm_c": flows["lstm"].dc}
 names = {name: t(f"bptt.panel_{name}") for name in panels}
-heat_labels = {**names, "k_axis": t("bptt.k_axis"), "t_axis": t("bptt.t_axis"), "colorbar": t("bptt.colorbar"),
-               "hover": t("bptt.hover"), "cut_hover": t("bptt.cut_hover")}  # fmt: skip
-frame.chart(figs.flow_heatmaps(panels, int(window), heat_labels, truncated), key="bptt_heatmaps",
-            config=STATIC)  # fmt: skip
+heat_labels = {
+    **names,
+    "k_axis": t("bptt.k_axis"),
+    "t_axis": t("bptt.t_axis"),
+    "colorbar": t("bptt.colorbar"),
+    "hover": t("bptt.hover"),
+    "cut_hover": t("bptt.cut_hover"),
+}
+frame.chart(
+    figs.flow_heatmaps(panels, int(window), heat_labels, truncated),
+    key="bptt_heatmaps",
+    config=STATIC,
+)
 st.caption(t("bptt.truncation_overlay", window=window))
 params.toggle(
     P["bptt_truncated"], t("bptt.truncated"), help=t("bptt.truncated_help", window=window)
 )
 
 decays = {name: decay_by_distance(norms) for name, norms in panels.items()}
-line_labels = {**names, "window": t("bptt.window_mark", window=window), "echo": t("bptt.echo_mark", k=echo_step),
-               "d_axis": t("bptt.d_axis"), "ratio_axis": t("bptt.ratio_axis")}  # fmt: skip
-frame.chart(figs.decay_lines(decays, int(window), int(echo_step) if task == "echo" else None, line_labels),
-            key="bptt_decay", config=STATIC)  # fmt: skip
+line_labels = {
+    **names,
+    "window": t("bptt.window_mark", window=window),
+    "echo": t("bptt.echo_mark", k=echo_step),
+    "d_axis": t("bptt.d_axis"),
+    "ratio_axis": t("bptt.ratio_axis"),
+}
+frame.chart(
+    figs.decay_lines(decays, int(window), int(echo_step) if task == "echo" else None, line_labels),
+    key="bptt_decay",
+    config=STATIC,
+)
 m1, m2, m3 = st.columns(3)
 for column, name in zip((m1, m2, m3), panels, strict=True):
     value = reach(decays[name])
@@ -195,13 +251,18 @@ if st.session_state.pop("bptt.explode", False):
     found = find_explosion(
         lambda units: trained_pair(units).models["rnn"],
         lambda length: models.bptt_sequence(task, lstm, length, int(echo_step), frame.seed()),
-        int(hidden), int(T), float(clip_norm),
-    )  # fmt: skip
+        int(hidden),
+        int(T),
+        float(clip_norm),
+    )
     if found is None:
         st.warning(t("bptt.no_explosion", limit=clip_norm), icon=":material/info:")
     else:  # the sliders are drawn already: set them on the next run, before they are
-        st.session_state["bptt.apply"] = {"bptt_scale": found.scale, "bptt_length": found.length,
-                                          "bptt_hidden": found.hidden}  # fmt: skip
+        st.session_state["bptt.apply"] = {
+            "bptt_scale": found.scale,
+            "bptt_length": found.length,
+            "bptt_hidden": found.hidden,
+        }
         st.session_state["bptt.exploded"] = (found, int(hidden), int(T))
         st.rerun()
 exploded = st.session_state.pop("bptt.exploded", None)
@@ -212,8 +273,10 @@ if exploded is not None:
         grew += " " + t("bptt.explode_hidden", h=found.hidden, was=was_hidden)
     if found.length != was_T:
         grew += " " + t("bptt.explode_length", T=found.length, was=was_T)
-    st.success(t("bptt.exploded", scale=found.scale, norm=found.norm, limit=clip_norm) + grew,
-               icon=":material/bolt:")  # fmt: skip
+    st.success(
+        t("bptt.exploded", scale=found.scale, norm=found.norm, limit=clip_norm) + grew,
+        icon=":material/bolt:",
+    )
 
 effect = clip_effect(rnn, inputs, targets, float(clip_norm), float(clip_value))
 k1, k2, k3 = st.columns(3)
@@ -227,17 +290,32 @@ if effect.raw_norm > clip_norm:
 else:
     st.markdown(t("bptt.by_norm_kept", norm=effect.raw_norm, limit=clip_norm))
 if effect.cut_by_value:
-    st.markdown(t("bptt.by_value_cut", cut=effect.cut_by_value, n=effect.raw.size, limit=clip_value,
-                  angle=effect.angle_by_value, cos=effect.cos_by_value))  # fmt: skip
+    st.markdown(
+        t(
+            "bptt.by_value_cut",
+            cut=effect.cut_by_value,
+            n=effect.raw.size,
+            limit=clip_value,
+            angle=effect.angle_by_value,
+            cos=effect.cos_by_value,
+        )
+    )
 else:
     st.markdown(t("bptt.by_value_kept", limit=clip_value))
 if effect.raw_norm <= clip_norm:
     st.info(t("bptt.not_exploding", limit=clip_norm), icon=":material/info:")
-clip_labels = {"raw": t("bptt.clip_raw"), "by_norm": t("bptt.clip_by_norm", limit=clip_norm),
-               "by_value": t("bptt.clip_by_value", limit=clip_value), "rank_axis": t("bptt.rank_axis"),
-               "size_axis": t("bptt.size_axis")}  # fmt: skip
-frame.chart(figs.clipping(effect.raw, effect.by_norm, effect.by_value, clip_labels), key="bptt_clipping",
-            config=STATIC)  # fmt: skip
+clip_labels = {
+    "raw": t("bptt.clip_raw"),
+    "by_norm": t("bptt.clip_by_norm", limit=clip_norm),
+    "by_value": t("bptt.clip_by_value", limit=clip_value),
+    "rank_axis": t("bptt.rank_axis"),
+    "size_axis": t("bptt.size_axis"),
+}
+frame.chart(
+    figs.clipping(effect.raw, effect.by_norm, effect.by_value, clip_labels),
+    key="bptt_clipping",
+    config=STATIC,
+)
 
 # ==================================================================================== gradient check
 st.subheader(t("bptt.check_title"))
@@ -246,8 +324,10 @@ settings = (task, T, hidden, steps, scale, forget, cut, echo_step, frame.seed())
 
 
 def run_check() -> None:
-    entries = [*check_flow(rnn, inputs, targets, flows["rnn"], cut, seed=frame.seed()),
-               *check_flow(lstm, inputs, targets, flows["lstm"], cut, seed=frame.seed())]  # fmt: skip
+    entries = [
+        *check_flow(rnn, inputs, targets, flows["rnn"], cut, seed=frame.seed()),
+        *check_flow(lstm, inputs, targets, flows["lstm"], cut, seed=frame.seed()),
+    ]
     weights = check_clip_gradient(rnn, inputs, targets, seed=frame.seed())
     st.session_state["bptt.check"] = (settings, entries, weights)
 
@@ -262,19 +342,25 @@ if checked is not None and checked[0] == settings:  # only for the models on the
         mine = [x for x in entries if x.panel == name]
         worst = max((x.error for x in mine), default=0.0)
         column.metric(names[name], num(worst, ".1e"), help=t("bptt.check_result_help", n=len(mine)))
-    columns[3].metric(t("bptt.check_weights"), num(weights, ".1e") if weights is not None else
-                      t("bptt.check_too_steep"), help=t("bptt.check_weights_help"))  # fmt: skip
+    columns[3].metric(
+        t("bptt.check_weights"),
+        num(weights, ".1e") if weights is not None else t("bptt.check_too_steep"),
+        help=t("bptt.check_weights_help"),
+    )
     errors = [x.error for x in entries] + ([weights] if weights is not None else [])
     worst = max(errors, default=0.0)
     ok = worst < CHECK_OK
     (st.success if ok else st.error)(
         t("bptt.check_ok" if ok else "bptt.check_bad", worst=worst, n=len(entries))
     )
-    table = {t("bptt.col_map"): [names[x.panel] for x in entries],
-             t("bptt.col_t"): [x.t for x in entries], t("bptt.col_k"): [x.k for x in entries],
-             t("bptt.col_engine"): [num(x.engine, ".6g") for x in entries],
-             t("bptt.col_numeric"): [num(x.numeric, ".6g") for x in entries],
-             t("bptt.col_error"): [num(x.error, ".1e") for x in entries],
-             t("bptt.col_note"): [t("bptt.note_cut") if x.cut else "" for x in entries]}  # fmt: skip
+    table = {
+        t("bptt.col_map"): [names[x.panel] for x in entries],
+        t("bptt.col_t"): [x.t for x in entries],
+        t("bptt.col_k"): [x.k for x in entries],
+        t("bptt.col_engine"): [num(x.engine, ".6g") for x in entries],
+        t("bptt.col_numeric"): [num(x.numeric, ".6g") for x in entries],
+        t("bptt.col_error"): [num(x.error, ".1e") for x in entries],
+        t("bptt.col_note"): [t("bptt.note_cut") if x.cut else "" for x in entries],
+    }
     with st.expander(t("bptt.check_entries", n=len(entries))):
         st.dataframe(table, hide_index=True, key="bptt_check_table")

@@ -65,9 +65,11 @@ else:
 cfg = model.config
 example = models.example_input(source, model)
 raw = params.text(
-    P["input"], t("cell.input_bits") if cfg.kind == "echo" else t("cell.input_text"),
-    placeholder=example, help=t("cell.input_help", n=models.MAX_INPUT),
-)  # fmt: skip
+    P["input"],
+    t("cell.input_bits") if cfg.kind == "echo" else t("cell.input_text"),
+    placeholder=example,
+    help=t("cell.input_help", n=models.MAX_INPUT),
+)
 seq = models.prepare_input(model, raw or example)
 if seq.dropped:
     shown = " ".join(md_escape(token_label(ch)) for ch in seq.dropped[:12])
@@ -94,8 +96,13 @@ u1, u2, _ = st.columns([1, 1, 2])
 unit = params.number(P["unit"], t("cell.unit", h=H - 1), high=H - 1, step=1, container=u1)
 layer_index = 0
 if cfg.num_layers > 1:
-    layer_index = params.number(P["layer"], t("cell.layer", n=cfg.num_layers - 1), high=cfg.num_layers - 1,
-                                step=1, container=u2)  # fmt: skip
+    layer_index = params.number(
+        P["layer"],
+        t("cell.layer", n=cfg.num_layers - 1),
+        high=cfg.num_layers - 1,
+        step=1,
+        container=u2,
+    )
 
 # The clamp's widgets sit further down the page, but what they choose decides which run the
 # drawing and the equations show: their places are kept here and filled once the clamp is known.
@@ -127,25 +134,42 @@ else:
     after = [out_labels[k] for k in result.after.probs[:, 0].argmax(-1)]
     frame.chart(
         figures.intervention(
-            b_layer.c[1:, 0, clamp_unit], a_layer.c[1:, 0, clamp_unit],
-            b_layer.h[1:, 0, clamp_unit], a_layer.h[1:, 0, clamp_unit],
-            output_change(result.before, result.after)[:, 0], start, seq.tokens,
-            {"c": t("cell.plot_c", unit=clamp_unit), "h": t("cell.plot_h", unit=clamp_unit),
-             "output": t("cell.plot_output"), "before": t("cell.before"), "after": t("cell.after"),
-             "answers": t("cell.plot_answers"), "step": t("cell.steps_axis")},
+            b_layer.c[1:, 0, clamp_unit],
+            a_layer.c[1:, 0, clamp_unit],
+            b_layer.h[1:, 0, clamp_unit],
+            a_layer.h[1:, 0, clamp_unit],
+            output_change(result.before, result.after)[:, 0],
+            start,
+            seq.tokens,
+            {
+                "c": t("cell.plot_c", unit=clamp_unit),
+                "h": t("cell.plot_h", unit=clamp_unit),
+                "output": t("cell.plot_output"),
+                "before": t("cell.before"),
+                "after": t("cell.after"),
+                "answers": t("cell.plot_answers"),
+                "step": t("cell.steps_axis"),
+            },
             answers=(before, after),
         ),
-        key="cell_intervention", config=STATIC,
-    )  # fmt: skip
+        key="cell_intervention",
+        config=STATIC,
+    )
     changed = sum(a != b for a, b in zip(before, after, strict=True))
     st.caption(t("cell.predictions_changed", n=changed, total=len(after)))
     frame.chart(
         figures.change_heatmap(
-            result.cell_change(layer_index)[:, 0], seq.tokens,
-            {"units": t("cell.units_axis"), "steps": t("cell.steps_axis"), "hover": t("cell.delta_hover")},
+            result.cell_change(layer_index)[:, 0],
+            seq.tokens,
+            {
+                "units": t("cell.units_axis"),
+                "steps": t("cell.steps_axis"),
+                "hover": t("cell.delta_hover"),
+            },
         ),
-        key="cell_delta", config=STATIC,
-    )  # fmt: skip
+        key="cell_delta",
+        config=STATIC,
+    )
 
 # ------------------------------------------------------------------ the cell and its equations
 # With a clamp chosen, everything about the step is the clamped run's (before the clamp's first
@@ -159,8 +183,10 @@ with step_area:
     st.subheader(t("cell.diagram_title", t=t_step, unit=unit, layer=layer_index))
     if result is not None:
         note = "cell.showing_clamped" if t_step >= start else "cell.clamp_later"
-        st.info(t(note, gate=t(f"gate.{gate}"), unit=clamp_unit, value=value, start=start),
-                icon=":material/back_hand:")  # fmt: skip
+        st.info(
+            t(note, gate=t(f"gate.{gate}"), unit=clamp_unit, value=value, start=start),
+            icon=":material/back_hand:",
+        )
     labels = {
         k: t(f"cell.diagram_{k}")
         for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
@@ -207,10 +233,13 @@ with step_area:
     frame.chart(
         figures.step_vectors(
             {name: getattr(step, name)[0] for name in ("f", "i", "g", "o", "c", "h")},
-            unit, {k: t(f"cell.vector_{k}") for k in ("f", "i", "g", "o", "c", "h")}, t("cell.units_axis"),
+            unit,
+            {k: t(f"cell.vector_{k}") for k in ("f", "i", "g", "o", "c", "h")},
+            t("cell.units_axis"),
         ),
-        key="cell_vectors", config=STATIC,
-    )  # fmt: skip
+        key="cell_vectors",
+        config=STATIC,
+    )
 
     # what the model answers at this step
     best = top_predictions(shown.probs[t_step, 0], out_labels, k=2 if cfg.kind == "echo" else 5)
@@ -226,7 +255,15 @@ with valve_text:
     st.metric(t("cell.valve_metric"), f"{float(sigmoid(a)):.0%}")
 with valve_plot:
     frame.chart(
-        figures.valve_curve(a, {"closed": t("cell.valve_closed"), "open": t("cell.valve_open"), "x": t("cell.valve_x"),
-                               "decimal": separators()[0]}),
-        key="cell_valve", config=STATIC,
-    )  # fmt: skip
+        figures.valve_curve(
+            a,
+            {
+                "closed": t("cell.valve_closed"),
+                "open": t("cell.valve_open"),
+                "x": t("cell.valve_x"),
+                "decimal": separators()[0],
+            },
+        ),
+        key="cell_valve",
+        config=STATIC,
+    )

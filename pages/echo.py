@@ -62,8 +62,14 @@ def apply_preset(name: str) -> None:
 st.markdown(t("echo.presets_intro"))
 for column, name in zip(st.columns(3), PRESETS, strict=True):
     with column:
-        st.button(t(f"echo.preset_{name}"), key=f"echo_preset_{name}", on_click=apply_preset, args=(name,),
-                  width="stretch", icon=":material/tune:")  # fmt: skip
+        st.button(
+            t(f"echo.preset_{name}"),
+            key=f"echo_preset_{name}",
+            on_click=apply_preset,
+            args=(name,),
+            width="stretch",
+            icon=":material/tune:",
+        )
         st.caption(t(f"echo.preset_{name}_note"))
 
 # ------------------------------------------------------------------------------ settings
@@ -72,40 +78,98 @@ with st.expander(t("echo.settings"), expanded=True):
     compare = params.toggle(
         P["compare"], t("echo.compare"), container=top, help=t("echo.compare_help")
     )
-    cell = params.radio(P["cell"], t("echo.cell"), labeler("echo.cell_"), container=top, disabled=compare,
-                        horizontal=True, label_visibility="collapsed")  # fmt: skip
+    cell = params.radio(
+        P["cell"],
+        t("echo.cell"),
+        labeler("echo.cell_"),
+        container=top,
+        disabled=compare,
+        horizontal=True,
+        label_visibility="collapsed",
+    )
     grid = st.container(horizontal=True, vertical_alignment="bottom", gap="small")
-    echo_step = params.number(P["echo_step"], t("echo.label_echo_step"), step=1, container=grid, width=FIELD,
-                              help=t("echo.echo_step_help"))  # fmt: skip
-    window = params.number(P["truncated_backprop_length"], t("echo.label_truncated_backprop_length"), step=1,
-                           container=grid, width=FIELD, help=t("echo.window_help"))  # fmt: skip
-    state_size = params.number(P["state_size"], t("echo.label_state_size"), step=1, container=grid, width=FIELD,
-                               help=t("echo.state_help"))  # fmt: skip
-    batch_size = params.number(P["batch_size"], t("echo.label_batch_size"), step=1, container=grid, width=FIELD,
-                               help=t("echo.batch_help"))  # fmt: skip
-    length = params.number(P["total_series_length"], t("echo.label_total_series_length"), step=1000,
-                           container=grid, width=FIELD, help=t("echo.length_help"))  # fmt: skip
+    echo_step = params.number(
+        P["echo_step"],
+        t("echo.label_echo_step"),
+        step=1,
+        container=grid,
+        width=FIELD,
+        help=t("echo.echo_step_help"),
+    )
+    window = params.number(
+        P["truncated_backprop_length"],
+        t("echo.label_truncated_backprop_length"),
+        step=1,
+        container=grid,
+        width=FIELD,
+        help=t("echo.window_help"),
+    )
+    state_size = params.number(
+        P["state_size"],
+        t("echo.label_state_size"),
+        step=1,
+        container=grid,
+        width=FIELD,
+        help=t("echo.state_help"),
+    )
+    batch_size = params.number(
+        P["batch_size"],
+        t("echo.label_batch_size"),
+        step=1,
+        container=grid,
+        width=FIELD,
+        help=t("echo.batch_help"),
+    )
+    length = params.number(
+        P["total_series_length"],
+        t("echo.label_total_series_length"),
+        step=1000,
+        container=grid,
+        width=FIELD,
+        help=t("echo.length_help"),
+    )
     epochs = params.number(
         P["num_epochs"], t("echo.label_num_epochs"), step=1, container=grid, width=FIELD
     )
-    optimizer = params.select(P["optimizer"], t("echo.label_optimizer"), labeler("echo.optimizer_"), container=grid,
-                              width=FIELD)  # fmt: skip
-    lr = params.number(P["learning_rate"], t("echo.label_learning_rate"), step=0.05, format="%g", container=grid,
-                       width=FIELD, help=t("echo.lr_help"))  # fmt: skip
+    optimizer = params.select(
+        P["optimizer"],
+        t("echo.label_optimizer"),
+        labeler("echo.optimizer_"),
+        container=grid,
+        width=FIELD,
+    )
+    lr = params.number(
+        P["learning_rate"],
+        t("echo.label_learning_rate"),
+        step=0.05,
+        format="%g",
+        container=grid,
+        width=FIELD,
+        help=t("echo.lr_help"),
+    )
 
 try:
     config = EchoConfig(
-        total_series_length=int(length), truncated_backprop_length=int(window), state_size=int(state_size),
-        echo_step=int(echo_step), batch_size=int(batch_size), num_epochs=int(epochs), optimizer=optimizer,
-        learning_rate=float(lr), cell=cell, seed=frame.seed(),
-    )  # fmt: skip
+        total_series_length=int(length),
+        truncated_backprop_length=int(window),
+        state_size=int(state_size),
+        echo_step=int(echo_step),
+        batch_size=int(batch_size),
+        num_epochs=int(epochs),
+        optimizer=optimizer,
+        learning_rate=float(lr),
+        cell=cell,
+        seed=frame.seed(),
+    )
 except ValueError as exc:
     st.error(t("echo.bad_settings", reason=explain(exc)), icon=":material/error:")
     frame.stop()
 cells = ("rnn", "lstm") if compare else (cell,)
 if config.echo_step >= config.truncated_backprop_length:
-    st.warning(t("echo.truncation_warning", k=config.echo_step, w=config.truncated_backprop_length),
-               icon=":material/content_cut:")  # fmt: skip
+    st.warning(
+        t("echo.truncation_warning", k=config.echo_step, w=config.truncated_backprop_length),
+        icon=":material/content_cut:",
+    )
 
 # ------------------------------------------------------------------------------ the run
 run_key = (config, cells)
@@ -135,8 +199,14 @@ def reset() -> None:
 
 
 controls = st.container(horizontal=True, gap="small")
-controls.button(t("echo.train"), key="echo_train", on_click=start, type="primary", icon=":material/play_arrow:",
-                disabled=run.running or run.finished)  # fmt: skip
+controls.button(
+    t("echo.train"),
+    key="echo_train",
+    on_click=start,
+    type="primary",
+    icon=":material/play_arrow:",
+    disabled=run.running or run.finished,
+)
 controls.button(
     t("echo.pause"),
     key="echo_pause",
@@ -144,17 +214,27 @@ controls.button(
     icon=":material/pause:",
     disabled=not run.running,
 )
-controls.button(t("echo.step_once"), key="echo_step_once", on_click=one_window, icon=":material/skip_next:",
-                disabled=run.finished)  # fmt: skip
+controls.button(
+    t("echo.step_once"),
+    key="echo_step_once",
+    on_click=one_window,
+    icon=":material/skip_next:",
+    disabled=run.finished,
+)
 controls.button(t("echo.reset"), key="echo_reset", on_click=reset, icon=":material/restart_alt:")
 if not run.running and any(tr.steps_done for tr in run.trainers.values()):
     # a row of their own: beside the controls two of them no longer fit a narrow window
     downloads = st.container(horizontal=True, gap="small", vertical_alignment="center")
     for name, tr in run.trainers.items():
-        downloads.download_button(t("echo.download", cell=t(f"echo.cell_{name}")), data=checkpoint_bytes(tr.model),
-                                  file_name=f"echo_{name}_h{config.state_size}_step{config.echo_step}.npz",
-                                  mime="application/octet-stream", key=f"echo_download_{name}",
-                                  icon=":material/download:", help=t("echo.download_help", cell=t(f"echo.cell_{name}")))  # fmt: skip
+        downloads.download_button(
+            t("echo.download", cell=t(f"echo.cell_{name}")),
+            data=checkpoint_bytes(tr.model),
+            file_name=f"echo_{name}_h{config.state_size}_step{config.echo_step}.npz",
+            mime="application/octet-stream",
+            key=f"echo_download_{name}",
+            icon=":material/download:",
+            help=t("echo.download_help", cell=t(f"echo.cell_{name}")),
+        )
 
 
 @st.fragment(run_every=TICK * PACE if run.running else None)
@@ -171,15 +251,26 @@ def live() -> None:
         st.rerun()  # training ended (redraw the buttons, stop the timer) or the server got busier
     for name, tr in run.trainers.items():
         if tr.status == "diverged":
-            st.error(t("echo.stopped_for", cell=t(f"echo.cell_{name}"), reason=explain(tr.problem)),
-                     icon=":material/warning:")  # fmt: skip
+            st.error(
+                t("echo.stopped_for", cell=t(f"echo.cell_{name}"), reason=explain(tr.problem)),
+                icon=":material/warning:",
+            )
     names = list(run.trainers)
     status = []
     for name, tr in run.trainers.items():
         epoch = min(tr.epoch + 1, tr.config.num_epochs)
-        status.append(t("echo.progress", cell=t(f"echo.cell_{name}"), epoch=epoch, epochs=tr.config.num_epochs,
-                        window=tr.window, windows=tr.config.windows_per_epoch, seconds=tr.elapsed,
-                        speed=tr.steps_done / tr.elapsed if tr.elapsed else 0))  # fmt: skip
+        status.append(
+            t(
+                "echo.progress",
+                cell=t(f"echo.cell_{name}"),
+                epoch=epoch,
+                epochs=tr.config.num_epochs,
+                window=tr.window,
+                windows=tr.config.windows_per_epoch,
+                seconds=tr.elapsed,
+                speed=tr.steps_done / tr.elapsed if tr.elapsed else 0,
+            )
+        )
     st.markdown("  \n".join(status))
     first = run.trainers[names[0]]
     st.progress(
@@ -196,7 +287,10 @@ def live() -> None:
             )
         )
     labels = {n: t(f"echo.cell_{n}") for n in names} | {
-        "loss": t("echo.loss"), "window": t("echo.window"), "accuracy": t("echo.accuracy")}  # fmt: skip
+        "loss": t("echo.loss"),
+        "window": t("echo.window"),
+        "accuracy": t("echo.accuracy"),
+    }
     labels["stopped"] = t("echo.stopped_mark")
     for col, name in zip(st.columns(len(names)), names, strict=True):
         _, acc = run.accuracy[name].arrays()
@@ -223,9 +317,15 @@ def last_window() -> None:
         return
     names = list(run.trainers)
     labels = {n: t(f"echo.cell_{n}") for n in names} | {
-        "input": t("echo.input"), "target": t("echo.target"), "prediction": t("echo.prediction"),
-        "series": t("echo.series"), "x": t("echo.bits_axis"), "units": t("cell.units_axis"),
-        "hover": t("echo.state_hover"), "step": t("echo.step_n")}  # fmt: skip
+        "input": t("echo.input"),
+        "target": t("echo.target"),
+        "prediction": t("echo.prediction"),
+        "series": t("echo.series"),
+        "x": t("echo.bits_axis"),
+        "units": t("cell.units_axis"),
+        "hover": t("echo.state_hover"),
+        "step": t("echo.step_n"),
+    }
     st.markdown(t("echo.bars_intro"))
     series = min(int(st.session_state.get("series", 0)), config.batch_size - 1)
     windows, states = {}, {}
@@ -265,8 +365,14 @@ st.subheader(t("echo.sweep_title"))
 st.markdown(t("echo.sweep_intro", w=config.truncated_backprop_length, h=config.state_size))
 sweep = st.session_state.get("echo.sweep")
 row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
-sweep_epochs = params.number(P["sweep_epochs"], t("echo.sweep_epochs"), step=1, container=row, width=FIELD,
-                             help=t("echo.sweep_epochs_help"))  # fmt: skip
+sweep_epochs = params.number(
+    P["sweep_epochs"],
+    t("echo.sweep_epochs"),
+    step=1,
+    container=row,
+    width=FIELD,
+    help=t("echo.sweep_epochs_help"),
+)
 sweep_key = (config, int(sweep_epochs))
 
 
@@ -282,10 +388,20 @@ def stop_sweep() -> None:
 
 
 sweeping = sweep is not None and sweep.running
-row.button(t("echo.sweep_start"), key="echo_sweep", on_click=start_sweep, icon=":material/monitoring:",
-           disabled=sweeping)  # fmt: skip
-row.button(t("echo.sweep_stop"), key="echo_sweep_stop", on_click=stop_sweep, icon=":material/stop:",
-           disabled=not sweeping)  # fmt: skip
+row.button(
+    t("echo.sweep_start"),
+    key="echo_sweep",
+    on_click=start_sweep,
+    icon=":material/monitoring:",
+    disabled=sweeping,
+)
+row.button(
+    t("echo.sweep_stop"),
+    key="echo_sweep_stop",
+    on_click=stop_sweep,
+    icon=":material/stop:",
+    disabled=not sweeping,
+)
 
 
 @st.fragment(run_every=SWEEP_TICK * PACE if sweeping else None)
@@ -305,19 +421,34 @@ def sweep_view() -> None:
         st.rerun()
     job = current.current()
     if job:
-        text = t("echo.sweep_progress", cell=t(f"echo.cell_{job[0]}"), k=job[1], point=current.index + 1,
-                 points=len(current.jobs), seconds=current.wall_seconds)  # fmt: skip
+        text = t(
+            "echo.sweep_progress",
+            cell=t(f"echo.cell_{job[0]}"),
+            k=job[1],
+            point=current.index + 1,
+            points=len(current.jobs),
+            seconds=current.wall_seconds,
+        )
     else:
         text = t("echo.sweep_done", seconds=current.wall_seconds)
     st.progress(current.progress, text=text)
     w = current.base.truncated_backprop_length
-    labels = {"rnn": t("echo.cell_rnn"), "lstm": t("echo.cell_lstm"), "accuracy": t("echo.accuracy"),
-              "echo_step": "echo_step", "window": t("echo.sweep_window", w=w), "point": t("echo.sweep_point")}  # fmt: skip
+    labels = {
+        "rnn": t("echo.cell_rnn"),
+        "lstm": t("echo.cell_lstm"),
+        "accuracy": t("echo.accuracy"),
+        "echo_step": "echo_step",
+        "window": t("echo.sweep_window", w=w),
+        "point": t("echo.sweep_point"),
+    }
     labels |= {
         f"why_{r}": t(f"echo.sweep_why_{r}") for r in ("target", "plateau", "budget", "diverged")
     }
-    frame.chart(figs.sweep_curves(current.results, w, labels, current.details), key="echo_sweep_chart",
-                config=STATIC)  # fmt: skip
+    frame.chart(
+        figs.sweep_curves(current.results, w, labels, current.details),
+        key="echo_sweep_chart",
+        config=STATIC,
+    )
     if st.session_state.get("echo.sweep_key") != sweep_key:
         st.caption(t("echo.sweep_other_settings"))
 

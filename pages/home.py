@@ -20,14 +20,16 @@ with left:
     st.markdown(t("home.why"))
 with right:
     st.subheader(t("home.equations_title"))
-    st.latex(r"\begin{aligned}"
-             r"f_t &= \sigma(W_f[h_{t-1}, x_t] + b_f) \\"
-             r"i_t &= \sigma(W_i[h_{t-1}, x_t] + b_i) \\"
-             r"\tilde{c}_t &= \tanh(W_c[h_{t-1}, x_t] + b_c) \\"
-             r"o_t &= \sigma(W_o[h_{t-1}, x_t] + b_o) \\"
-             r"c_t &= f_t \odot c_{t-1} + i_t \odot \tilde{c}_t \\"
-             r"h_t &= o_t \odot \tanh(c_t)"
-             r"\end{aligned}")  # fmt: skip
+    st.latex(
+        r"\begin{aligned}"
+        r"f_t &= \sigma(W_f[h_{t-1}, x_t] + b_f) \\"
+        r"i_t &= \sigma(W_i[h_{t-1}, x_t] + b_i) \\"
+        r"\tilde{c}_t &= \tanh(W_c[h_{t-1}, x_t] + b_c) \\"
+        r"o_t &= \sigma(W_o[h_{t-1}, x_t] + b_o) \\"
+        r"c_t &= f_t \odot c_{t-1} + i_t \odot \tilde{c}_t \\"
+        r"h_t &= o_t \odot \tanh(c_t)"
+        r"\end{aligned}"
+    )
     st.caption(t("home.equations_caption"))
 
 st.subheader(t("home.map_title"))

@@ -153,8 +153,14 @@ else:
 for note in filter(None, corpus_notes):
     st.info(t(f"text.notice_{note}"), icon=":material/info:")
 if not raw_text:
-    st.info(t(f"text.need_{corpus_id}" if corpus_id in ("upload", "paste", "url") else "text.need_text"),
-            icon=":material/description:")  # fmt: skip
+    st.info(
+        t(
+            f"text.need_{corpus_id}"
+            if corpus_id in ("upload", "paste", "url")
+            else "text.need_text"
+        ),
+        icon=":material/description:",
+    )
     frame.stop()
 
 # ==================================================================================== the model
@@ -234,8 +240,16 @@ except TextError as exc:
 corpus_hash = hashlib.sha256(corpus.text.encode("utf-8")).hexdigest()[:16]
 if base is None:
     model_key = ("new", hidden, layers, frame.seed())
-    config = ModelConfig("char-lm", "lstm", len(corpus.vocab), int(hidden), int(layers), len(corpus.vocab),
-                         vocab=corpus.vocab.chars, lowercase=lowercase)  # fmt: skip
+    config = ModelConfig(
+        "char-lm",
+        "lstm",
+        len(corpus.vocab),
+        int(hidden),
+        int(layers),
+        len(corpus.vocab),
+        vocab=corpus.vocab.chars,
+        lowercase=lowercase,
+    )
     base = Model.create(config, seed=frame.seed())
 
 # the corpus summary (after the model: a model's vocabulary decides what is read)
@@ -258,10 +272,19 @@ if corpus.skipped:
     st.warning(t("text.mismatch", n=len(corpus.skipped), chars=shown), icon=":material/warning:")
     if st.session_state.get("text.anyway") != (model_key, corpus_hash):
         w1, w2, _ = st.columns([1.4, 1, 2])
-        w1.button(t("text.use_anyway"), key="gen_use_anyway", width="stretch",
-                  on_click=lambda: st.session_state.update({"text.anyway": (model_key, corpus_hash)}))  # fmt: skip
-        w2.button(t("text.start_fresh"), key="gen_start_fresh", width="stretch", type="primary",
-                  on_click=lambda: st.session_state.update({"model": "new"}))  # fmt: skip
+        w1.button(
+            t("text.use_anyway"),
+            key="gen_use_anyway",
+            width="stretch",
+            on_click=lambda: st.session_state.update({"text.anyway": (model_key, corpus_hash)}),
+        )
+        w2.button(
+            t("text.start_fresh"),
+            key="gen_start_fresh",
+            width="stretch",
+            type="primary",
+            on_click=lambda: st.session_state.update({"model": "new"}),
+        )
         frame.stop()
     generate_only = True
 
@@ -293,11 +316,24 @@ def pause_training() -> None:
 
 
 b1, b2, b3, _ = st.columns([1.2, 1, 1, 3])
-b1.button(t("text.train"), key="gen_train", on_click=bg.start, args=(load.blas_threads(frame.session_id()),),
-          type="primary", icon=":material/play_arrow:",
-          disabled=bg.running or generate_only or bg.status == "diverged", width="stretch")  # fmt: skip
-b2.button(t("text.pause"), key="gen_pause", on_click=pause_training, icon=":material/pause:", disabled=not bg.running,
-          width="stretch")  # fmt: skip
+b1.button(
+    t("text.train"),
+    key="gen_train",
+    on_click=bg.start,
+    args=(load.blas_threads(frame.session_id()),),
+    type="primary",
+    icon=":material/play_arrow:",
+    disabled=bg.running or generate_only or bg.status == "diverged",
+    width="stretch",
+)
+b2.button(
+    t("text.pause"),
+    key="gen_pause",
+    on_click=pause_training,
+    icon=":material/pause:",
+    disabled=not bg.running,
+    width="stretch",
+)
 b3.button(
     t("text.reset"),
     key="gen_reset",
@@ -336,8 +372,13 @@ def live_training() -> None:
     r3.metric(t("text.loss"), num(snap["loss_smooth"][-1], ".3f") if len(loss_y) else "—")
     r4.metric(t("text.bpc"), num(bpc_y[-1], ".2f") if len(bpc_y) else "—", help=t("text.bpc_help"))
     if len(loss_y):
-        labels = {"train": t("text.curve_train"), "held_out": t("text.curve_held_out"), "step": t("text.step"),
-                  "axis": t("text.bpc_axis"), "uniform": t("text.curve_uniform")}  # fmt: skip
+        labels = {
+            "train": t("text.curve_train"),
+            "held_out": t("text.curve_held_out"),
+            "step": t("text.step"),
+            "axis": t("text.bpc_axis"),
+            "uniform": t("text.curve_uniform"),
+        }
         curves = figs.training_curves(
             (loss_x, loss_y, snap["loss_smooth"]), (bpc_x, bpc_y), len(base.config.vocab), labels
         )
@@ -392,8 +433,10 @@ prime_text = prime or bg.prime
 check = prime_text.lower() if base.config.lowercase else prime_text
 unknown = [ch for ch in dict.fromkeys(check) if ch not in model_vocab]
 if unknown:
-    st.warning(t("text.prime_unknown", chars=" ".join(md_escape(token_label(ch)) for ch in unknown[:20])),
-               icon=":material/filter_alt:")  # fmt: skip
+    st.warning(
+        t("text.prime_unknown", chars=" ".join(md_escape(token_label(ch)) for ch in unknown[:20])),
+        icon=":material/filter_alt:",
+    )
 
 
 def start_generation() -> None:
@@ -414,10 +457,23 @@ def stop_generation() -> None:
 gen: Generation | None = st.session_state.get("text.gen")
 writing = gen is not None and gen.running
 h1, h2, _ = st.columns([1.2, 1, 4])
-h1.button(t("text.generate"), key="gen_generate", on_click=start_generation, type="primary", icon=":material/edit:",
-          disabled=writing, width="stretch")  # fmt: skip
-h2.button(t("text.stop"), key="gen_stop", on_click=stop_generation, icon=":material/stop:", disabled=not writing,
-          width="stretch")  # fmt: skip
+h1.button(
+    t("text.generate"),
+    key="gen_generate",
+    on_click=start_generation,
+    type="primary",
+    icon=":material/edit:",
+    disabled=writing,
+    width="stretch",
+)
+h2.button(
+    t("text.stop"),
+    key="gen_stop",
+    on_click=stop_generation,
+    icon=":material/stop:",
+    disabled=not writing,
+    width="stretch",
+)
 
 
 @st.fragment(run_every=0.1 * PACE if writing else None)
@@ -457,8 +513,13 @@ if gen is not None and gen.n and not gen.running:
         P["position"], t("text.position"), high=max(gen.n - 1, 1), container=i1
     )
     position = min(position, gen.n - 1)
-    unit = params.number(P["unit"], t("cell.unit", h=base.config.hidden_size - 1), high=base.config.hidden_size - 1,
-                         step=1, container=i2)  # fmt: skip
+    unit = params.number(
+        P["unit"],
+        t("cell.unit", h=base.config.hidden_size - 1),
+        high=base.config.hidden_size - 1,
+        step=1,
+        container=i2,
+    )
     colored = params.toggle(P["color_text"], t("text.color_text"), container=i3)
     at = len(gen.prime) + position  # what the model had read: the prime, then what it wrote
     context = (gen.prime + gen.text)[max(0, at - 30) : at]
@@ -473,20 +534,34 @@ if gen is not None and gen.n and not gen.running:
     p1, p2 = st.columns(2)
     with p1:
         pairs = top_predictions(gen.raw[position], gen.vocab, k=5)
-        frame.chart(figs.next_characters(pairs, gen.chars[position], {"p": t("text.probability")}),
-                    key="gen_next", config=STATIC)  # fmt: skip
+        frame.chart(
+            figs.next_characters(pairs, gen.chars[position], {"p": t("text.probability")}),
+            key="gen_next",
+            config=STATIC,
+        )
     with p2:
         reshaped = retemper(
             gen.raw[position], float(temperature), int(top_k) or None
         )  # the sliders' values
-        labels = {"before": t("text.before_temperature"), "p": t("text.probability"),
-                  "after": t("text.after_temperature", temperature=float(temperature))}  # fmt: skip
-        frame.chart(figs.temperature_effect(gen.raw[position], reshaped, gen.vocab, labels), key="gen_temperature",
-                    config=STATIC)  # fmt: skip
+        labels = {
+            "before": t("text.before_temperature"),
+            "p": t("text.probability"),
+            "after": t("text.after_temperature", temperature=float(temperature)),
+        }
+        frame.chart(
+            figs.temperature_effect(gen.raw[position], reshaped, gen.vocab, labels),
+            key="gen_temperature",
+            config=STATIC,
+        )
         st.caption(t("text.temperature_note", temperature=gen.temperature))
     values = gen.step_values(position)
-    frame.chart(cell_figs.step_vectors(values, unit, {k: t(f"cell.vector_{k}") for k in values}, t("cell.units_axis")),
-                key="gen_gates", config=STATIC)  # fmt: skip
+    frame.chart(
+        cell_figs.step_vectors(
+            values, unit, {k: t(f"cell.vector_{k}") for k in values}, t("cell.units_axis")
+        ),
+        key="gen_gates",
+        config=STATIC,
+    )
     if colored:
         frame.chart(
             belt_figs.colored_text(
@@ -500,10 +575,22 @@ if gen is not None and gen.n and not gen.running:
 st.subheader(t("text.download_title"))
 d1, d2, _ = st.columns([1.3, 1.3, 2])
 if not bg.running:
-    d1.download_button(t("text.download_model"), data=checkpoint_bytes(bg.model_copy()), file_name="lstm_lab_text.npz",
-                       mime="application/octet-stream", key="gen_download_model", icon=":material/download:")  # fmt: skip
+    d1.download_button(
+        t("text.download_model"),
+        data=checkpoint_bytes(bg.model_copy()),
+        file_name="lstm_lab_text.npz",
+        mime="application/octet-stream",
+        key="gen_download_model",
+        icon=":material/download:",
+    )
 else:
     d1.caption(t("text.download_paused"))
 if gen is not None and gen.n:
-    d2.download_button(t("text.download_text"), data=(gen.prime + gen.text).encode("utf-8"), file_name="lstm_lab_generated.txt",
-                       mime="text/plain", key="gen_download_text", icon=":material/description:")  # fmt: skip
+    d2.download_button(
+        t("text.download_text"),
+        data=(gen.prime + gen.text).encode("utf-8"),
+        file_name="lstm_lab_generated.txt",
+        mime="text/plain",
+        key="gen_download_text",
+        icon=":material/description:",
+    )

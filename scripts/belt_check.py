@@ -27,8 +27,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 TEXT = (
     '"why do you count the steps?" asked marta (who had followed him up one windy afternoon).\n'
     '"because the steps do not change," said the keeper, "and the sea does." she looked at the '
@@ -89,10 +97,23 @@ def server(url: str | None):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -110,15 +131,26 @@ def check(base: str, hidden: int, steps: int, runs: int, width: int) -> dict[str
     from playwright.sync_api import sync_playwright
 
     text = (TEXT * (steps // len(TEXT) + 1))[:steps]
-    query = urllib.parse.urlencode({"lang": "en", "belt_model": "text_random", "belt_units": hidden,
-                                    "belt_text": text, "belt_sort": "cluster"})  # fmt: skip
+    query = urllib.parse.urlencode(
+        {
+            "lang": "en",
+            "belt_model": "text_random",
+            "belt_units": hidden,
+            "belt_text": text,
+            "belt_sort": "cluster",
+        }
+    )
     results: dict[str, list] = {"cursor": [], "unit": [], "sort": []}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": width, "height": 1000})
         received = [0]
-        page.on("websocket", lambda ws: ws.on(
-            "framereceived", lambda data: received.__setitem__(0, received[0] + len(data))))  # fmt: skip
+        page.on(
+            "websocket",
+            lambda ws: ws.on(
+                "framereceived", lambda data: received.__setitem__(0, received[0] + len(data))
+            ),
+        )
         page.goto(f"{base}/belt?{query}")
         page.wait_for_selector(".st-key-belt_forward button", timeout=120_000)
         idle(page)
@@ -178,8 +210,10 @@ def main(argv=None) -> int:
     for name, rows in results.items():
         ms = [r[0] for r in rows]
         kb = statistics.median(r[1] for r in rows) / 1024
-        print(f"  {name:6s} median {statistics.median(ms):5.0f} ms (min {min(ms):.0f}, max {max(ms):.0f}),"
-              f" {kb:6.1f} KB received")  # fmt: skip
+        print(
+            f"  {name:6s} median {statistics.median(ms):5.0f} ms (min {min(ms):.0f}, max {max(ms):.0f}),"
+            f" {kb:6.1f} KB received"
+        )
     return 0
 
 

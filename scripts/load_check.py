@@ -58,9 +58,24 @@ def server(url: str | None):
         return
     port = free_port()
     log = open(ROOT / "test-output" / f"load-server-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.port", str(port), "--server.address", "127.0.0.1"],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -243,8 +258,11 @@ def make_students(n: int, mix: list[str], hidden: int) -> list[Student]:
     students = []
     for k in range(n):
         page = mix[k % len(mix)]
-        query = {"text": f"model=new&hidden_size={hidden}&seed={k}", "echo": f"seed={k}",
-                 "bptt": f"bptt_length=60&seed={k}"}[page]  # fmt: skip
+        query = {
+            "text": f"model=new&hidden_size={hidden}&seed={k}",
+            "echo": f"seed={k}",
+            "bptt": f"bptt_length=60&seed={k}",
+        }[page]
         students.append(Student(k, page, query, trains=page != "bptt"))
     return students
 
@@ -315,25 +333,46 @@ async def classroom(
             (t0, v0), (t1, v1) = s.progress[0], s.progress[-1]
             text_rates.append((v1 - v0) / max(t1 - t0, 1e-9))
     return {
-        "sessions": n, "mix": mix, "seconds": seconds, "wall_seconds": round(wall, 1),
+        "sessions": n,
+        "mix": mix,
+        "seconds": seconds,
+        "wall_seconds": round(wall, 1),
         "finished": sum(s.finished for s in students),
-        "failures": [f"#{s.number} {s.page}: {s.error or f'{s.exceptions} exceptions' if s.exceptions else s.error or 'no progress'}"
-                     for s in students if not s.finished],
+        "failures": [
+            f"#{s.number} {s.page}: {s.error or f'{s.exceptions} exceptions' if s.exceptions else s.error or 'no progress'}"
+            for s in students
+            if not s.finished
+        ],
         "health_idle_ms": round(1e3 * statistics.median(idle_health), 1),
-        "health_ms": {"p50": round(1e3 * percentile([h for _, h in record["health"]], 0.5), 1),
-                      "p95": round(1e3 * percentile([h for _, h in record["health"]], 0.95), 1),
-                      "max": round(1e3 * max((h for _, h in record["health"]), default=float("nan")), 1)},
-        "health_settled_ms": {"p50": round(1e3 * percentile(settled, 0.5), 1),
-                              "p95": round(1e3 * percentile(settled, 0.95), 1)},
-        "fragment_round_trip_ms": {"p50": round(1e3 * percentile(trips, 0.5), 1),
-                                   "p95": round(1e3 * percentile(trips, 0.95), 1)},
+        "health_ms": {
+            "p50": round(1e3 * percentile([h for _, h in record["health"]], 0.5), 1),
+            "p95": round(1e3 * percentile([h for _, h in record["health"]], 0.95), 1),
+            "max": round(1e3 * max((h for _, h in record["health"]), default=float("nan")), 1),
+        },
+        "health_settled_ms": {
+            "p50": round(1e3 * percentile(settled, 0.5), 1),
+            "p95": round(1e3 * percentile(settled, 0.95), 1),
+        },
+        "fragment_round_trip_ms": {
+            "p50": round(1e3 * percentile(trips, 0.5), 1),
+            "p95": round(1e3 * percentile(trips, 0.95), 1),
+        },
         "redraws_per_session_per_s": round(len(trips) / max(wall, 1e-9) / max(n, 1), 2),
-        "text_steps_per_s_per_session": round(statistics.mean(text_rates), 2) if text_rates else None,
-        "server_rss_mb": {"before": round(baseline_server), "peak": round(peak[1]), "after": round(after_server)},
-        "workers_rss_mb_at_peak": round(peak[2]), "workers_at_peak": peak[3],
-        "memory_per_session_mb": round((peak[1] - baseline_server + peak[2]) / max(n, 1), 1) if pid else None,
+        "text_steps_per_s_per_session": round(statistics.mean(text_rates), 2)
+        if text_rates
+        else None,
+        "server_rss_mb": {
+            "before": round(baseline_server),
+            "peak": round(peak[1]),
+            "after": round(after_server),
+        },
+        "workers_rss_mb_at_peak": round(peak[2]),
+        "workers_at_peak": peak[3],
+        "memory_per_session_mb": round((peak[1] - baseline_server + peak[2]) / max(n, 1), 1)
+        if pid
+        else None,
         "workers_alive_after": workers_after,
-    }  # fmt: skip
+    }
 
 
 async def soak(
@@ -347,8 +386,14 @@ async def soak(
         start = time.monotonic()
         while time.monotonic() - start < seconds + 5:
             workers = children(pid) if pid else []
-            samples.append((round(time.monotonic() - start), round(rss_mb(pid), 1) if pid else 0.0,
-                            round(sum(rss_mb(w) for w in workers), 1), student.measure()))  # fmt: skip
+            samples.append(
+                (
+                    round(time.monotonic() - start),
+                    round(rss_mb(pid), 1) if pid else 0.0,
+                    round(sum(rss_mb(w) for w in workers), 1),
+                    student.measure(),
+                )
+            )
             await asyncio.sleep(every)
 
     task = asyncio.create_task(sampler())
@@ -356,11 +401,13 @@ async def soak(
     task.cancel()
     settled = [s for s in samples if s[0] >= 60] or samples  # after the first minute's warm-up
     return {
-        "seconds": seconds, "finished": student.finished, "error": student.error,
+        "seconds": seconds,
+        "finished": student.finished,
+        "error": student.error,
         "samples": [{"t": t, "server_mb": s, "worker_mb": w, "steps": p} for t, s, w, p in samples],
         "server_drift_mb": round(settled[-1][1] - settled[0][1], 1) if settled else None,
         "worker_drift_mb": round(settled[-1][2] - settled[0][2], 1) if settled else None,
-    }  # fmt: skip
+    }
 
 
 def report(result: dict) -> str:
@@ -368,28 +415,41 @@ def report(result: dict) -> str:
         lines = [
             f"soak: one text session training for {result['seconds']:.0f} s, finished: {result['finished']}"
         ]
-        lines += [f"  t={s['t']:>4}s  server {s['server_mb']:7.1f} MB  worker {s['worker_mb']:6.1f} MB  "
-                  f"steps {s['steps']}" for s in result["samples"]]  # fmt: skip
-        lines.append(f"  drift after the first minute: server {result['server_drift_mb']} MB, "
-                     f"worker {result['worker_drift_mb']} MB")  # fmt: skip
+        lines += [
+            f"  t={s['t']:>4}s  server {s['server_mb']:7.1f} MB  worker {s['worker_mb']:6.1f} MB  "
+            f"steps {s['steps']}"
+            for s in result["samples"]
+        ]
+        lines.append(
+            f"  drift after the first minute: server {result['server_drift_mb']} MB, "
+            f"worker {result['worker_drift_mb']} MB"
+        )
         return "\n".join(lines)
     r = result
-    return "\n".join([
-        f"{r['sessions']} sessions ({', '.join(r['mix'])}), {r['seconds']:.0f} s each: "
-        f"{r['finished']}/{r['sessions']} finished",
-        *(f"  did not finish: {f}" for f in r["failures"]),
-        f"  health endpoint: idle {r['health_idle_ms']} ms; under load p50 {r['health_ms']['p50']} ms, "
-        f"p95 {r['health_ms']['p95']} ms, max {r['health_ms']['max']} ms; once every page is open "
-        f"p50 {r['health_settled_ms']['p50']} ms, p95 {r['health_settled_ms']['p95']} ms",
-        f"  live view: {r['redraws_per_session_per_s']} redraws/s per session, fragment round trip "
-        f"p50 {r['fragment_round_trip_ms']['p50']} ms, p95 {r['fragment_round_trip_ms']['p95']} ms",
-        f"  text training: {r['text_steps_per_s_per_session']} steps/s per session",
-        f"  memory: server {r['server_rss_mb']['before']} -> peak {r['server_rss_mb']['peak']} MB, "
-        f"{r['workers_at_peak']} workers {r['workers_rss_mb_at_peak']} MB at peak; "
-        f"{r['memory_per_session_mb']} MB per session; workers alive after: {r['workers_alive_after']}",
-        *([f"  {r['lingered_s']:.0f} s later: {r['workers_alive_after_linger']} workers alive, server "
-           f"{r['server_rss_after_linger_mb']} MB"] if "lingered_s" in r else []),
-    ])  # fmt: skip
+    return "\n".join(
+        [
+            f"{r['sessions']} sessions ({', '.join(r['mix'])}), {r['seconds']:.0f} s each: "
+            f"{r['finished']}/{r['sessions']} finished",
+            *(f"  did not finish: {f}" for f in r["failures"]),
+            f"  health endpoint: idle {r['health_idle_ms']} ms; under load p50 {r['health_ms']['p50']} ms, "
+            f"p95 {r['health_ms']['p95']} ms, max {r['health_ms']['max']} ms; once every page is open "
+            f"p50 {r['health_settled_ms']['p50']} ms, p95 {r['health_settled_ms']['p95']} ms",
+            f"  live view: {r['redraws_per_session_per_s']} redraws/s per session, fragment round trip "
+            f"p50 {r['fragment_round_trip_ms']['p50']} ms, p95 {r['fragment_round_trip_ms']['p95']} ms",
+            f"  text training: {r['text_steps_per_s_per_session']} steps/s per session",
+            f"  memory: server {r['server_rss_mb']['before']} -> peak {r['server_rss_mb']['peak']} MB, "
+            f"{r['workers_at_peak']} workers {r['workers_rss_mb_at_peak']} MB at peak; "
+            f"{r['memory_per_session_mb']} MB per session; workers alive after: {r['workers_alive_after']}",
+            *(
+                [
+                    f"  {r['lingered_s']:.0f} s later: {r['workers_alive_after_linger']} workers alive, server "
+                    f"{r['server_rss_after_linger_mb']} MB"
+                ]
+                if "lingered_s" in r
+                else []
+            ),
+        ]
+    )
 
 
 def main(argv=None) -> int:

@@ -54,10 +54,15 @@ def test_every_character_class(cls):
 
 @pytest.mark.parametrize(
     "pattern, reason",
-    [("(", "not a valid regular expression"), ("", "empty"), ("(a+)+$", "repetition inside repetition"),
-     ("(a|aa)*b", "repetition inside repetition"), (r"(\w+\s?)+$", "repetition inside repetition"),
-     ("x" * 300, "longer than")],
-)  # fmt: skip
+    [
+        ("(", "not a valid regular expression"),
+        ("", "empty"),
+        ("(a+)+$", "repetition inside repetition"),
+        ("(a|aa)*b", "repetition inside repetition"),
+        (r"(\w+\s?)+$", "repetition inside repetition"),
+        ("x" * 300, "longer than"),
+    ],
+)
 def test_bad_regular_expressions_get_one_line(pattern, reason):
     with pytest.raises(PropertyError, match=reason) as info:
         compile_pattern(pattern)
@@ -66,11 +71,18 @@ def test_bad_regular_expressions_get_one_line(pattern, reason):
 
 @pytest.mark.parametrize(
     "pattern, code, at",
-    [("[abc", "regex_invalid_set", 1), ("x(ab", "regex_invalid_group", 2), ("ab)", "regex_invalid_unbalanced", 3),
-     ("*a", "regex_invalid_nothing_to_repeat", 1), ("a**", "regex_invalid_multiple_repeat", 3),
-     (r"\q", "regex_invalid_escape", 1), ("[z-a]", "regex_invalid_range", 2), ("a{2,1}", "regex_invalid", 3),
-     ("(?<=a+)b", "regex_invalid_somewhere", None)],
-)  # fmt: skip
+    [
+        ("[abc", "regex_invalid_set", 1),
+        ("x(ab", "regex_invalid_group", 2),
+        ("ab)", "regex_invalid_unbalanced", 3),
+        ("*a", "regex_invalid_nothing_to_repeat", 1),
+        ("a**", "regex_invalid_multiple_repeat", 3),
+        (r"\q", "regex_invalid_escape", 1),
+        ("[z-a]", "regex_invalid_range", 2),
+        ("a{2,1}", "regex_invalid", 3),
+        ("(?<=a+)b", "regex_invalid_somewhere", None),
+    ],
+)
 def test_the_usual_regex_mistakes_have_codes_the_app_can_translate(pattern, code, at):
     """Python's message is English; the code and the character (counted from 1) are not."""
     with pytest.raises(PropertyError) as info:

@@ -51,8 +51,19 @@ def charts(at: AppTest) -> list[dict]:
 def visible_text(at: AppTest) -> str:
     """Every string the page shows: texts, labels, help, options, chart annotations and titles."""
     parts = []
-    for kind in ("markdown", "title", "header", "subheader", "caption", "latex", "warning", "info",
-                 "error", "success", "text"):  # fmt: skip
+    for kind in (
+        "markdown",
+        "title",
+        "header",
+        "subheader",
+        "caption",
+        "latex",
+        "warning",
+        "info",
+        "error",
+        "success",
+        "text",
+    ):
         parts += [str(e.value) for e in getattr(at, kind)]
     for kind in (
         "button",
@@ -138,8 +149,18 @@ def test_widgets_change_the_state_and_the_url():
 
 def test_url_round_trip():
     """A link reopens the same setup; defaults stay out of the link."""
-    setup = {"model": "text_es", "input": "el faro", "step": "3", "unit": "7", "clamp_gate": "o",
-             "clamp_value": "0.25", "clamp_from": "2", "valve": "-3.5", "lang": "es", "seed": "42"}  # fmt: skip
+    setup = {
+        "model": "text_es",
+        "input": "el faro",
+        "step": "3",
+        "unit": "7",
+        "clamp_gate": "o",
+        "clamp_value": "0.25",
+        "clamp_from": "2",
+        "valve": "-3.5",
+        "lang": "es",
+        "seed": "42",
+    }
     at = open_app("cell", **setup)
     assert_clean(at)
     assert at.selectbox(key="model").value == "text_es"
@@ -156,9 +177,18 @@ def test_url_round_trip():
 
 @pytest.mark.parametrize(
     "bad",
-    [{"step": "banana"}, {"model": "gpt"}, {"unit": "-4"}, {"valve": "1e999"}, {"clamp_gate": "<script>"},
-     {"lang": "xx"}, {"seed": "3.5"}, {"input": "x" * 500}, {"clamp_value": "nan"}],
-)  # fmt: skip
+    [
+        {"step": "banana"},
+        {"model": "gpt"},
+        {"unit": "-4"},
+        {"valve": "1e999"},
+        {"clamp_gate": "<script>"},
+        {"lang": "xx"},
+        {"seed": "3.5"},
+        {"input": "x" * 500},
+        {"clamp_value": "nan"},
+    ],
+)
 def test_garbage_url_falls_back_with_a_warning(bad):
     at = open_app("cell", **bad)
     assert_clean(at)
@@ -194,9 +224,14 @@ def test_bad_input_is_reported_not_fatal():
 
 
 # ==================================================================================== the frame
-TITLES_ES = {"home": "LSTM Lab", "cell": "Dentro de un paso", "belt": "La banda transportadora",
-             "echo": "Tarea del eco", "text": "Generación de texto",
-             "bptt": "Retropropagación en el tiempo"}  # fmt: skip
+TITLES_ES = {
+    "home": "LSTM Lab",
+    "cell": "Dentro de un paso",
+    "belt": "La banda transportadora",
+    "echo": "Tarea del eco",
+    "text": "Generación de texto",
+    "bptt": "Retropropagación en el tiempo",
+}
 
 
 @pytest.mark.parametrize("page", [p for p in PAGE_FILES if p != "home"])

@@ -240,8 +240,14 @@ def test_ranking_and_overlay(rng):
     )  # its own ticks, not the left's grid
 
 
-WATERFALL_LABELS = {"unit": "unit", "step": "step", "start": "start", "end": "end", "removed": "-",
-                    "added": "+"}  # fmt: skip
+WATERFALL_LABELS = {
+    "unit": "unit",
+    "step": "step",
+    "start": "start",
+    "end": "end",
+    "removed": "-",
+    "added": "+",
+}
 
 
 def test_the_waterfall_colours_bars_by_gate_not_by_direction():

@@ -38,8 +38,14 @@ def test_the_app_server_keeps_its_own_products_on_one_thread():
         "AppTest.from_file('app.py', default_timeout=60).run()\n"
         "print(blas.threads())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "OPENBLAS_NUM_THREADS": "2"},
+    )
     if out.stdout.strip() == "None":
         pytest.skip("NumPy's BLAS here is not an OpenBLAS")
     assert out.stdout.strip().splitlines()[-1] == "1", out.stderr[-2000:]

@@ -185,8 +185,15 @@ def test_figures_on_small_inputs():
     x, y = echo_sequence(20, 3, seed=0)
     model = Model.create(ModelConfig("echo", "lstm", 1, 4, 1, 2), seed=0)
     flow = gradient_flow(model, x, y)
-    labels = {"rnn_h": "a", "lstm_h": "b", "lstm_c": "c", "k_axis": "k", "t_axis": "t", "colorbar": "log",
-              "hover": "%{z}"}  # fmt: skip
+    labels = {
+        "rnn_h": "a",
+        "lstm_h": "b",
+        "lstm_c": "c",
+        "k_axis": "k",
+        "t_axis": "t",
+        "colorbar": "log",
+        "hover": "%{z}",
+    }
     fig = figs.flow_heatmaps({"rnn_h": flow.dh, "lstm_h": flow.dh, "lstm_c": flow.dc}, 6, labels)
     assert len(fig.data) == 3 and len(fig.layout.shapes) == 3 * 3  # windows starting at 7, 13, 19
     z = np.asarray(fig.data[0].z, dtype=float)
@@ -197,8 +204,13 @@ def test_figures_on_small_inputs():
     )
     assert len(lines.data) == 2 and lines.layout.yaxis.type == "log"
     effect = clip_effect(model, x, y, 0.01, 0.001)
-    bars = figs.clipping(effect.raw, effect.by_norm, effect.by_value,
-                         {"raw": "r", "by_norm": "n", "by_value": "v", "rank_axis": "x", "size_axis": "y"}, top=10)  # fmt: skip
+    bars = figs.clipping(
+        effect.raw,
+        effect.by_norm,
+        effect.by_value,
+        {"raw": "r", "by_norm": "n", "by_value": "v", "rank_axis": "x", "size_axis": "y"},
+        top=10,
+    )
     assert [len(b.x) for b in bars.data] == [10, 10, 10]
     assert max(bars.data[2].y) <= 0.001 + 1e-9
 
@@ -223,8 +235,16 @@ def test_the_heatmaps_draw_what_truncation_cut_in_grey_apart_from_the_colour_sca
     model = Model.create(ModelConfig("echo", "lstm", 1, 4, 1, 2), seed=0)
     flow = gradient_flow(model, x, y, window=6)
     panels = {"rnn_h": flow.dh, "lstm_h": flow.dh, "lstm_c": flow.dc}
-    labels = {"rnn_h": "a", "lstm_h": "b", "lstm_c": "c", "k_axis": "k", "t_axis": "t", "colorbar": "log",
-              "hover": "%{z}", "cut_hover": "cut"}  # fmt: skip
+    labels = {
+        "rnn_h": "a",
+        "lstm_h": "b",
+        "lstm_c": "c",
+        "k_axis": "k",
+        "t_axis": "t",
+        "colorbar": "log",
+        "hover": "%{z}",
+        "cut_hover": "cut",
+    }
     fig = figs.flow_heatmaps(panels, 6, labels, truncated=True)
     assert len(fig.data) == 6  # each panel and, over it, its cut-off region
     z, grey = (np.asarray(fig.data[j].z, dtype=float) for j in (0, 1))
@@ -283,9 +303,15 @@ def page_like(cell: str, H: int, T: int, scale: float, forget: float = 0.0, kind
 
 @pytest.mark.parametrize(
     "cell, H, T, scale, window",
-    [("rnn", 64, 100, 1.0, None), ("lstm", 64, 100, 1.0, None), ("rnn", 64, 100, 2.5, None),
-     ("lstm", 32, 100, 2.5, 15), ("rnn", 16, 60, 5.0, 7), ("lstm", 2, 5, 1.0, None)],
-)  # fmt: skip
+    [
+        ("rnn", 64, 100, 1.0, None),
+        ("lstm", 64, 100, 1.0, None),
+        ("rnn", 64, 100, 2.5, None),
+        ("lstm", 32, 100, 2.5, 15),
+        ("rnn", 16, 60, 5.0, 7),
+        ("lstm", 2, 5, 1.0, None),
+    ],
+)
 def test_the_page_check_agrees_with_the_maps_and_respects_truncation(cell, H, T, scale, window):
     model, x, y = page_like(cell, H, T, scale, 2.0 if cell == "lstm" else 0.0)
     flow = gradient_flow(model, x, y, window, keep=check_pairs(T, window))
@@ -381,5 +407,7 @@ def test_make_it_explode_finds_an_explosion_across_the_pages_sizes(kind, H, T):
     if found.hidden > H:  # it only grows the model when no length at this size explodes
         for length in {T, 60, 100, 200} - {n for n in (60, 100) if n < T}:
             xs, ys = sequence_for(length)
-            assert all(clip_effect(adjusted(model_for(H), s), xs, ys, 5, 5).raw_norm <= 50
-                       for s in EXPLOSION_SCALES)  # fmt: skip
+            assert all(
+                clip_effect(adjusted(model_for(H), s), xs, ys, 5, 5).raw_norm <= 50
+                for s in EXPLOSION_SCALES
+            )

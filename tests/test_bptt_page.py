@@ -41,13 +41,28 @@ def test_the_page_draws_both_models(lang, task):
 
 
 def test_settings_go_to_the_url_and_come_back():
-    at = open_app("bptt", bptt_length=40, bptt_hidden=16, bptt_scale=0.5, bptt_forget=2, bptt_window=10,
-                  bptt_echo_step=5, bptt_steps=100)  # fmt: skip
+    at = open_app(
+        "bptt",
+        bptt_length=40,
+        bptt_hidden=16,
+        bptt_scale=0.5,
+        bptt_forget=2,
+        bptt_window=10,
+        bptt_echo_step=5,
+        bptt_steps=100,
+    )
     assert_clean(at)
     assert at.select_slider(key="bptt_steps").value == 100
     mirrored = url(at)
-    for key, value in {"bptt_length": "40", "bptt_hidden": "16", "bptt_scale": "0.5", "bptt_forget": "2",
-                       "bptt_window": "10", "bptt_echo_step": "5", "bptt_steps": "100"}.items():  # fmt: skip
+    for key, value in {
+        "bptt_length": "40",
+        "bptt_hidden": "16",
+        "bptt_scale": "0.5",
+        "bptt_forget": "2",
+        "bptt_window": "10",
+        "bptt_echo_step": "5",
+        "bptt_steps": "100",
+    }.items():
         assert mirrored[key] == value, (key, mirrored)
     heat = charts(at)[0]
     assert len(heat["layout"]["shapes"]) == 3 * 3  # windows of 10 in 40 steps: 3 cut off a panel

@@ -329,9 +329,24 @@ def test_the_belt_check_measures_clicks_the_page_follows():
 
     require_browser()
     with fresh_server() as base:
-        proc = subprocess.run([sys.executable, "scripts/belt_check.py", "--url", base, "--hidden", "16",
-                               "--steps", "80", "--runs", "2"], capture_output=True, text=True, cwd=ROOT,
-                              timeout=300)  # fmt: skip
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "scripts/belt_check.py",
+                "--url",
+                base,
+                "--hidden",
+                "16",
+                "--steps",
+                "80",
+                "--runs",
+                "2",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for action in ("cursor", "unit", "sort"):
         assert re.search(rf"{action}\s+median\s+\d+ ms", proc.stdout), proc.stdout

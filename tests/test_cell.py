@@ -250,8 +250,15 @@ def test_the_page_opens_an_uploaded_lstm_and_explains_an_rnn():
 
 def test_a_clamp_shows_the_clamped_run_in_the_drawing_and_the_equations():
     app = _page()
-    setup = {"model": "text_en", "input": "the keeper", "unit": "3", "clamp_gate": "f", "clamp_unit": "3",
-             "clamp_value": "0", "clamp_from": "2"}  # fmt: skip
+    setup = {
+        "model": "text_en",
+        "input": "the keeper",
+        "unit": "3",
+        "clamp_gate": "f",
+        "clamp_unit": "3",
+        "clamp_value": "0",
+        "clamp_from": "2",
+    }
     at = app.open_app("cell", step="4", **setup)
     app.assert_clean(at)
     assert any("Showing the clamped run" in i.value for i in at.info)
@@ -275,8 +282,15 @@ def _decode(array: dict) -> np.ndarray:
 
 def test_both_rows_of_answers_are_written_the_same_way_under_their_steps():
     app = _page()
-    at = app.open_app("cell", model="text_en", input="the keeper climbed", clamp_gate="g", clamp_unit="0",
-                      clamp_value="1", clamp_from="3")  # fmt: skip
+    at = app.open_app(
+        "cell",
+        model="text_en",
+        input="the keeper climbed",
+        clamp_gate="g",
+        clamp_unit="0",
+        clamp_value="1",
+        clamp_from="3",
+    )
     app.assert_clean(at)
     figure = app.charts(at)[-3]  # the clamp's figure (then the Δc heatmap, then the valve)
     (rows,) = [d for d in figure["data"] if d["type"] == "heatmap"]

@@ -16,8 +16,13 @@ TEXT = (
 
 
 def cli(*args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "lstm_core", *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "lstm_core", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     if check:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -44,9 +49,28 @@ def test_train_text_then_generate_then_inspect(tmp_path):
     held_out = tmp_path / "held.txt"
     held_out.write_text("It read the same line ¿again?", encoding="utf-8")
     ckpt = tmp_path / "m.npz"
-    summary = json.loads(cli("train-text", "--text", text, "--out", ckpt, "--eval-text", held_out,
-                             "--hidden-size", 32, "--steps", 60, "--seq-length", 30, "--batch-size", 8,
-                             "--learning-rate", 0.01, "--json").stdout)  # fmt: skip
+    summary = json.loads(
+        cli(
+            "train-text",
+            "--text",
+            text,
+            "--out",
+            ckpt,
+            "--eval-text",
+            held_out,
+            "--hidden-size",
+            32,
+            "--steps",
+            60,
+            "--seq-length",
+            30,
+            "--batch-size",
+            8,
+            "--learning-rate",
+            0.01,
+            "--json",
+        ).stdout
+    )
     for key in ("final_loss", "bits_per_character", "seconds", "characters_per_s"):
         assert summary[key] > 0, key
     assert summary["eval_characters_skipped"] == 2  # ¿ and ? are not in the training text
@@ -59,16 +83,41 @@ def test_train_text_then_generate_then_inspect(tmp_path):
         "generate", "--checkpoint", ckpt, "--prime", "In a hole", "--length", 50, "--seed", 1
     ).stdout
     assert out == again
-    greedy = json.loads(cli("generate", "--checkpoint", ckpt, "--prime", "In a", "--length", 20,
-                            "--temperature", 0, "--json").stdout)  # fmt: skip
+    greedy = json.loads(
+        cli(
+            "generate",
+            "--checkpoint",
+            ckpt,
+            "--prime",
+            "In a",
+            "--length",
+            20,
+            "--temperature",
+            0,
+            "--json",
+        ).stdout
+    )
     assert len(greedy["continuation"]) == 20 and greedy["temperature"] == 0
     info = json.loads(cli("inspect", ckpt, "--json").stdout)
     assert info["meta"]["kind"] == "char-lm" and info["meta"]["hidden_size"] == 32
     assert info["weights"]["lstm.weight_hh_l0"] == [128, 32]
     assert "lstm.weight_ih_l0" in cli("inspect", ckpt).stdout
     # continue training from the checkpoint
-    cli("train-text", "--text", text, "--out", tmp_path / "m2.npz", "--init", ckpt, "--steps", 5,
-        "--seq-length", 30, "--batch-size", 4)  # fmt: skip
+    cli(
+        "train-text",
+        "--text",
+        text,
+        "--out",
+        tmp_path / "m2.npz",
+        "--init",
+        ckpt,
+        "--steps",
+        5,
+        "--seq-length",
+        30,
+        "--batch-size",
+        4,
+    )
     assert load_checkpoint(tmp_path / "m2.npz").config.hidden_size == 32
 
 
@@ -90,8 +139,13 @@ def test_errors_are_one_line_without_traceback(tmp_path, args, expected):
     (tmp_path / "t.txt").write_text(TEXT)
     (tmp_path / "tiny.txt").write_text("too short")
     cli("train-echo", "--num-epochs", 1, "--total-series-length", 300, "--out", tmp_path / "e.npz")
-    paths = {"missing": tmp_path / "nope.npz", "text": tmp_path / "t.txt", "out": tmp_path / "o.npz",
-             "tiny": tmp_path / "tiny.txt", "echo": tmp_path / "e.npz"}  # fmt: skip
+    paths = {
+        "missing": tmp_path / "nope.npz",
+        "text": tmp_path / "t.txt",
+        "out": tmp_path / "o.npz",
+        "tiny": tmp_path / "tiny.txt",
+        "echo": tmp_path / "e.npz",
+    }
     proc = cli(*[a.format(**paths) for a in args], check=False)
     assert proc.returncode in (1, 2)
     assert "Traceback" not in proc.stderr
@@ -116,16 +170,41 @@ def test_hold_out_trains_without_the_tail_and_scores_it(tmp_path):
     text.write_text(TEXT * 4, encoding="utf-8")  # 2,000+ characters: a tail of a tenth
     body, tail = split_held_out(TEXT * 4)
     assert len(tail) == len(TEXT * 4) // 10 and body + tail == TEXT * 4
-    summary = strict_json(cli("train-text", "--text", text, "--out", tmp_path / "m.npz", "--hold-out",
-                              "--hidden-size", 16, "--steps", 5, "--seq-length", 20, "--batch-size", 4,
-                              "--json").stdout)  # fmt: skip
+    summary = strict_json(
+        cli(
+            "train-text",
+            "--text",
+            text,
+            "--out",
+            tmp_path / "m.npz",
+            "--hold-out",
+            "--hidden-size",
+            16,
+            "--steps",
+            5,
+            "--seq-length",
+            20,
+            "--batch-size",
+            4,
+            "--json",
+        ).stdout
+    )
     assert summary["eval_text"] == "held-out tail"
     # every next character of the tail, but for the remainder of its cut into 16 rows at most
     assert len(tail) - 16 <= summary["eval_characters_scored"] <= len(tail) - 1
     training = load_checkpoint(tmp_path / "m.npz").meta["training"]
     assert training["characters"] == len(body) and training["held_out"] == len(tail)
-    both = cli("train-text", "--text", text, "--out", tmp_path / "n.npz", "--hold-out",
-               "--eval-text", text, check=False)  # fmt: skip
+    both = cli(
+        "train-text",
+        "--text",
+        text,
+        "--out",
+        tmp_path / "n.npz",
+        "--hold-out",
+        "--eval-text",
+        text,
+        check=False,
+    )
     assert both.returncode == 2 and "not allowed with" in both.stderr
 
 
@@ -134,8 +213,24 @@ def test_json_has_no_nan_and_the_eval_text_gets_its_notice(tmp_path):
     text.write_text(TEXT, encoding="utf-8")
     foreign = tmp_path / "foreign.txt"
     foreign.write_bytes("ÿÿÿÿ××××".encode("cp1252"))  # not UTF-8, and no character known
-    proc = cli("train-text", "--text", text, "--out", tmp_path / "m.npz", "--eval-text", foreign,
-               "--hidden-size", 8, "--steps", 3, "--seq-length", 20, "--batch-size", 2, "--json")  # fmt: skip
+    proc = cli(
+        "train-text",
+        "--text",
+        text,
+        "--out",
+        tmp_path / "m.npz",
+        "--eval-text",
+        foreign,
+        "--hidden-size",
+        8,
+        "--steps",
+        3,
+        "--seq-length",
+        20,
+        "--batch-size",
+        2,
+        "--json",
+    )
     summary = strict_json(proc.stdout)
     assert summary["eval_bits_per_character"] is None and summary["eval_characters_scored"] == 0
     assert f"note: {foreign}: not valid UTF-8: read as Windows-1252" in proc.stderr
@@ -150,10 +245,24 @@ def test_diverged_training_saves_the_last_good_weights(tmp_path, command):
     text.write_text(TEXT, encoding="utf-8")
     out = tmp_path / "last_good.npz"
     args = {
-        "train-text": ["--text", text, "--hidden-size", 16, "--steps", 50, "--seq-length", 20,
-                       "--optimizer", "sgd", "--learning-rate", 1000, "--clip-norm", 0],
+        "train-text": [
+            "--text",
+            text,
+            "--hidden-size",
+            16,
+            "--steps",
+            50,
+            "--seq-length",
+            20,
+            "--optimizer",
+            "sgd",
+            "--learning-rate",
+            1000,
+            "--clip-norm",
+            0,
+        ],
         "train-echo": ["--learning-rate", 1e4, "--num-epochs", 1],
-    }[command]  # fmt: skip
+    }[command]
     proc = cli(command, *args, "--out", out, check=False)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     last = proc.stderr.strip().splitlines()[-1]

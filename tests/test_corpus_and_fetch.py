@@ -55,8 +55,12 @@ def test_the_corpus_has_parentheses_balanced_and_sometimes_nested(logbook):
 
 def test_the_corpus_has_numbers_dates_headings_and_prose(logbook):
     assert len(re.findall(r"\d+", logbook)) > 2000
-    assert re.search(r"^\d{1,2} (January|February|March|April|May|June|July|August|September|October|"
-                     r"November|December)\. ", logbook, re.M)  # fmt: skip
+    assert re.search(
+        r"^\d{1,2} (January|February|March|April|May|June|July|August|September|October|"
+        r"November|December)\. ",
+        logbook,
+        re.M,
+    )
     chapters = re.findall(r"^CHAPTER (\d+)$", logbook, re.M)
     assert [int(c) for c in chapters] == list(range(1, len(chapters) + 1))
     assert re.search(r"^Oil: \d+ barrels left\. Ships: ", logbook, re.M)
@@ -193,8 +197,12 @@ def test_only_http_and_https_are_fetched(url):
 
 
 def test_loopback_and_private_addresses_are_refused_by_default(server):
-    for url in (f"{server}/book.txt", "http://10.0.0.1/a.txt", "http://169.254.169.254/latest/meta-data/",
-                "http://[::1]:9/a.txt"):  # fmt: skip
+    for url in (
+        f"{server}/book.txt",
+        "http://10.0.0.1/a.txt",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:9/a.txt",
+    ):
         with pytest.raises(FetchError, match="private network"):
             fetch_text(url, allow_private=False)
 

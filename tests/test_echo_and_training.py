@@ -35,17 +35,31 @@ def test_echo_data_is_the_notebook_definition():
 
 def test_echo_defaults_are_the_notebooks():
     cfg = EchoConfig()
-    assert (cfg.total_series_length, cfg.truncated_backprop_length, cfg.state_size, cfg.num_classes,
-            cfg.echo_step, cfg.batch_size, cfg.num_epochs, cfg.optimizer, cfg.learning_rate) == (
-            50000, 15, 4, 2, 3, 5, 100, "adagrad", 0.3)  # fmt: skip
+    assert (
+        cfg.total_series_length,
+        cfg.truncated_backprop_length,
+        cfg.state_size,
+        cfg.num_classes,
+        cfg.echo_step,
+        cfg.batch_size,
+        cfg.num_epochs,
+        cfg.optimizer,
+        cfg.learning_rate,
+    ) == (50000, 15, 4, 2, 3, 5, 100, "adagrad", 0.3)
     assert cfg.windows_per_epoch == 666
 
 
 @pytest.mark.parametrize(
     "changes, message",
-    [({"state_size": 0}, "state_size"), ({"num_classes": 3}, "num_classes"), ({"cell": "gru"}, "cell"),
-     ({"total_series_length": 20}, "at least"), ({"echo_step": -1}, "echo_step"), ({"batch_size": 2.5}, "batch_size")],
-)  # fmt: skip
+    [
+        ({"state_size": 0}, "state_size"),
+        ({"num_classes": 3}, "num_classes"),
+        ({"cell": "gru"}, "cell"),
+        ({"total_series_length": 20}, "at least"),
+        ({"echo_step": -1}, "echo_step"),
+        ({"batch_size": 2.5}, "batch_size"),
+    ],
+)
 def test_echo_config_refuses_nonsense(changes, message):
     with pytest.raises(ValueError, match=message):
         EchoConfig(**changes)
@@ -248,8 +262,13 @@ def test_text_trainer_refuses_a_text_shorter_than_a_window():
 def test_optimizers_follow_their_textbook_updates(opt, shape, rng):
     p = {"w": rng.standard_normal(shape)}
     state = opt.init(p)
-    ref, m, v, acc, vel = (p["w"].copy(), np.zeros(shape), np.zeros(shape), np.full(shape, 0.1),
-                           np.zeros(shape))  # fmt: skip
+    ref, m, v, acc, vel = (
+        p["w"].copy(),
+        np.zeros(shape),
+        np.zeros(shape),
+        np.full(shape, 0.1),
+        np.zeros(shape),
+    )
     for t in range(1, 8):
         g = rng.standard_normal(shape)
         before = p["w"].copy()

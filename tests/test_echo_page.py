@@ -29,10 +29,13 @@ def test_train_ticks_pause_step_reset(lang):
     assert len(charts(at)) == 1 and at.info  # the curves, empty, and "press Train"
     at.button(key="echo_train").click().run()
     assert run_of(at).running
-    tick(at, 12)
-    assert_clean(at)
     lstm = run_of(at).trainers["lstm"]
-    assert lstm.steps_done > 100
+    for _ in range(200):  # ticks train for a time slice each: as many as this machine needs
+        tick(at)
+        if lstm.steps_done >= 800:  # the notebook's setup passes 90% by then (seeds 0-4)
+            break
+    assert_clean(at)
+    assert lstm.steps_done >= 800
     shown = at.metric[0].value  # 99.9% in English, 99,9% in Spanish
     assert shown.endswith("%") and float(shown.rstrip("%").replace(",", ".")) > 90
     assert len(charts(at)) == 3  # curves, the notebook's bars, the window's state
@@ -66,16 +69,34 @@ def test_side_by_side_on_the_same_data():
 
 
 def test_url_round_trip_with_the_notebooks_names():
-    setup = {"cell": "rnn", "echo_step": "5", "truncated_backprop_length": "20", "state_size": "8",
-             "batch_size": "4", "total_series_length": "20000", "num_epochs": "7", "optimizer": "adam",
-             "learning_rate": "0.01", "seed": "3", "lang": "es"}  # fmt: skip
+    setup = {
+        "cell": "rnn",
+        "echo_step": "5",
+        "truncated_backprop_length": "20",
+        "state_size": "8",
+        "batch_size": "4",
+        "total_series_length": "20000",
+        "num_epochs": "7",
+        "optimizer": "adam",
+        "learning_rate": "0.01",
+        "seed": "3",
+        "lang": "es",
+    }
     at = open_app("echo", **setup)
     assert_clean(at)
     assert url(at) == setup
     config = run_of(at).trainers["rnn"].config
-    assert (config.echo_step, config.truncated_backprop_length, config.state_size, config.batch_size,
-            config.total_series_length, config.num_epochs, config.optimizer, config.learning_rate,
-            config.seed) == (5, 20, 8, 4, 20000, 7, "adam", 0.01, 3)  # fmt: skip
+    assert (
+        config.echo_step,
+        config.truncated_backprop_length,
+        config.state_size,
+        config.batch_size,
+        config.total_series_length,
+        config.num_epochs,
+        config.optimizer,
+        config.learning_rate,
+        config.seed,
+    ) == (5, 20, 8, 4, 20000, 7, "adam", 0.01, 3)
     at.number_input(key="echo_step").set_value(6).run()
     assert url(at)["echo_step"] == "6"
 

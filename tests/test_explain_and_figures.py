@@ -98,8 +98,14 @@ def test_cell_diagram_labels_clear_the_circles_and_the_lines(traced):
     each layer's name starts right of the vertical line that feeds the layer."""
     _, _, trace = traced
     v = unit_step(trace.layers[0].step(5), 0, 1)
-    names = {"input": "IN", "belt": "BELT", "forget": "FORGET", "input_gate": "INPUT", "candidate": "CAND",
-             "output": "OUT"}  # fmt: skip
+    names = {
+        "input": "IN",
+        "belt": "BELT",
+        "forget": "FORGET",
+        "input_gate": "INPUT",
+        "candidate": "CAND",
+        "output": "OUT",
+    }
     fig = figures.cell_diagram(v, names)
     notes = {a.text: a for a in fig.layout.annotations}
     circles = [s for s in fig.layout.shapes if s.type == "circle"]
@@ -166,13 +172,29 @@ def test_intervention_and_heatmap_figures(traced):
     b, a = r.before.layers[0], r.after.layers[0]
     tokens = list("abcdeab")
     labels = {"c": "c", "h": "h", "output": "out", "before": "before", "after": "after"}
-    fig = figures.intervention(b.c[1:, 0, 0], a.c[1:, 0, 0], b.h[1:, 0, 0], a.h[1:, 0, 0],
-                               output_change(r.before, r.after)[:, 0], 2, tokens, labels)  # fmt: skip
+    fig = figures.intervention(
+        b.c[1:, 0, 0],
+        a.c[1:, 0, 0],
+        b.h[1:, 0, 0],
+        a.h[1:, 0, 0],
+        output_change(r.before, r.after)[:, 0],
+        2,
+        tokens,
+        labels,
+    )
     assert len(fig.data) == 5 and fig.layout.height == 520
     answers = (list("ab cd\na"), list("ab ce\na"))  # the top answer at each of the 7 steps
-    with_answers = figures.intervention(b.c[1:, 0, 0], a.c[1:, 0, 0], b.h[1:, 0, 0], a.h[1:, 0, 0],
-                                        output_change(r.before, r.after)[:, 0], 2, tokens,
-                                        labels | {"answers": "answers"}, answers=answers)  # fmt: skip
+    with_answers = figures.intervention(
+        b.c[1:, 0, 0],
+        a.c[1:, 0, 0],
+        b.h[1:, 0, 0],
+        a.h[1:, 0, 0],
+        output_change(r.before, r.after)[:, 0],
+        2,
+        tokens,
+        labels | {"answers": "answers"},
+        answers=answers,
+    )
     rows = with_answers.data[-1]
     assert rows.type == "heatmap" and [list(t) for t in rows.text] == [
         list("ab␣cd⏎a"),
@@ -198,9 +220,12 @@ def test_training_curves_put_loss_and_held_out_bits_on_one_axis():
 
     steps = np.arange(1, 201, dtype=np.float64)
     loss = np.full(200, np.log(2) * 2.0)  # 2 bits per character, in nats
-    fig = text_figs.training_curves((steps, loss, loss), (np.array([100.0, 200.0]), np.array([2.5, 2.25])), 32,
-                                    {"train": "train", "held_out": "held", "step": "s", "axis": "bpc",
-                                     "uniform": "uniform"})  # fmt: skip
+    fig = text_figs.training_curves(
+        (steps, loss, loss),
+        (np.array([100.0, 200.0]), np.array([2.5, 2.25])),
+        32,
+        {"train": "train", "held_out": "held", "step": "s", "axis": "bpc", "uniform": "uniform"},
+    )
     _, smooth, held = fig.data
     np.testing.assert_allclose(np.asarray(smooth.y, dtype=float), 2.0, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(held.y, dtype=float), [2.5, 2.25])

@@ -71,8 +71,10 @@ def test_initial_state_gradient_matches_finite_differences(cell, rng):
     model = small_model("echo", cell, 2, hidden=3, seed=4)
     x, y = random_batch(model, B=2, T=5)
     xt, yt = time_major(model, x, y)
-    state = tuple((rng.standard_normal((2, 3)), rng.standard_normal((2, 3)) if cell == "lstm" else None)
-                  for _ in range(2))  # fmt: skip
+    state = tuple(
+        (rng.standard_normal((2, 3)), rng.standard_normal((2, 3)) if cell == "lstm" else None)
+        for _ in range(2)
+    )
     analytic = model.gradients(xt, yt, state).state_grads
     for k in range(2):
         for which in (0, 1) if cell == "lstm" else (0,):
@@ -101,8 +103,9 @@ def test_truncation_stops_the_gradient_at_the_window_edge():
     assert relative_error(full, truncated) > 1e-3  # truncation really loses something
     ((dh0, dc0),) = second.state_grads
     layer1 = model.forward(xt[:5]).layers[0]
-    lg = layer_backward(layer1, np.zeros((5, B, H)), model.p["W0"][:H],
-                        dh_last=dh0 * (5 * B), dc_last=dc0 * (5 * B))  # fmt: skip
+    lg = layer_backward(
+        layer1, np.zeros((5, B, H)), model.p["W0"][:H], dh_last=dh0 * (5 * B), dc_last=dc0 * (5 * B)
+    )
     cross = model.grad_views(np.zeros_like(model.flat))
     sequence.weight_gradients(layer1, lg.da, cross["W0"], cross["b0"])
     recovered = truncated + np.concatenate([v.reshape(-1) for v in cross.values()])
@@ -186,7 +189,10 @@ def test_public_gradients_refuse_targets_outside_the_outputs(kind):
     model = small_model(kind, "lstm", 1, hidden=3)
     x, y = random_batch(model)
     top = model.config.output_size
-    for bad, why in ((np.full_like(y, top), f"0..{top - 1}"), (np.full_like(y, -1), f"0..{top - 1}"),
-                     (y.astype(float), "integers")):  # fmt: skip
+    for bad, why in (
+        (np.full_like(y, top), f"0..{top - 1}"),
+        (np.full_like(y, -1), f"0..{top - 1}"),
+        (y.astype(float), "integers"),
+    ):
         with pytest.raises(ValueError, match=why):
             model.loss_and_gradients(x, bad)

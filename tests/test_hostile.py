@@ -198,8 +198,13 @@ def test_checkpoints_on_the_command_line(tmp_path, name, data, expect):
     path = tmp_path / f"{name}.npz"
     path.write_bytes(data)
     for args in (["inspect", str(path)], ["generate", "--checkpoint", str(path), "--prime", "a"]):
-        proc = subprocess.run([sys.executable, "-m", "lstm_core", *args], capture_output=True, text=True,
-                              cwd=ROOT, timeout=120)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-m", "lstm_core", *args],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         assert (
             proc.stderr.startswith("error: ")
@@ -339,10 +344,30 @@ def test_the_echo_page_stops_a_diverging_run_and_keeps_the_session():
 
 def test_the_command_line_stops_a_diverging_run(tmp_path):
     (tmp_path / "t.txt").write_text(STORY)
-    proc = subprocess.run([sys.executable, "-m", "lstm_core", "train-text", "--text", str(tmp_path / "t.txt"),
-                           "--out", str(tmp_path / "m.npz"), "--steps", "50", "--learning-rate", "1e6",
-                           "--optimizer", "sgd", "--hidden-size", "16"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lstm_core",
+            "train-text",
+            "--text",
+            str(tmp_path / "t.txt"),
+            "--out",
+            str(tmp_path / "m.npz"),
+            "--steps",
+            "50",
+            "--learning-rate",
+            "1e6",
+            "--optimizer",
+            "sgd",
+            "--hidden-size",
+            "16",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert "Traceback" not in proc.stderr
     assert "learning rate" in proc.stderr + proc.stdout
     if (tmp_path / "m.npz").exists():  # whatever it kept is finite
@@ -353,9 +378,13 @@ def test_the_command_line_stops_a_diverging_run(tmp_path):
 @given(st.text(max_size=60))
 @settings(max_examples=300, deadline=None)
 def test_any_url_string_is_a_value_in_bounds_or_a_reason(raw):
-    for p in (params.Param("n", 5, "int", low=1, high=512), params.Param("x", 0.5, "float", low=0.0, high=1.0),
-              params.Param("c", "a", "choice", options=("a", "b")), params.Param("b", False, "bool"),
-              params.Param("l", (), "ints", low=0, high=99, max_length=4)):  # fmt: skip
+    for p in (
+        params.Param("n", 5, "int", low=1, high=512),
+        params.Param("x", 0.5, "float", low=0.0, high=1.0),
+        params.Param("c", "a", "choice", options=("a", "b")),
+        params.Param("b", False, "bool"),
+        params.Param("l", (), "ints", low=0, high=99, max_length=4),
+    ):
         try:
             value = p.parse(raw)
         except ValueError as exc:

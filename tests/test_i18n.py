@@ -33,8 +33,13 @@ def test_placeholders_agree_and_nothing_is_empty():
 
 def test_spanish_uses_the_vocabulary_of_the_source_texts():
     spanish = " ".join(catalog("es").values()).lower()
-    for term in ("compuerta de olvido", "compuerta de entrada", "compuerta de salida",
-                 "estado de la celda", "banda transportadora"):  # fmt: skip
+    for term in (
+        "compuerta de olvido",
+        "compuerta de entrada",
+        "compuerta de salida",
+        "estado de la celda",
+        "banda transportadora",
+    ):
         assert term in spanish, term
 
 
@@ -134,8 +139,13 @@ def test_explain_translates_escapes_and_falls_back():
     from lstm_core import CheckpointError, LabError
     from ui.i18n import explain
 
-    exc = CheckpointError("'<b>x</b>' has shape (2,), expected (3,) from meta", "ckpt_shape", key="<b>x</b>",
-                          shape="(2,)", expected="(3,)")  # fmt: skip
+    exc = CheckpointError(
+        "'<b>x</b>' has shape (2,), expected (3,) from meta",
+        "ckpt_shape",
+        key="<b>x</b>",
+        shape="(2,)",
+        expected="(3,)",
+    )
     assert (
         explain(exc, lang="es")
         == "el peso &lt;b&gt;x&lt;\\/b&gt; tiene forma \\(2,\\); su descripción dice \\(3,\\)"
@@ -174,8 +184,15 @@ def test_t_writes_every_number_it_is_given_the_languages_way():
     written = {"n": 120, "total": 300, "temperature": 0.7, "prime": 10}
     assert "temperature 0.7 " in t("text.written", lang="en", **written)
     assert "temperatura 0,7 " in t("text.written", lang="es", **written)
-    progress = {"cell": "LSTM", "epoch": 1, "epochs": 5, "window": 3, "windows": 10,
-                "seconds": 0.25, "speed": 1234.5}  # fmt: skip
+    progress = {
+        "cell": "LSTM",
+        "epoch": 1,
+        "epochs": 5,
+        "window": 3,
+        "windows": 10,
+        "seconds": 0.25,
+        "speed": 1234.5,
+    }
     assert "0,2 s" in t("echo.progress", lang="es", **progress)  # the catalog's own {:.1f}
     assert "0.2 s" in t("echo.progress", lang="en", **progress)
     assert t("cell.unit", lang="es", h=True) == "Unidad (de 0 a True)"  # bools are left alone
@@ -185,8 +202,15 @@ def test_explain_writes_numbers_the_languages_way():
     from lstm_core import LabError
     from ui.i18n import explain
 
-    climbed = LabError("loss climbed", "diverged", step=7, learning_rate=0.5, why="loss_climbed",
-                       loss=5.285, chance=3.25)  # fmt: skip
+    climbed = LabError(
+        "loss climbed",
+        "diverged",
+        step=7,
+        learning_rate=0.5,
+        why="loss_climbed",
+        loss=5.285,
+        chance=3.25,
+    )
     assert "5,285" in explain(climbed, lang="es") and "5.285" not in explain(climbed, lang="es")
     assert "5.285" in explain(climbed, lang="en")
 

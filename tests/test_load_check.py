@@ -12,9 +12,23 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_load_check_runs_a_small_class():
-    proc = subprocess.run([sys.executable, "scripts/load_check.py", "--sessions", "3", "--seconds", "6",
-                           "--mix", "text,echo,bptt", "--json"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "scripts/load_check.py",
+            "--sessions",
+            "3",
+            "--seconds",
+            "6",
+            "--mix",
+            "text,echo,bptt",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout)
     assert result["finished"] == 3 and not result["failures"]

@@ -95,12 +95,28 @@ def test_train_ticks_pause_and_reset(close_workers, lang):
 
 
 def test_training_settings_are_mirrored_in_the_url(close_workers):
-    at = text_page(close_workers, model="new", hidden_size=48, num_layers=2, learning_rate=0.01, optimizer="sgd",
-                   dropout=0.1, temperature=1.2, seed=5)  # fmt: skip
+    at = text_page(
+        close_workers,
+        model="new",
+        hidden_size=48,
+        num_layers=2,
+        learning_rate=0.01,
+        optimizer="sgd",
+        dropout=0.1,
+        temperature=1.2,
+        seed=5,
+    )
     assert_clean(at)
     mirrored = url(at)
-    for key, value in {"hidden_size": "48", "num_layers": "2", "learning_rate": "0.01", "optimizer": "sgd",
-                       "dropout": "0.1", "temperature": "1.2", "seed": "5"}.items():  # fmt: skip
+    for key, value in {
+        "hidden_size": "48",
+        "num_layers": "2",
+        "learning_rate": "0.01",
+        "optimizer": "sgd",
+        "dropout": "0.1",
+        "temperature": "1.2",
+        "seed": "5",
+    }.items():
         assert mirrored[key] == value, key
     model = at.session_state["text.bg"].model
     assert (model.config.hidden_size, model.config.num_layers) == (48, 2)
@@ -108,8 +124,16 @@ def test_training_settings_are_mirrored_in_the_url(close_workers):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_learning_rate_that_explodes_stops_training_and_says_so(close_workers, lang):
-    at = text_page(close_workers, lang=lang, model="new", hidden_size=16, learning_rate=100, optimizer="sgd",
-                   batch_size=8, seq_length=20)  # fmt: skip
+    at = text_page(
+        close_workers,
+        lang=lang,
+        model="new",
+        hidden_size=16,
+        learning_rate=100,
+        optimizer="sgd",
+        batch_size=8,
+        seq_length=20,
+    )
     at.button(key="gen_train").click().run()
     bg = at.session_state["text.bg"]
     assert wait_for(lambda: bg.status == "diverged")
@@ -138,8 +162,9 @@ def test_a_learning_rate_that_explodes_stops_training_and_says_so(close_workers,
 # ==================================================================================== writing
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_write_inspect_and_download(close_workers, lang):
-    at = text_page(close_workers, lang=lang, corpus="logbook", speed="instant", length=80,
-                   prime="the keeper")  # fmt: skip
+    at = text_page(
+        close_workers, lang=lang, corpus="logbook", speed="instant", length=80, prime="the keeper"
+    )
     at.button(key="gen_generate").click().run()
     assert_clean(at)
     written = at.code[0].value

@@ -35,8 +35,15 @@ class TrainSettings:
 class BackgroundText:
     """A character model, the worker that trains it, and what the page draws of it."""
 
-    def __init__(self, model: Model, ids: np.ndarray, held_out: str, settings: TrainSettings,
-                 prime: str = "the ", temperature: float = 0.7) -> None:  # fmt: skip
+    def __init__(
+        self,
+        model: Model,
+        ids: np.ndarray,
+        held_out: str,
+        settings: TrainSettings,
+        prime: str = "the ",
+        temperature: float = 0.7,
+    ) -> None:
         self.model = model  # the weights as last saved from the worker (or as they came)
         self.saved_steps = 0  # the worker's step count when `model` was saved
         self.ids, self.held_out, self.prime = ids, held_out, prime
@@ -71,8 +78,16 @@ class BackgroundText:
                 with previous.lock:
                     previous.steps = self.saved_steps
         if self.worker is None:
-            self.worker = TrainingProcess(self.model, self.ids, self.held_out, asdict(self.settings), self.prime,
-                                          self.temperature, resume=previous, threads=threads)  # fmt: skip
+            self.worker = TrainingProcess(
+                self.model,
+                self.ids,
+                self.held_out,
+                asdict(self.settings),
+                self.prime,
+                self.temperature,
+                resume=previous,
+                threads=threads,
+            )
             self.threads = threads
         self.allow_threads(threads)
         self.worker.train()
@@ -123,8 +138,16 @@ class BackgroundText:
         """Copies of everything the page draws."""
         if self.worker is None:
             empty = np.empty(0)
-            return {"steps": 0, "loss": (empty, empty), "loss_smooth": empty, "bpc": (empty, empty), "samples": [],
-                    "characters": 0, "seconds": 0.0, "status": "paused"}  # fmt: skip
+            return {
+                "steps": 0,
+                "loss": (empty, empty),
+                "loss_smooth": empty,
+                "bpc": (empty, empty),
+                "samples": [],
+                "characters": 0,
+                "seconds": 0.0,
+                "status": "paused",
+            }
         return self.worker.snapshot()
 
     def model_copy(self) -> Model:

@@ -74,8 +74,14 @@ def prepare(text: str, lowercase: bool, seq_length: int, vocab: Vocabulary | Non
         raise TextError("the text uses a single character: there is nothing to predict", "one_char")
     body, held_out = split_held_out(text)
     if len(body) < seq_length + 1:
-        raise TextError(f"the text has {len(body)} characters to train on; a window of {seq_length} needs "
-                        f"{seq_length + 1}", "text_short_window", n=len(body), seq=seq_length, need=seq_length + 1)  # fmt: skip
+        raise TextError(
+            f"the text has {len(body)} characters to train on; a window of {seq_length} needs "
+            f"{seq_length + 1}",
+            "text_short_window",
+            n=len(body),
+            seq=seq_length,
+            need=seq_length + 1,
+        )
     use = vocab or own
     skipped = use.unknown(body)
     ids = use.encode(body, skip_unknown=True)

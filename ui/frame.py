@@ -112,8 +112,15 @@ def run() -> None:
     pages = _st_pages()
     unknown = _unknown_path()
     if unknown:
-        pages.append(st.Page(_no_such_page, title=t("missing.title"), icon=":material/explore_off:",
-                             url_path=unknown, visibility="hidden"))  # fmt: skip
+        pages.append(
+            st.Page(
+                _no_such_page,
+                title=t("missing.title"),
+                icon=":material/explore_off:",
+                url_path=unknown,
+                visibility="hidden",
+            )
+        )
     page = st.navigation(pages)
     # Every sidebar widget comes after st.navigation. A widget's id includes the page script
     # active when it is made, and before st.navigation that differs between a session's first
@@ -135,9 +142,14 @@ def run() -> None:
         help=t("sidebar.seed_help"),
     )
     st.sidebar.button(
-        t("sidebar.reset"), key="reset_page", icon=":material/restart_alt:", help=t("sidebar.reset_help"),
-        on_click=params.reset, args=(current,), width="stretch",
-    )  # fmt: skip
+        t("sidebar.reset"),
+        key="reset_page",
+        icon=":material/restart_alt:",
+        help=t("sidebar.reset_help"),
+        on_click=params.reset,
+        args=(current,),
+        width="stretch",
+    )
     st.sidebar.caption(t("sidebar.about"))
     notes = st.empty()  # above the page: what the link could not do, filled in once it has run
     _router.active, _router.page, _router.notes, _router.finished = True, current, notes, False

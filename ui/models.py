@@ -240,17 +240,33 @@ class _PairTraining:
 
     def _trainer(self, cell: str, hidden: int, echo_step: int, seed: int):
         if self.task == "echo":  # the notebook's setup (Adagrad 0.3), with clipping by norm
-            config = EchoConfig(cell=cell, state_size=hidden, echo_step=echo_step,
-                                truncated_backprop_length=self.window, num_epochs=1_000_000, seed=seed)  # fmt: skip
+            config = EchoConfig(
+                cell=cell,
+                state_size=hidden,
+                echo_step=echo_step,
+                truncated_backprop_length=self.window,
+                num_epochs=1_000_000,
+                seed=seed,
+            )
             trainer = EchoTrainer(config)
             trainer.clip_norm = BPTT_ECHO_CLIP
             return trainer
         corpus = logbook_corpus()
         V = len(corpus.vocab)
-        config = ModelConfig("char-lm", cell, V, hidden, 1, V, vocab=corpus.vocab.chars,
-                             lowercase=True)  # fmt: skip
-        return lstm_core.TextTrainer(Model.create(config, seed=seed), corpus.train_ids, self.window,
-                                     16, "adam", 5e-3, 0.0, clip_norm=BPTT_TEXT_CLIP, seed=seed)  # fmt: skip
+        config = ModelConfig(
+            "char-lm", cell, V, hidden, 1, V, vocab=corpus.vocab.chars, lowercase=True
+        )
+        return lstm_core.TextTrainer(
+            Model.create(config, seed=seed),
+            corpus.train_ids,
+            self.window,
+            16,
+            "adam",
+            5e-3,
+            0.0,
+            clip_norm=BPTT_TEXT_CLIP,
+            seed=seed,
+        )
 
     def _score(self, cell: str) -> float:
         trainer = self.trainers[cell]
@@ -297,8 +313,9 @@ def _pair_training(task: str, hidden: int, echo_step: int, seed: int) -> _PairTr
     return _PairTraining(task, hidden, echo_step, seed)
 
 
-def bptt_pair(task: str, hidden: int, steps: int, echo_step: int, seed: int,
-              progress=None) -> TrainedPair:  # fmt: skip
+def bptt_pair(
+    task: str, hidden: int, steps: int, echo_step: int, seed: int, progress=None
+) -> TrainedPair:
     """An RNN and an LSTM of the same size, each trained `steps` updates (one of BPTT_STEPS) on
     the task, with truncated BPTT windows of `bptt_train_window`. Cached and shared: moving up
     from 300 to 1000 steps trains only the 700 in between. progress(done, total) while training."""

@@ -192,8 +192,15 @@ def check_url(params) -> list[str]:
         except ValueError as exc:
             given = raw[0] if len(raw) == 1 else ", ".join(raw)
             given = given if len(given) <= 40 else given[:37] + "..."
-            warnings.append(t("url.ignored", name=p.name, value=md_escape(given), reason=exc,
-                              default=shown(p, p.current_default)))  # fmt: skip
+            warnings.append(
+                t(
+                    "url.ignored",
+                    name=p.name,
+                    value=md_escape(given),
+                    reason=exc,
+                    default=shown(p, p.current_default),
+                )
+            )
             del st.query_params[p.name]
     for message in warnings:
         note(message)
@@ -311,8 +318,16 @@ def bounded(p: Param, low, high):
         used = min(max(value, low), high)
         st.session_state[p.name] = used
         if _from_url(p, value):
-            note(t("url.clamped", name=p.name, value=_plain(value), low=_plain(low),
-                   high=_plain(high), used=_plain(used)))  # fmt: skip
+            note(
+                t(
+                    "url.clamped",
+                    name=p.name,
+                    value=_plain(value),
+                    low=_plain(low),
+                    high=_plain(high),
+                    used=_plain(used),
+                )
+            )
             _reported(p)
     elif value is not None and _from_url(p, value):
         _reported(p)  # the link's value was used as given: a later move is not the link's doing
@@ -325,17 +340,29 @@ def slider(p: Param, label: str, *, low=None, high=None, step=None, container=st
     if "value" in initial:
         initial["value"] = min(max(initial["value"], low), high)
     return container.slider(
-        label, min_value=low, max_value=high, step=step, key=p.name, persist_state="session",
-        **initial, **kwargs,
-    )  # fmt: skip
+        label,
+        min_value=low,
+        max_value=high,
+        step=step,
+        key=p.name,
+        persist_state="session",
+        **initial,
+        **kwargs,
+    )
 
 
 def number(p: Param, label: str, *, low=None, high=None, step=None, container=st, **kwargs):
     low, high = bounded(p, low, high)
     return container.number_input(
-        label, min_value=low, max_value=high, step=step, key=p.name, persist_state="session",
-        **_initial(p), **kwargs,
-    )  # fmt: skip
+        label,
+        min_value=low,
+        max_value=high,
+        step=step,
+        key=p.name,
+        persist_state="session",
+        **_initial(p),
+        **kwargs,
+    )
 
 
 def select(p: Param, label: str, format_func=str, *, options=None, container=st, **kwargs):
@@ -347,17 +374,27 @@ def select(p: Param, label: str, format_func=str, *, options=None, container=st,
         data_default(p, p.default if p.default in options else options[0], replace=True)
     initial = {} if p.name in st.session_state else {"index": options.index(p.current_default)}
     return container.selectbox(
-        label, options, format_func=format_func, key=p.name, persist_state="session",
-        **initial, **kwargs,
-    )  # fmt: skip
+        label,
+        options,
+        format_func=format_func,
+        key=p.name,
+        persist_state="session",
+        **initial,
+        **kwargs,
+    )
 
 
 def radio(p: Param, label: str, format_func=str, *, container=st, **kwargs):
     initial = {} if p.name in st.session_state else {"index": p.options.index(p.current_default)}
     return container.radio(
-        label, p.options, format_func=format_func, key=p.name, persist_state="session",
-        **initial, **kwargs,
-    )  # fmt: skip
+        label,
+        p.options,
+        format_func=format_func,
+        key=p.name,
+        persist_state="session",
+        **initial,
+        **kwargs,
+    )
 
 
 def text(p: Param, label: str, *, container=st, **kwargs):
@@ -419,10 +456,22 @@ def stepper(p: Param, label: str, last: int, prefix: str, columns, *, help=None)
     def dragged() -> None:
         st.session_state[p.name] = int(st.session_state[key])
 
-    back_col.button(t("cell.back"), icon=":material/chevron_left:", key=f"{prefix}_back",
-                    on_click=move, args=(-1,), width="stretch")  # fmt: skip
-    next_col.button(t("cell.forward"), icon=":material/chevron_right:", key=f"{prefix}_forward",
-                    on_click=move, args=(1,), width="stretch")  # fmt: skip
+    back_col.button(
+        t("cell.back"),
+        icon=":material/chevron_left:",
+        key=f"{prefix}_back",
+        on_click=move,
+        args=(-1,),
+        width="stretch",
+    )
+    next_col.button(
+        t("cell.forward"),
+        icon=":material/chevron_right:",
+        key=f"{prefix}_forward",
+        on_click=move,
+        args=(1,),
+        width="stretch",
+    )
     st.session_state[key] = st.session_state[p.name]  # the slider shows the step, whoever moved it
     slider_col.slider(
         label, min_value=0, max_value=max(last, 1), key=key, on_change=dragged, help=help

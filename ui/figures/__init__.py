@@ -81,8 +81,12 @@ def png(rgb: np.ndarray) -> bytes:
         )
 
     header = struct.pack(">IIBBBBB", cols, rows, 8, 2, 0, 0, 0)  # 8 bits, RGB, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(lines.tobytes(), 1)) + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(lines.tobytes(), 1))
+        + chunk(b"IEND", b"")
+    )
 
 
 def image_uri(rgb: np.ndarray) -> str:
@@ -101,8 +105,13 @@ def diverging_color(value: float, scale: float = 1.0) -> str:
 
 
 def layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
-    options = {"margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "font": FONT,
-               "plot_bgcolor": "white", "paper_bgcolor": "white", **kwargs}  # fmt: skip
+    options = {
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "font": FONT,
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        **kwargs,
+    }
     fig.update_layout(height=height, **options)
     return fig
 
@@ -110,8 +119,12 @@ def layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
 def figure(data: list, lay: dict, height: int, **kwargs) -> go.Figure:
     """A figure built and checked once, with the house layout: what `layout()` does, five times
     faster, for the figures a live view redraws several times a second."""
-    base = {"margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "font": FONT, "plot_bgcolor": "white",
-            "paper_bgcolor": "white"}  # fmt: skip
+    base = {
+        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+        "font": FONT,
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+    }
     return go.Figure(data=data, layout={**base, **lay, "height": height, **kwargs})
 
 
@@ -148,4 +161,4 @@ __all__ = [
     "step_vectors",
     "valve_curve",
     "visible",
-]  # fmt: skip
+]

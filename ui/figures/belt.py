@@ -83,8 +83,16 @@ def _colorbar(q: str, m: float, lo: float, hi: float) -> dict:
         ticks, text = [0.0, 0.5, 1.0], ["0", "0.5", "1"]
     else:
         ticks, text = [-m, 0.0, m], [f"{-m:.2g}", "0", f"{m:.2g}"]
-    return {"y": (lo + hi) / 2, "len": hi - lo, "thickness": 9, "x": 1.012, "xpad": 0,
-            "tickvals": [float(v) for v in ticks], "ticktext": text, "tickfont": {"size": 10}}  # fmt: skip
+    return {
+        "y": (lo + hi) / 2,
+        "len": hi - lo,
+        "thickness": 9,
+        "x": 1.012,
+        "xpad": 0,
+        "tickvals": [float(v) for v in ticks],
+        "ticktext": text,
+        "tickfont": {"size": 10},
+    }
 
 
 @functools.cache
@@ -127,8 +135,16 @@ def label_every(units: int, panel_px: int) -> int:
 def _unit_axis(units: list[str], panel_px: int) -> dict:
     """Unit labels down a panel (see `label_every`)."""
     shown = units[:: label_every(len(units), panel_px)]
-    return {"type": "category", "autorange": "reversed", "tickmode": "array", "tickvals": shown,
-            "ticktext": shown, "tickfont": {"size": 9}, "showticklabels": True, "ticks": ""}  # fmt: skip
+    return {
+        "type": "category",
+        "autorange": "reversed",
+        "tickmode": "array",
+        "tickvals": shown,
+        "ticktext": shown,
+        "tickfont": {"size": 9},
+        "showticklabels": True,
+        "ticks": "",
+    }
 
 
 def _time_axis(tokens: list[str], start: int = 0, most: int = 80) -> dict:
@@ -138,15 +154,29 @@ def _time_axis(tokens: list[str], start: int = 0, most: int = 80) -> dict:
     n = len(tokens)
     if n > most:
         return {"tickmode": "auto", "nticks": 16, "tickfont": {"size": 10}}
-    return {"tickmode": "array", "tickvals": np.arange(start, start + n), "tickangle": 0,
-            "ticktext": [plotly_text(visible(tok)) for tok in tokens], "tickfont": {"size": 11}}  # fmt: skip
+    return {
+        "tickmode": "array",
+        "tickvals": np.arange(start, start + n),
+        "tickangle": 0,
+        "ticktext": [plotly_text(visible(tok)) for tok in tokens],
+        "tickfont": {"size": 11},
+    }
 
 
 # ---------------------------------------------------------------------------------- heatmaps
 def _title(text: str, hi: float) -> dict:
     """A panel's name, at its top left."""
-    return {"text": text, "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left", "y": hi,
-            "yanchor": "bottom", "showarrow": False, "font": TITLE_FONT}  # fmt: skip
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0,
+        "xanchor": "left",
+        "y": hi,
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": TITLE_FONT,
+    }
 
 
 def _height(n: int, panel_px: int, top: int, bottom: int) -> int:
@@ -175,34 +205,76 @@ def belt_overview(
     for k, (q, (lo, hi)) in enumerate(zip(quantities, doms, strict=True)):
         axis = "" if k == 0 else str(k + 1)
         image = pixels(np.asarray(values[q], np.float32)[:, order].T, q, m[q], rows)
-        traces.append(go.Image(
-            source=image_uri(image), x0=0, dx=1, y0=-0.5 + H / rows / 2, dy=H / rows, xaxis="x",
-            yaxis=f"y{axis}", hovertemplate=f"{labels['step']} %{{x}}<extra>{labels[q]}</extra>",
-        ))  # fmt: skip
+        traces.append(
+            go.Image(
+                source=image_uri(image),
+                x0=0,
+                dx=1,
+                y0=-0.5 + H / rows / 2,
+                dy=H / rows,
+                xaxis="x",
+                yaxis=f"y{axis}",
+                hovertemplate=f"{labels['step']} %{{x}}<extra>{labels[q]}</extra>",
+            )
+        )
         zmin, zmax = (0.0, 1.0) if q in VALVES else (-m[q], m[q])
-        traces.append(go.Heatmap(
-            z=[[zmin, zmax]], x=[T + 1, T + 2], y=[0], xaxis="x", yaxis=f"y{axis}", zmin=zmin, zmax=zmax,
-            colorscale=gate_scale(q) if q in VALVES else DIVERGING, colorbar=_colorbar(q, m[q], lo, hi),
-            hoverinfo="skip",
-        ))  # fmt: skip
+        traces.append(
+            go.Heatmap(
+                z=[[zmin, zmax]],
+                x=[T + 1, T + 2],
+                y=[0],
+                xaxis="x",
+                yaxis=f"y{axis}",
+                zmin=zmin,
+                zmax=zmax,
+                colorscale=gate_scale(q) if q in VALVES else DIVERGING,
+                colorbar=_colorbar(q, m[q], lo, hi),
+                hoverinfo="skip",
+            )
+        )
         lay[f"yaxis{axis}"] = {
-            "domain": [lo, hi], "anchor": "x", **FIXED, "range": [H - 0.5, -0.5],
-            "scaleanchor": False, "showgrid": False, "zeroline": False, "ticks": "",
-            "tickmode": "array", "tickvals": ticks, "ticktext": [str(int(order[r])) for r in ticks],
+            "domain": [lo, hi],
+            "anchor": "x",
+            **FIXED,
+            "range": [H - 0.5, -0.5],
+            "scaleanchor": False,
+            "showgrid": False,
+            "zeroline": False,
+            "ticks": "",
+            "tickmode": "array",
+            "tickvals": ticks,
+            "ticktext": [str(int(order[r])) for r in ticks],
             "tickfont": {"size": 9},
-        }  # fmt: skip
+        }
         titles.append(_title(labels[q], hi))
     # (no time axis of its own: the cursor strip's is drawn right under it)
-    lay["xaxis"] = {"anchor": f"y{n}", "range": [-0.5, T - 0.5], **FIXED,
-                    "showticklabels": False, "showgrid": False, "zeroline": False}  # fmt: skip
-    return figure(traces, {**lay, "annotations": titles}, _height(n, panel, MARGIN["t"], 6),
-                  margin={**MARGIN, "b": 6})  # fmt: skip
+    lay["xaxis"] = {
+        "anchor": f"y{n}",
+        "range": [-0.5, T - 0.5],
+        **FIXED,
+        "showticklabels": False,
+        "showgrid": False,
+        "zeroline": False,
+    }
+    return figure(
+        traces,
+        {**lay, "annotations": titles},
+        _height(n, panel, MARGIN["t"], 6),
+        margin={**MARGIN, "b": 6},
+    )
 
 
 def belt_window(
-    values: dict[str, np.ndarray], order: np.ndarray, cursor: int, start: int, stop: int,
-    tokens: list[str], labels: dict[str, str], quantities=QUANTITIES, colorbars: bool = True,
-) -> go.Figure:  # fmt: skip
+    values: dict[str, np.ndarray],
+    order: np.ndarray,
+    cursor: int,
+    start: int,
+    stop: int,
+    tokens: list[str],
+    labels: dict[str, str],
+    quantities=QUANTITIES,
+    colorbars: bool = True,
+) -> go.Figure:
     """Steps [start, stop) around the cursor: every token on the time axis, exact values,
     units labelled (every k-th when they do not all fit), the cursor boxed in every panel.
 
@@ -221,12 +293,21 @@ def belt_window(
         axis = "" if k == 0 else str(k + 1)
         z = np.asarray(values[q][start:stop], dtype=np.float32)[:, order].T  # (H, steps)
         zmin, zmax = (0.0, 1.0) if q in VALVES else (-m[q], m[q])
-        traces.append(go.Heatmap(
-            z=np.ascontiguousarray(z), x=np.arange(start, stop), y=units, xaxis="x", yaxis=f"y{axis}",
-            colorscale=gate_scale(q) if q in VALVES else DIVERGING, zmin=zmin, zmax=zmax,
-            colorbar=_colorbar(q, m[q], lo, hi), showscale=colorbars,
-            hovertemplate=f"{labels[q]} = %{{z:.3f}}<br>{where}<extra></extra>",
-        ))  # fmt: skip
+        traces.append(
+            go.Heatmap(
+                z=np.ascontiguousarray(z),
+                x=np.arange(start, stop),
+                y=units,
+                xaxis="x",
+                yaxis=f"y{axis}",
+                colorscale=gate_scale(q) if q in VALVES else DIVERGING,
+                zmin=zmin,
+                zmax=zmax,
+                colorbar=_colorbar(q, m[q], lo, hi),
+                showscale=colorbars,
+                hovertemplate=f"{labels[q]} = %{{z:.3f}}<br>{where}<extra></extra>",
+            )
+        )
         lay[f"yaxis{axis}"] = {
             "domain": [lo, hi],
             "anchor": "x",
@@ -234,39 +315,113 @@ def belt_window(
             **_unit_axis(units, panel),
         }
         titles.append(_title(labels[q], hi))
-        shapes.append({"type": "rect", "xref": "x", "yref": f"y{axis} domain", "x0": cursor - 0.5,
-                       "x1": cursor + 0.5, "y0": 0, "y1": 1, "line": {"color": "black", "width": 2}})  # fmt: skip
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": f"y{axis} domain",
+                "x0": cursor - 0.5,
+                "x1": cursor + 0.5,
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": "black", "width": 2},
+            }
+        )
     # Step numbers along the top edge, on the heatmaps' own axis: a hover reads its step from
     # there (on an axis with a label per tick, Plotly's hover gives the label: the token).
-    lay["xaxis"] = {"anchor": "y", "side": "top", "range": [start - 0.5, stop - 0.5], "dtick": 5, "ticks": "",
-                    "tickfont": {"size": 10, "color": "#777"}, "showgrid": False, **FIXED}  # fmt: skip
+    lay["xaxis"] = {
+        "anchor": "y",
+        "side": "top",
+        "range": [start - 0.5, stop - 0.5],
+        "dtick": 5,
+        "ticks": "",
+        "tickfont": {"size": 10, "color": "#777"},
+        "showgrid": False,
+        **FIXED,
+    }
     # The tokens along the bottom, on a second axis laid over the first
-    lay[f"xaxis{n + 1}"] = {"matches": "x", "overlaying": "x", "anchor": f"y{n}", "showgrid": False,
-                            **FIXED, **_time_axis(tokens[start:stop], start)}  # fmt: skip
+    lay[f"xaxis{n + 1}"] = {
+        "matches": "x",
+        "overlaying": "x",
+        "anchor": f"y{n}",
+        "showgrid": False,
+        **FIXED,
+        **_time_axis(tokens[start:stop], start),
+    }
     # Plotly draws an axis only if some trace uses it: one invisible point
-    traces.append(go.Scatter(x=[start], y=[units[0]], xaxis=f"x{n + 1}", yaxis=f"y{n}", mode="markers",
-                             marker={"opacity": 0}, hoverinfo="skip", showlegend=False))  # fmt: skip
+    traces.append(
+        go.Scatter(
+            x=[start],
+            y=[units[0]],
+            xaxis=f"x{n + 1}",
+            yaxis=f"y{n}",
+            mode="markers",
+            marker={"opacity": 0},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
     titles[0]["yshift"] = 18  # above the step numbers
     top, bottom = MARGIN["t"] + 20, 30
-    return figure(traces, {**lay, "shapes": shapes, "annotations": titles}, _height(n, panel, top, bottom),
-                  margin={**MARGIN, "t": top, "b": bottom})  # fmt: skip
+    return figure(
+        traces,
+        {**lay, "shapes": shapes, "annotations": titles},
+        _height(n, panel, top, bottom),
+        margin={**MARGIN, "t": top, "b": bottom},
+    )
 
 
 def cursor_strip(T: int, cursor: int, start: int, stop: int, labels: dict[str, str]) -> go.Figure:
     """A thin bar on the overview's time axis: the whole input, the window (shaded), the cursor."""
     shapes = [
-        {"type": "rect", "x0": -0.5, "x1": T - 0.5, "y0": 0.35, "y1": 0.65, "fillcolor": "#eeeeee",
-         "line": {"width": 0}},
-        {"type": "rect", "x0": start - 0.5, "x1": stop - 0.5, "y0": 0.15, "y1": 0.85,
-         "fillcolor": "rgba(224,122,31,0.25)", "line": {"color": "#e07a1f", "width": 1}},
-        {"type": "line", "x0": cursor, "x1": cursor, "y0": 0.0, "y1": 1.0, "line": {"color": "black", "width": 3}},
-    ]  # fmt: skip
-    note = {"text": labels["window"], "x": (start + stop - 1) / 2, "y": 1.0, "yanchor": "bottom",
-            "showarrow": False, "font": {"size": 11, "color": "#a85a12"}}  # fmt: skip
-    lay = {"xaxis": {"range": [-0.5, T - 0.5], "nticks": 16, "tickfont": {"size": 10}, **FIXED,
-                     "fixedrange": True, "showgrid": False},
-           "yaxis": {"range": [0, 1], "visible": False, "fixedrange": True},
-           "shapes": shapes, "annotations": [note]}  # fmt: skip
+        {
+            "type": "rect",
+            "x0": -0.5,
+            "x1": T - 0.5,
+            "y0": 0.35,
+            "y1": 0.65,
+            "fillcolor": "#eeeeee",
+            "line": {"width": 0},
+        },
+        {
+            "type": "rect",
+            "x0": start - 0.5,
+            "x1": stop - 0.5,
+            "y0": 0.15,
+            "y1": 0.85,
+            "fillcolor": "rgba(224,122,31,0.25)",
+            "line": {"color": "#e07a1f", "width": 1},
+        },
+        {
+            "type": "line",
+            "x0": cursor,
+            "x1": cursor,
+            "y0": 0.0,
+            "y1": 1.0,
+            "line": {"color": "black", "width": 3},
+        },
+    ]
+    note = {
+        "text": labels["window"],
+        "x": (start + stop - 1) / 2,
+        "y": 1.0,
+        "yanchor": "bottom",
+        "showarrow": False,
+        "font": {"size": 11, "color": "#a85a12"},
+    }
+    lay = {
+        "xaxis": {
+            "range": [-0.5, T - 0.5],
+            "nticks": 16,
+            "tickfont": {"size": 10},
+            **FIXED,
+            "fixedrange": True,
+            "showgrid": False,
+        },
+        "yaxis": {"range": [0, 1], "visible": False, "fixedrange": True},
+        "shapes": shapes,
+        "annotations": [note],
+    }
     return figure([], lay, 66, margin={**MARGIN, "t": 20, "b": 22})
 
 
@@ -292,29 +447,65 @@ def unit_lines(
             "width": 1.5,
             "dash": "dot" if q == "g" else None,
         }
-        traces.append(go.Scatter(
-            x=x, y=np.asarray(values[q], np.float32), name=labels[q], line=line, customdata=custom,
-            yaxis="y" if q in ("c", "h") else "y2",
-            hovertemplate=f"{labels[q]} = %{{y:.3f}}<br>{labels['step']} %{{customdata[0]}} · “%{{customdata[1]}}”<extra></extra>",
-        ))  # fmt: skip
-    lay = {"xaxis": {"anchor": f"y{rows if rows > 1 else ''}", "range": [-0.5, len(tokens) - 0.5],
-                     **_time_axis(tokens, most=60)},
-           "yaxis": {"domain": list(doms[0]), "zeroline": True, "zerolinecolor": "#ccc"},
-           "annotations": [{"text": labels["states"], "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left",
-                            "y": doms[0][1], "yanchor": "bottom", "showarrow": False, "font": TITLE_FONT}],
-           "legend": {"orientation": "h", "y": -0.16}}  # fmt: skip
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=np.asarray(values[q], np.float32),
+                name=labels[q],
+                line=line,
+                customdata=custom,
+                yaxis="y" if q in ("c", "h") else "y2",
+                hovertemplate=f"{labels[q]} = %{{y:.3f}}<br>{labels['step']} %{{customdata[0]}} · “%{{customdata[1]}}”<extra></extra>",
+            )
+        )
+    lay = {
+        "xaxis": {
+            "anchor": f"y{rows if rows > 1 else ''}",
+            "range": [-0.5, len(tokens) - 0.5],
+            **_time_axis(tokens, most=60),
+        },
+        "yaxis": {"domain": list(doms[0]), "zeroline": True, "zerolinecolor": "#ccc"},
+        "annotations": [
+            {
+                "text": labels["states"],
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "xanchor": "left",
+                "y": doms[0][1],
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": TITLE_FONT,
+            }
+        ],
+        "legend": {"orientation": "h", "y": -0.16},
+    }
     if gates:
         lay["yaxis2"] = {"domain": list(doms[1]), "range": [-1.05, 1.05], "anchor": "x"}
-        lay["annotations"].append({"text": labels["gates"], "xref": "paper", "yref": "paper", "x": 0,
-                                   "xanchor": "left", "y": doms[1][1], "yanchor": "bottom",
-                                   "showarrow": False, "font": TITLE_FONT})  # fmt: skip
+        lay["annotations"].append(
+            {
+                "text": labels["gates"],
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "xanchor": "left",
+                "y": doms[1][1],
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": TITLE_FONT,
+            }
+        )
     return figure(traces, lay, 440 if gates else 260, margin={"l": 40, "r": 10, "t": 26, "b": 40})
 
 
 def colored_text(
-    tokens: list[str], values: np.ndarray, title: str, width: int = 64, scale: float | None = None,
+    tokens: list[str],
+    values: np.ndarray,
+    title: str,
+    width: int = 64,
+    scale: float | None = None,
     step: str = "step",
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """The input text, each character on a cell coloured by a unit's value (Karpathy's view).
 
     Lines break at newlines (shown as ⏎) and after `width` characters. The text is drawn as
@@ -342,11 +533,26 @@ def colored_text(
         text[r][: len(chars)] = chars
     m = scale or max(1e-6, float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0)
     trace = go.Heatmap(
-        z=z, text=text, texttemplate="%{text}", textfont={"size": 14, "family": "monospace"},
-        customdata=steps, colorscale=DIVERGING, zmin=-m, zmax=m, zmid=0, xgap=1, ygap=3, hoverongaps=False,
+        z=z,
+        text=text,
+        texttemplate="%{text}",
+        textfont={"size": 14, "family": "monospace"},
+        customdata=steps,
+        colorscale=DIVERGING,
+        zmin=-m,
+        zmax=m,
+        zmid=0,
+        xgap=1,
+        ygap=3,
+        hoverongaps=False,
         hovertemplate=f"{step} %{{customdata}} · “%{{text}}”: %{{z:.3f}}<extra></extra>",
-        colorbar={"thickness": 8, "len": 1.0, "title": {"text": title, "side": "right"}, "nticks": 3},
-    )  # fmt: skip
+        colorbar={
+            "thickness": 8,
+            "len": 1.0,
+            "title": {"text": title, "side": "right"},
+            "nticks": 3,
+        },
+    )
     lay = {"xaxis": {"visible": False}, "yaxis": {"visible": False, "autorange": "reversed"}}
     return figure(
         [trace], lay, max(90, 40 + 26 * len(rows)), margin={"l": 0, "r": 0, "t": 10, "b": 0}
@@ -359,14 +565,24 @@ def ranking_bars(ranking: Ranking, top: int, labels: dict[str, str]) -> go.Figur
     units = ranking.order[:top]
     r = ranking.r[units].astype(np.float32)
     bars = go.Bar(
-        x=r, y=[f"{labels['unit']} {u}" for u in units], orientation="h",
+        x=r,
+        y=[f"{labels['unit']} {u}" for u in units],
+        orientation="h",
         marker_color=["#c0392b" if v > 0 else "#2e6fbd" for v in r],
-        hovertemplate="r = %{x:.3f}<extra></extra>", text=[num(float(v), "+.2f", labels) for v in r], textposition="outside",
+        hovertemplate="r = %{x:.3f}<extra></extra>",
+        text=[num(float(v), "+.2f", labels) for v in r],
+        textposition="outside",
         cliponaxis=False,  # the numbers may run into the margins, never get cut
-    )  # fmt: skip
-    lay = {"xaxis": {"range": [-1.35, 1.35], "title": {"text": labels["r"]}, "zeroline": True,
-                     "zerolinecolor": "#999"},
-           "yaxis": {"autorange": "reversed"}}  # fmt: skip
+    )
+    lay = {
+        "xaxis": {
+            "range": [-1.35, 1.35],
+            "title": {"text": labels["r"]},
+            "zeroline": True,
+            "zerolinecolor": "#999",
+        },
+        "yaxis": {"autorange": "reversed"},
+    }
     return figure([bars], lay, 60 + 26 * len(units), margin={"l": 10, "r": 34, "t": 30, "b": 10})
 
 
@@ -382,19 +598,46 @@ def property_overlay(
     custom = [plotly_text(visible(tok)) for tok in tokens]
     where = f"{labels['step']} %{{x}} · “%{{customdata}}”"
     traces = [
-        go.Scatter(x=x, y=np.asarray(prop, np.float32), name=labels["property"], line_shape="hv",
-                   line={"color": "#999", "width": 2}, fill="tozeroy", fillcolor="rgba(0,0,0,0.06)",
-                   customdata=custom, hovertemplate=f"%{{y:.3g}}<br>{where}<extra></extra>"),
-        go.Scatter(x=x, y=np.asarray(unit_values, np.float32), name=labels["unit_value"], yaxis="y2",
-                   line={"color": STATE_COLOR, "width": 2}, customdata=custom,
-                   hovertemplate=f"%{{y:.3f}}<br>{where}<extra></extra>"),
-    ]  # fmt: skip
-    lay = {"xaxis": {**_time_axis(tokens, most=0), "nticks": 8, "tickangle": 0, "title": {"text": labels["step"]}},
-           "yaxis": {"nticks": 5, "zeroline": True},
-           "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False, "tickmode": "auto", "nticks": 5,
-                      "tickformat": ".2~f",
-                      "zeroline": False},
-           "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"}}  # fmt: skip
+        go.Scatter(
+            x=x,
+            y=np.asarray(prop, np.float32),
+            name=labels["property"],
+            line_shape="hv",
+            line={"color": "#999", "width": 2},
+            fill="tozeroy",
+            fillcolor="rgba(0,0,0,0.06)",
+            customdata=custom,
+            hovertemplate=f"%{{y:.3g}}<br>{where}<extra></extra>",
+        ),
+        go.Scatter(
+            x=x,
+            y=np.asarray(unit_values, np.float32),
+            name=labels["unit_value"],
+            yaxis="y2",
+            line={"color": STATE_COLOR, "width": 2},
+            customdata=custom,
+            hovertemplate=f"%{{y:.3f}}<br>{where}<extra></extra>",
+        ),
+    ]
+    lay = {
+        "xaxis": {
+            **_time_axis(tokens, most=0),
+            "nticks": 8,
+            "tickangle": 0,
+            "title": {"text": labels["step"]},
+        },
+        "yaxis": {"nticks": 5, "zeroline": True},
+        "yaxis2": {
+            "overlaying": "y",
+            "side": "right",
+            "showgrid": False,
+            "tickmode": "auto",
+            "nticks": 5,
+            "tickformat": ".2~f",
+            "zeroline": False,
+        },
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+    }
     return figure(traces, lay, 310, margin={"l": 50, "r": 60, "t": 60, "b": 40})
 
 
@@ -423,36 +666,86 @@ def belt_waterfall(
             before - fl.removed[start:stop]
         )  # the belt after the forget gate, before the input gate
         ends = np.array([fl.c_prev[start], fl.c[stop - 1]], dtype=np.float32)
-        traces.append(go.Bar(
-            x=[start - 1, stop], y=ends, marker_color=STATE_COLOR, width=0.6, showlegend=False,
-            yaxis=f"y{axis}", hovertemplate="c = %{y:.3f}<extra></extra>",
-        ))  # fmt: skip
+        traces.append(
+            go.Bar(
+                x=[start - 1, stop],
+                y=ends,
+                marker_color=STATE_COLOR,
+                width=0.6,
+                showlegend=False,
+                yaxis=f"y{axis}",
+                hovertemplate="c = %{y:.3f}<extra></extra>",
+            )
+        )
         for name, gate, dx in kinds:
             base = before if name == "removed" else mid
             delta = -fl.removed[start:stop] if name == "removed" else fl.added[start:stop]
-            traces.append(go.Bar(
-                x=steps + dx, y=np.asarray(delta, np.float32), base=np.asarray(base, np.float32), width=0.36,
-                marker_color=GATE_COLORS[gate], name=labels[name], legendgroup=name, showlegend=k == 0,
-                yaxis=f"y{axis}", customdata=steps,
-                hovertemplate=f"{labels[name]}: %{{y:+.3f}}<br>{labels['step']} %{{customdata}}<extra></extra>",
-            ))  # fmt: skip
+            traces.append(
+                go.Bar(
+                    x=steps + dx,
+                    y=np.asarray(delta, np.float32),
+                    base=np.asarray(base, np.float32),
+                    width=0.36,
+                    marker_color=GATE_COLORS[gate],
+                    name=labels[name],
+                    legendgroup=name,
+                    showlegend=k == 0,
+                    yaxis=f"y{axis}",
+                    customdata=steps,
+                    hovertemplate=f"{labels[name]}: %{{y:+.3f}}<br>{labels['step']} %{{customdata}}<extra></extra>",
+                )
+            )
         # connectors: the belt's level carried from one step's bars to the next step's
         cx, cy = [], []
         for t in range(start, stop + 1):
             level = float(fl.c_prev[t] if t < stop else fl.c[stop - 1])
             cx += [t - 1 + (0.3 if t == start else 0.38), t - (0.3 if t == stop else 0.38), None]
             cy += [level, level, None]
-        traces.append(go.Scatter(x=cx, y=cy, mode="lines", line={"color": "#999", "width": 1}, showlegend=False,
-                                 hoverinfo="skip", yaxis=f"y{axis}"))  # fmt: skip
-        lay[f"yaxis{axis}"] = {"domain": [lo, hi], "anchor": "x", "zeroline": True, "zerolinecolor": "#999",
-                               "title": {"text": "c", "standoff": 2}}  # fmt: skip
-        notes.append({"text": f"{labels['unit']} {u}", "xref": "paper", "yref": "paper", "x": 0, "xanchor": "left",
-                      "y": hi, "yanchor": "bottom", "showarrow": False, "font": TITLE_FONT})  # fmt: skip
+        traces.append(
+            go.Scatter(
+                x=cx,
+                y=cy,
+                mode="lines",
+                line={"color": "#999", "width": 1},
+                showlegend=False,
+                hoverinfo="skip",
+                yaxis=f"y{axis}",
+            )
+        )
+        lay[f"yaxis{axis}"] = {
+            "domain": [lo, hi],
+            "anchor": "x",
+            "zeroline": True,
+            "zerolinecolor": "#999",
+            "title": {"text": "c", "standoff": 2},
+        }
+        notes.append(
+            {
+                "text": f"{labels['unit']} {u}",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0,
+                "xanchor": "left",
+                "y": hi,
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": TITLE_FONT,
+            }
+        )
     ticks = [start - 1, *steps.tolist(), stop]
     text = [labels["start"], *(plotly_text(visible(tokens[t])) for t in steps), labels["end"]]
-    lay["xaxis"] = {"anchor": f"y{len(units) if len(units) > 1 else ''}", "tickmode": "array", "tickvals": ticks,
-                    "ticktext": text, "tickangle": 0, "range": [start - 1.6, stop + 0.6],
-                    "tickfont": {"size": 11}}  # fmt: skip
-    lay |= {"annotations": notes, "barmode": "overlay",
-            "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"}}  # fmt: skip
+    lay["xaxis"] = {
+        "anchor": f"y{len(units) if len(units) > 1 else ''}",
+        "tickmode": "array",
+        "tickvals": ticks,
+        "ticktext": text,
+        "tickangle": 0,
+        "range": [start - 1.6, stop + 0.6],
+        "tickfont": {"size": 11},
+    }
+    lay |= {
+        "annotations": notes,
+        "barmode": "overlay",
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
+    }
     return figure(traces, lay, 90 + 230 * len(units), margin={"l": 40, "r": 10, "t": 30, "b": 50})

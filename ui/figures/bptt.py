@@ -24,8 +24,9 @@ def _log_norms(norms: np.ndarray, cut: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(norms) | cut, np.nan, z).astype(np.float32)
 
 
-def flow_heatmaps(panels: dict[str, np.ndarray], window: int, labels: dict[str, str],
-                  truncated: bool = False) -> go.Figure:  # fmt: skip
+def flow_heatmaps(
+    panels: dict[str, np.ndarray], window: int, labels: dict[str, str], truncated: bool = False
+) -> go.Figure:
     """One heatmap per panel (name -> (T, T) norms, row t, column k), log10 colour on a shared
     scale, and over each the region truncated BPTT with `window`-step windows never reaches.
 
@@ -43,29 +44,82 @@ def flow_heatmaps(panels: dict[str, np.ndarray], window: int, labels: dict[str, 
     grey = np.where(cut, np.float32(1.0), np.float32(np.nan)) if cut.any() else None
     steps = np.arange(1, T + 1, dtype=np.float32)
     data, shapes, notes = [], [], []
-    lay = {"coloraxis": {"colorscale": FLOW_SCALE, "cmin": zmin, "cmax": max(zmax, zmin + 1e-3),
-                         "colorbar": {"title": {"text": labels["colorbar"]}, "thickness": 12}}}  # fmt: skip
+    lay = {
+        "coloraxis": {
+            "colorscale": FLOW_SCALE,
+            "cmin": zmin,
+            "cmax": max(zmax, zmin + 1e-3),
+            "colorbar": {"title": {"text": labels["colorbar"]}, "thickness": 12},
+        }
+    }
     for j, ((x0, x1), name) in enumerate(zip(_columns(len(names), 0.05), names, strict=True)):
         ax = "" if j == 0 else str(j + 1)
-        data.append({"type": "heatmap", "z": zs[name], "x": steps, "y": steps, "coloraxis": "coloraxis",
-                     "xaxis": f"x{ax}", "yaxis": f"y{ax}",
-                     "hovertemplate": labels["hover"] + "<extra>" + labels[name] + "</extra>"})  # fmt: skip
+        data.append(
+            {
+                "type": "heatmap",
+                "z": zs[name],
+                "x": steps,
+                "y": steps,
+                "coloraxis": "coloraxis",
+                "xaxis": f"x{ax}",
+                "yaxis": f"y{ax}",
+                "hovertemplate": labels["hover"] + "<extra>" + labels[name] + "</extra>",
+            }
+        )
         if grey is not None:  # the cut-off region, in a colour outside the scale
-            data.append({"type": "heatmap", "z": grey, "x": steps, "y": steps, "showscale": False,
-                         "colorscale": [[0.0, CUT_COLOR], [1.0, CUT_COLOR]], "xaxis": f"x{ax}",
-                         "yaxis": f"y{ax}", "hovertemplate": labels.get("cut_hover", "0")
-                         + "<extra>" + labels[name] + "</extra>"})  # fmt: skip
-        lay[f"xaxis{ax}"] = {"domain": [x0, x1], "title": {"text": labels["k_axis"]}, "anchor": f"y{ax}",
-                             "constrain": "domain"}  # fmt: skip
-        lay[f"yaxis{ax}"] = {"title": {"text": labels["t_axis"] if j == 0 else ""}, "anchor": f"x{ax}",
-                             "autorange": "reversed", "scaleanchor": f"x{ax}"}  # fmt: skip
-        notes.append({"text": f"<b>{labels[name]}</b>", "x": (x0 + x1) / 2, "y": 1.0, "xref": "paper",
-                      "yref": "paper", "yanchor": "bottom", "showarrow": False})  # fmt: skip
+            data.append(
+                {
+                    "type": "heatmap",
+                    "z": grey,
+                    "x": steps,
+                    "y": steps,
+                    "showscale": False,
+                    "colorscale": [[0.0, CUT_COLOR], [1.0, CUT_COLOR]],
+                    "xaxis": f"x{ax}",
+                    "yaxis": f"y{ax}",
+                    "hovertemplate": labels.get("cut_hover", "0")
+                    + "<extra>"
+                    + labels[name]
+                    + "</extra>",
+                }
+            )
+        lay[f"xaxis{ax}"] = {
+            "domain": [x0, x1],
+            "title": {"text": labels["k_axis"]},
+            "anchor": f"y{ax}",
+            "constrain": "domain",
+        }
+        lay[f"yaxis{ax}"] = {
+            "title": {"text": labels["t_axis"] if j == 0 else ""},
+            "anchor": f"x{ax}",
+            "autorange": "reversed",
+            "scaleanchor": f"x{ax}",
+        }
+        notes.append(
+            {
+                "text": f"<b>{labels[name]}</b>",
+                "x": (x0 + x1) / 2,
+                "y": 1.0,
+                "xref": "paper",
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+        )
         for start in range(window, T, window):  # rows of a later window: columns before it are cut
-            shapes.append({"type": "rect", "x0": 0.5, "x1": start + 0.5, "y0": start + 0.5,
-                           "y1": min(start + window, T) + 0.5, "xref": f"x{ax}", "yref": f"y{ax}",
-                           "line": {"width": 1, "color": "#c0392b", "dash": "dot"},
-                           "fillcolor": "rgba(0,0,0,0)" if truncated else "rgba(192,57,43,0.10)"})  # fmt: skip
+            shapes.append(
+                {
+                    "type": "rect",
+                    "x0": 0.5,
+                    "x1": start + 0.5,
+                    "y0": start + 0.5,
+                    "y1": min(start + window, T) + 0.5,
+                    "xref": f"x{ax}",
+                    "yref": f"y{ax}",
+                    "line": {"width": 1, "color": "#c0392b", "dash": "dot"},
+                    "fillcolor": "rgba(0,0,0,0)" if truncated else "rgba(192,57,43,0.10)",
+                }
+            )
     fig = go.Figure({"data": data, "layout": {**lay, "shapes": shapes, "annotations": notes}})
     return layout(fig, 360, margin={"l": 10, "r": 10, "t": 40, "b": 10})
 
@@ -79,13 +133,28 @@ def decay_lines(
     for name, y in decays.items():
         ok = np.isfinite(y) & (y > 0)
         d = np.arange(len(y), dtype=np.float32)
-        fig.add_trace(go.Scatter(x=d[ok], y=y[ok].astype(np.float64), mode="lines", name=labels[name],
-                                 line={"color": LINE_COLORS.get(name, "#444"), "width": 2.5}))  # fmt: skip
-    fig.add_vline(x=window, line={"dash": "dot", "color": "#c0392b"}, annotation_text=labels["window"],
-                  annotation_position="top left")  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=d[ok],
+                y=y[ok].astype(np.float64),
+                mode="lines",
+                name=labels[name],
+                line={"color": LINE_COLORS.get(name, "#444"), "width": 2.5},
+            )
+        )
+    fig.add_vline(
+        x=window,
+        line={"dash": "dot", "color": "#c0392b"},
+        annotation_text=labels["window"],
+        annotation_position="top left",
+    )
     if echo_step:
-        fig.add_vline(x=echo_step, line={"dash": "dash", "color": "#2e6fbd"}, annotation_text=labels["echo"],
-                      annotation_position="bottom right")  # fmt: skip
+        fig.add_vline(
+            x=echo_step,
+            line={"dash": "dash", "color": "#2e6fbd"},
+            annotation_text=labels["echo"],
+            annotation_position="bottom right",
+        )
     fig.update_xaxes(title=labels["d_axis"], rangemode="tozero")
     fig.update_yaxes(type="log", title=labels["ratio_axis"], exponentformat="power")
     return layout(fig, 320, legend={"orientation": "h", "y": 1.15})

@@ -37,8 +37,17 @@ def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
     scale = max(1.0, abs(v.c_prev), abs(v.c), abs(v.kept))
 
     def seg(x0, y0, x1, y1, color, width):
-        shapes.append({"type": "line", "x0": x0, "y0": y0, "x1": x1, "y1": y1,
-                       "line": {"color": color, "width": width}, "layer": "below"})  # fmt: skip
+        shapes.append(
+            {
+                "type": "line",
+                "x0": x0,
+                "y0": y0,
+                "x1": x1,
+                "y1": y1,
+                "line": {"color": color, "width": width},
+                "layer": "below",
+            }
+        )
 
     def belt_width(x):
         return 4 + 10 * min(1.0, abs(x) / scale)
@@ -80,8 +89,18 @@ def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
         ("o", x_o, v.o, "σ"),
     ):
         fill = gate_fill(gate, value) if gate != "g" else diverging_color(value)
-        shapes.append({"type": "rect", "x0": x - 0.6, "x1": x + 0.6, "y0": gate_y - 0.45, "y1": gate_y + 0.45,
-                       "fillcolor": fill, "line": {"color": GATE_COLORS[gate], "width": 2}, "layer": "below"})  # fmt: skip
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": x - 0.6,
+                "x1": x + 0.6,
+                "y0": gate_y - 0.45,
+                "y1": gate_y + 0.45,
+                "fillcolor": fill,
+                "line": {"color": GATE_COLORS[gate], "width": 2},
+                "layer": "below",
+            }
+        )
         dark = abs(value) > 0.55
         notes.append(
             (
@@ -99,11 +118,29 @@ def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
         (x_prod, y_prod, "×"),
         (x_tanh, gate_y, "×"),
     ):
-        shapes.append({"type": "circle", "x0": x - 0.3, "x1": x + 0.3, "y0": y - 0.3, "y1": y + 0.3,
-                       "fillcolor": "white", "line": {"color": STATE_COLOR, "width": 2}})  # fmt: skip
+        shapes.append(
+            {
+                "type": "circle",
+                "x0": x - 0.3,
+                "x1": x + 0.3,
+                "y0": y - 0.3,
+                "y1": y + 0.3,
+                "fillcolor": "white",
+                "line": {"color": STATE_COLOR, "width": 2},
+            }
+        )
         notes.append((x, y, f"<b>{sym}</b>", 16))
-    shapes.append({"type": "rect", "x0": x_tanh - 0.45, "x1": x_tanh + 0.45, "y0": 4.3, "y1": 4.9,
-                   "fillcolor": "white", "line": {"color": STATE_COLOR, "width": 1.5}})  # fmt: skip
+    shapes.append(
+        {
+            "type": "rect",
+            "x0": x_tanh - 0.45,
+            "x1": x_tanh + 0.45,
+            "y0": 4.3,
+            "y1": 4.9,
+            "fillcolor": "white",
+            "line": {"color": STATE_COLOR, "width": 1.5},
+        }
+    )
     notes.append((x_tanh, 4.6, "tanh", 11))
 
     # values along the way
@@ -130,8 +167,14 @@ def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
     for x, y, text, size, *style in notes:
         color = style[0] if style else "#222"
         anchor = style[1] if len(style) > 1 else "center"
-        fig.add_annotation(x=x, y=y, text=text, showarrow=False, xanchor=anchor,
-                           font={"size": size, "color": color})  # fmt: skip
+        fig.add_annotation(
+            x=x,
+            y=y,
+            text=text,
+            showarrow=False,
+            xanchor=anchor,
+            font={"size": size, "color": color},
+        )
     fig.update_layout(shapes=shapes)
     fig.update_xaxes(range=[0, 12], visible=False, fixedrange=True)
     fig.update_yaxes(range=[0, 7.4], visible=False, fixedrange=True, scaleanchor="x", scaleratio=1)
@@ -148,8 +191,13 @@ def step_vectors(
     under the panel, and a dark outline.
     """
     names = ["f", "i", "g", "o", "c", "h"]
-    fig = make_subplots(rows=2, cols=3, subplot_titles=[titles[n] for n in names],
-                        vertical_spacing=0.18, horizontal_spacing=0.06)  # fmt: skip
+    fig = make_subplots(
+        rows=2,
+        cols=3,
+        subplot_titles=[titles[n] for n in names],
+        vertical_spacing=0.18,
+        horizontal_spacing=0.06,
+    )
     H = len(values["f"])
     x = np.arange(H)
     for k, name in enumerate(names):
@@ -163,10 +211,16 @@ def step_vectors(
         widths = np.where(x == unit, 2.5, 0.5).astype(np.float32)
         lines = ["#111" if k == unit else line for k in range(H)]
         fig.add_trace(
-            go.Bar(x=x, y=y, marker={"color": colors, "line": {"color": lines, "width": widths}},
-                   hovertemplate=f"{titles[name]}<br>{unit_label} %{{x}}: %{{y:.3f}}<extra></extra>", showlegend=False),
-            row=k // 3 + 1, col=k % 3 + 1,
-        )  # fmt: skip
+            go.Bar(
+                x=x,
+                y=y,
+                marker={"color": colors, "line": {"color": lines, "width": widths}},
+                hovertemplate=f"{titles[name]}<br>{unit_label} %{{x}}: %{{y:.3f}}<extra></extra>",
+                showlegend=False,
+            ),
+            row=k // 3 + 1,
+            col=k % 3 + 1,
+        )
         low = 0.0 if name in ("f", "i", "o") else -1.0
         high = 1.0 if name != "c" else None
         if name == "c":
@@ -178,11 +232,29 @@ def step_vectors(
     half = max(0.5, H / 70)  # in units: at least one bar, about 1.5% of the panel
     for k in range(6):
         axis = "" if k == 0 else str(k + 1)
-        fig.add_shape(type="rect", xref=f"x{axis}", yref=f"y{axis} domain", x0=unit - half, x1=unit + half, y0=0,
-                      y1=1, fillcolor="rgba(255,190,0,0.35)", line={"width": 0}, layer="below")  # fmt: skip
+        fig.add_shape(
+            type="rect",
+            xref=f"x{axis}",
+            yref=f"y{axis} domain",
+            x0=unit - half,
+            x1=unit + half,
+            y0=0,
+            y1=1,
+            fillcolor="rgba(255,190,0,0.35)",
+            line={"width": 0},
+            layer="below",
+        )
         if H > 32:  # no unit numbers on the axis: point at the unit from below
-            fig.add_annotation(x=unit, y=0, xref=f"x{axis}", yref=f"y{axis} domain", text="▲", showarrow=False,
-                               yanchor="top", font={"size": 11, "color": "#b07d00"})  # fmt: skip
+            fig.add_annotation(
+                x=unit,
+                y=0,
+                xref=f"x{axis}",
+                yref=f"y{axis} domain",
+                text="▲",
+                showarrow=False,
+                yanchor="top",
+                font={"size": 11, "color": "#b07d00"},
+            )
     fig.update_xaxes(showticklabels=H <= 32, dtick=1 if H <= 16 else None)
     return layout(fig, 380, bargap=0.15)
 
@@ -191,20 +263,50 @@ def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
     """σ as a valve: the curve, the current pre-activation on it, and tanh for comparison."""
     xs = np.linspace(-8, 8, 321, dtype=np.float32)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=xs, y=np.tanh(xs).astype(np.float32), name="tanh", mode="lines",
-                             line={"color": GATE_COLORS["g"], "width": 1.5, "dash": "dot"},
-                             hovertemplate="tanh(%{x:.2f}) = %{y:.3f}<extra></extra>"))  # fmt: skip
-    fig.add_trace(go.Scatter(x=xs, y=sigmoid(xs).astype(np.float32), name="σ", mode="lines",
-                             line={"color": GATE_COLORS["f"], "width": 3},
-                             hovertemplate="σ(%{x:.2f}) = %{y:.3f}<extra></extra>"))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=np.tanh(xs).astype(np.float32),
+            name="tanh",
+            mode="lines",
+            line={"color": GATE_COLORS["g"], "width": 1.5, "dash": "dot"},
+            hovertemplate="tanh(%{x:.2f}) = %{y:.3f}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=sigmoid(xs).astype(np.float32),
+            name="σ",
+            mode="lines",
+            line={"color": GATE_COLORS["f"], "width": 3},
+            hovertemplate="σ(%{x:.2f}) = %{y:.3f}<extra></extra>",
+        )
+    )
     s = float(sigmoid(a))
-    fig.add_trace(go.Scatter(x=[a], y=[s], mode="markers+text", text=[f"σ({num(a, '.1f', labels)}) = {num(s, '.2f', labels)}"],
-                             textposition="top left" if a > 0 else "top right", showlegend=False, hoverinfo="skip",
-                             marker={"size": 14, "color": GATE_COLORS["f"], "line": {"color": "black", "width": 1}}))  # fmt: skip
+    fig.add_trace(
+        go.Scatter(
+            x=[a],
+            y=[s],
+            mode="markers+text",
+            text=[f"σ({num(a, '.1f', labels)}) = {num(s, '.2f', labels)}"],
+            textposition="top left" if a > 0 else "top right",
+            showlegend=False,
+            hoverinfo="skip",
+            marker={"size": 14, "color": GATE_COLORS["f"], "line": {"color": "black", "width": 1}},
+        )
+    )
     fig.add_hline(y=0, line_color="#bbb")
     fig.add_hline(y=1, line_color="#bbb", line_dash="dash")
-    fig.add_annotation(x=-7.8, y=0, text=labels["closed"], showarrow=False, xanchor="left", yanchor="bottom",
-                       yshift=4)  # just above the line, not on it  # fmt: skip
+    fig.add_annotation(
+        x=-7.8,
+        y=0,
+        text=labels["closed"],
+        showarrow=False,
+        xanchor="left",
+        yanchor="bottom",
+        yshift=4,
+    )  # just above the line, not on it
     fig.add_annotation(x=7.8, y=0.8, text=labels["open"], showarrow=False, xanchor="right")
     fig.update_xaxes(title=labels["x"], range=[-8, 8])
     fig.update_yaxes(range=[-1.1, 1.15])
@@ -212,10 +314,16 @@ def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
 
 
 def intervention(
-    before_c: np.ndarray, after_c: np.ndarray, before_h: np.ndarray, after_h: np.ndarray,
-    change: np.ndarray, start: int, tokens: list[str], labels: dict[str, str],
+    before_c: np.ndarray,
+    after_c: np.ndarray,
+    before_h: np.ndarray,
+    after_h: np.ndarray,
+    change: np.ndarray,
+    start: int,
+    tokens: list[str],
+    labels: dict[str, str],
     answers: tuple[list[str], list[str]] | None = None,
-) -> go.Figure:  # fmt: skip
+) -> go.Figure:
     """Before vs after a clamp: c_t and h_t of the clamped unit, how far the output moved, and
     (answers: the model's top answer at every step, left alone and clamped) both rows of answers
     under the steps, written the same way (spaces and newlines visible) and the changes marked.
@@ -226,32 +334,74 @@ def intervention(
     x = np.arange(T)
     rows = 4 if answers else 3
     titles = [labels["c"], labels["h"], labels["output"]] + ([labels["answers"]] if answers else [])
-    fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.07, subplot_titles=titles,
-                        row_heights=[1, 1, 0.8, 0.55][:rows])  # fmt: skip
+    fig = make_subplots(
+        rows=rows,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.07,
+        subplot_titles=titles,
+        row_heights=[1, 1, 0.8, 0.55][:rows],
+    )
     # the hover names the step and its character (%{x} would give the axis's label: the character)
     custom = [[k, _plotly_text(visible(tok))] for k, tok in enumerate(tokens)]
     where = f"{labels.get('step', 'step')} %{{customdata[0]}} · “%{{customdata[1]}}”"
     for row, (b, a) in enumerate(((before_c, after_c), (before_h, after_h)), start=1):
-        for name, ys, line in ((labels["before"], b, {"color": "#999", "dash": "dash"}),
-                               (labels["after"], a, {"color": "#222"})):  # fmt: skip
-            fig.add_trace(go.Scatter(
-                x=x, y=np.asarray(ys, np.float32), name=name, mode="lines+markers", line=line, showlegend=row == 1,
-                customdata=custom, hovertemplate=f"{name}: %{{y:.3f}}<br>{where}<extra></extra>",
-            ), row=row, col=1)  # fmt: skip
-    fig.add_trace(go.Bar(x=x, y=np.asarray(change, np.float32), marker_color="#e07a1f", showlegend=False,
-                         customdata=custom, hovertemplate=f"%{{y:.3f}}<br>{where}<extra></extra>"), row=3, col=1)  # fmt: skip
+        for name, ys, line in (
+            (labels["before"], b, {"color": "#999", "dash": "dash"}),
+            (labels["after"], a, {"color": "#222"}),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=np.asarray(ys, np.float32),
+                    name=name,
+                    mode="lines+markers",
+                    line=line,
+                    showlegend=row == 1,
+                    customdata=custom,
+                    hovertemplate=f"{name}: %{{y:.3f}}<br>{where}<extra></extra>",
+                ),
+                row=row,
+                col=1,
+            )
+    fig.add_trace(
+        go.Bar(
+            x=x,
+            y=np.asarray(change, np.float32),
+            marker_color="#e07a1f",
+            showlegend=False,
+            customdata=custom,
+            hovertemplate=f"%{{y:.3f}}<br>{where}<extra></extra>",
+        ),
+        row=3,
+        col=1,
+    )
     fig.update_yaxes(range=[0, 1], row=3, col=1)
     if answers:
         before, after = answers
         changed = np.array([b != a for b, a in zip(before, after, strict=True)], dtype=np.float32)
         text = [[_plotly_text(visible(ch)) for ch in row] for row in (before, after)]
         size = int(np.clip(700 / max(T, 1), 7, 14))  # the characters shrink as the input grows
-        fig.add_trace(go.Heatmap(
-            z=np.stack([changed * 0.55, changed]), x=x, y=[labels["before"], labels["after"]], text=text,
-            texttemplate="%{text}", textfont={"size": size, "family": "monospace"}, showscale=False, xgap=1, ygap=2,
-            colorscale=[[0, "#ffffff"], [0.55, "#f9d3a8"], [1, "#f4a259"]], zmin=0, zmax=1,
-            customdata=np.tile(x, (2, 1)), hovertemplate=f"%{{y}}: “%{{text}}”<br>{labels.get('step', 'step')} %{{customdata}}<extra></extra>",
-        ), row=4, col=1)  # fmt: skip
+        fig.add_trace(
+            go.Heatmap(
+                z=np.stack([changed * 0.55, changed]),
+                x=x,
+                y=[labels["before"], labels["after"]],
+                text=text,
+                texttemplate="%{text}",
+                textfont={"size": size, "family": "monospace"},
+                showscale=False,
+                xgap=1,
+                ygap=2,
+                colorscale=[[0, "#ffffff"], [0.55, "#f9d3a8"], [1, "#f4a259"]],
+                zmin=0,
+                zmax=1,
+                customdata=np.tile(x, (2, 1)),
+                hovertemplate=f"%{{y}}: “%{{text}}”<br>{labels.get('step', 'step')} %{{customdata}}<extra></extra>",
+            ),
+            row=4,
+            col=1,
+        )
         fig.update_yaxes(autorange="reversed", showgrid=False, row=4, col=1)
     for row in range(1, rows + 1):
         fig.add_vrect(
@@ -287,10 +437,18 @@ def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str])
     """Δc for every unit (rows) and step (columns), on the diverging scale."""
     d = np.asarray(delta, dtype=np.float32).T  # (H, T)
     m = float(np.abs(d).max()) or 1.0
-    fig = go.Figure(go.Heatmap(z=d, colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
-                               x=[f"{t}:{_plotly_text(visible(s))}" for t, s in enumerate(tokens)],
-                               hovertemplate=labels["hover"] + "<extra></extra>",
-                               colorbar={"title": "Δc"}))  # fmt: skip
+    fig = go.Figure(
+        go.Heatmap(
+            z=d,
+            colorscale=DIVERGING,
+            zmid=0,
+            zmin=-m,
+            zmax=m,
+            x=[f"{t}:{_plotly_text(visible(s))}" for t, s in enumerate(tokens)],
+            hovertemplate=labels["hover"] + "<extra></extra>",
+            colorbar={"title": "Δc"},
+        )
+    )
     fig.update_yaxes(title=labels["units"], autorange="reversed")
     fig.update_xaxes(title=labels["steps"], showticklabels=len(tokens) <= 40)
     return layout(fig, 300)

@@ -64,42 +64,116 @@ def training_curves(
         few = len(x) <= 40  # a line needs two points: show each one while there are few
         y = np.maximum(y, 1e-6).astype(np.float32)
         shown.append(y)
-        traces.append(go.Scatter(x=x.astype(np.float32), y=y, mode="lines+markers" if few else "lines",
-                                 line={"color": color, "width": 1}, marker={"size": 7}, opacity=1.0 if few else 0.3,
-                                 showlegend=False, hoverinfo="skip"))  # fmt: skip
-        traces.append(go.Scatter(x=x.astype(np.float32), y=np.maximum(smooth, 1e-6).astype(np.float32), mode="lines",
-                                 name=labels[name], legendgroup=name, line={"color": color, "width": 2.5}))  # fmt: skip
+        traces.append(
+            go.Scatter(
+                x=x.astype(np.float32),
+                y=y,
+                mode="lines+markers" if few else "lines",
+                line={"color": color, "width": 1},
+                marker={"size": 7},
+                opacity=1.0 if few else 0.3,
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=x.astype(np.float32),
+                y=np.maximum(smooth, 1e-6).astype(np.float32),
+                mode="lines",
+                name=labels[name],
+                legendgroup=name,
+                line={"color": color, "width": 2.5},
+            )
+        )
     for name, (x, y) in accuracies.items():
-        traces.append(go.Scatter(x=x.astype(np.float32), y=y.astype(np.float32), mode="lines+markers", xaxis="x2",
-                                 yaxis="y2", name=labels[name], legendgroup=name, showlegend=name not in losses,
-                                 line={"color": CELL_COLORS.get(name, "#444"), "width": 2}, marker={"size": 5}))  # fmt: skip
-    shapes = [{"type": "line", "xref": "x2 domain", "yref": "y2", "x0": 0, "x1": 1, "y0": y0, "y1": y0,
-               "line": {"color": c, "dash": d}} for y0, c, d in ((0.99, "#999", "dot"), (0.5, "#ccc", "dash"))]  # fmt: skip
+        traces.append(
+            go.Scatter(
+                x=x.astype(np.float32),
+                y=y.astype(np.float32),
+                mode="lines+markers",
+                xaxis="x2",
+                yaxis="y2",
+                name=labels[name],
+                legendgroup=name,
+                showlegend=name not in losses,
+                line={"color": CELL_COLORS.get(name, "#444"), "width": 2},
+                marker={"size": 5},
+            )
+        )
+    shapes = [
+        {
+            "type": "line",
+            "xref": "x2 domain",
+            "yref": "y2",
+            "x0": 0,
+            "x1": 1,
+            "y0": y0,
+            "y1": y0,
+            "line": {"color": c, "dash": d},
+        }
+        for y0, c, d in ((0.99, "#999", "dot"), (0.5, "#ccc", "dash"))
+    ]
     notes = []
     for step in stops.values():
         for xref in ("x", "x2"):
-            shapes.append({"type": "line", "xref": xref, "yref": f"{'y' if xref == 'x' else 'y2'} domain",
-                           "x0": step, "x1": step, "y0": 0, "y1": 1, "line": {"color": "#c0392b", "dash": "dash", "width": 2}})  # fmt: skip
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": xref,
+                    "yref": f"{'y' if xref == 'x' else 'y2'} domain",
+                    "x0": step,
+                    "x1": step,
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": "#c0392b", "dash": "dash", "width": 2},
+                }
+            )
     if stops:  # in the legend's row, on the right: inside a narrow panel it would not fit
-        notes.append({"text": "✕ " + labels["stopped"], "xref": "paper", "yref": "paper", "x": 1, "y": 1.03,
-                      "xanchor": "right", "yanchor": "bottom", "showarrow": False, "font": {"color": "#c0392b"}})  # fmt: skip
+        notes.append(
+            {
+                "text": "✕ " + labels["stopped"],
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1,
+                "y": 1.03,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"color": "#c0392b"},
+            }
+        )
     lay = {
         "xaxis": {"domain": [l0, l1], "title": {"text": labels["window"]}, "anchor": "y"},
-        "yaxis": {"type": "log", "title": {"text": labels["loss"]}, "anchor": "x",
-                  **_log_ticks(np.concatenate(shown) if shown else np.empty(0))},
+        "yaxis": {
+            "type": "log",
+            "title": {"text": labels["loss"]},
+            "anchor": "x",
+            **_log_ticks(np.concatenate(shown) if shown else np.empty(0)),
+        },
         "xaxis2": {"domain": [r0, r1], "title": {"text": labels["window"]}, "anchor": "y2"},
         # the accuracy axis on the right edge: between the panels its title would cross the loss
-        "yaxis2": {"range": [0.4, 1.02], "tickformat": ".0%", "title": {"text": labels["accuracy"]}, "anchor": "x2",
-                   "side": "right"},
+        "yaxis2": {
+            "range": [0.4, 1.02],
+            "tickformat": ".0%",
+            "title": {"text": labels["accuracy"]},
+            "anchor": "x2",
+            "side": "right",
+        },
         "shapes": shapes,
         "annotations": notes,
-    }  # fmt: skip
+    }
     if stops:  # a run stopped after a step or two: room on both panels for the stop line
         last = max(stops.values())
         for axis in ("xaxis", "xaxis2"):
             lay[axis]["range"] = [0, last * 1.15 + 1]
-    return figure(traces, lay, 320, legend={"orientation": "h", "x": 0, "y": 1.03, "yanchor": "bottom"},
-                  margin={"l": 10, "r": 10, "t": 40, "b": 10})  # fmt: skip
+    return figure(
+        traces,
+        lay,
+        320,
+        legend={"orientation": "h", "x": 0, "y": 1.03, "yanchor": "bottom"},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )
 
 
 def _titles_and_legend(
@@ -109,8 +183,18 @@ def _titles_and_legend(
     the figure's top margin, so that neither sits on the other at any width)."""
     notes = []
     if len(names) > 1:
-        notes = [{"text": f"<b>{labels[n]}</b>", "xref": "paper", "yref": "paper", "x": (x0 + x1) / 2, "y": 1.0,
-                  "yanchor": "bottom", "showarrow": False} for n, (x0, x1) in zip(names, columns, strict=True)]  # fmt: skip
+        notes = [
+            {
+                "text": f"<b>{labels[n]}</b>",
+                "xref": "paper",
+                "yref": "paper",
+                "x": (x0 + x1) / 2,
+                "y": 1.0,
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+            for n, (x0, x1) in zip(names, columns, strict=True)
+        ]
     legend = {
         "orientation": "h",
         "x": 0,
@@ -151,20 +235,47 @@ def echo_bars(
             strict=True,
         ):
             heights = (values[:, :rows].T.reshape(-1) * height).astype(np.float32)
-            traces.append(go.Bar(x=steps, y=heights, base=lift, width=width, xaxis=f"x{axis}", yaxis=f"y{axis}",
-                                 marker_color=BIT_COLORS[part], name=labels[part], showlegend=c == 0,
-                                 legendgroup=part, hoverinfo="skip"))  # fmt: skip
-        lay[f"xaxis{axis}"] = {"domain": [x0, x1], "anchor": f"y{axis}", "dtick": 1 if T <= 20 else None,
-                               "range": [-0.6, T - 0.4]}  # fmt: skip
+            traces.append(
+                go.Bar(
+                    x=steps,
+                    y=heights,
+                    base=lift,
+                    width=width,
+                    xaxis=f"x{axis}",
+                    yaxis=f"y{axis}",
+                    marker_color=BIT_COLORS[part],
+                    name=labels[part],
+                    showlegend=c == 0,
+                    legendgroup=part,
+                    hoverinfo="skip",
+                )
+            )
+        lay[f"xaxis{axis}"] = {
+            "domain": [x0, x1],
+            "anchor": f"y{axis}",
+            "dtick": 1 if T <= 20 else None,
+            "range": [-0.6, T - 0.4],
+        }
         # the same series on every panel: named once, at the left (beside a panel they ran into the next)
-        lay[f"yaxis{axis}"] = {"anchor": f"x{axis}", "range": [0, rows * band], "tickmode": "array",
-                               "tickvals": ((rows - 1 - np.arange(rows)) * band + 0.5).tolist(),
-                               "ticktext": [labels["series"].format(k=r) for r in range(rows)], "showgrid": False,
-                               "showticklabels": c == 0}  # fmt: skip
+        lay[f"yaxis{axis}"] = {
+            "anchor": f"x{axis}",
+            "range": [0, rows * band],
+            "tickmode": "array",
+            "tickvals": ((rows - 1 - np.arange(rows)) * band + 0.5).tolist(),
+            "ticktext": [labels["series"].format(k=r) for r in range(rows)],
+            "showgrid": False,
+            "showticklabels": c == 0,
+        }
     notes, legend = _titles_and_legend(names, columns, labels)
     fig = go.Figure(data=traces, layout={**lay, "annotations": notes})
-    return layout(fig, 140 + 55 * rows, barmode="overlay", legend=legend, bargap=0.05,
-                  margin={"l": 10, "r": 10, "t": 60 if notes else 40, "b": 10})  # fmt: skip
+    return layout(
+        fig,
+        140 + 55 * rows,
+        barmode="overlay",
+        legend=legend,
+        bargap=0.05,
+        margin={"l": 10, "r": 10, "t": 60 if notes else 40, "b": 10},
+    )
 
 
 def window_states(
@@ -191,25 +302,68 @@ def window_states(
         columns_x = [start] + [
             labels["step"].format(k=k) for k in range(T)
         ]  # categories, shown on hover
-        traces.append(go.Heatmap(
-            z=z, x=columns_x, y=[str(u) for u in range(z.shape[0])], colorscale=DIVERGING, zmid=0, zmin=-m, zmax=m,
-            xaxis=f"x{axis}", yaxis=f"y{axis}", hovertemplate=f"{which} · " + labels["hover"] + "<extra></extra>",
-            colorbar={"thickness": 8, "orientation": "h", "x": (x0 + x1) / 2, "xanchor": "center",
-                      "len": 0.6 * (x1 - x0), "y": 0.0, "yref": "container", "yanchor": "bottom",
-                      "tickfont": {"size": 10}},  # untitled: the panel's title names the state
-        ))  # fmt: skip
+        traces.append(
+            go.Heatmap(
+                z=z,
+                x=columns_x,
+                y=[str(u) for u in range(z.shape[0])],
+                colorscale=DIVERGING,
+                zmid=0,
+                zmin=-m,
+                zmax=m,
+                xaxis=f"x{axis}",
+                yaxis=f"y{axis}",
+                hovertemplate=f"{which} · " + labels["hover"] + "<extra></extra>",
+                colorbar={
+                    "thickness": 8,
+                    "orientation": "h",
+                    "x": (x0 + x1) / 2,
+                    "xanchor": "center",
+                    "len": 0.6 * (x1 - x0),
+                    "y": 0.0,
+                    "yref": "container",
+                    "yanchor": "bottom",
+                    "tickfont": {"size": 10},
+                },  # untitled: the panel's title names the state
+            )
+        )
         # two-line ticks, input bit over target: side by side ("1→0") they ran together
         ticks = [start] + [f"{int(b)}<br>{int(t)}" for b, t in zip(bits, targets, strict=True)]
-        lay[f"xaxis{axis}"] = {"domain": [x0, x1], "anchor": f"y{axis}", "type": "category", "tickmode": "array",
-                               "tickvals": columns_x, "ticktext": ticks, "tickangle": 0,
-                               "title": {"text": labels["x"], "standoff": 10}, "tickfont": {"size": 11}}  # fmt: skip
-        lay[f"yaxis{axis}"] = {"anchor": f"x{axis}", "autorange": "reversed", "type": "category",
-                               "title": {"text": labels["units"] if c == 0 else "", "standoff": 2}}  # fmt: skip
-        notes.append({"text": f"<b>{labels[name]}</b>: {which}", "xref": "paper", "yref": "paper", "x": x0, "y": 1.0,
-                      "xanchor": "left", "yanchor": "bottom", "showarrow": False})  # fmt: skip
+        lay[f"xaxis{axis}"] = {
+            "domain": [x0, x1],
+            "anchor": f"y{axis}",
+            "type": "category",
+            "tickmode": "array",
+            "tickvals": columns_x,
+            "ticktext": ticks,
+            "tickangle": 0,
+            "title": {"text": labels["x"], "standoff": 10},
+            "tickfont": {"size": 11},
+        }
+        lay[f"yaxis{axis}"] = {
+            "anchor": f"x{axis}",
+            "autorange": "reversed",
+            "type": "category",
+            "title": {"text": labels["units"] if c == 0 else "", "standoff": 2},
+        }
+        notes.append(
+            {
+                "text": f"<b>{labels[name]}</b>: {which}",
+                "xref": "paper",
+                "yref": "paper",
+                "x": x0,
+                "y": 1.0,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+        )
     H = max(v[0].shape[1] for v in states.values())
-    return layout(go.Figure(data=traces, layout={**lay, "annotations": notes}), 250 + 18 * H,
-                  margin={"l": 10, "r": 10, "t": 30, "b": 100})  # fmt: skip
+    return layout(
+        go.Figure(data=traces, layout={**lay, "annotations": notes}),
+        250 + 18 * H,
+        margin={"l": 10, "r": 10, "t": 30, "b": 100},
+    )
 
 
 def sweep_curves(
@@ -232,20 +386,45 @@ def sweep_curves(
         fig.add_vrect(
             x0=max(window, lo) - 0.5, x1=hi + 0.5, fillcolor="#999", opacity=0.15, line_width=0
         )
-        fig.add_annotation(x=max(window, lo) - 0.5, y=1.02, text=labels["window"], showarrow=False,
-                           xanchor="left", yanchor="top", align="left")  # fmt: skip
+        fig.add_annotation(
+            x=max(window, lo) - 0.5,
+            y=1.02,
+            text=labels["window"],
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            align="left",
+        )
     for name, points in results.items():
         if not points:
             continue
         ks = np.array(sorted(points))
-        why = [labels["point"].format(windows=details.get(name, {}).get(k, (0, ""))[0],
-                                      why=labels.get(f"why_{details.get(name, {}).get(k, (0, ''))[1]}", ""))
-               for k in ks]  # fmt: skip
-        fig.add_trace(go.Scatter(x=ks, y=np.array([points[k] for k in ks], dtype=np.float32), mode="lines+markers",
-                                 name=labels[name], line={"color": CELL_COLORS.get(name, "#444"), "width": 2.5},
-                                 text=why, hovertemplate="echo_step %{x}: %{y:.1%}<br>%{text}<extra>" + labels[name] + "</extra>"))  # fmt: skip
+        why = [
+            labels["point"].format(
+                windows=details.get(name, {}).get(k, (0, ""))[0],
+                why=labels.get(f"why_{details.get(name, {}).get(k, (0, ''))[1]}", ""),
+            )
+            for k in ks
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=ks,
+                y=np.array([points[k] for k in ks], dtype=np.float32),
+                mode="lines+markers",
+                name=labels[name],
+                line={"color": CELL_COLORS.get(name, "#444"), "width": 2.5},
+                text=why,
+                hovertemplate="echo_step %{x}: %{y:.1%}<br>%{text}<extra>"
+                + labels[name]
+                + "</extra>",
+            )
+        )
     fig.add_hline(y=0.5, line={"color": "#ccc", "dash": "dash"})
     fig.update_yaxes(range=[0.4, 1.04], tickformat=".0%", title=labels["accuracy"])
     fig.update_xaxes(title=labels["echo_step"], dtick=1, range=[lo - 0.5, hi + 0.5])
-    return layout(fig, 360, legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "top", "yref": "container"},
-                  margin={"l": 10, "r": 10, "t": 40, "b": 10})  # fmt: skip
+    return layout(
+        fig,
+        360,
+        legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "top", "yref": "container"},
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+    )

@@ -9,8 +9,12 @@ import plotly.graph_objects as go
 from ui.figures import GATE_COLORS, STATE_COLOR, figure, layout, visible
 
 
-def training_curves(loss: tuple[np.ndarray, np.ndarray, np.ndarray], bpc: tuple[np.ndarray, np.ndarray],
-                    vocab_size: int, labels: dict[str, str]) -> go.Figure:  # fmt: skip
+def training_curves(
+    loss: tuple[np.ndarray, np.ndarray, np.ndarray],
+    bpc: tuple[np.ndarray, np.ndarray],
+    vocab_size: int,
+    labels: dict[str, str],
+) -> go.Figure:
     """Training loss and held-out bits per character on one axis, in bits per character.
 
     The loss (mean cross-entropy in nats) divided by ln 2 is the training text's bits per
@@ -23,21 +27,66 @@ def training_curves(loss: tuple[np.ndarray, np.ndarray, np.ndarray], bpc: tuple[
     x32 = x.astype(np.float32)
     uniform = float(np.log2(max(vocab_size, 2)))
     traces = [
-        {"type": "scatter", "x": x32, "y": y.astype(np.float32) * to_bits, "mode": "lines", "opacity": 0.25,
-         "line": {"color": STATE_COLOR, "width": 1}, "hoverinfo": "skip", "showlegend": False},
-        {"type": "scatter", "x": x32, "y": smooth.astype(np.float32) * to_bits, "mode": "lines",
-         "name": labels["train"], "line": {"color": STATE_COLOR, "width": 2.5}},
-        {"type": "scatter", "x": bx.astype(np.float32), "y": by.astype(np.float32), "mode": "lines+markers",
-         "name": labels["held_out"], "line": {"color": GATE_COLORS["i"], "width": 2}, "marker": {"size": 5}},
-    ]  # fmt: skip
+        {
+            "type": "scatter",
+            "x": x32,
+            "y": y.astype(np.float32) * to_bits,
+            "mode": "lines",
+            "opacity": 0.25,
+            "line": {"color": STATE_COLOR, "width": 1},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        },
+        {
+            "type": "scatter",
+            "x": x32,
+            "y": smooth.astype(np.float32) * to_bits,
+            "mode": "lines",
+            "name": labels["train"],
+            "line": {"color": STATE_COLOR, "width": 2.5},
+        },
+        {
+            "type": "scatter",
+            "x": bx.astype(np.float32),
+            "y": by.astype(np.float32),
+            "mode": "lines+markers",
+            "name": labels["held_out"],
+            "line": {"color": GATE_COLORS["i"], "width": 2},
+            "marker": {"size": 5},
+        },
+    ]
     lay = {
         "xaxis": {"title": {"text": labels["step"]}},
-        "yaxis": {"title": {"text": labels["axis"]}, "rangemode": "tozero", "range": [0, uniform * 1.08]},
-        "shapes": [{"type": "line", "xref": "x domain", "yref": "y", "x0": 0, "x1": 1, "y0": uniform, "y1": uniform,
-                    "line": {"dash": "dot", "color": "#9aa5b1", "width": 1}}],
-        "annotations": [{"text": labels["uniform"], "xref": "x domain", "yref": "y", "x": 1, "y": uniform,
-                         "xanchor": "right", "yanchor": "bottom", "showarrow": False}],
-    }  # fmt: skip
+        "yaxis": {
+            "title": {"text": labels["axis"]},
+            "rangemode": "tozero",
+            "range": [0, uniform * 1.08],
+        },
+        "shapes": [
+            {
+                "type": "line",
+                "xref": "x domain",
+                "yref": "y",
+                "x0": 0,
+                "x1": 1,
+                "y0": uniform,
+                "y1": uniform,
+                "line": {"dash": "dot", "color": "#9aa5b1", "width": 1},
+            }
+        ],
+        "annotations": [
+            {
+                "text": labels["uniform"],
+                "xref": "x domain",
+                "yref": "y",
+                "x": 1,
+                "y": uniform,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "showarrow": False,
+            }
+        ],
+    }
     return figure(traces, lay, 300, legend={"orientation": "h", "y": 1.15})
 
 
@@ -48,23 +97,48 @@ def next_characters(
     chars = [visible(c) for c, _ in pairs]
     probs = np.array([p for _, p in pairs], dtype=np.float32)
     colors = [GATE_COLORS["o"] if c == chosen else "#9aa5b1" for c, _ in pairs]
-    fig = go.Figure(go.Bar(x=probs, y=[f"“{c}”" for c in chars], orientation="h", marker_color=colors,
-                           text=[f"{p:.1%}" for p in probs], textposition="outside",
-                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))  # fmt: skip
+    fig = go.Figure(
+        go.Bar(
+            x=probs,
+            y=[f"“{c}”" for c in chars],
+            orientation="h",
+            marker_color=colors,
+            text=[f"{p:.1%}" for p in probs],
+            textposition="outside",
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+        )
+    )
     fig.update_xaxes(range=[0, 1.15], tickformat=".0%", title=labels["p"])
     fig.update_yaxes(autorange="reversed")
     return layout(fig, 60 + 28 * len(pairs))
 
 
-def temperature_effect(raw: np.ndarray, tempered: np.ndarray, vocab: tuple[str, ...], labels: dict[str, str],
-                       top: int = 15) -> go.Figure:  # fmt: skip
+def temperature_effect(
+    raw: np.ndarray,
+    tempered: np.ndarray,
+    vocab: tuple[str, ...],
+    labels: dict[str, str],
+    top: int = 15,
+) -> go.Figure:
     """The model's own distribution next to the one sampled from (after temperature and top-k),
     for the `top` characters the model finds most likely."""
     order = np.argsort(raw)[::-1][:top]
     chars = [f"“{visible(vocab[k])}”" for k in order]
-    fig = go.Figure([
-        go.Bar(x=chars, y=raw[order].astype(np.float32), name=labels["before"], marker_color="#9aa5b1"),
-        go.Bar(x=chars, y=tempered[order].astype(np.float32), name=labels["after"], marker_color=GATE_COLORS["f"]),
-    ])  # fmt: skip
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=chars,
+                y=raw[order].astype(np.float32),
+                name=labels["before"],
+                marker_color="#9aa5b1",
+            ),
+            go.Bar(
+                x=chars,
+                y=tempered[order].astype(np.float32),
+                name=labels["after"],
+                marker_color=GATE_COLORS["f"],
+            ),
+        ]
+    )
     fig.update_yaxes(tickformat=".0%", title=labels["p"], rangemode="tozero")
     return layout(fig, 300, barmode="group", legend={"orientation": "h", "y": 1.15})
