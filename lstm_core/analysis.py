@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .errors import LabError
+from .matching import MatchError, match_spans
 
 try:  # the regular-expression parser, to refuse patterns that can run for ever
     from re import _constants as sre_constants
@@ -194,11 +195,16 @@ def compile_pattern(pattern: str) -> re.Pattern:
 
 
 def regex_matches(text: str, pattern: str) -> np.ndarray:
-    """1 at every character covered by a match of the pattern."""
-    compiled = compile_pattern(pattern)
+    """1 at every character covered by a match of the pattern (matched in a child process with
+    a deadline, and cached: see matching.py)."""
+    compile_pattern(pattern)
     out = np.zeros(len(text), dtype=np.float32)
-    for m in compiled.finditer(text):
-        out[m.start() : max(m.end(), m.start() + 1)] = 1.0
+    try:
+        spans = match_spans(text, pattern)
+    except MatchError as exc:
+        raise PropertyError(str(exc), exc.code, **exc.params) from None
+    for start, end in spans:
+        out[start : max(end, start + 1)] = 1.0
     return out
 
 
