@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .budget import ModelLimits
 from .errors import LabError
 from .files import read_file
 from .model import KINDS, Model, ModelConfig, unflatten
@@ -34,6 +37,9 @@ FORMAT = "lstm-lab/1"
 MAX_UNCOMPRESSED = 512 * 2**20  # refuse zip bombs before inflating anything
 _TORCH_ORDER = [1, 0, 2, 3]  # PyTorch block k is our block _TORCH_ORDER[k] (i,f,g,o <-> f,i,g,o)
 _LARGEST = 1e30  # weights beyond this are nonsense (and two of them would overflow float32)
+_MAX_META = 2**20  # bytes: a config, a vocabulary and a few facts about training
+_NPY_HEADER = 4096  # bytes an .npy header may add to its data
+_WEIGHT_KEY = re.compile(r"(?:lstm|rnn)\.(?:weight|bias)_(?:ih|hh)_l\d|head\.(?:weight|bias)")
 _CONFIG_KEYS = ("kind", "cell", "input_size", "hidden_size", "num_layers", "output_size")
 
 
@@ -152,6 +158,10 @@ def _parse_meta(raw: np.ndarray) -> dict:
             "ckpt_meta_json",
             pos=exc.pos,
         ) from None
+    except (RecursionError, ValueError):  # nested thousands deep, or a number of 5,000 digits
+        raise CheckpointError(
+            "'meta' is not valid JSON (nested too deeply or a number too long)", "ckpt_meta_odd"
+        ) from None
     if not isinstance(meta, dict):
         raise CheckpointError("'meta' must be a JSON object", "ckpt_meta_type")
     fmt = meta.get("format")
@@ -199,8 +209,44 @@ def _config_from_meta(meta: dict) -> ModelConfig:
         ) from None
 
 
-def load_checkpoint(source, dtype=np.float32) -> Model:
-    """Read a checkpoint from a path, bytes or a binary file object; CheckpointError if unusable."""
+def _member_key(name: str) -> str:
+    """The array name of a zip member, CheckpointError if it is not part of the format."""
+    key = name[:-4] if name.endswith(".npy") else None
+    if key is None or not (key == "meta" or _WEIGHT_KEY.fullmatch(key)):
+        raise CheckpointError(
+            f"member {name[:80]!r} is not part of the checkpoint format",
+            "ckpt_extra_member",
+            key=name[:80],
+        )
+    return key
+
+
+def _check_limits(config: ModelConfig, limits: ModelLimits | None) -> None:
+    if limits is None:
+        return
+    for what, have, most in (
+        ("units", config.hidden_size, limits.hidden),
+        ("layers", config.num_layers, limits.layers),
+        ("vocabulary", len(config.vocab), limits.vocab),
+    ):
+        if have > most:
+            raise CheckpointError(
+                f"the model has {have} {what.replace('vocabulary', 'characters')}; "
+                f"this page takes at most {most}",
+                f"ckpt_too_many_{what}",
+                have=have,
+                most=most,
+            )
+
+
+def load_checkpoint(source, dtype=np.float32, limits: ModelLimits | None = None) -> Model:
+    """Read a checkpoint from a path, bytes or a binary file object; CheckpointError if unusable.
+
+    Nothing is inflated before it is known to belong: members outside the format are refused by
+    name, the meta is read first (and is small), and each weight's unpacked size is checked
+    against the shape the meta promises before it is read. limits: the largest model the caller
+    takes (`budget.UPLOAD_LIMITS`), checked from the meta alone.
+    """
     data = _read_bytes(source)
     if not data:
         raise CheckpointError("the file is empty", "ckpt_empty")
@@ -210,25 +256,48 @@ def load_checkpoint(source, dtype=np.float32) -> Model:
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            total = sum(info.file_size for info in zf.infolist())
+            sizes = {info.filename: info.file_size for info in zf.infolist()}
     except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
         # (NotImplementedError: a damaged header can claim a zip version Python cannot read)
         raise CheckpointError("the zip archive is truncated or corrupt", "ckpt_corrupt") from None
+    total = sum(sizes.values())
     if total > MAX_UNCOMPRESSED:
         mb = round(total / 2**20)
         raise CheckpointError(
             f"the archive would unpack to {mb} MB, over the limit", "ckpt_bomb", mb=mb
         )
-    arrays, key = {}, "?"
+    members = {_member_key(name): size for name, size in sizes.items()}
+    if "meta" not in members:
+        raise CheckpointError("missing key 'meta': not an LSTM Lab checkpoint", "ckpt_no_meta")
+    if members["meta"] > _MAX_META:
+        raise CheckpointError(
+            "'meta' is too large to be a checkpoint's description", "ckpt_meta_big"
+        )
+    key = "meta"
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            for key in npz.files:
-                arrays[key] = npz[key]
-                if not isinstance(arrays[key], np.ndarray):  # NpzFile hands back raw bytes
+            meta = _parse_meta(_read_member(npz, "meta"))
+            config = _config_from_meta(meta)
+            _check_limits(config, limits)
+            weights = {}
+            for key, shape in state_dict_shapes(config).items():
+                if key not in members:
                     raise CheckpointError(
-                        f"member {key!r} is not a NumPy array", "ckpt_member", key=key[:80]
+                        f"missing weight {key!r} for a {config.num_layers}-layer {config.cell}",
+                        "ckpt_missing_weight",
+                        key=key,
                     )
+                if members[key] > 8 * math.prod(shape) + _NPY_HEADER:
+                    raise CheckpointError(
+                        f"{key!r} unpacks larger than its shape {shape} from meta allows",
+                        "ckpt_member_size",
+                        key=key,
+                        expected=str(shape),
+                    )
+                weights[key] = _checked_weight(key, _read_member(npz, key), shape)
     except ValueError as exc:
+        if isinstance(exc, CheckpointError):
+            raise
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
             raise CheckpointError(
                 f"refused: the file holds Python objects (pickle) in {key!r}",
@@ -238,51 +307,46 @@ def load_checkpoint(source, dtype=np.float32) -> Model:
         raise CheckpointError(
             f"unreadable array {key!r}: {str(exc).splitlines()[0]}", "ckpt_array", key=key[:80]
         ) from None
-    except CheckpointError:
-        raise
     except Exception as exc:  # zlib.error, EOFError, BadZipFile, OSError: all mean "corrupt"
         raise CheckpointError(
             f"the archive is truncated or corrupt ({type(exc).__name__})", "ckpt_corrupt"
         ) from None
-    if "meta" not in arrays:
-        raise CheckpointError("missing key 'meta': not an LSTM Lab checkpoint", "ckpt_no_meta")
-    meta = _parse_meta(arrays["meta"])
-    config = _config_from_meta(meta)
-    weights = {}
-    for key, shape in state_dict_shapes(config).items():
-        if key not in arrays:
-            raise CheckpointError(
-                f"missing weight {key!r} for a {config.num_layers}-layer {config.cell}",
-                "ckpt_missing_weight",
-                key=key,
-            )
-        arr = arrays[key]
-        if arr.dtype.kind != "f":
-            raise CheckpointError(
-                f"{key!r} has dtype {arr.dtype}, expected floating point",
-                "ckpt_dtype",
-                key=key,
-                dtype=str(arr.dtype),
-            )
-        if arr.shape != shape:
-            raise CheckpointError(
-                f"{key!r} has shape {arr.shape}, expected {shape} from meta",
-                "ckpt_shape",
-                key=key,
-                shape=str(arr.shape),
-                expected=str(shape),
-            )
-        if not np.isfinite(arr).all():
-            raise CheckpointError(f"{key!r} contains NaN or infinite values", "ckpt_nan", key=key)
-        if arr.size and np.abs(arr).max() > _LARGEST:
-            raise CheckpointError(
-                f"{key!r} holds values too large for float32 (over {_LARGEST:.1e})",
-                "ckpt_huge",
-                key=key,
-            )
-        weights[key] = arr.astype(np.float64)
     extra = {k: v for k, v in meta.items() if k not in _CONFIG_KEYS}
     return Model(config, from_state_dict(config, weights, dtype), extra)
+
+
+def _read_member(npz, key: str) -> np.ndarray:
+    arr = npz[key]
+    if not isinstance(arr, np.ndarray):  # NpzFile hands back raw bytes for a non-.npy member
+        raise CheckpointError(f"member {key!r} is not a NumPy array", "ckpt_member", key=key[:80])
+    return arr
+
+
+def _checked_weight(key: str, arr: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    if arr.dtype.kind != "f":
+        raise CheckpointError(
+            f"{key!r} has dtype {arr.dtype}, expected floating point",
+            "ckpt_dtype",
+            key=key,
+            dtype=str(arr.dtype),
+        )
+    if arr.shape != shape:
+        raise CheckpointError(
+            f"{key!r} has shape {arr.shape}, expected {shape} from meta",
+            "ckpt_shape",
+            key=key,
+            shape=str(arr.shape),
+            expected=str(shape),
+        )
+    if not np.isfinite(arr).all():
+        raise CheckpointError(f"{key!r} contains NaN or infinite values", "ckpt_nan", key=key)
+    if arr.size and np.abs(arr).max() > _LARGEST:
+        raise CheckpointError(
+            f"{key!r} holds values too large for float32 (over {_LARGEST:.1e})",
+            "ckpt_huge",
+            key=key,
+        )
+    return arr.astype(np.float64)
 
 
 def describe(model: Model) -> dict:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .budget import MAX_VOCAB
 from .errors import LabError
 from .files import read_file
 
@@ -139,6 +140,15 @@ def prepare_corpus(
             "text_short",
             n=len(text),
             need=min_length,
+        )
+    distinct = len(set(text))
+    if distinct > MAX_VOCAB:
+        raise TextError(
+            f"the text uses {distinct} different characters; a model here reads at most "
+            f"{MAX_VOCAB} (a text in one alphabet uses a few hundred)",
+            "vocab_large",
+            n=distinct,
+            limit=MAX_VOCAB,
         )
     vocab = Vocabulary.from_text(text)
     if len(vocab) < 2:

@@ -11,6 +11,7 @@ import io
 import json
 import subprocess
 import sys
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -116,11 +117,19 @@ def rebuilt(change) -> bytes:
     return buf.getvalue()
 
 
+class RawNumber(str):
+    """Written into the meta's JSON as it is, unquoted (a number too long for Python to read)."""
+
+
 def with_meta(**changes):
     def change(arrays):
         meta = json.loads(arrays["meta"].item())
-        meta.update(changes)
-        arrays["meta"] = np.array(json.dumps(meta))
+        raw = {k: v for k, v in changes.items() if isinstance(v, RawNumber)}
+        meta.update({k: f"@{k}@" if k in raw else v for k, v in changes.items()})
+        text = json.dumps(meta)
+        for k, v in raw.items():
+            text = text.replace(f'"@{k}@"', v)
+        arrays["meta"] = np.array(text)
 
     return change
 
@@ -161,6 +170,14 @@ CHECKPOINTS = [  # (id, bytes, words of the one-line error)
     ("wrong-kind", rebuilt(with_meta(kind="image-classifier")), "kind"),
     ("future-format", rebuilt(with_meta(format="lstm-lab/9")), "lstm-lab/9"),
     ("text-file", STORY.encode(), "zip"),
+    ("extra-member", rebuilt(lambda a: a.__setitem__("notes", np.zeros(10))), "not part of"),
+    ("deep-meta", rebuilt(lambda a: a.__setitem__("meta", np.array("[" * 100_000))), "nested"),
+    ("long-number", rebuilt(with_meta(hidden_size=RawNumber("9" * 5000))), "number too long"),
+    (
+        "oversized-weight",
+        rebuilt(lambda a: a.__setitem__(first_weight(a), np.zeros(10**6))),
+        "unpacks larger",
+    ),
 ]
 
 
@@ -211,6 +228,44 @@ def test_checkpoints_on_the_command_line(tmp_path, name, data, expect):
             and proc.stderr.count("\n") == 1
             and expect in proc.stderr
         )
+
+
+def test_members_outside_the_format_are_refused_before_they_are_inflated():
+    """A 512 MB block of zeros compresses to half a megabyte; named outside the format, it is
+    refused from the archive's directory alone, long before anything is unpacked."""
+    out = io.BytesIO(GOOD)
+    with (
+        zipfile.ZipFile(out, "a", compression=zipfile.ZIP_DEFLATED) as zf,
+        zf.open("padding.npy", "w", force_zip64=True) as member,
+    ):
+        for _ in range(400):
+            member.write(bytes(2**20))
+    tracemalloc.start()
+    with pytest.raises(CheckpointError, match="not part of the checkpoint format"):
+        load_checkpoint(out.getvalue())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50 * 2**20
+
+
+def test_a_page_refuses_models_larger_than_it_can_draw():
+    from lstm_core.budget import ModelLimits
+
+    model = load_checkpoint(GOOD, limits=ModelLimits(hidden=64, layers=1))
+    assert model.config.hidden_size == 64
+    for limits, words in (
+        (ModelLimits(hidden=32, layers=3), "64 units; this page takes at most 32"),
+        (ModelLimits(hidden=64, layers=3, vocab=10), "characters; this page takes at most 10"),
+    ):
+        with pytest.raises(CheckpointError, match=words):
+            load_checkpoint(GOOD, limits=limits)
+
+
+def test_a_text_with_too_many_characters_is_refused_in_one_line():
+    huge = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 1500)) * 2
+    with pytest.raises(TextError) as info:
+        lstm_core.prepare_corpus(huge)
+    assert info.value.code == "vocab_large" and "1500 different characters" in str(info.value)
 
 
 def test_a_pickled_checkpoint_never_runs_its_payload(tmp_path):
