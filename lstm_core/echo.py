@@ -100,9 +100,9 @@ def echo_accuracy(
 ) -> float:
     """Accuracy on fresh data, the state carried over the whole series, ignoring the first
     echo_step positions of each row (their answer lies before the row starts)."""
-    cfg = EchoConfig(
-        **{**config.as_dict(), "total_series_length": max(length, 2 * config.batch_size)}
-    )
+    # at least one window per row, whatever the batch and window sizes (the check needs none)
+    least = config.batch_size * max(config.truncated_backprop_length, config.echo_step + 2)
+    cfg = EchoConfig(**{**config.as_dict(), "total_series_length": max(length, least)})
     x, y = echo_data(cfg, np.random.default_rng(seed))
     trace = model.forward(np.ascontiguousarray(x.T[:, :, None], dtype=model.dtype))
     pred = np.argmax(trace.logits, axis=-1).T  # (B, columns)

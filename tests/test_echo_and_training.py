@@ -16,6 +16,7 @@ from lstm_core import (
     echo_accuracy,
     echo_data,
     make_optimizer,
+    new_echo_model,
     prepare_corpus,
 )
 from lstm_core.model import Model, ModelConfig
@@ -314,3 +315,17 @@ def test_a_confident_models_spike_at_a_new_epoch_does_not_stop_training():
     accuracy = trainer.train_until(None)
     assert trainer.status == "done", trainer.message
     assert accuracy > 0.99
+
+
+@pytest.mark.parametrize(("batch", "window", "echo_step"), [(64, 200, 3), (64, 200, 50), (1, 1, 0)])
+def test_accuracy_is_measured_whatever_the_batch_and_window(batch, window, echo_step):
+    """The check series is long enough for one window per row even when batch × window is
+    longer than its usual length (the echo page allows 64 rows of 200 steps)."""
+    config = EchoConfig(
+        batch_size=batch,
+        truncated_backprop_length=window,
+        echo_step=echo_step,
+        total_series_length=max(100, batch * window),
+    )
+    accuracy = echo_accuracy(new_echo_model(config), config, length=5000)
+    assert 0.0 <= accuracy <= 1.0
