@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .errors import LabError
+
 MAX_VOCAB = 1000  # distinct characters of a training text (one alphabet with accents: < 300)
 
 
@@ -29,3 +31,62 @@ UPLOAD_LIMITS = {
     "belt": ModelLimits(hidden=512, layers=3),
     "text": ModelLimits(hidden=1024, layers=3),
 }
+
+
+# ------------------------------------------------------------------------------ memory
+WORKER_BUDGET = 1536 * 2**20  # bytes one student's training worker may use for its arrays
+WORKER_OVERHEAD = 160 * 2**20  # the worker's interpreter, NumPy and BLAS before any array
+
+
+class MemoryEstimate(NamedTuple):
+    """What a piece of work needs, and the setting that drives most of it."""
+
+    bytes: int
+    biggest: str  # "batch_size × seq_length", "vocabulary", "hidden_size", ...
+
+    @property
+    def megabytes(self) -> float:
+        return self.bytes / 2**20
+
+
+def training_step_bytes(
+    vocab: int, hidden: int, layers: int, seq_length: int, batch_size: int, itemsize: int = 4
+) -> MemoryEstimate:
+    """The arrays one char-LM training step holds at its peak (forward traces, BPTT buffers,
+    the head's probabilities, parameters with Adam's moments and a kept copy), in bytes.
+
+    Per layer and position: pre-activations, gates, their local derivatives and dL/da (4H each),
+    h, c, tanh c, the belt derivative and a dropout mask (H each), and the [h, x] rows of the
+    weight gradient (H + D, D = V for the one-hot first layer). The head keeps logits,
+    probabilities and their gradient (V each). Within 25% of what NumPy allocates (a test).
+    """
+    N = seq_length * batch_size
+    per_position = 4 * vocab  # logits, probs, dlogits, the softmax's temporary
+    params = 0
+    for k in range(layers):
+        D = vocab if k == 0 else hidden
+        per_position += 21 * hidden + hidden + D + 2  # + the ids and the row index
+        params += (hidden + D) * 4 * hidden + 4 * hidden
+    params += hidden * vocab + vocab
+    parts = {
+        "batch_size × seq_length": N * per_position,
+        "hidden_size": 7 * params,  # weights, gradient, Adam's m and v, update, kept, clip
+    }
+    total = sum(parts.values()) * itemsize
+    return MemoryEstimate(int(total), max(parts, key=parts.get))
+
+
+def check_training(vocab: int, hidden: int, layers: int, seq_length: int, batch_size: int) -> None:
+    """Refuse (LabError, one line) a char-LM training run over WORKER_BUDGET."""
+    need = training_step_bytes(vocab, hidden, layers, seq_length, batch_size)
+    if need.bytes <= WORKER_BUDGET:
+        return
+    window = need.biggest != "hidden_size"
+    setting = "the batch size or the window" if window else "the hidden size or the layers"
+    raise LabError(
+        f"these settings need about {need.megabytes:,.0f} MB to train, over the "
+        f"{WORKER_BUDGET / 2**20:,.0f} MB one student may use: lower {setting}",
+        "budget_training_" + ("window" if window else "hidden"),
+        need=round(need.megabytes),
+        budget=round(WORKER_BUDGET / 2**20),
+    )

@@ -1,0 +1,44 @@
+"""The budget: what one student may ask of the server, estimated before anything runs."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from lstm_core import LabError, Model, ModelConfig, TextTrainer
+from lstm_core.budget import WORKER_BUDGET, check_training, training_step_bytes
+
+
+@pytest.mark.parametrize(
+    ("V", "H", "L", "T", "B"),
+    [(65, 128, 1, 60, 32), (300, 64, 2, 40, 16), (40, 32, 1, 200, 64), (120, 256, 1, 30, 8)],
+)
+def test_the_estimate_is_close_to_what_numpy_allocates(V, H, L, T, B):
+    vocab = tuple(chr(0x100 + k) for k in range(V))
+    model = Model.create(ModelConfig("char-lm", "lstm", V, H, L, V, vocab=vocab), seed=0)
+    ids = np.random.default_rng(0).integers(0, V, 5000)
+    tracemalloc.start()
+    try:
+        trainer = TextTrainer(model, ids, T, B, dropout=0.2)
+        for _ in range(2):
+            trainer.step()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    estimate = training_step_bytes(V, H, L, T, B).bytes
+    assert 0.85 * peak <= estimate <= 1.35 * peak, (estimate / peak, peak)
+
+
+def test_the_text_pages_largest_settings_are_refused_and_say_what_to_lower():
+    with pytest.raises(LabError) as info:
+        check_training(100, 512, 3, 400, 256)  # about 14 GB: three of them filled the machine
+    assert info.value.code == "budget_training_window"
+    assert "lower the batch size or the window" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(LabError) as info:
+        check_training(1000, 4096, 3, 10, 1)  # the weights themselves are the cost
+    assert info.value.code == "budget_training_hidden"
+
+
+def test_the_defaults_fit_with_room_to_spare():
+    check_training(100, 128, 1, 60, 32)
+    assert training_step_bytes(100, 256, 1, 60, 32).bytes < WORKER_BUDGET / 10
