@@ -1,68 +1,61 @@
 """How many threads NumPy's matrix products may use, read and changed while running.
 
-NumPy's wheels carry their own OpenBLAS. By default it starts a thread per core and uses them
-for every product big enough, which is best for one program alone on a machine and worst for a
-busy server: on 2 cores shared with other work, its threads wait for each other and the small
-products of a recurrent network ran 5-20 times slower with two threads than with one (measured
-here on the page "Backpropagation through time", H=64, T=100: 328 ms against 43 ms).
-OPENBLAS_NUM_THREADS only counts before NumPy is first imported; these functions change it at
-any time, through OpenBLAS's own C functions (found with ctypes in the library NumPy loaded).
-With another BLAS (MKL, Accelerate, a system OpenBLAS under another name) they do nothing and
-say so by returning None.
+NumPy's BLAS (OpenBLAS in its wheels; MKL, BLIS or Accelerate elsewhere) starts a thread per core
+and uses them for every product big enough, which is best for one program alone on a machine and
+worst for a busy server: on 2 cores shared with other work, its threads wait for each other and
+the small products of a recurrent network run many times slower with two threads than with one.
+OPENBLAS_NUM_THREADS only counts before NumPy is first imported; these functions change the count
+at any time, on every platform, through threadpoolctl (which finds the BLAS NumPy loaded). With a
+BLAS it cannot reach they do nothing and say so by returning None.
+
+threadpoolctl lets one live thread at a time control a process-wide OpenBLAS pool (the first to
+set it; calls from other threads change nothing while it lives): the app server sets its count
+once, a training worker from its main thread.
 """
 
 from __future__ import annotations
 
-import ctypes
-import os
 from functools import cache
-
-_PREFIXES = ("scipy_openblas", "openblas")  # NumPy's wheels name it scipy_openblas(64_)
-_SUFFIXES = ("64_", "")
 
 
 @cache
-def _functions() -> tuple | None:
-    """(get, set) of the OpenBLAS NumPy loaded, or None."""
-    import numpy  # noqa: F401  (loads the library, so that its path shows in the map below)
+def _controllers() -> tuple:
+    """The BLAS libraries NumPy loaded, as threadpoolctl's controllers (found once)."""
+    import numpy  # noqa: F401  (loads the library, so that threadpoolctl can find it)
 
-    paths = []
     try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            for line in maps:
-                path = line.split(maxsplit=5)[-1].strip()
-                if "openblas" in os.path.basename(path).lower() and path not in paths:
-                    paths.append(path)
-    except OSError:  # not Linux: nothing to find this way
-        return None
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in _PREFIXES:
-            for suffix in _SUFFIXES:
-                get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-                put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-                if get is not None and put is not None:
-                    get.restype, put.restype = ctypes.c_int, None
-                    put.argtypes = [ctypes.c_int]
-                    return get, put
-    return None
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - it is a dependency; without it, nothing to change
+        return ()
+    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
 
 
 def threads() -> int | None:
     """How many threads the matrix products may use now; None if that cannot be told."""
-    found = _functions()
-    return None if found is None else int(found[0]())
+    found = _controllers()
+    return int(found[0].num_threads) if found else None
 
 
 def set_threads(n: int) -> int | None:
     """Let the matrix products use n threads (at least 1); returns the number before, or None
-    (and changes nothing) if NumPy's BLAS is not an OpenBLAS this can reach."""
-    found = _functions()
-    if found is None:
+    (and changes nothing) if NumPy's BLAS is not one threadpoolctl can reach."""
+    found = _controllers()
+    if not found:
         return None
-    before = int(found[0]())
-    found[1](max(1, int(n)))
+    before = int(found[0].num_threads)
+    for lib in found:
+        lib.set_num_threads(max(1, int(n)))
     return before
+
+
+def describe() -> list[dict]:
+    """Each BLAS NumPy loaded: its name, version, kernel (architecture) and thread count."""
+    return [
+        {
+            "library": lib.internal_api,
+            "version": lib.version,
+            "kernel": getattr(lib, "architecture", None),
+            "threads": int(lib.num_threads),
+        }
+        for lib in _controllers()
+    ]
