@@ -224,7 +224,10 @@ def fetch_text(
     if book is not None:
         url = book
         notes.append(
-            ("that was a Project Gutenberg book page: its plain-text file was fetched", "gutenberg_page")
+            (
+                "that was a Project Gutenberg book page: its plain-text file was fetched",
+                "gutenberg_page",
+            )
         )
     deadline = time.monotonic() + timeout
     too_slow = FetchError(f"no answer within {timeout:g} seconds", "url_timeout", seconds=timeout)
