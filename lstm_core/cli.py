@@ -403,9 +403,28 @@ def cmd_corpus(args) -> int:
 
 
 # ---------------------------------------------------------------------------- bench
+def _sizes(text: str) -> tuple[tuple[int, int], ...]:
+    try:
+        pairs = [part.split(":") for part in text.split(",")]
+        sizes = tuple((int(h), int(n)) for h, n in pairs)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "expected hidden:threads pairs, e.g. 128:2,256:1"
+        ) from None
+    if not all(1 <= h <= 4096 and 1 <= n <= 64 for h, n in sizes):
+        raise argparse.ArgumentTypeError("hidden from 1 to 4096, threads from 1 to 64")
+    return sizes
+
+
 def cmd_bench(args) -> int:
     from .bench import format_report, run_benchmark
 
+    if args.against == "torch":
+        from .against import CHARLM, format_against, run_against
+
+        results = run_against(rounds=args.rounds, configs=args.sizes or CHARLM)
+        print(json.dumps(results, indent=2) if args.json else format_against(results))
+        return 0
     results = run_benchmark(quick=args.quick)
     if args.json:
         print(json.dumps(results, indent=2))
@@ -520,6 +539,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="measure the engine's speed on this machine")
     p.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure in seconds)")
+    p.add_argument(
+        "--against",
+        choices=["torch"],
+        help="the same training steps in PyTorch too, side by side (PyTorch is optional)",
+    )
+    p.add_argument("--rounds", type=_positive_int, default=2, help="repeats of --against")
+    p.add_argument(
+        "--sizes",
+        type=_sizes,
+        help="--against: char-LM sizes as hidden:threads pairs, e.g. 128:2,256:1 "
+        "(default: 32:2,128:2,256:2,512:2,128:1,256:1)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
     return parser
