@@ -20,6 +20,7 @@ from .rnn import RNNStep, rnn_step, rnn_step_backward
 from .sampling import SampledChar, generate, generate_text, reshape_distribution
 from .sequence import LayerTrace, Workspace, layer_backward, layer_forward
 from .text import TextError, Vocabulary, bits_per_character, decode_text, prepare_corpus, read_text
+from .torch_io import from_torch, to_torch
 from .training import EchoTrainer, Snapshot, TextTrainer, Trainer
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "decode_text",
     "echo_accuracy",
     "echo_data",
+    "from_torch",
     "generate",
     "generate_text",
     "layer_backward",
@@ -69,4 +71,5 @@ __all__ = [
     "rnn_step",
     "rnn_step_backward",
     "save_checkpoint",
+    "to_torch",
 ]

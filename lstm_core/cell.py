@@ -43,6 +43,9 @@ class Gates(NamedTuple):
     o: np.ndarray
     fig: np.ndarray  # the f, i, g blocks together as (B, 3, H)
 
+    def __repr__(self) -> str:
+        return f"Gates(f, i, c~, o: each {self.f.shape}, fused {self.all.shape})"
+
 
 def split_gates(fused: np.ndarray) -> Gates:
     """Views of the blocks f | i | c~ | o along the last axis (works for (..., 4H) too)."""
@@ -67,6 +70,9 @@ class LSTMStep(NamedTuple):
     i = property(lambda s: s.gates.i)
     g = property(lambda s: s.gates.g)
     o = property(lambda s: s.gates.o)
+
+    def __repr__(self) -> str:
+        return f"LSTMStep(B={self.h.shape[0]}, H={self.h.shape[-1]}: x, h_prev, c_prev, pre, gates, c, tanh_c, h)"
 
 
 class LSTMStepGradients(NamedTuple):

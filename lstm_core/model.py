@@ -131,6 +131,11 @@ class Trace:
     def T(self) -> int:
         return self.logits.shape[0]
 
+    def __repr__(self) -> str:
+        T, B, V = self.logits.shape
+        H = self.top.shape[-1]
+        return f"Trace(T={T}, B={B}, {len(self.layers)} layer(s) of H={H}, V={V}; arrays (T, B, ·))"
+
     def final_state(self) -> State:
         return tuple(layer.final_state() for layer in self.layers)
 
@@ -196,6 +201,14 @@ class Model:
     @property
     def dtype(self) -> np.dtype:
         return self._flat.dtype
+
+    def __repr__(self) -> str:
+        c = self.config
+        layers = f"{c.num_layers} layer" + ("s" if c.num_layers > 1 else "")
+        return (
+            f"Model({c.kind}, {c.cell.upper()} {c.input_size} -> {c.hidden_size} × {layers} -> "
+            f"{c.output_size}, {c.num_parameters():,} parameters, {self.dtype})"
+        )
 
     def copy(self) -> Model:
         return Model(self.config, self._flat.copy(), self.meta)
@@ -270,7 +283,13 @@ class Model:
     def run(
         self, inputs: np.ndarray, state: State | None = None, clamps: tuple[Clamp, ...] = ()
     ) -> Trace:
-        """The full trace (every gate, c, h and the output probabilities) for (B, T) inputs."""
+        """The full trace (every gate, c, h and the output probabilities) for (B, T) inputs.
+
+        Inputs are batch-first, (B, T), as one writes rows of text; the trace's arrays are
+        time-major, (T, B, ·) (h and c have T + 1 rows: row 0 is the initial state), because
+        every step reads and writes one contiguous (B, ·) slice. So row b of the inputs is
+        column b of the trace: `trace.probs[:, b]`, `trace.layers[k].c[1:, b]`.
+        """
         return self.forward(self.time_major(inputs), state, clamps=clamps)
 
     # ------------------------------------------------------------------ backward

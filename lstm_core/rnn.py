@@ -23,6 +23,9 @@ class RNNStep(NamedTuple):
     pre: np.ndarray  # pre-activation W[h_{t-1}, x_t] + b (B, H)
     h: np.ndarray  # h_t = tanh(a) (B, H)
 
+    def __repr__(self) -> str:
+        return f"RNNStep(B={self.h.shape[0]}, H={self.h.shape[-1]}: x, h_prev, pre, h)"
+
 
 def new_rnn_step(x: np.ndarray, h_prev: np.ndarray) -> RNNStep:
     """An empty record for one step with its own freshly allocated arrays."""

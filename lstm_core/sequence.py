@@ -100,6 +100,10 @@ class LayerTrace:
     def T(self) -> int:
         return self.pre.shape[0]
 
+    def __repr__(self) -> str:
+        T, B, _ = self.pre.shape
+        return f"LayerTrace({self.cell}, T={T}, B={B}, H={self.hidden_size}; arrays (T, B, ·))"
+
     @property
     def hidden_size(self) -> int:
         return self.h.shape[-1]

@@ -35,3 +35,18 @@ def test_the_seed_decides_the_start():
     config = ModelConfig("echo", "rnn", 1, 8, 1, 2)
     assert np.array_equal(Model.create(config, seed=5).flat, Model.create(config, seed=5).flat)
     assert not np.array_equal(Model.create(config, seed=5).flat, Model.create(config, seed=6).flat)
+
+
+def test_reprs_are_one_short_line():
+    model = Model.create(ModelConfig("echo", "lstm", 1, 32, 2, 2), seed=0)
+    trace = model.run(np.zeros((3, 50), int))
+    for thing in (
+        model,
+        trace,
+        trace.layers[0],
+        trace.layers[0].steps[0],
+        trace.layers[0].steps[0].gates,
+    ):
+        text = repr(thing)
+        assert "\n" not in text and len(text) < 120 and "array(" not in text, text
+    assert "2 layers" in repr(model) and "T=50, B=3" in repr(trace)
