@@ -132,6 +132,9 @@ class Student:
     round_trips: list = field(default_factory=list)  # seconds, fragment reruns
     progress: list = field(default_factory=list)  # (seconds, a number that grows while training)
     error: str = ""
+    headers: dict = field(default_factory=dict)  # sent with the websocket (a proxy's cookie)
+    served_by: str = ""  # the replica a proxy says answered the websocket (X-LSTM-Lab-Replica)
+    opened: float | None = None  # measure() as the page first opened, before Train
 
     def rerun(self, widgets=(), fragment: str | None = None) -> bytes:
         msg = BackMsg()
@@ -198,9 +201,14 @@ class Student:
     async def run(self, base: str, seconds: float) -> None:
         url = base.replace("http", "ws", 1) + "/_stcore/stream"
         try:
-            async with websockets.connect(url, subprotocols=["streamlit"], max_size=2**26) as ws:
+            async with websockets.connect(
+                url, subprotocols=["streamlit"], max_size=2**26, additional_headers=self.headers
+            ) as ws:
+                tried = ws.response.headers.get("X-LSTM-Lab-Replica", "")
+                self.served_by = tried.split(",")[-1].strip()  # the last replica nginx tried
                 await ws.send(self.rerun())
                 await self.until_finished(ws)
+                self.opened = self.measure()
                 if self.trains:
                     await ws.send(self.rerun([(f"{self.page_prefix}_train", True)]))
                     await self.until_finished(ws)
@@ -300,8 +308,17 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def classroom(
-    base: str, pid: int | None, n: int, seconds: float, mix: list[str], hidden: int
+    base: str,
+    pid: int | None,
+    n: int,
+    seconds: float,
+    mix: list[str],
+    hidden: int,
+    students: list | None = None,
+    during=None,
 ) -> dict:
+    """n students (or the `students` given) at once; `during()`, if given, is a coroutine run
+    beside them (scale_check.py kills a replica from it)."""
     record = {"health": [], "memory": []}
     stop = asyncio.Event()
     baseline_server = rss_mb(pid) if pid else 0.0
@@ -311,14 +328,14 @@ async def classroom(
         urllib.request.urlopen(f"{base}/_stcore/health", timeout=10).read()
         idle_health.append(time.monotonic() - t0)
     watcher = asyncio.create_task(watch(base, pid, stop, record))
-    students = make_students(n, mix, hidden)
+    students = students if students is not None else make_students(n, mix, hidden)
 
     async def staggered(student: Student) -> None:
         await asyncio.sleep(student.number * 2.0 / max(n, 1))  # all within two seconds: "at once"
         await student.run(base, seconds)
 
     started = time.monotonic()
-    await asyncio.gather(*(staggered(s) for s in students))
+    await asyncio.gather(*(staggered(s) for s in students), *([during()] if during else []))
     settled = [h for t, h in record["health"] if t - started > 15]  # after every page has opened
     wall = time.monotonic() - started
     stop.set()
@@ -333,6 +350,7 @@ async def classroom(
             (t0, v0), (t1, v1) = s.progress[0], s.progress[-1]
             text_rates.append((v1 - v0) / max(t1 - t0, 1e-9))
     return {
+        "students": students,
         "sessions": n,
         "mix": mix,
         "seconds": seconds,
@@ -485,6 +503,7 @@ def main(argv=None) -> int:
                 result["lingered_s"] = args.linger
                 result["workers_alive_after_linger"] = len(children(pid))
                 result["server_rss_after_linger_mb"] = round(rss_mb(pid))
+    result.pop("students", None)
     print(json.dumps(result, indent=1) if args.json else report(result))
     return 0 if ok else 1
 
