@@ -7,6 +7,8 @@ Weights (float32), for layer k with input size D_k:
     LSTM  lstm.weight_ih_l{k} (4H, D_k)  lstm.weight_hh_l{k} (4H, H)  lstm.bias_ih_l{k}, lstm.bias_hh_l{k} (4H)
     RNN   rnn.weight_ih_l{k} (H, D_k)    rnn.weight_hh_l{k} (H, H)    rnn.bias_ih_l{k},  rnn.bias_hh_l{k} (H)
     head  head.weight (V, H)  head.bias (V)
+Optional, the model's training history (history.py): `history.steps` (K,) int64, the training
+steps kept, and for every weight key above `history.<key>` (K, ...), that weight at each of them.
 PyTorch orders an LSTM's gate blocks i, f, g, o; inside, this project keeps the paper's
 f, i, g (c~), o and one W (H + D, 4H) acting on [h_{t-1}, x_t], so the conversion transposes and
 swaps the first two blocks. PyTorch has two biases per layer where the maths needs one: a saved
@@ -31,6 +33,7 @@ import numpy as np
 from .budget import ModelLimits
 from .errors import LabError
 from .files import read_file
+from .history import MAX_MOMENTS, WeightHistory
 from .model import KINDS, Model, ModelConfig, unflatten
 
 FORMAT = "lstm-lab/1"
@@ -123,12 +126,49 @@ def checkpoint_meta(model: Model) -> dict:
 
 
 def checkpoint_bytes(model: Model) -> bytes:
-    """The checkpoint as bytes (for a download button)."""
+    """The checkpoint as bytes (for a download button), with the model's history if it has one."""
     buf = io.BytesIO()
     weights = to_state_dict(model.config, model.flat.astype(np.float32))
+    if model.history is not None and len(model.history):
+        weights |= _history_members(model.config, model.history)
     meta = json.dumps(checkpoint_meta(model), ensure_ascii=False)
     np.savez_compressed(buf, meta=np.array(meta), **weights)
     return buf.getvalue()
+
+
+def _history_members(config: ModelConfig, history: WeightHistory) -> dict[str, np.ndarray]:
+    """history.steps (K,) and, for each weight, history.<weight> (K, ...) in the file's layout."""
+    steps, flats = history.stacked()
+    per_moment = [to_state_dict(config, flat) for flat in flats]
+    out = {"history.steps": steps}
+    for key in per_moment[0]:
+        out[f"history.{key}"] = np.stack([m[key] for m in per_moment]).astype(np.float32)
+    return out
+
+
+def _read_history(npz, members: dict, config: ModelConfig, dtype) -> WeightHistory | None:
+    """The optional history of a checkpoint, checked as strictly as its weights."""
+    if "history.steps" not in members:
+        return None
+    if members["history.steps"] > 8 * MAX_MOMENTS + _NPY_HEADER:
+        raise CheckpointError("its history holds too many moments", "ckpt_history")
+    steps = _read_member(npz, "history.steps")
+    K = len(steps) if steps.ndim == 1 else 0
+    if not (1 <= K <= MAX_MOMENTS) or steps.dtype.kind not in "iu" or (np.diff(steps) <= 0).any():
+        raise CheckpointError("its history's steps are not increasing step numbers", "ckpt_history")
+    stacks = {}
+    for key, shape in state_dict_shapes(config).items():
+        name = f"history.{key}"
+        if name not in members or members[name] > 8 * K * math.prod(shape) + _NPY_HEADER:
+            raise CheckpointError(f"its history lacks or oversizes {key!r}", "ckpt_history")
+        stacks[key] = _checked_weight(name, _read_member(npz, name), (K, *shape))
+    flats = np.stack(
+        [
+            from_state_dict(config, {key: stack[j] for key, stack in stacks.items()}, np.float32)
+            for j in range(K)
+        ]
+    )
+    return WeightHistory.from_arrays(steps, flats)
 
 
 def save_checkpoint(model: Model, path) -> None:
@@ -212,7 +252,8 @@ def _config_from_meta(meta: dict) -> ModelConfig:
 def _member_key(name: str) -> str:
     """The array name of a zip member, CheckpointError if it is not part of the format."""
     key = name[:-4] if name.endswith(".npy") else None
-    if key is None or not (key == "meta" or _WEIGHT_KEY.fullmatch(key)):
+    weight = key[len("history.") :] if key and key.startswith("history.") else key
+    if key is None or not (key in ("meta", "history.steps") or _WEIGHT_KEY.fullmatch(weight)):
         raise CheckpointError(
             f"member {name[:80]!r} is not part of the checkpoint format",
             "ckpt_extra_member",
@@ -295,6 +336,7 @@ def load_checkpoint(source, dtype=np.float32, limits: ModelLimits | None = None)
                         expected=str(shape),
                     )
                 weights[key] = _checked_weight(key, _read_member(npz, key), shape)
+            history = _read_history(npz, members, config, dtype)
     except ValueError as exc:
         if isinstance(exc, CheckpointError):
             raise
@@ -312,7 +354,9 @@ def load_checkpoint(source, dtype=np.float32, limits: ModelLimits | None = None)
             f"the archive is truncated or corrupt ({type(exc).__name__})", "ckpt_corrupt"
         ) from None
     extra = {k: v for k, v in meta.items() if k not in _CONFIG_KEYS}
-    return Model(config, from_state_dict(config, weights, dtype), extra)
+    model = Model(config, from_state_dict(config, weights, dtype), extra)
+    model.history = history
+    return model
 
 
 def _read_member(npz, key: str) -> np.ndarray:

@@ -158,6 +158,7 @@ class Model:
         self.config = config
         self.meta = dict(meta or {})  # free-form facts saved with the checkpoint (training, task)
         self.flat = flat
+        self.history = None  # a WeightHistory of its training, when one was kept (history.py)
 
     @classmethod
     def create(

@@ -26,6 +26,7 @@ import numpy as np
 
 from .echo import EchoConfig, echo_data
 from .errors import LabError
+from .history import WeightHistory
 from .model import Model, StepResult
 from .optim import clip_by_global_norm, clip_by_value, make_optimizer
 from .sequence import Workspace
@@ -72,11 +73,18 @@ class Trainer:
         self.problem: LabError | None = None  # why training stopped, for a translation
         self.last: Snapshot | None = None
         self.ws = Workspace()
+        self.history: WeightHistory | None = None  # set one to keep the weights as they change
         self.loss_limit: float | None = None  # set from the first loss: 4 × max(ln V, that loss)
         self.loss_average: float | None = None  # moving average of the loss (about 10 steps)
         self._good: tuple | None = (
             None  # (weights, optimizer state) whose loss was within the limit
         )
+
+    def keep_history(self, budget: int | None = None) -> WeightHistory:
+        """Keep the weights from now on (history.py), starting with the current ones."""
+        self.history = WeightHistory() if budget is None else WeightHistory(budget=budget)
+        self.history.offer(self.steps_done, self.model.flat)
+        return self.history
 
     # subclasses supply the data
     def next_batch(self) -> tuple[np.ndarray, np.ndarray, tuple | None]:
@@ -155,6 +163,8 @@ class Trainer:
             return self._refuse("a weight became NaN or infinite", "weight_nan")
         self.model.flat, self.opt_state = new["params"], state
         self.steps_done += 1
+        if self.history is not None:
+            self.history.offer(self.steps_done, self.model.flat)
         self.after_step(res)
         self.elapsed += time.perf_counter() - t0
         return self._snap(res.loss, norm)
