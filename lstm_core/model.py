@@ -271,14 +271,20 @@ class Model:
             mask = None
             if dropout > 0.0:
                 rng = rng or np.random.default_rng()
-                keep = rng.random(x.shape, dtype=np.float32) >= dropout
-                mask = keep.astype(self.dtype) * self.dtype.type(1.0 / (1.0 - dropout))
-                x = x * mask  # inverted dropout: the expected activation is unchanged
+                draw = _buffer(ws, f"draw{k}", x.shape, np.float32)
+                rng.random(x.shape, dtype=np.float32, out=draw)
+                mask = _buffer(ws, f"mask{k}", x.shape, self.dtype)
+                np.greater_equal(draw, dropout, out=mask, casting="unsafe")  # 1 kept, 0 dropped
+                mask *= self.dtype.type(1.0 / (1.0 - dropout))
+                dropped = _buffer(ws, f"dropped{k}", x.shape, self.dtype)
+                x = np.multiply(x, mask, out=dropped)  # inverted dropout: same expected value
             masks.append(mask)
         V = cfg.output_size
-        logits = (x.reshape(T * B, H) @ p["Wy"]).reshape(T, B, V)
+        logits = _buffer(ws, "logits", (T, B, V), self.dtype)
+        np.matmul(x.reshape(T * B, H), p["Wy"], out=logits.reshape(T * B, V))
         logits += p["by"]
-        return Trace(layers, x, logits, softmax(logits), masks)
+        probs = softmax(logits, out=_buffer(ws, "probs", (T, B, V), self.dtype))
+        return Trace(layers, x, logits, probs, masks)
 
     def run(
         self, inputs: np.ndarray, state: State | None = None, clamps: tuple[Clamp, ...] = ()
@@ -316,12 +322,14 @@ class Model:
         else:
             grads = ws.get("grads", self._flat.shape, self.dtype)
             g = ws.derived(("views", id(grads)), lambda: unflatten(grads, cfg))
-        dlogits = probs.copy()  # d(mean CE)/dlogits = (p - onehot(y)) / N
+        dlogits = _buffer(ws, "dlogits", probs.shape, self.dtype)
+        np.copyto(dlogits, probs)  # d(mean CE)/dlogits = (p - onehot(y)) / N
         dlogits[rows, yf] -= 1.0
-        dlogits *= 1.0 / N
+        dlogits *= self.dtype.type(1.0 / N)
         np.matmul(trace.top.reshape(N, H).T, dlogits, out=g["Wy"])
         np.add.reduce(dlogits, axis=0, out=g["by"])
-        dy = (dlogits @ p["Wy"].T).reshape(T, B, H)
+        dy = _buffer(ws, "dy", (T, B, H), self.dtype)
+        np.matmul(dlogits, p["Wy"].T, out=dy.reshape(N, H))
         state_grads = [None] * cfg.num_layers
         for k in range(cfg.num_layers - 1, -1, -1):
             tr, W = trace.layers[k], p[f"W{k}"]
@@ -373,9 +381,14 @@ class Model:
         save_checkpoint(self, path)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis, shifted by the max for stability."""
-    z = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)
+def softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Softmax over the last axis, shifted by the max for stability (into `out` if given)."""
+    z = np.subtract(logits, np.maximum.reduce(logits, axis=-1, keepdims=True), out=out)
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=-1, keepdims=True)
     return z
+
+
+def _buffer(ws: Workspace | None, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A workspace's reusable array (no allocation, no page faults), else a fresh one."""
+    return np.empty(shape, dtype) if ws is None else ws.get(name, shape, dtype)
