@@ -272,14 +272,20 @@ class Model:
             mask = None
             if dropout > 0.0:
                 rng = rng or np.random.default_rng()
-                keep = rng.random(x.shape, dtype=np.float32) >= dropout
-                mask = keep.astype(self.dtype) * self.dtype.type(1.0 / (1.0 - dropout))
-                x = x * mask  # inverted dropout: the expected activation is unchanged
+                draw = _buffer(ws, f"draw{k}", x.shape, np.float32)
+                rng.random(x.shape, dtype=np.float32, out=draw)
+                mask = _buffer(ws, f"mask{k}", x.shape, self.dtype)
+                np.greater_equal(draw, dropout, out=mask, casting="unsafe")  # 1 kept, 0 dropped
+                mask *= self.dtype.type(1.0 / (1.0 - dropout))
+                dropped = _buffer(ws, f"dropped{k}", x.shape, self.dtype)
+                x = np.multiply(x, mask, out=dropped)  # inverted dropout: same expected value
             masks.append(mask)
         V = cfg.output_size
-        logits = (x.reshape(T * B, H) @ p["Wy"]).reshape(T, B, V)
+        logits = _buffer(ws, "logits", (T, B, V), self.dtype)
+        np.matmul(x.reshape(T * B, H), p["Wy"], out=logits.reshape(T * B, V))
         logits += p["by"]
-        return Trace(layers, x, logits, softmax(logits), masks)
+        probs = softmax(logits, out=_buffer(ws, "probs", (T, B, V), self.dtype))
+        return Trace(layers, x, logits, probs, masks)
 
     def run(
         self, inputs: np.ndarray, state: State | None = None, clamps: tuple[Clamp, ...] = ()
@@ -317,22 +323,32 @@ class Model:
         else:
             grads = ws.get("grads", self._flat.shape, self.dtype)
             g = ws.derived(("views", id(grads)), lambda: unflatten(grads, cfg))
-        dlogits = probs.copy()  # d(mean CE)/dlogits = (p - onehot(y)) / N
+        dlogits = _buffer(ws, "dlogits", probs.shape, self.dtype)
+        np.copyto(dlogits, probs)  # d(mean CE)/dlogits = (p - onehot(y)) / N
         dlogits[rows, yf] -= 1.0
-        dlogits *= 1.0 / N
-        np.matmul(trace.top.reshape(N, H).T, dlogits, out=g["Wy"])
-        np.add.reduce(dlogits, axis=0, out=g["by"])
-        dy = (dlogits @ p["Wy"].T).reshape(T, B, H)
+        dlogits *= self.dtype.type(1.0 / N)
+        helper = None if ws is None else ws.helper
+        head = _HeadWeights(trace.top.reshape(N, H), dlogits, g["Wy"], g["by"])
+        pending = [helper.submit(head)] if helper else [head()]
+        dy = _buffer(ws, "dy", (T, B, H), self.dtype)
+        np.matmul(dlogits, p["Wy"].T, out=dy.reshape(N, H))
         state_grads = [None] * cfg.num_layers
         for k in range(cfg.num_layers - 1, -1, -1):
             tr, W = trace.layers[k], p[f"W{k}"]
             if trace.masks[k] is not None:
                 dy *= trace.masks[k]
-            lg = layer_backward(tr, dy, W[:H])
-            weight_gradients(tr, lg.da, g[f"W{k}"], g[f"b{k}"])
+            if helper is None:
+                lg = layer_backward(tr, dy, W[:H])
+                weight_gradients(tr, lg.da, g[f"W{k}"], g[f"b{k}"])
+            else:  # each quarter's weight gradient on the helper while BPTT goes on here
+                parts = _Parts(ws, k, tr, g[f"W{k}"], g[f"b{k}"], helper)
+                lg = layer_backward(tr, dy, W[:H], on_steps_done=parts.add, every=max(1, T // 4))
+                pending.append(parts)
             state_grads[k] = (lg.dh0, lg.dc0)
             if k > 0:
                 dy = input_gradients(lg.da, W[H:])
+        for job in pending:
+            job.result()
         return loss, grads, tuple(state_grads)
 
     def gradients(
@@ -374,9 +390,52 @@ class Model:
         save_checkpoint(self, path)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Softmax over the last axis, shifted by the max for stability."""
-    z = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)
+def softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Softmax over the last axis, shifted by the max for stability (into `out` if given)."""
+    z = np.subtract(logits, np.maximum.reduce(logits, axis=-1, keepdims=True), out=out)
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=-1, keepdims=True)
     return z
+
+
+class _HeadWeights:
+    """dL/dW_y = top^T dlogits and dL/db_y, as a job a helper thread can run."""
+
+    def __init__(self, top, dlogits, dW, db) -> None:
+        self.top, self.dlogits, self.dW, self.db = top, dlogits, dW, db
+
+    def __call__(self) -> _HeadWeights:
+        np.matmul(self.top.T, self.dlogits, out=self.dW)
+        np.add.reduce(self.dlogits, axis=0, out=self.db)
+        return self
+
+    def result(self) -> None:
+        """(Run already, when no helper ran it.)"""
+
+
+class _Parts:
+    """One layer's weight gradient as a sum of per-chunk parts computed on a helper thread."""
+
+    def __init__(self, ws: Workspace, k: int, trace, dW, db, helper) -> None:
+        self.ws, self.k, self.trace, self.dW, self.db, self.helper = ws, k, trace, dW, db, helper
+        self.da = trace.buffer("da", trace.pre.shape)
+        self.jobs: list = []
+
+    def add(self, t0: int, t1: int) -> None:
+        j = len(self.jobs)
+        dW = self.dW if j == 0 else self.ws.get(f"dW{self.k}/{j}", self.dW.shape, self.dW.dtype)
+        db = self.db if j == 0 else self.ws.get(f"db{self.k}/{j}", self.db.shape, self.db.dtype)
+        job = self.helper.submit(weight_gradients, self.trace, self.da, dW, db, slice(t0, t1))
+        self.jobs.append((job, dW, db))
+
+    def result(self) -> None:
+        for job, dW, db in self.jobs:
+            job.result()
+            if dW is not self.dW:
+                self.dW += dW
+                self.db += db
+
+
+def _buffer(ws: Workspace | None, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A workspace's reusable array (no allocation, no page faults), else a fresh one."""
+    return np.empty(shape, dtype) if ws is None else ws.get(name, shape, dtype)
