@@ -327,9 +327,8 @@ class Model:
         np.copyto(dlogits, probs)  # d(mean CE)/dlogits = (p - onehot(y)) / N
         dlogits[rows, yf] -= 1.0
         dlogits *= self.dtype.type(1.0 / N)
-        helper = None if ws is None else ws.helper
-        head = _HeadWeights(trace.top.reshape(N, H), dlogits, g["Wy"], g["by"])
-        pending = [helper.submit(head)] if helper else [head()]
+        np.matmul(trace.top.reshape(N, H).T, dlogits, out=g["Wy"])
+        np.add.reduce(dlogits, axis=0, out=g["by"])
         dy = _buffer(ws, "dy", (T, B, H), self.dtype)
         np.matmul(dlogits, p["Wy"].T, out=dy.reshape(N, H))
         state_grads = [None] * cfg.num_layers
@@ -337,18 +336,11 @@ class Model:
             tr, W = trace.layers[k], p[f"W{k}"]
             if trace.masks[k] is not None:
                 dy *= trace.masks[k]
-            if helper is None:
-                lg = layer_backward(tr, dy, W[:H])
-                weight_gradients(tr, lg.da, g[f"W{k}"], g[f"b{k}"])
-            else:  # each quarter's weight gradient on the helper while BPTT goes on here
-                parts = _Parts(ws, k, tr, g[f"W{k}"], g[f"b{k}"], helper)
-                lg = layer_backward(tr, dy, W[:H], on_steps_done=parts.add, every=max(1, T // 4))
-                pending.append(parts)
+            lg = layer_backward(tr, dy, W[:H])
+            weight_gradients(tr, lg.da, g[f"W{k}"], g[f"b{k}"])
             state_grads[k] = (lg.dh0, lg.dc0)
             if k > 0:
                 dy = input_gradients(lg.da, W[H:])
-        for job in pending:
-            job.result()
         return loss, grads, tuple(state_grads)
 
     def gradients(
@@ -396,44 +388,6 @@ def softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     np.exp(z, out=z)
     z /= np.add.reduce(z, axis=-1, keepdims=True)
     return z
-
-
-class _HeadWeights:
-    """dL/dW_y = top^T dlogits and dL/db_y, as a job a helper thread can run."""
-
-    def __init__(self, top, dlogits, dW, db) -> None:
-        self.top, self.dlogits, self.dW, self.db = top, dlogits, dW, db
-
-    def __call__(self) -> _HeadWeights:
-        np.matmul(self.top.T, self.dlogits, out=self.dW)
-        np.add.reduce(self.dlogits, axis=0, out=self.db)
-        return self
-
-    def result(self) -> None:
-        """(Run already, when no helper ran it.)"""
-
-
-class _Parts:
-    """One layer's weight gradient as a sum of per-chunk parts computed on a helper thread."""
-
-    def __init__(self, ws: Workspace, k: int, trace, dW, db, helper) -> None:
-        self.ws, self.k, self.trace, self.dW, self.db, self.helper = ws, k, trace, dW, db, helper
-        self.da = trace.buffer("da", trace.pre.shape)
-        self.jobs: list = []
-
-    def add(self, t0: int, t1: int) -> None:
-        j = len(self.jobs)
-        dW = self.dW if j == 0 else self.ws.get(f"dW{self.k}/{j}", self.dW.shape, self.dW.dtype)
-        db = self.db if j == 0 else self.ws.get(f"db{self.k}/{j}", self.db.shape, self.db.dtype)
-        job = self.helper.submit(weight_gradients, self.trace, self.da, dW, db, slice(t0, t1))
-        self.jobs.append((job, dW, db))
-
-    def result(self) -> None:
-        for job, dW, db in self.jobs:
-            job.result()
-            if dW is not self.dW:
-                self.dW += dW
-                self.db += db
 
 
 def _buffer(ws: Workspace | None, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:

@@ -16,7 +16,6 @@ exactly where the gradient stops at the window edge.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,13 +172,10 @@ class Workspace:
     A trace taken from a workspace is overwritten by the next pass that uses the same workspace.
     """
 
-    def __init__(self, helper: bool = False) -> None:
+    def __init__(self) -> None:
         self._traces: dict[str, LayerTrace] = {}
         self._arrays: dict[str, np.ndarray] = {}
         self._derived: dict = {}
-        # a second thread for the big products that need not wait (weight gradients) while
-        # this one runs the recurrence; None: everything on the caller's thread
-        self.helper = ThreadPoolExecutor(1, thread_name_prefix="lstm-lab") if helper else None
 
     def trace(self, name: str, cell: str, T: int, B: int, H: int, x: np.ndarray, dtype):
         tr = self._traces.get(name)
@@ -269,8 +265,6 @@ def layer_backward(
     dh_last: np.ndarray | None = None,
     dc_last: np.ndarray | None = None,
     keep_state_grads: bool = False,
-    on_steps_done=None,
-    every: int = 0,
 ) -> LayerGradients:
     """Backpropagation through time over one layer.
 
@@ -279,8 +273,6 @@ def layer_backward(
     here, which is exactly how truncated BPTT stops the gradient at a window edge.
     keep_state_grads: also return dL/dh_t and dL/dc_t for every t (the BPTT page draws them).
     The returned `da` is a buffer of the trace, overwritten by its next backward pass.
-    on_steps_done(t0, t1): called each time `every` more steps t0 <= t < t1 have their da (the
-    model hands those steps' weight gradient to another thread while this loop goes on).
     """
     T, B, H = dh_out.shape
     dt = dh_out.dtype
@@ -296,11 +288,7 @@ def layer_backward(
         # a small problem: every step's local derivatives in a few NumPy calls instead of T times
         # as many; a large one does them step by step, while each step's data is in cache
         local = trace.local_derivatives()
-    done_to = T
     for t in range(T - 1, -1, -1):
-        if on_steps_done is not None and done_to - t > every:
-            on_steps_done(t + 1, done_to)
-            done_to = t + 1
         dh = dh_outs[t] + dh_next  # dL/dh_t: from above at t, and from step t + 1
         if lstm:
             _, dh_next, dc_next, dc = lstm_step_backward(
@@ -312,8 +300,6 @@ def layer_backward(
             _, dh_next = rnn_step_backward(steps[t], dh, W_hT, das[t])
         if dh_all is not None:
             dh_all[t + 1] = dh
-    if on_steps_done is not None:
-        on_steps_done(0, done_to)
     if dh_all is not None:
         dh_all[0] = dh_next
         if dc_all is not None:
@@ -322,30 +308,24 @@ def layer_backward(
     return LayerGradients(da, dh_next, dc_next if lstm else None, dh_all, dc_all)
 
 
-def weight_gradients(
-    trace: LayerTrace, da: np.ndarray, dW: np.ndarray, db: np.ndarray, steps: slice = slice(None)
-) -> None:
+def weight_gradients(trace: LayerTrace, da: np.ndarray, dW: np.ndarray, db: np.ndarray) -> None:
     """Equation (7): dL/dW = Σ_t [h_{t-1}, x_t]^T da_t, written into dW (H + D, G) and db (G,).
 
     The sum over every step and row is one matmul: the rows [h_{t-1}, x_t] of every (t, row)
     pair, stacked (N = T·B of them), times da. A one-hot input is written as its one-hot rows,
     so row v of the input block collects the da of every step whose input is v.
-    steps: only these steps' share of the sum (the rest comes from other calls).
     """
     T, B, G = da.shape
-    H = trace.hidden_size
+    H, N = trace.hidden_size, T * B
     D = dW.shape[0] - H
-    t0, t1, _ = steps.indices(T)
-    rows = slice(t0 * B, t1 * B)
-    n = (t1 - t0) * B
-    da2 = da.reshape(T * B, G)[rows]
-    hx = trace.buffer("hx", (T * B, H + D))[rows]  # [h_{t-1}, x_t] for every step and row
-    hx[:, :H] = trace.h[t0:t1].reshape(n, H)
+    da2 = da.reshape(N, G)
+    hx = trace.buffer("hx", (N, H + D))  # [h_{t-1}, x_t] for every step and row
+    hx[:, :H] = trace.h[:-1].reshape(N, H)
     if trace.x.ndim == 2:  # one-hot
         hx[:, H:] = 0.0
-        hx[np.arange(n), H + trace.x[t0:t1].reshape(n)] = 1.0
+        hx[np.arange(N), H + trace.x.reshape(N)] = 1.0
     else:
-        hx[:, H:] = trace.x[t0:t1].reshape(n, D)
+        hx[:, H:] = trace.x.reshape(N, D)
     np.matmul(hx.T, da2, out=dW)
     np.add.reduce(da2, axis=0, out=db)
 
