@@ -36,6 +36,11 @@ UPLOAD_LIMITS = {
 # ------------------------------------------------------------------------------ memory
 WORKER_BUDGET = 1536 * 2**20  # bytes one student's training worker may use for its arrays
 WORKER_OVERHEAD = 160 * 2**20  # the worker's interpreter, NumPy and BLAS before any array
+# The operating system's limit on a worker's address space (RLIMIT_AS), in case an estimate is
+# wrong: its arrays' budget plus room for the interpreter, the libraries and their reservations
+# (a worker with a small model maps about 250 MB). Past it, NumPy raises MemoryError and the
+# worker stops training with a message; the machine never pays for it.
+WORKER_ADDRESS_SPACE = WORKER_BUDGET + 512 * 2**20
 
 
 class MemoryEstimate(NamedTuple):
@@ -89,4 +94,21 @@ def check_training(vocab: int, hidden: int, layers: int, seq_length: int, batch_
         "budget_training_" + ("window" if window else "hidden"),
         need=round(need.megabytes),
         budget=round(WORKER_BUDGET / 2**20),
+    )
+
+
+def check_text_training(config, seq_length: int, batch_size: int) -> None:
+    """check_training for a character model's config (a ModelConfig) at these window settings."""
+    check_training(config.input_size, config.hidden_size, config.num_layers, seq_length, batch_size)
+
+
+def out_of_memory(exc: MemoryError) -> LabError:
+    """What a worker says when the operating system's limit stopped an allocation."""
+    limit = round(WORKER_ADDRESS_SPACE / 2**20)
+    return LabError(
+        f"training ran out of the {limit:,} MB one student's worker may use: lower the batch "
+        "size, the window or the hidden size",
+        "worker_memory",
+        limit=limit,
+        detail=str(exc)[:200],
     )

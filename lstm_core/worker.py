@@ -143,14 +143,19 @@ class _Worker:
         self.steps, self.characters, self.seconds = init.get(
             "counts", (0, 0, 0.0)
         )  # a resumed run goes on
-        self.trainer = self.new_trainer(self.settings)
         self.threads = _Threads(init.get("threads", 1))
         self.training, self.status, self.message, self.order = False, "paused", None, 0
         self.losses, self.bpcs, self.samples = [], [], []
+        self.trainer = None  # until settings within the budget arrive
+        self.refused = self.try_trainer(self.settings)  # said when asked to train
 
     def new_trainer(self, s: dict):
+        """A trainer at these settings; LabError if they are over the budget (budget.py),
+        MemoryError if the operating system's limit stops it anyway."""
+        from .budget import check_text_training
         from .training import TextTrainer
 
+        check_text_training(self.model.config, s["seq_length"], s["batch_size"])
         return TextTrainer(
             self.model,
             self.ids,
@@ -190,6 +195,22 @@ class _Worker:
         header = {"type": "weights", "steps": self.steps, "reason": reason}
         write_frame(self.out, header, checkpoint_bytes(self.model))
 
+    def try_trainer(self, settings: dict) -> dict | None:
+        """Make the trainer for these settings; None, or why not (the old trainer stays)."""
+        from .budget import out_of_memory
+        from .errors import LabError
+
+        try:
+            self.trainer = self.new_trainer(settings)
+        except LabError as exc:  # over the budget: the message names the setting to lower
+            return exc.as_dict()
+        except ValueError as exc:  # e.g. a window longer than the text
+            return _note("settings", str(exc), detail=str(exc)[:200])
+        except MemoryError as exc:  # the operating system's limit stopped it anyway
+            return out_of_memory(exc).as_dict()
+        self.settings = settings
+        return None
+
     def stop_training(self, status: str, message: dict | None) -> None:
         self.training, self.status, self.message = False, status, message
         self.report()
@@ -200,20 +221,22 @@ class _Worker:
         self.order = cmd.get("order", self.order)
         stuck = self.status in ("diverged", "failed")  # only a new worker trains again
         if kind == "train":
-            if not stuck:
+            if self.trainer is None:  # the settings are over the budget: say why, train nothing
+                self.status, self.message = "paused", self.refused
+            elif not stuck:
                 self.training, self.status, self.message = True, "training", None
             self.report()  # reported either way, so the page knows
         elif kind == "pause":
             self.stop_training(self.status if stuck else "paused", self.message)
         elif kind == "settings":
-            try:
-                self.trainer = self.new_trainer(cmd["settings"])
-                self.settings = cmd["settings"]
-                if self.status == "diverged":  # new settings: a new try from the last good weights
-                    self.status, self.message = "paused", None
-                    self.report()
-            except ValueError as exc:  # e.g. a window longer than the text: the old settings stay
-                self.message = _note("settings", str(exc), detail=str(exc)[:200])
+            problem = self.try_trainer(cmd["settings"])
+            if problem is not None:  # the old settings (and trainer, if any) stay
+                self.message = problem
+                if self.trainer is None:
+                    self.refused = problem
+                self.report()
+            elif self.status == "diverged":  # new settings: a new try from the last good weights
+                self.status, self.message = "paused", None
                 self.report()
         elif kind == "temperature":
             self.temperature = cmd["value"]
@@ -255,12 +278,32 @@ class _Worker:
                         self.model, self.prime, 160, temperature=self.temperature, seed=self.steps
                     )
                     self.samples.append([self.steps, text])
-        except (MemoryError, ValueError, FloatingPointError) as exc:  # say so; never die silently
+        except MemoryError as exc:  # the operating system's limit: this worker, not the machine
+            from .budget import out_of_memory
+
+            self.training, self.status, self.message = False, "failed", out_of_memory(exc).as_dict()
+        except (ValueError, FloatingPointError) as exc:  # say so; never die silently
             self.training, self.status = False, "failed"
             self.message = _note("failed", f"training stopped: {exc}", detail=str(exc)[:200])
         self.threads.record(switched, step_times[1:] if switched != threads else step_times)
         self.seconds += time.monotonic() - started
         self.report()
+
+
+def _limit_address_space(limit: int | None) -> None:
+    """The operating system's cap on this process's memory (budget.WORKER_ADDRESS_SPACE), where
+    it has one (Linux, macOS); never raised above a limit already set."""
+    try:
+        import resource
+    except ImportError:  # Windows: the estimate alone guards it
+        return
+    if not limit:
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 def _serve(inp, out) -> None:
@@ -275,6 +318,7 @@ def _serve(inp, out) -> None:
     first = commands.get()
     if first is None:
         return
+    _limit_address_space(first[0].get("address_space"))
     worker = _Worker(*first, out)
     last_heard = time.monotonic()
     while True:
@@ -323,9 +367,13 @@ class TrainingProcess:
         sample_every: int = 250,
         resume: TrainingProcess | None = None,
         threads: int = 1,
+        address_space: int | None = None,
     ) -> None:
         """resume: a worker that has exited; its curves, samples and counts go on here (the model
-        passed in is the one it saved). threads: how many BLAS threads it may use (see _Threads)."""
+        passed in is the one it saved). threads: how many BLAS threads it may use (see _Threads).
+        address_space: the operating system's limit on the worker's memory, in bytes
+        (default budget.WORKER_ADDRESS_SPACE)."""
+        from .budget import WORKER_ADDRESS_SPACE
         from .checkpoint import checkpoint_bytes
         from .live import History
 
@@ -372,6 +420,7 @@ class TrainingProcess:
             "settings": settings,
             "counts": (self.steps, self.characters, self.seconds),
             "threads": threads,
+            "address_space": address_space or WORKER_ADDRESS_SPACE,
         }
         self.threads = 1  # what the worker last said it uses
         self._send(header, ckpt + np.asarray(ids, dtype=np.int32).tobytes())

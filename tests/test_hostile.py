@@ -560,3 +560,32 @@ def test_a_text_worker_may_use_two_threads_only_while_its_session_trains_alone(m
     monkeypatch.setattr(load, "WORKER_THREADS", 1)  # LSTM_LAB_WORKER_THREADS=1
     monkeypatch.setattr(load, "_seen", {})
     assert load.blas_threads("me") == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_the_text_page_refuses_its_largest_settings_in_one_line(lang):
+    """Hidden 512, 3 layers, windows of 400, batch 256 once took 12 GB in one worker: now Train
+    says what they would need and which setting to lower, and starts no worker."""
+    at = open_app(
+        "text",
+        lang=lang,
+        model="new",
+        hidden_size=512,
+        num_layers=3,
+        seq_length=400,
+        batch_size=256,
+    )
+    at.button(key="gen_train").click().run()
+    bg = at.session_state["text.bg"]
+    try:
+        assert_clean(at)
+        assert bg.worker is None
+        said = " ".join(e.value for e in at.error)
+        assert "MB" in said and {"en": "lower the batch size", "es": "baja el tamaño"}[lang] in said
+        at.query_params["batch_size"] = "8"
+        at.session_state["batch_size"] = 8  # the learner lowers it: Train trains
+        at.run()
+        at.button(key="gen_train").click().run()
+        assert at.session_state["text.bg"].running
+    finally:
+        at.session_state["text.bg"].close()

@@ -264,3 +264,61 @@ def test_a_worker_reports_the_threads_it_uses(setup):
         assert wait_for(lambda: proc.steps > steps + 10 and proc.threads == 1)
     finally:
         proc.stop()
+
+
+# ---------------------------------------------------------------- the memory budget (issue 16)
+def test_settings_over_the_budget_train_nothing_and_say_which_to_lower(setup):
+    model, ids = setup
+    huge = {**SETTINGS, "seq_length": 2000, "batch_size": 4000}  # about 13 GB of activations
+    proc = TrainingProcess(model, ids, "", huge, "the ", 0.7)
+    try:
+        proc.train()
+        assert wait_for(lambda: proc.message is not None)
+        assert proc.status == "paused" and proc.steps == 0
+        assert proc.message["code"] == "budget_training_window", proc.message
+        assert "batch size or the window" in proc.message["text"]
+        proc.set_settings(SETTINGS)  # within the budget: it trains
+        proc.train()
+        assert wait_for(lambda: proc.steps > 0)
+        proc.pause()
+        proc.set_settings(huge)  # refused again; the settings it trains with stay
+        assert wait_for(lambda: proc.message is not None and "budget" in proc.message["code"])
+        steps = proc.steps
+        proc.train()
+        assert wait_for(lambda: proc.steps > steps)
+    finally:
+        proc.stop()
+
+
+def test_the_operating_system_limit_stops_a_worker_whose_estimate_was_wrong(setup):
+    """Settings under the estimate's budget, but a worker capped at 400 MB of address space:
+    the allocation fails inside the worker, which says so and keeps answering."""
+    model, ids = setup
+    big = {**SETTINGS, "seq_length": 2000, "batch_size": 200}  # about 700 MB: under the budget
+    proc = TrainingProcess(model, ids, "", big, "the ", 0.7, address_space=400 * 2**20)
+    try:
+        proc.train()
+        assert wait_for(lambda: proc.message is not None, timeout=20)
+        assert proc.message["code"] == "worker_memory", proc.message
+        assert proc.alive
+        kept = proc.weights()
+        assert kept is not None and np.array_equal(kept.flat, model.flat)
+    finally:
+        proc.stop()
+
+
+def test_the_page_refuses_over_the_budget_without_starting_a_worker(setup):
+    from ui.background import BackgroundText, TrainSettings
+
+    model, ids = setup
+    bg = BackgroundText(model, ids, "", TrainSettings(seq_length=2000, batch_size=4000))
+    bg.start()
+    assert bg.worker is None and not bg.running
+    assert bg.message["code"] == "budget_training_window"
+    bg.apply(TrainSettings(seq_length=20, batch_size=8), 0.7)
+    assert not bg.message  # new settings: asked again at the next Train
+    try:
+        bg.start()
+        assert bg.worker is not None and wait_for(lambda: bg.worker.steps > 0)
+    finally:
+        bg.close()

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from lstm_core import Model
+from lstm_core.budget import check_text_training
+from lstm_core.errors import LabError
 from lstm_core.worker import TrainingProcess
 
 
@@ -51,6 +53,7 @@ class BackgroundText:
         self.worker: TrainingProcess | None = None
         self.threads = 1  # BLAS threads the worker may use (ui/load.py decides)
         self._copy: tuple[int, Model] | None = None  # (steps, weights) last fetched while training
+        self.refused: dict | None = None  # why the last Train started nothing (over the budget)
 
     # ------------------------------------------------------------------ control
     @property
@@ -62,13 +65,25 @@ class BackgroundText:
         return self.worker.status if self.worker is not None else "paused"
 
     @property
-    def message(self) -> str:
+    def message(self):
+        """Why training is not going on (a problem as `explain` reads it), or nothing."""
+        if self.refused is not None:
+            return self.refused
         return self.worker.message if self.worker is not None else ""
 
     def start(self, threads: int = 1) -> None:
-        """Train (in a new worker if there is none); threads: BLAS threads it may use."""
+        """Train (in a new worker if there is none); threads: BLAS threads it may use.
+        Settings over the budget (lstm_core.budget) start nothing: `message` says which to lower."""
         if self.running or self.status == "diverged":
             return
+        try:
+            check_text_training(
+                self.model.config, self.settings.seq_length, self.settings.batch_size
+            )
+        except LabError as exc:
+            self.refused = exc.as_dict()
+            return
+        self.refused = None
         previous = None
         if self.worker is not None and not self.worker.alive:  # it exited (idle) or died
             self.worker.drain()
@@ -122,6 +137,8 @@ class BackgroundText:
 
     def apply(self, settings: TrainSettings, temperature: float) -> None:
         """New settings: training goes on from the current weights (the optimizer starts anew)."""
+        if settings != self.settings:
+            self.refused = None  # asked again at the next Train
         if settings != self.settings and self.worker is not None:
             self.worker.set_settings(asdict(settings))
         if temperature != self.temperature and self.worker is not None:
