@@ -196,7 +196,9 @@ elif choice == "upload":
         if st.session_state.get("text.ckpt_digest") != digest:
             st.session_state["text.ckpt_digest"] = digest
             try:
-                st.session_state["text.ckpt"] = lstm_core.load_checkpoint(data)
+                st.session_state["text.ckpt"] = lstm_core.load_checkpoint(
+                    data, limits=lstm_core.budget.UPLOAD_LIMITS["text"]
+                )
                 st.session_state.pop("text.ckpt_error", None)
             except lstm_core.CheckpointError as exc:
                 st.session_state.pop("text.ckpt", None)

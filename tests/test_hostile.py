@@ -22,7 +22,16 @@ from hypothesis import strategies as st
 from test_app import assert_clean, open_app, visible_text
 
 import lstm_core
-from lstm_core import CheckpointError, TextError, checkpoint_bytes, decode_text, load_checkpoint
+from lstm_core import (
+    CheckpointError,
+    Model,
+    ModelConfig,
+    TextError,
+    Vocabulary,
+    checkpoint_bytes,
+    decode_text,
+    load_checkpoint,
+)
 from ui import params
 from ui.frame import PAGES
 
@@ -589,3 +598,20 @@ def test_the_text_page_refuses_its_largest_settings_in_one_line(lang):
         assert at.session_state["text.bg"].running
     finally:
         at.session_state["text.bg"].close()
+
+
+def test_the_belt_page_refuses_a_model_larger_than_it_can_draw():
+    """600 units: a good checkpoint, but its clustering alone would hold the server for seconds
+    at every rerun. Refused from the meta, in one line that says the page's limit."""
+    from lstm_core.budget import UPLOAD_LIMITS
+
+    most = UPLOAD_LIMITS["belt"].hidden
+    vocab = Vocabulary.from_text("abc ")
+    big = Model.create(ModelConfig("char-lm", "lstm", 4, most + 88, 1, 4, vocab=vocab.chars))
+    at = open_app("belt", belt_model="upload")
+    data = checkpoint_bytes(big)
+    at.file_uploader(key="belt_upload").set_value(("big.npz", data, "application/octet-stream"))
+    at.run()
+    assert_clean(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and f"{most + 88}" in errors[0] and f"{most}" in errors[0], errors

@@ -15,6 +15,7 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig
+from lstm_core.budget import UPLOAD_LIMITS
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SAMPLE_CHECKPOINTS = {
@@ -148,7 +149,8 @@ def uploaded_checkpoint(prefix: str, label: str) -> tuple[str, Model] | None:
             st.session_state.pop(f"{prefix}.uploaded", None)
             st.session_state[f"{prefix}.upload_digest"] = digest
             try:
-                st.session_state[f"{prefix}.uploaded"] = (digest, lstm_core.load_checkpoint(data))
+                model = lstm_core.load_checkpoint(data, limits=UPLOAD_LIMITS[prefix])
+                st.session_state[f"{prefix}.uploaded"] = (digest, model)
             except lstm_core.CheckpointError as exc:
                 st.session_state[f"{prefix}.upload_error"] = exc.as_dict()
             else:
