@@ -62,6 +62,11 @@ TEXT_FILES = [  # (id, bytes, what the text page must do: "ok" or words of the o
     ("emoji", ("🌊🗼 the sea 🌊 " * 300).encode("utf-8"), "ok"),
     ("cp1252", STORY.replace("keeper", "señor").encode("cp1252"), "ok"),
     ("nul-bytes", b"text\x00with\x00nul" * 100, "binary"),
+    (  # 1,500 distinct characters: over the vocabulary's cap (budget.MAX_VOCAB)
+        "too-many-characters",
+        ("".join(chr(c) for c in range(0x4E00, 0x4E00 + 1500)) * 4).encode("utf-8"),
+        "different characters",
+    ),
 ]
 
 
@@ -615,3 +620,15 @@ def test_the_belt_page_refuses_a_model_larger_than_it_can_draw():
     assert_clean(at)
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and f"{most + 88}" in errors[0] and f"{most}" in errors[0], errors
+
+
+def test_a_text_is_prepared_once_for_every_session_that_brings_it():
+    """The text page prepares its corpus at every rerun: the second time (or another session
+    with the same text) takes the first one's ids, which nobody can change."""
+    from ui import corpora
+
+    first = corpora.prepare(STORY + " once", True, 60)
+    again = corpora.prepare(STORY + " once", True, 60)
+    assert again is first and not first.train_ids.flags.writeable
+    other = corpora.prepare(STORY + " once", False, 60)
+    assert other is not first

@@ -14,7 +14,7 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import TextError, Vocabulary
-from lstm_core.text import split_held_out
+from lstm_core.text import prepare_corpus, split_held_out
 from ui.models import SAMPLES
 
 SAMPLE_CORPORA = {  # id -> (text file, pretrained checkpoint)
@@ -63,15 +63,17 @@ def prepare(text: str, lowercase: bool, seq_length: int, vocab: Vocabulary | Non
     """Split and encode a corpus; TextError with one line if it cannot train a model.
 
     vocab: a model's vocabulary to encode with (characters outside it are skipped and listed);
-    None: the corpus's own.
+    None: the corpus's own. Prepared once per content and shared by every session (read-only):
+    a 19 MB novel is about 150 MB of ids, and re-encoding it on every rerun held the server
+    for seconds. Entries leave the cache after a quarter of an hour unused.
     """
-    if lowercase:
-        text = text.lower()
-    if not text.strip():
-        raise TextError("the text is empty", "text_empty")
-    own = Vocabulary.from_text(text)
-    if len(own) < 2:
-        raise TextError("the text uses a single character: there is nothing to predict", "one_char")
+    return _prepare(text, lowercase, seq_length, vocab.chars if vocab is not None else None)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6, ttl=15 * 60)
+def _prepare(text: str, lowercase: bool, seq_length: int, chars: tuple | None) -> Corpus:
+    vocab = Vocabulary(chars) if chars is not None else None
+    text, own = prepare_corpus(text, lowercase, min_length=1)  # normalised, vocabulary limits
     body, held_out = split_held_out(text)
     if len(body) < seq_length + 1:
         raise TextError(
@@ -87,4 +89,6 @@ def prepare(text: str, lowercase: bool, seq_length: int, vocab: Vocabulary | Non
     ids = use.encode(body, skip_unknown=True)
     if len(ids) < seq_length + 1:
         raise TextError("almost none of the text is in the model's vocabulary", "vocab_none")
-    return Corpus(text, ids.astype(np.intp), held_out, own, skipped)
+    ids = ids.astype(np.intp)
+    ids.flags.writeable = False  # shared by every session that prepares this text
+    return Corpus(text, ids, held_out, own, skipped)
