@@ -632,3 +632,34 @@ def test_a_text_is_prepared_once_for_every_session_that_brings_it():
     assert again is first and not first.train_ids.flags.writeable
     other = corpora.prepare(STORY + " once", False, 60)
     assert other is not first
+
+
+TRAIN_BUTTONS = {"echo": "echo_train", "text": "gen_train", "bptt": "bptt_explode"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("edge", ["high", "low"])
+@pytest.mark.parametrize("page", list(TRAIN_BUTTONS))
+def test_training_at_every_bound_at_once_reaches_no_exception_box(page, edge):
+    """Every numeric parameter of the page at its bound at once (so batch × window, hidden ×
+    layers × window are at their largest or smallest products), then the page's own Train:
+    a message or training, never an exception box, and the page answers its next rerun."""
+    numeric = [
+        p for p in page_params(page) if p.kind in ("int", "float") and getattr(p, edge) is not None
+    ]
+    query = {p.name: params._fmt(getattr(p, edge)) for p in numeric}
+    if page == "text":
+        query["model"] = "new"
+    at = open_app(page, **query)
+    assert_clean(at)
+    try:
+        button = at.button(key=TRAIN_BUTTONS[page])
+        if not button.disabled:
+            button.click().run()
+        assert_clean(at)
+        at.run()
+        assert_clean(at)
+    finally:
+        bg = at.session_state["text.bg"] if "text.bg" in at.session_state else None
+        if bg is not None:
+            bg.close()
