@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from lstm_core import Model
+from lstm_core.sampling import DEFAULT_TEMPERATURE
 from lstm_core.worker import TrainingProcess
 
 
@@ -42,7 +43,7 @@ class BackgroundText:
         held_out: str,
         settings: TrainSettings,
         prime: str = "the ",
-        temperature: float = 0.7,
+        temperature: float = DEFAULT_TEMPERATURE,
     ) -> None:
         self.model = model  # the weights as last saved from the worker (or as they came)
         self.saved_steps = 0  # the worker's step count when `model` was saved
