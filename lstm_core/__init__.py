@@ -10,6 +10,8 @@ time and backpropagation through time), model.py (layers + softmax head), traini
     model.save("copy.npz")
 """
 
+__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
+
 from .cell import GATE_NAMES, GATES, Clamp, Gates, LSTMStep, lstm_step, lstm_step_backward
 from .checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from .echo import EchoConfig, echo_accuracy, echo_data, new_echo_model

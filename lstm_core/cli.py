@@ -1,8 +1,11 @@
 """The command line: `python -m lstm_core {train-text, train-echo, generate, inspect, bench}`.
 
-Every command takes --help and --json. Expected failures (a missing file, a bad checkpoint, a
-text too short) print one line to stderr and exit with status 1; usage errors exit with 2.
-Long training shows a progress bar on a terminal and plain lines otherwise.
+Installed as a package the same commands are `lstm-lab ...` (lstm_lab/ adds `lstm-lab app`).
+Every command takes --help (with each option's default) and --json. Expected failures (a missing
+file, a bad checkpoint, a text too short) print one line to stderr and exit with status 1; usage
+errors exit with 2; Ctrl-C exits with 130 (train-text saves the model so far first). Long
+training shows a progress bar with its rate and the time left on a terminal, plain lines
+otherwise.
 """
 
 from __future__ import annotations
@@ -10,17 +13,20 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from . import __version__
 from .checkpoint import CheckpointError, describe, load_checkpoint
 from .echo import EchoConfig
 from .model import Model, ModelConfig
 from .optim import OPTIMIZERS
-from .sampling import generate
+from .sampling import DEFAULT_TEMPERATURE, OPENING_KEY, OPENING_LENGTH, default_seed_text, generate
+from .terminal import Progress, StopOnCtrlC
 from .text import (
     TextError,
     Vocabulary,
@@ -30,34 +36,6 @@ from .text import (
     split_held_out,
 )
 from .training import EchoTrainer, TextTrainer
-
-
-class Progress:
-    """A progress bar on a terminal (redrawn at most 10 times a second); plain lines elsewhere."""
-
-    def __init__(self, total: int, stream=None, every_seconds: float = 5.0) -> None:
-        self.total, self.stream = max(1, total), stream or sys.stderr
-        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
-        self.every = 0.1 if self.tty else every_seconds
-        self.start = self.last = time.perf_counter()
-
-    def update(self, done: int, text: str) -> None:
-        now = time.perf_counter()
-        if now - self.last < self.every and done < self.total:
-            return
-        self.last = now
-        frac = min(1.0, done / self.total)
-        if self.tty:
-            bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-            self.stream.write(f"\r[{bar}] {frac:4.0%} {text} {now - self.start:6.1f}s")
-        else:
-            self.stream.write(f"{done}/{self.total} {text} {now - self.start:.1f}s\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def _int_at_least(lowest: int):
@@ -114,6 +92,16 @@ def _emit(args, summary: dict, lines: list[str]) -> None:
 
 # ---------------------------------------------------------------------------- train-text
 FINAL_LOSS_STEPS = 20  # "final loss": the mean over the last steps (one batch is noisy)
+INTERRUPTED = 130  # the exit status of a program stopped by Ctrl-C (128 + SIGINT)
+
+
+def _save_whole(model: Model, out) -> None:
+    """Write the checkpoint beside `out`, then move it into place: a reader (or a Ctrl-C during
+    the write) never finds half a file under the real name."""
+    out = Path(out)
+    part = out.with_name(out.name + ".part")
+    model.save(part)
+    os.replace(part, out)
 
 
 def _read_noted(path) -> str:
@@ -177,30 +165,50 @@ def cmd_train_text(args) -> int:
         args.clip_norm,
         args.seed,
     )
-    progress = Progress(args.steps)
+    progress = Progress(args.steps, chars_per_unit=args.batch_size * args.seq_length)
     recent: list[float] = []
-    for snap in trainer.run(args.steps):
-        if math.isfinite(snap.loss):
-            recent = [*recent[-(FINAL_LOSS_STEPS - 1) :], snap.loss]
-        progress.update(snap.step, f"step {snap.step}/{args.steps} loss {snap.loss:.3f}")
+
+    def record() -> dict:  # what the checkpoint says about its training, as it stands
+        return {
+            "text": Path(args.text).name,
+            OPENING_KEY: text[:OPENING_LENGTH],  # generate's default seed text
+            "characters": len(ids),
+            "held_out": len(held_out),
+            "steps": trainer.steps_done,
+            "seq_length": args.seq_length,
+            "batch_size": args.batch_size,
+            "optimizer": args.optimizer,
+            "learning_rate": args.learning_rate,
+            "dropout": args.dropout,
+            "seed": args.seed,
+            "final_loss": float(np.mean(recent)) if recent else float("nan"),
+        }
+
+    with StopOnCtrlC() as ctrl_c:
+        for snap in trainer.run(args.steps):
+            if math.isfinite(snap.loss):
+                recent = [*recent[-(FINAL_LOSS_STEPS - 1) :], snap.loss]
+            progress.update(snap.step, f"step {snap.step}/{args.steps} loss {snap.loss:.3f}")
+            if ctrl_c.requested:
+                break
+            if args.save_every and snap.step % args.save_every == 0 and snap.step < args.steps:
+                model.meta["training"] = record()
+                _save_whole(model, args.out)
     progress.close()
-    final_loss = float(np.mean(recent)) if recent else float("nan")
-    model.meta["training"] = {
-        "text": Path(args.text).name,
-        "characters": len(ids),
-        "held_out": len(held_out),
-        "steps": trainer.steps_done,
-        "seq_length": args.seq_length,
-        "batch_size": args.batch_size,
-        "optimizer": args.optimizer,
-        "learning_rate": args.learning_rate,
-        "dropout": args.dropout,
-        "seed": args.seed,
-        "final_loss": final_loss,
-    }
+    model.meta["training"] = record()
+    final_loss = model.meta["training"]["final_loss"]
+    if ctrl_c.requested:
+        model.meta["training"]["stopped"] = f"interrupted after {trainer.steps_done} steps"
+        _save_whole(model, args.out)
+        print(
+            f"interrupted after {trainer.steps_done} of {args.steps} steps: "
+            f"the model so far is saved in {args.out}",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     if trainer.status == "diverged":  # the trainer went back to the last good weights: keep them
         model.meta["training"]["stopped"] = trainer.message
-        model.save(args.out)
+        _save_whole(model, args.out)
         raise ValueError(f"{trainer.message} They are saved in {args.out}.")
     eval_bpc, scored, skipped = None, 0, 0
     eval_text = _read_noted(args.eval_text) if args.eval_text else held_out
@@ -212,7 +220,7 @@ def cmd_train_text(args) -> int:
                 "note: no character of the evaluation text is in the model's vocabulary",
                 file=sys.stderr,
             )
-    model.save(args.out)
+    _save_whole(model, args.out)
     seconds = trainer.elapsed
     summary = {
         "out": str(args.out),
@@ -261,7 +269,7 @@ def cmd_train_echo(args) -> int:
         seed=args.seed,
     )
     trainer = EchoTrainer(config)
-    progress = Progress(config.num_epochs * config.windows_per_epoch)
+    progress = Progress(config.num_epochs * config.windows_per_epoch, unit="windows")
 
     def report(tr: EchoTrainer, accuracy: float) -> None:
         text = (
@@ -316,16 +324,17 @@ def cmd_generate(args) -> int:
         raise CheckpointError(
             f"{args.checkpoint} is an {model.config.kind} model: it cannot write text"
         )
+    seed_text = default_seed_text(model) if args.seed_text is None else args.seed_text
     chars = [
         s.char
-        for s in generate(model, args.prime, args.length, args.temperature, args.top_k, args.seed)
+        for s in generate(model, seed_text, args.length, args.temperature, args.top_k, args.seed)
     ]
     text = "".join(chars)
     if args.json:
         print(
             json.dumps(
                 {
-                    "prime": args.prime,
+                    "seed_text": seed_text,
                     "continuation": text,
                     "length": args.length,
                     "temperature": args.temperature,
@@ -433,17 +442,44 @@ def cmd_bench(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """--help with each option's default written after its help (none where there is none)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+# A function that adds commands of its own to the parser's subparsers (lstm_lab adds `app`).
+AddCommands = Callable[[argparse._SubParsersAction], None]
+
+
+def build_parser(
+    prog: str = "python -m lstm_core", add_commands: AddCommands | None = None
+) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m lstm_core",
+        prog=prog,
         description="LSTM Lab's NumPy engine: train, sample, inspect and benchmark LSTMs and RNNs.",
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="show the version"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return sub.add_parser(name, formatter_class=HelpFormatter, **kwargs)
+
+    def json_flag(p: argparse.ArgumentParser, what: str = "a JSON summary") -> None:
+        p.add_argument("--json", action="store_true", help=f"print {what} instead of text")
+
+    p = command(
         "train-text",
         help="train a character language model on a text file",
-        description="Train a character-level LSTM (or RNN) on a text, as in the paper's case study.",
+        description="Train a character-level LSTM (or RNN) on a text, as in the paper's case "
+        "study. Ctrl-C stops after the step under way and saves the model so far to --out "
+        "(exit status 130).",
     )
     p.add_argument(
         "--text", required=True, help="training text (UTF-8, with or without BOM, or Windows-1252)"
@@ -458,43 +494,90 @@ def build_parser() -> argparse.ArgumentParser:
         "the app's text page does, and report bits per character on it",
     )
     p.add_argument("--init", help="continue training this checkpoint instead of starting fresh")
-    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
-    p.add_argument("--hidden-size", type=_positive_int, default=128)
-    p.add_argument("--num-layers", type=int, choices=[1, 2, 3], default=1)
-    p.add_argument("--seq-length", type=_positive_int, default=60)
-    p.add_argument("--batch-size", type=_positive_int, default=32)
-    p.add_argument("--steps", type=_positive_int, default=1000)
-    p.add_argument("--learning-rate", type=_positive_float, default=2e-3)
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
-    p.add_argument("--dropout", type=_fraction, default=0.2)
+    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm", help="the recurrent cell")
     p.add_argument(
-        "--clip-norm", type=_non_negative_float, default=5.0, help="0 turns clipping off"
+        "--hidden-size", type=_positive_int, default=128, help="units per layer (the paper: 256)"
+    )
+    p.add_argument(
+        "--num-layers", type=int, choices=[1, 2, 3], default=1, help="layers stacked in depth"
+    )
+    p.add_argument(
+        "--seq-length",
+        type=_positive_int,
+        default=60,
+        help="characters per training window, backpropagated through (the paper: 60)",
+    )
+    p.add_argument("--batch-size", type=_positive_int, default=32, help="windows per step")
+    p.add_argument("--steps", type=_positive_int, default=1000, help="training steps")
+    p.add_argument("--learning-rate", type=_positive_float, default=2e-3, help="step size")
+    p.add_argument(
+        "--optimizer", choices=sorted(OPTIMIZERS), default="adam", help="the update rule"
+    )
+    p.add_argument(
+        "--dropout", type=_fraction, default=0.2, help="dropout on the LSTM's output while training"
+    )
+    p.add_argument(
+        "--clip-norm",
+        type=_non_negative_float,
+        default=5.0,
+        help="clip the gradient's global norm to this (0 turns clipping off)",
     )
     p.add_argument(
         "--lowercase", action="store_true", help="lowercase the text first (as the paper)"
     )
-    p.add_argument("--seed", type=_non_negative_int, default=0)
-    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.add_argument(
+        "--save-every",
+        type=_positive_int,
+        default=None,
+        help="also write --out every N steps, so a long run can be stopped or lost at any time",
+    )
+    p.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="seed of the weights and batches"
+    )
+    json_flag(p)
     p.set_defaults(func=cmd_train_text)
 
     d = EchoConfig()
-    p = sub.add_parser(
+    p = command(
         "train-echo",
         help="train on the echo task (the notebook's experiment)",
         description="Learn to echo a random bit sequence echo_step steps later, with truncated BPTT.",
     )
-    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
-    p.add_argument("--echo-step", type=_non_negative_int, default=d.echo_step)
+    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm", help="the recurrent cell")
     p.add_argument(
-        "--truncated-backprop-length", type=_positive_int, default=d.truncated_backprop_length
+        "--echo-step",
+        type=_non_negative_int,
+        default=d.echo_step,
+        help="how many steps later each bit is to be echoed",
     )
-    p.add_argument("--state-size", type=_positive_int, default=d.state_size)
-    p.add_argument("--batch-size", type=_positive_int, default=d.batch_size)
-    p.add_argument("--total-series-length", type=_positive_int, default=d.total_series_length)
-    p.add_argument("--num-epochs", type=_positive_int, default=d.num_epochs)
-    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default=d.optimizer)
-    p.add_argument("--learning-rate", type=_positive_float, default=d.learning_rate)
-    p.add_argument("--seed", type=_non_negative_int, default=d.seed)
+    p.add_argument(
+        "--truncated-backprop-length",
+        type=_positive_int,
+        default=d.truncated_backprop_length,
+        help="steps per window that backpropagation reaches back through",
+    )
+    p.add_argument(
+        "--state-size", type=_positive_int, default=d.state_size, help="units of the cell"
+    )
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=d.batch_size, help="series trained side by side"
+    )
+    p.add_argument(
+        "--total-series-length",
+        type=_positive_int,
+        default=d.total_series_length,
+        help="bits of fresh data per epoch (split over the batch)",
+    )
+    p.add_argument("--num-epochs", type=_positive_int, default=d.num_epochs, help="epochs")
+    p.add_argument(
+        "--optimizer", choices=sorted(OPTIMIZERS), default=d.optimizer, help="the update rule"
+    )
+    p.add_argument(
+        "--learning-rate", type=_positive_float, default=d.learning_rate, help="step size"
+    )
+    p.add_argument(
+        "--seed", type=_non_negative_int, default=d.seed, help="seed of the weights and the data"
+    )
     p.add_argument(
         "--target-accuracy",
         type=float,
@@ -502,42 +585,67 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after the first epoch whose fresh-data accuracy reaches this",
     )
     p.add_argument("--out", help="write the trained model here (.npz)")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p.set_defaults(func=cmd_train_echo)
 
-    p = sub.add_parser(
+    p = command(
         "generate",
         help="write text with a trained character model",
-        description="Prime the model with TEXT, then sample LENGTH characters; prints only the continuation.",
+        description="Read the seed text, then sample LENGTH characters; prints only what the "
+        "model wrote.",
     )
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--prime", required=True, help="the seed text")
-    p.add_argument("--length", type=_non_negative_int, default=200)
+    p.add_argument("--checkpoint", required=True, help="a character model (.npz)")
     p.add_argument(
-        "--temperature", type=_non_negative_float, default=1.0, help="0 = always the most likely"
+        "--seed-text",
+        "--prime",
+        dest="seed_text",
+        default=None,
+        help="what the model reads before it writes (default: the start of its training text "
+        "as train-text recorded it, else a newline)",
     )
-    p.add_argument("--top-k", type=_positive_int, default=None)
-    p.add_argument("--seed", type=_non_negative_int, default=None)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--length", type=_non_negative_int, default=200, help="characters to write")
+    p.add_argument(
+        "--temperature",
+        type=_non_negative_float,
+        default=DEFAULT_TEMPERATURE,
+        help="below 1 safer, above 1 wilder, 0 = always the most likely; the app starts at the same",
+    )
+    p.add_argument(
+        "--top-k",
+        type=_positive_int,
+        default=None,
+        help="draw only from the K most likely characters",
+    )
+    p.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=None,
+        help="seed of the sampling (default: a different text every run)",
+    )
+    json_flag(p, "the seed text, the continuation and the settings as JSON")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("inspect", help="show a checkpoint's meta and weight shapes")
-    p.add_argument("checkpoint")
-    p.add_argument("--json", action="store_true")
+    p = command("inspect", help="show a checkpoint's meta and weight shapes")
+    p.add_argument("checkpoint", help="the checkpoint (.npz)")
+    json_flag(p, "everything as JSON")
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser(
+    p = command(
         "corpus",
         help="write the generated logbook corpus (deterministic)",
         description="Write the lighthouse logbook generated by lstm_core.corpus.",
     )
-    p.add_argument("--out", required=True)
-    p.add_argument("--seed", type=_non_negative_int, default=1931)
-    p.add_argument("--min-bytes", type=_positive_int, default=220_000)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--out", required=True, help="where to write the text")
+    p.add_argument(
+        "--seed", type=_non_negative_int, default=1931, help="seed of the logbook's story"
+    )
+    p.add_argument(
+        "--min-bytes", type=_positive_int, default=220_000, help="write at least this many bytes"
+    )
+    json_flag(p)
     p.set_defaults(func=cmd_corpus)
 
-    p = sub.add_parser("bench", help="measure the engine's speed on this machine")
+    p = command("bench", help="measure the engine's speed on this machine")
     p.add_argument("--quick", action="store_true", help="fewer repeats (a rough figure in seconds)")
     p.add_argument(
         "--against",
@@ -551,15 +659,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="--against: char-LM sizes as hidden:threads pairs, e.g. 128:2,256:1 "
         "(default: 32:2,128:2,256:2,512:2,128:1,256:1)",
     )
-    p.add_argument("--json", action="store_true")
+    json_flag(p, "the results as JSON")
     p.set_defaults(func=cmd_bench)
+    if add_commands is not None:
+        add_commands(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    prog: str = "python -m lstm_core",
+    add_commands: AddCommands | None = None,
+) -> int:
+    """Run one command. A command whose parser sets `passes_on` gets the arguments it does not
+    know in `args.rest` (`lstm-lab app` hands them to Streamlit); any other command refuses them."""
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
-    args = build_parser().parse_args(argv)
+    parser = build_parser(prog, add_commands)
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "passes_on", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     try:
         return args.func(args)
     except (CheckpointError, TextError, ValueError, OSError) as exc:
@@ -568,4 +688,4 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED

@@ -21,6 +21,21 @@ from .model import Model, State, softmax
 from .rnn import new_rnn_step, rnn_step_into
 from .text import TextError, Vocabulary
 
+DEFAULT_TEMPERATURE = 0.7  # the text page's slider and the command line's `generate` start here
+OPENING_KEY = "opening"  # meta["training"][OPENING_KEY]: the training text's first characters
+OPENING_LENGTH = 40
+
+
+def default_seed_text(model: Model) -> str:
+    """What to read before writing when nobody gave a seed text: the start of the model's training
+    text (as train-text records it), else a newline, kept to the characters the model knows."""
+    training = model.meta.get("training")
+    opening = training.get(OPENING_KEY) if isinstance(training, dict) else None
+    text = opening if isinstance(opening, str) and opening else "\n"
+    text = text.lower() if model.config.lowercase else text
+    known = set(model.config.vocab)
+    return "".join(ch for ch in text if ch in known) or model.config.vocab[0]
+
 
 class SampledChar(NamedTuple):
     """One generated character and what produced it."""

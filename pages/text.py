@@ -14,7 +14,7 @@ import lstm_core  # noqa: E402
 from lstm_core import Model, ModelConfig, TextError, Vocabulary, checkpoint_bytes  # noqa: E402
 from lstm_core.explain import top_predictions  # noqa: E402
 from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
-from lstm_core.sampling import retemper  # noqa: E402
+from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper  # noqa: E402
 from ui import corpora, load, params  # noqa: E402
 from ui.background import BackgroundText, TrainSettings  # noqa: E402
 from ui.figures import belt as belt_figs  # noqa: E402
@@ -45,7 +45,7 @@ P = params.register(
         Param("learning_rate", 0.002, "float", low=1e-6, high=100.0),
         Param("optimizer", "adam", "choice", options=("adam", "adagrad", "sgd")),
         Param("dropout", 0.2, "float", low=0.0, high=0.9),
-        Param("temperature", 0.7, "float", low=0.0, high=3.0),
+        Param("temperature", DEFAULT_TEMPERATURE, "float", low=0.0, high=3.0),
         Param("prime", "", "text", max_length=500),
         Param("length", 300, "int", low=1, high=2000),
         Param("top_k", 0, "int", low=0, high=500),

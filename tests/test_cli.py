@@ -1,13 +1,17 @@
 """The command line, run as users run it: `python -m lstm_core ...` in a subprocess."""
 
 import json
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import ROOT
 
-from lstm_core import load_checkpoint
+from lstm_core import __version__, load_checkpoint
+from lstm_core.cli import build_parser
+from lstm_core.sampling import DEFAULT_TEMPERATURE, OPENING_LENGTH
 
 TEXT = (
     "In a hole in the ground there lived a small model. It read the same line again and again, "
@@ -293,3 +297,142 @@ def test_bench_reports_every_figure():
         "sampling_chars_per_s_H256",
         "worker_fraction_of_core_H128",
     }
+
+
+# ---------------------------------------------------------------------------- help, version
+def test_every_option_has_help_and_help_shows_the_defaults():
+    parser = build_parser()
+    (sub,) = (a for a in parser._actions if a.dest == "command")
+    commands = sub.choices
+    assert set(commands) >= {"train-text", "train-echo", "generate", "inspect", "corpus", "bench"}
+    assert all(choice.help for choice in sub._choices_actions)  # each command in the list
+    for name, p in [("", parser), *commands.items()]:
+        for action in p._actions:
+            if action is not sub:
+                assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+    out = cli("generate", "--help").stdout
+    assert f"(default: {DEFAULT_TEMPERATURE})" in " ".join(out.split())
+    assert "--seed-text SEED_TEXT, --prime SEED_TEXT" in out
+    train = " ".join(cli("train-text", "--help").stdout.split())
+    assert "(default: 128)" in train and "(default: 60)" in train and "--save-every" in train
+    assert "(default: None)" not in train and "(default: False)" not in train
+
+
+def test_version():
+    out = cli("--version").stdout
+    assert out.strip() == f"python -m lstm_core {__version__}"
+
+
+def test_unknown_arguments_are_still_a_usage_error():
+    proc = cli("inspect", "x.npz", "--nonsense", check=False)
+    assert proc.returncode == 2 and "unrecognized arguments: --nonsense" in proc.stderr
+
+
+# ---------------------------------------------------------------------------- generate's defaults
+def small_text_model(tmp_path, *extra):
+    text = tmp_path / "novel.txt"
+    text.write_text(TEXT, encoding="utf-8")
+    out = tmp_path / "m.npz"
+    tiny = ["--hidden-size", "16", "--steps", "3", "--seq-length", "20", "--batch-size", "4"]
+    cli("train-text", "--text", text, "--out", out, *tiny, *extra)
+    return out
+
+
+def test_generate_defaults_to_the_training_texts_start_and_the_apps_temperature(tmp_path):
+    ckpt = small_text_model(tmp_path, "--lowercase")
+    assert DEFAULT_TEMPERATURE == 0.7  # the text page's slider starts here too (pages/text.py)
+    out = json.loads(cli("generate", "--checkpoint", ckpt, "--length", 30, "--json").stdout)
+    assert (
+        out["seed_text"]
+        == TEXT[:OPENING_LENGTH].lower()
+        == "in a hole in the ground there lived a sm"
+    )
+    assert out["temperature"] == DEFAULT_TEMPERATURE and len(out["continuation"]) == 30
+    # --prime is kept as another name of --seed-text
+    given = json.loads(
+        cli("generate", "--checkpoint", ckpt, "--prime", "the", "--length", 5, "--json").stdout
+    )
+    assert given["seed_text"] == "the"
+
+
+def test_generate_on_a_sample_without_a_recorded_opening_starts_from_a_newline():
+    ckpt = ROOT / "samples" / "lighthouse_en_h64.npz"
+    assert "opening" not in load_checkpoint(ckpt).meta["training"]
+    out = json.loads(
+        cli("generate", "--checkpoint", ckpt, "--length", 40, "--seed", 3, "--json").stdout
+    )
+    assert out["seed_text"] == "\n" and len(out["continuation"]) == 40
+
+
+# ---------------------------------------------------------------------------- Ctrl-C, --save-every
+def start_training(tmp_path, *extra):
+    text = tmp_path / "novel.txt"
+    text.write_text(TEXT * 4, encoding="utf-8")
+    out = tmp_path / "run.npz"
+    long = ["--hidden-size", "32", "--steps", "100000", "--seq-length", "20", "--batch-size", "4"]
+    args = ["train-text", "--text", str(text), "--out", str(out), *long, *map(str, extra)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lstm_core", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    return proc, out
+
+
+def wait_for(path, proc, seconds=120.0):
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the training never wrote its first checkpoint"
+        time.sleep(0.05)
+
+
+def test_ctrl_c_saves_the_model_so_far_and_exits_130(tmp_path):
+    proc, out = start_training(tmp_path, "--save-every", 10)
+    try:
+        wait_for(out, proc)  # it is training: the first periodic save has happened
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("interrupted after ") and last.endswith(f"saved in {out}")
+    steps = int(last.split()[2])
+    model = load_checkpoint(out)
+    training = model.meta["training"]
+    assert 10 <= steps < 100000 and training["steps"] == steps
+    assert training["stopped"] == f"interrupted after {steps} steps"
+    assert not (tmp_path / "run.npz.part").exists() and stdout == ""
+
+
+def test_save_every_leaves_a_whole_checkpoint_when_the_run_is_killed(tmp_path):
+    proc, out = start_training(tmp_path, "--save-every", 7)
+    try:
+        wait_for(out, proc)
+        time.sleep(1.0)  # a few more saves
+        proc.kill()  # no chance to clean up: what is on disk is what --save-every wrote
+        proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    model = load_checkpoint(out)
+    steps = model.meta["training"]["steps"]
+    assert steps > 0 and steps % 7 == 0 and "stopped" not in model.meta["training"]
+
+
+def test_the_progress_line_shows_the_rate_and_the_time_left():
+    import io
+
+    from lstm_core.terminal import Progress
+
+    stream = io.StringIO()
+    progress = Progress(1000, stream=stream, every_seconds=0, chars_per_unit=640)
+    progress.start -= 10.0  # as if 10 s had passed
+    progress.update(250, "step 250/1000")
+    line = stream.getvalue()
+    # 250 steps in 10 s: 25 steps/s, 16,000 characters/s, 750 steps (30 s) to go
+    assert "25.0 steps/s (16,000 chars/s), 30s left" in line, line

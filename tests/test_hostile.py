@@ -660,6 +660,6 @@ def test_training_at_every_bound_at_once_reaches_no_exception_box(page, edge):
         at.run()
         assert_clean(at)
     finally:
-        bg = at.session_state["text.bg"] if "text.bg" in at.session_state else None
+        bg = at.session_state["text.bg"] if "text.bg" in at.session_state else None  # noqa: SIM401 - AppTest state has no get
         if bg is not None:
             bg.close()

@@ -21,6 +21,7 @@ import numpy as np
 from lstm_core import Model
 from lstm_core.budget import check_text_training
 from lstm_core.errors import LabError
+from lstm_core.sampling import DEFAULT_TEMPERATURE
 from lstm_core.worker import TrainingProcess
 
 
@@ -44,7 +45,7 @@ class BackgroundText:
         held_out: str,
         settings: TrainSettings,
         prime: str = "the ",
-        temperature: float = 0.7,
+        temperature: float = DEFAULT_TEMPERATURE,
     ) -> None:
         self.model = model  # the weights as last saved from the worker (or as they came)
         self.saved_steps = 0  # the worker's step count when `model` was saved

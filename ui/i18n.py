@@ -18,10 +18,9 @@ entrada, compuerta de salida, estado de la celda, banda transportadora.
 from __future__ import annotations
 
 import numbers
+import tomllib
 from functools import cache
 from pathlib import Path
-
-import tomllib
 
 LANGUAGES = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"

@@ -7,7 +7,6 @@ that trains copies first.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -16,8 +15,9 @@ import streamlit as st
 import lstm_core
 from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig
 from lstm_core.budget import UPLOAD_LIMITS
+from lstm_lab import app_home
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = app_home() / "samples"  # beside app.py: in the checkout, or where pip installed it
 SAMPLE_CHECKPOINTS = {
     "text_en": "lighthouse_en_h64.npz",
     "text_es": "faro_es_h64.npz",
