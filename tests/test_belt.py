@@ -325,8 +325,8 @@ def test_belt_page_every_model(lang, model):
     # window, waterfall, unit lines, text, ranking, overlay, 3 matches; long inputs add the
     # overview and the strip
     assert len(charts(at)) >= 9
-    for c in at.get("plotly_chart"):  # no Plotly toolbar (its tooltips are English)
-        assert json.loads(c.proto.config)["displayModeBar"] is False
+    for c in at.get("plotly_chart"):  # Plotly's bar: only the camera (ui/figures/takeaway.py)
+        assert "toImage" not in json.loads(c.proto.config)["modeBarButtonsToRemove"]
 
 
 def test_the_gates_read_0_to_1_everywhere():
