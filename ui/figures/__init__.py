@@ -75,6 +75,36 @@ def gate_fill(gate: str, value: float) -> str:
     return f"rgba({r},{g},{b},{alpha:.3f})"
 
 
+def _composite(color: str) -> tuple[float, float, float]:
+    """A colour ("#rrggbb", "rgb(...)" or "rgba(...)") as it shows on the figures' white paper."""
+    if color.startswith("#"):
+        return _rgb(color)
+    values = [float(v) for v in color[color.index("(") + 1 : color.index(")")].split(",")]
+    alpha = values[3] if len(values) > 3 else 1.0
+    return tuple(alpha * c + (1 - alpha) * 255 for c in values[:3])
+
+
+def luminance(color: str) -> float:
+    """WCAG relative luminance of a colour on white paper (0 black .. 1 white)."""
+    c = np.array(_composite(color)) / 255
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(lin @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours (1 .. 21; 4.5 and more reads as body text)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+INK = "#222222"  # text written on the figures' own fills
+
+
+def ink(fill: str) -> str:
+    """The text colour that reads best on `fill`: INK or white."""
+    return "#ffffff" if contrast("#ffffff", fill) > contrast(INK, fill) else INK
+
+
 def gate_line(gate: str, width: float = 1.5) -> dict:
     """A gate drawn as a line: its colour and its dash (f and o tell apart in grey too)."""
     return {"color": GATE_COLORS[gate], "width": width, "dash": GATE_DASH[gate]}
@@ -188,6 +218,7 @@ __all__ = [
     "GATE_DASH",
     "GATE_SYMBOLS",
     "H_COLOR",
+    "INK",
     "OKABE_ITO",
     "STATE_COLOR",
     "cell_diagram",
@@ -199,6 +230,7 @@ __all__ = [
     "gate_line",
     "gate_scale",
     "image_uri",
+    "ink",
     "intervention",
     "layout",
     "png",
