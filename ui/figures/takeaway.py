@@ -150,22 +150,28 @@ def describe(fig: go.Figure, title: str, words: dict[str, str]) -> str:
     titles of its panels (annotations placed on the paper, as make_subplots writes them), of its
     axes and colour bars.
 
+    A figure without traces (a drawing made of shapes) is described by its labels instead.
+
     words: "kind_heatmap", "kind_bar", "kind_line", "kind_points", "kind_text", "kind_other",
-    and the templates "series", "panels", "axes" (each with {names}).
+    and the templates "series", "panels", "axes", "labels" (each with {names}).
     """
     data, lay = _spec(fig)
     kinds = _listed(words[f"kind_{_kind(tr)}"] for tr in data)
     series = _listed(plain(tr.get("name")) for tr in data if tr.get("showlegend") is not False)
+    notes = lay.get("annotations") or ()
     panels = _listed(
-        plain(a.get("text"))
-        for a in lay.get("annotations") or ()
-        if a.get("xref") == "paper" and a.get("yref") == "paper"
+        plain(a.get("text")) for a in notes if a.get("xref") == "paper" and a.get("yref") == "paper"
     )
+    # a drawing (no traces: the cell diagram) says what it says in its labels
+    labels = _listed(plain(a.get("text")) for a in notes if len(plain(a.get("text"))) > 1)
     axes = [_title(lay[k]) for k in sorted(lay) if re.fullmatch(r"[xy]axis\d*", k)]
     axes += [_title(tr.get("colorbar")) for tr in data if tr.get("showscale") is not False]
     parts = [f"{plain(title)} ({kinds})" if kinds else plain(title)]
-    for template, names in (("series", series), ("panels", panels), ("axes", _listed(axes))):
+    named = [("series", series), ("panels", panels), ("axes", _listed(axes))]
+    if not data:
+        named = [("labels", labels), ("axes", _listed(axes))]
+    for template, names in named:
         if names:
             parts.append(words[template].format(names=names))
-    text = ". ".join(parts) + "."
+    text = " ".join(part if part.endswith("…") else part + "." for part in parts)
     return text if len(text) <= MAX_ALT else text[: MAX_ALT - 1].rstrip() + "…"
