@@ -13,7 +13,7 @@ import struct
 import xml.etree.ElementTree as ET
 
 import pytest
-from browser import ARGS, CHROMIUM, OUTPUT, fresh_server, main, problems, wait_charts, wait_idle
+from browser import OUTPUT, chromium, fresh_server, main, problems, wait_charts, wait_idle
 
 from ui.figures.takeaway import file_name
 from ui.i18n import t
@@ -98,15 +98,8 @@ PAGES = {
 
 @pytest.fixture(scope="module")
 def browser():
-    from browser import require_browser
-
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def opened(page, base: str, path: str) -> None:
