@@ -216,7 +216,7 @@ def chart(fig, *, key: str, **kwargs):
     lang = current_language()
     title = figure_title(key, lang)
     words = _figure_words(lang)
-    fmt = st.session_state.get("figures", SIDEBAR["figures"].default)
+    fmt = st.session_state.get(SIDEBAR["figures"].name, SIDEBAR["figures"].default)
     config = {**(kwargs.pop("config", None) or {}), **takeaway.config(title, fmt, words, lang)}
     alt = takeaway.describe(fig, title, words)
     return st.plotly_chart(fig, key=key, config=config, alt=alt, **kwargs)
