@@ -40,6 +40,18 @@ def require_browser() -> None:
         pytest.skip(f"{CHROMIUM} is missing; `sh .ci/run` installs it")
 
 
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, driven by Playwright, for the length of the block."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
 def free_port() -> int:
     """A free port: any, or one of LSTM_LAB_TEST_PORTS ("8631-8634") on a shared machine."""
     span = os.environ.get("LSTM_LAB_TEST_PORTS")

@@ -52,7 +52,7 @@ def test_a_png_reads_back_pixel_for_pixel():
 def test_colour_tables_follow_plotlys_scales():
     table = color_table(gate_scale("f"))
     assert table.shape == (256, 3) and table.dtype == np.uint8
-    assert tuple(table[0]) == (0xF7, 0xF7, 0xF7) and tuple(table[-1]) == (0xD1, 0x49, 0x5B)
+    assert tuple(table[0]) == (0xF7, 0xF7, 0xF7) and tuple(table[-1]) == (0xD5, 0x5E, 0x00)
     assert np.all(np.diff(table[:, 1].astype(int)) <= 0)  # pale to the gate's colour, steadily
     diverging = color_table(DIVERGING)  # blue (negative) .. pale (0) .. red (positive)
     assert diverging[0, 2] > diverging[0, 0] and diverging[-1, 0] > diverging[-1, 2]
@@ -325,8 +325,8 @@ def test_belt_page_every_model(lang, model):
     # window, waterfall, unit lines, text, ranking, overlay, 3 matches; long inputs add the
     # overview and the strip
     assert len(charts(at)) >= 9
-    for c in at.get("plotly_chart"):  # no Plotly toolbar (its tooltips are English)
-        assert json.loads(c.proto.config)["displayModeBar"] is False
+    for c in at.get("plotly_chart"):  # Plotly's bar: only the camera (ui/figures/takeaway.py)
+        assert "toImage" not in json.loads(c.proto.config)["modeBarButtonsToRemove"]
 
 
 def test_the_gates_read_0_to_1_everywhere():

@@ -5,9 +5,8 @@ import re
 
 import pytest
 from browser import (
-    ARGS,
-    CHROMIUM,
     ROOT,
+    chromium,
     fresh_server,
     main,
     problems,
@@ -22,13 +21,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

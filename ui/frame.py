@@ -1,7 +1,8 @@
 """The picture frame every page sits in: the page list, the router, the shared sidebar.
 
 app.py calls `run()`; every page file starts with `enter()`; pages draw Plotly figures with
-`chart()` (st.plotly_chart, with the numbers written the session's way).
+`chart()` (st.plotly_chart, with the numbers written the session's way, a camera that saves the
+figure as PNG or SVG, and a text alternative; see ui/figures/takeaway.py).
 
 Why `enter()`: with a folder named pages/ beside app.py, a freshly started Streamlit server runs
 in its legacy multipage mode until some session has run app.py, and in that mode a first visit
@@ -25,7 +26,8 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from ui import params
-from ui.i18n import LANGUAGES, separators, t
+from ui.figures import takeaway
+from ui.i18n import LANGUAGES, catalog, current_language, separators, t
 from ui.safe import md_escape
 
 
@@ -50,6 +52,7 @@ SIDEBAR = params.register(
     (
         params.Param("lang", "en", "choice", options=tuple(LANGUAGES)),
         params.Param("seed", 0, "int", low=0, high=999_999),
+        params.Param("figures", "png", "choice", options=takeaway.FORMATS),
     ),
 )
 
@@ -141,6 +144,14 @@ def run() -> None:
         container=st.sidebar,
         help=t("sidebar.seed_help"),
     )
+    params.radio(
+        SIDEBAR["figures"],
+        t("figure.format_label"),
+        format_func=str.upper,
+        container=st.sidebar,
+        horizontal=True,
+        help=t("figure.format_help"),
+    )
     st.sidebar.button(
         t("sidebar.reset"),
         key="reset_page",
@@ -195,10 +206,40 @@ def show_notes(container, lines: list[str]) -> None:
         container.warning(f"{t('url.several')}\n\n{listed}", icon=":material/link_off:")
 
 
-def chart(fig, **kwargs):
-    """st.plotly_chart, with the figure's numbers written the session's way (0,5 in Spanish)."""
+def chart(fig, *, key: str, **kwargs):
+    """st.plotly_chart the house way: the figure's numbers written the session's way (0,5 in
+    Spanish); in Plotly's bar only the camera, saving the figure in the sidebar's format under a
+    name from its title (figure.title.<key> in the catalog), beside Streamlit's full screen; and a
+    text alternative for screen readers read from the figure. A page's own `config` is kept
+    where it does not touch the bar, which is the frame's."""
     fig.layout.separators = separators()
-    return st.plotly_chart(fig, **kwargs)
+    lang = current_language()
+    title = figure_title(key, lang)
+    words = _figure_words(lang)
+    fmt = st.session_state.get(SIDEBAR["figures"].name, SIDEBAR["figures"].default)
+    config = {**(kwargs.pop("config", None) or {}), **takeaway.config(title, fmt, words, lang)}
+    alt = takeaway.describe(fig, title, words)
+    return st.plotly_chart(fig, key=key, config=config, alt=alt, **kwargs)
+
+
+def figure_title(key: str, lang: str) -> str:
+    """A chart's title in the catalog (figure.title.<key>; numbered keys such as belt_match_2
+    share one), else the page's name."""
+    base = re.sub(r"_\d+$", "", key)
+    text = catalog(lang).get(f"figure.title.{base}")
+    page = st.session_state.get("_page", "home")
+    return text if text is not None else t(f"nav.{page}", lang=lang)
+
+
+@cache
+def _figure_words(lang: str) -> dict[str, str]:
+    """The words of ui.figures.takeaway (its tooltip, messages, kinds of chart), in `lang`."""
+    prefix = "figure."
+    return {
+        k[len(prefix) :]: v
+        for k, v in catalog(lang).items()
+        if k.startswith(prefix) and not k.startswith(prefix + "title.")
+    }
 
 
 def enter() -> None:

@@ -1,7 +1,9 @@
 """Plot builders: pure functions from the engine's numbers to Plotly figures (no st.* here).
 
 One visual language on every page:
-  - one colour per gate, the same everywhere (GATE_COLORS);
+  - one colour per gate, the same everywhere (GATE_COLORS), and one line style (GATE_DASH);
+  - every categorical colour is chosen here, from Okabe and Ito's palette for colour-blind
+    readers (tests/test_palette.py measures every pair under simulated colour blindness);
   - c and h on a diverging scale centred at 0 (blue negative, red positive);
   - gates on a sequential 0..1 scale, from closed (pale) to open (the gate's own colour).
 Arrays go to Plotly as float32 NumPy arrays (cheap to encode); every figure has a fixed height.
@@ -17,10 +19,41 @@ import zlib
 import numpy as np
 import plotly.graph_objects as go
 
-GATE_COLORS = {"f": "#d1495b", "i": "#2e86ab", "g": "#8f5fbf", "o": "#2a9d62"}
+# Okabe & Ito, "Color Universal Design" (2008): eight colours that stay apart for readers with
+# any of the common colour blindnesses. Categorical series take their colours from here.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+}
+# The three valves (shown 0..1 on heatmaps, pale to their colour) take the three stronger
+# colours; c~ (drawn on the diverging scale, its own colour only as a dotted line) the pale one.
+GATE_COLORS = {
+    "f": OKABE_ITO["vermillion"],
+    "i": OKABE_ITO["blue"],
+    "g": OKABE_ITO["sky"],
+    "o": OKABE_ITO["green"],
+}
+GATE_DASH = {"f": "solid", "i": "solid", "g": "dot", "o": "dash"}  # f and o apart without colour
 GATE_SYMBOLS = {"f": "f", "i": "i", "g": "c̃", "o": "o"}
 DIVERGING = "RdBu_r"  # c and h: blue < 0 < red, centred with zmid=0
-STATE_COLOR = "#444444"
+STATE_COLOR = "#444444"  # c as a line, and the neutral ink of the drawings
+H_COLOR = OKABE_ITO["purple"]  # h as a line beside c and the gates
+CELL_COLORS = {"lstm": OKABE_ITO["green"], "rnn": OKABE_ITO["vermillion"]}
+# the notebook's bars: input blue, target red, prediction green
+BIT_COLORS = {
+    "input": OKABE_ITO["blue"],
+    "target": OKABE_ITO["vermillion"],
+    "prediction": OKABE_ITO["green"],
+}
+CLIP_COLORS = {"raw": "#9aa5b1", "by_norm": OKABE_ITO["blue"], "by_value": OKABE_ITO["vermillion"]}
+# a trace that names no colour of its own: Okabe-Ito in order (black and yellow left out)
+COLORWAY = [OKABE_ITO[k] for k in ("blue", "vermillion", "green", "purple", "orange", "sky")]
 FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 13}
 
 
@@ -40,6 +73,41 @@ def gate_fill(gate: str, value: float) -> str:
     r, g, b = _rgb(GATE_COLORS[gate])
     alpha = 0.08 + 0.92 * float(np.clip(value, 0.0, 1.0))
     return f"rgba({r},{g},{b},{alpha:.3f})"
+
+
+def _composite(color: str) -> tuple[float, float, float]:
+    """A colour ("#rrggbb", "rgb(...)" or "rgba(...)") as it shows on the figures' white paper."""
+    if color.startswith("#"):
+        return _rgb(color)
+    values = [float(v) for v in color[color.index("(") + 1 : color.index(")")].split(",")]
+    alpha = values[3] if len(values) > 3 else 1.0
+    return tuple(alpha * c + (1 - alpha) * 255 for c in values[:3])
+
+
+def luminance(color: str) -> float:
+    """WCAG relative luminance of a colour on white paper (0 black .. 1 white)."""
+    c = np.array(_composite(color)) / 255
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return float(lin @ [0.2126, 0.7152, 0.0722])
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours (1 .. 21; 4.5 and more reads as body text)."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+INK = "#222222"  # text written on the figures' own fills
+
+
+def ink(fill: str) -> str:
+    """The text colour that reads best on `fill`: INK or white."""
+    return "#ffffff" if contrast("#ffffff", fill) > contrast(INK, fill) else INK
+
+
+def gate_line(gate: str, width: float = 1.5) -> dict:
+    """A gate drawn as a line: its colour and its dash (f and o tell apart in grey too)."""
+    return {"color": GATE_COLORS[gate], "width": width, "dash": GATE_DASH[gate]}
 
 
 def gate_scale(gate: str) -> list:
@@ -104,28 +172,26 @@ def diverging_color(value: float, scale: float = 1.0) -> str:
     return f"rgb({r},{g},{b})"
 
 
+# Every figure's frame: white paper (the app's theme is pinned light, .streamlit/config.toml),
+# the house font, Okabe-Ito for traces without a colour of their own.
+HOUSE_LAYOUT = {
+    "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
+    "font": FONT,
+    "colorway": COLORWAY,
+    "plot_bgcolor": "white",
+    "paper_bgcolor": "white",
+}
+
+
 def layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
-    options = {
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
-        "font": FONT,
-        "plot_bgcolor": "white",
-        "paper_bgcolor": "white",
-        **kwargs,
-    }
-    fig.update_layout(height=height, **options)
+    fig.update_layout(height=height, **{**HOUSE_LAYOUT, **kwargs})
     return fig
 
 
 def figure(data: list, lay: dict, height: int, **kwargs) -> go.Figure:
     """A figure built and checked once, with the house layout: what `layout()` does, five times
     faster, for the figures a live view redraws several times a second."""
-    base = {
-        "margin": {"l": 10, "r": 10, "t": 30, "b": 10},
-        "font": FONT,
-        "plot_bgcolor": "white",
-        "paper_bgcolor": "white",
-    }
-    return go.Figure(data=data, layout={**base, **lay, "height": height, **kwargs})
+    return go.Figure(data=data, layout={**HOUSE_LAYOUT, **lay, "height": height, **kwargs})
 
 
 def visible(token: str) -> str:
@@ -142,10 +208,18 @@ from ui.figures.cell import (  # noqa: E402
 )
 
 __all__ = [
+    "BIT_COLORS",
+    "CELL_COLORS",
+    "CLIP_COLORS",
+    "COLORWAY",
     "DIVERGING",
     "FONT",
     "GATE_COLORS",
+    "GATE_DASH",
     "GATE_SYMBOLS",
+    "H_COLOR",
+    "INK",
+    "OKABE_ITO",
     "STATE_COLOR",
     "cell_diagram",
     "change_heatmap",
@@ -153,8 +227,10 @@ __all__ = [
     "diverging_color",
     "figure",
     "gate_fill",
+    "gate_line",
     "gate_scale",
     "image_uri",
+    "ink",
     "intervention",
     "layout",
     "png",

@@ -25,9 +25,11 @@ from lstm_core.analysis import BeltFlow, Ranking
 from ui.figures import (
     DIVERGING,
     GATE_COLORS,
+    H_COLOR,
     STATE_COLOR,
     color_table,
     figure,
+    gate_line,
     gate_scale,
     image_uri,
     num,
@@ -438,15 +440,11 @@ def unit_lines(
     rows = 2 if gates else 1
     doms = _domains(rows, 0.16)
     traces = []
-    styles = {"c": {"color": STATE_COLOR, "width": 2.5}, "h": {"color": "#e07a1f", "width": 2}}
+    styles = {"c": {"color": STATE_COLOR, "width": 2.5}, "h": {"color": H_COLOR, "width": 2}}
     for q in ("c", "h", *gates):
         if q not in values:
             continue
-        line = styles.get(q) or {
-            "color": GATE_COLORS[q],
-            "width": 1.5,
-            "dash": "dot" if q == "g" else None,
-        }
+        line = styles.get(q) or gate_line(q)
         traces.append(
             go.Scatter(
                 x=x,

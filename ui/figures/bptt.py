@@ -7,11 +7,15 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import layout
+from ui.figures import CLIP_COLORS, OKABE_ITO, layout
 from ui.figures.echo import CELL_COLORS, _columns
 
 FLOW_SCALE = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]]
-LINE_COLORS = {"rnn_h": CELL_COLORS["rnn"], "lstm_h": CELL_COLORS["lstm"], "lstm_c": "#e9a23b"}
+LINE_COLORS = {
+    "rnn_h": CELL_COLORS["rnn"],
+    "lstm_h": CELL_COLORS["lstm"],
+    "lstm_c": OKABE_ITO["sky"],
+}
 CUT_COLOR = "#b8b8b8"  # what truncation cut off: exactly zero, a colour of its own
 CLIP_TOP = 40  # the clipping chart shows this many of the largest components
 FLOOR = -12.0  # log10 of the smallest norm drawn: below it the gradient has practically vanished
@@ -174,9 +178,9 @@ def clipping(
     rank = np.arange(1, len(order) + 1, dtype=np.float32)
     fig = go.Figure()
     for key, values, color in (
-        ("raw", raw, "#9aa5b1"),
-        ("by_norm", by_norm, "#2e86ab"),
-        ("by_value", by_value, "#d1495b"),
+        ("raw", raw, CLIP_COLORS["raw"]),
+        ("by_norm", by_norm, CLIP_COLORS["by_norm"]),
+        ("by_value", by_value, CLIP_COLORS["by_value"]),
     ):
         sizes = np.maximum(np.abs(values[order]), 1e-30)
         fig.add_trace(go.Bar(x=rank, y=sizes, name=labels[key], marker_color=color))

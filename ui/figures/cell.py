@@ -14,6 +14,7 @@ from ui.figures import (
     STATE_COLOR,
     diverging_color,
     gate_fill,
+    ink,
     layout,
     num,
     visible,
@@ -101,14 +102,13 @@ def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
                 "layer": "below",
             }
         )
-        dark = abs(value) > 0.55
         notes.append(
             (
                 x,
                 gate_y,
                 f"<b>{fn}</b><br>{GATE_SYMBOLS[gate]} = {num(value, '.2f', labels)}",
                 12,
-                "white" if dark else "#222",
+                ink(fill),
             )
         )
     # pointwise operations

@@ -6,10 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import DIVERGING, figure, layout
-
-CELL_COLORS = {"lstm": "#2a9d62", "rnn": "#c0392b"}
-BIT_COLORS = {"input": "#2e6fbd", "target": "#d1495b", "prediction": "#2a9d62"}  # the notebook's
+from ui.figures import BIT_COLORS, CELL_COLORS, DIVERGING, figure, layout
 
 
 def _columns(n: int, gap: float = 0.08) -> list[tuple[float, float]]:
