@@ -151,3 +151,9 @@ def generate(
 def generate_text(model: Model, prime_text: str, length: int, **kwargs) -> str:
     """The continuation as one string."""
     return "".join(s.char for s in generate(model, prime_text, length, **kwargs))
+
+
+def least_confident(probs: np.ndarray) -> int:
+    """The row of probs (N, V) whose most likely outcome is the least likely of all rows: where
+    the model was least sure of what comes next (the first such row if several tie)."""
+    return int(np.argmin(np.asarray(probs).max(axis=-1)))
