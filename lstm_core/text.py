@@ -241,8 +241,9 @@ def overfitting(
     train_steps, train_loss: the training batches' loss (nats, as the trainer reports it).
     Overfitting here means all of: the held-out curve's last two points lie above its lowest
     point (by `margin` bits for the last, half of it for the one before, so one unlucky score is
-    not enough), and the training loss over the latest scoring interval is lower, by half the
-    margin, than over the interval that ended at the lowest point. None otherwise.
+    not enough), and the training loss just before the latest point (its mean over the last
+    quarter of a scoring interval) is lower, by twice the margin, than just before the lowest
+    point. None otherwise.
     """
     hx, hy = np.asarray(held_steps, float), np.asarray(held_bpc, float)
     tx, ty = np.asarray(train_steps, float), np.asarray(train_loss, float) * BITS_PER_NAT
@@ -252,13 +253,13 @@ def overfitting(
     best = float(hy[k])
     if k >= len(hy) - 2 or hy[-1] < best + margin or hy[-2] < best + margin / 2:
         return None
-    span = float(np.median(np.diff(hx)))  # the scoring interval, in steps
+    span = float(np.median(np.diff(hx))) / 4  # a quarter of the scoring interval, in steps
 
-    def around(step: float) -> float:
+    def before(step: float) -> float:
         near = ty[(tx > step - span) & (tx <= step)]
         return float(near.mean()) if len(near) else float("nan")
 
-    then, now = around(hx[k]), around(hx[-1])
-    if not now <= then - margin / 2:  # also False when either is unknown (nan)
+    then, now = before(hx[k]), before(hx[-1])
+    if not now <= then - 2 * margin:  # also False when either is unknown (nan)
         return None
     return Overfitting(int(hx[k]), best, int(hx[-1]), float(hy[-1]), then, now)

@@ -69,6 +69,7 @@ def visible_text(at: AppTest) -> str:
         "button",
         "selectbox",
         "slider",
+        "select_slider",
         "number_input",
         "text_input",
         "radio",
@@ -166,7 +167,8 @@ def test_url_round_trip():
     assert at.selectbox(key="model").value == "text_es"
     assert at.text_input(key="input").value == "el faro"
     assert (stepper(at, "step").value, at.number_input(key="unit").value) == (3, 7)
-    assert at.slider(key="clamp_value").value == 0.25 and at.slider(key="valve").value == -3.5
+    assert at.select_slider(key="clamp_value").value == 0.25
+    assert at.select_slider(key="valve").value == -3.5
     assert at.number_input(key="seed").value == 42
     assert url(at) == setup  # the URL after the run still says exactly what the link said
     again = open_app("cell", **url(at))
