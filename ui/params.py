@@ -369,6 +369,7 @@ def stepped(
     select slider): Streamlit's number sliders write decimals with printf formats, which know
     only the decimal point, so a Spanish page shows 0,70 only this way. A value off the steps
     (from a link) moves to the nearest step, and the link's is reported."""
+    linked = _from_url(p, st.session_state.get(p.name))  # bounded() forgets it
     low, high = bounded(p, low, high)
     count = round((high - low) / step)
     options = [round(low + k * step, 6) for k in range(count + 1)]
@@ -376,9 +377,8 @@ def stepped(
     if value is not None and value not in options:
         used = min(options, key=lambda o: abs(o - value))
         st.session_state[p.name] = used
-        if _from_url(p, value):
+        if linked and low <= value <= high:  # (beyond the bounds, bounded() has said so)
             note(t("url.snapped", name=p.name, value=_plain(value), used=_plain(used)))
-            _reported(p)
     initial = {}
     if p.name not in st.session_state:
         initial["value"] = min(options, key=lambda o: abs(o - p.current_default))
