@@ -176,7 +176,7 @@ else:
             result.cell_change(layer_index)[:, 0],
             seq.tokens,
             {
-                "title": t("cell.delta_title", gate=t(f"gate.{gate}"), unit=clamp_unit),
+                "title": t("cell.delta_title"),
                 "units": t("cell.units_axis"),
                 "steps": t("cell.steps_axis"),
                 "hover": t("cell.delta_hover"),
@@ -185,7 +185,7 @@ else:
         key="cell_delta",
         config=STATIC,
     )
-    st.caption(t("cell.delta_caption", start=start))
+    st.caption(t("cell.delta_caption", gate=t(f"gate.{gate}"), unit=clamp_unit, start=start))
 
 # ------------------------------------------------------------------ the cell and its equations
 # With a clamp chosen, everything about the step is the clamped run's (before the clamp's first

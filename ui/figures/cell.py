@@ -191,7 +191,7 @@ def cell_diagram(
         )
     notes += [
         (0.1, in_y + 0.4, h_text, 12, "#222", "left"),
-        (x_in + 0.15, 0.35, x_text, 12, "#222", "left"),
+        (x_in - 0.15, 0.3, x_text, 12, "#222", "right"),
     ]
     for x, y, text, size, *style in notes:
         color = style[0] if style else "#222"
