@@ -17,7 +17,7 @@ from lstm_core.explain import (  # noqa: E402
     unit_step,
 )
 from ui import figures, models, params  # noqa: E402
-from ui.i18n import current_language, labeler, num, number_style, t, tex  # noqa: E402
+from ui.i18n import labeler, num, number_style, t, tex  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, tape, token_label  # noqa: E402
 
@@ -125,12 +125,11 @@ clamp_unit = params.number(
     P["clamp_unit"], t("cell.clamp_unit", h=H - 1), high=H - 1, step=1, container=g2
 )
 low = -1.0 if gate == "g" else 0.0
-lang = current_language()
 value = params.stepped(
     P["clamp_value"],
     t("cell.clamp_value"),
     0.05,
-    lambda x: num(x, ".2f", lang),
+    ".2f",
     low=low,
     high=1.0,
     container=g3,
@@ -272,7 +271,7 @@ st.subheader(t("cell.valve_title"))
 valve_text, valve_plot = st.columns([1, 2])
 with valve_text:
     st.markdown(t("cell.valve_intro"))
-    a = params.stepped(P["valve"], t("cell.valve_slider"), 0.1, lambda x: num(x, ".1f", lang))
+    a = params.stepped(P["valve"], t("cell.valve_slider"), 0.1, ".1f")
     st.metric(t("cell.valve_metric"), num(float(sigmoid(a)), ".0%"))
 with valve_plot:
     frame.chart(

@@ -22,7 +22,7 @@ from ui.figures import belt as belt_figs  # noqa: E402
 from ui.figures import cell as cell_figs  # noqa: E402
 from ui.figures import text as figs  # noqa: E402
 from ui.generation import Generation  # noqa: E402
-from ui.i18n import current_language, explain, labeler, num, number_style, t  # noqa: E402
+from ui.i18n import explain, labeler, num, number_style, t  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, token_label  # noqa: E402
 
@@ -67,7 +67,6 @@ def read_upload(key: str, types: list[str], label: str):
     return (file.getvalue(), file.name) if file is not None else (None, None)
 
 
-LANG = current_language()
 PAPER = {  # the paper's setup (see text.paper_setup); the rest keeps the page's defaults
     "model": "new",
     "lowercase": True,
@@ -111,7 +110,7 @@ def training_settings(expanded: bool) -> None:
             P["dropout"],
             t("text.dropout"),
             0.05,
-            lambda x: num(x, ".0%", LANG),
+            ".0%",
             container=k5,
             help=t("text.dropout_help"),
         )
@@ -522,7 +521,7 @@ temperature = params.stepped(
     P["temperature"],
     t("text.temperature"),
     0.05,
-    lambda x: num(x, ".2f", LANG),
+    ".2f",
     container=g3,
     help=t("text.temperature_help"),
 )

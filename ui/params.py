@@ -363,12 +363,14 @@ def slider(p: Param, label: str, *, low=None, high=None, step=None, container=st
 
 
 def stepped(
-    p: Param, label: str, step: float, format_func, *, low=None, high=None, container=st, **kwargs
+    p: Param, label: str, step: float, spec: str, *, low=None, high=None, container=st, **kwargs
 ):
-    """A slider over low..high in steps of `step` whose values are written by format_func (a
-    select slider): Streamlit's number sliders write decimals with printf formats, which know
-    only the decimal point, so a Spanish page shows 0,70 only this way. A value off the steps
-    (from a link) moves to the nearest step, and the link's is reported."""
+    """A slider over low..high in steps of `step`, its values written with the format `spec`
+    the session's language's way (a select slider): Streamlit's number sliders write decimals
+    with printf formats, which know only the decimal point, so a Spanish page shows 0,70 only
+    this way. A value off the steps (from a link) moves to the nearest step, and the link's is
+    reported."""
+    lang = current_language()  # fixed now: Streamlit may format outside the script run
     linked = _from_url(p, st.session_state.get(p.name))  # bounded() forgets it
     low, high = bounded(p, low, high)
     count = round((high - low) / step)
@@ -385,7 +387,7 @@ def stepped(
     return container.select_slider(
         label,
         options,
-        format_func=format_func,
+        format_func=lambda x: num(x, spec, lang),
         key=p.name,
         persist_state="session",
         **initial,
