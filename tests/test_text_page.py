@@ -439,7 +439,7 @@ def test_the_papers_setup_is_one_click_and_says_what_each_choice_is(close_worker
     described = next(m.value for m in at.markdown if "256" in m.value)
     for words in {
         "en": ("one-hot", "256 units", "60 characters", "20% dropout", "Softmax", "Cross-entropy"),
-        "es": ("one-hot", "256 unidades", "60 caracteres", "20\u00a0% de dropout", "Softmax"),
+        "es": ("one-hot", "256 unidades", "60 caracteres", "20 % de dropout", "Softmax"),
     }[lang]:
         assert words in described, words
     assert not at.success
@@ -470,7 +470,7 @@ def test_the_inspector_opens_where_the_model_was_least_sure(close_workers, lang)
     assert sure[least] < 0.6 < sure[0]  # a position where temperature has something to reshape
     said = next(m.value for m in at.markdown if "«" in m.value)
     first = format(float(sure[least]), ".1%").replace("%", "")
-    first = first.replace(".", ",") + "\u00a0%" if lang == "es" else first + "%"
+    first = first.replace(".", ",") + " %" if lang == "es" else first + "%"
     assert first in said and {"en": "nowhere in this text", "es": "en ningún otro"}[lang] in said
     assert "position" not in url(at)  # the page's own choice, not a setting of the link
     bars = charts(at)[0]["data"][0]
@@ -495,7 +495,7 @@ def test_numbers_on_the_text_pages_widgets_and_figures_follow_the_language(close
     assert temperature.value == 0.7 and ("0,70" if comma else "0.70") in temperature.options
     assert "0.70" not in temperature.options if comma else "0,70" not in temperature.options
     dropout = at.select_slider(key="dropout")
-    assert ("20\u00a0%" if comma else "20%") in dropout.options
+    assert ("20 %" if comma else "20%") in dropout.options
     rate_help = at.number_input(key="learning_rate").help
     assert ("0.002 es 0,002" in rate_help) == comma  # a number input writes a decimal point
     at.button(key="gen_generate").click().run()
@@ -503,7 +503,7 @@ def test_numbers_on_the_text_pages_widgets_and_figures_follow_the_language(close
     top5, reshaped = charts(at)[:2]
     for spec in (top5, reshaped):
         ticks = spec["layout"]["xaxis" if spec is top5 else "yaxis"]["ticktext"]
-        assert all(tick.endswith("\u00a0%" if comma else "%") for tick in ticks), ticks
+        assert all(tick.endswith(" %" if comma else "%") for tick in ticks), ticks
         assert spec["layout"]["separators"] == (",." if comma else ".,")
     for text in top5["data"][0]["text"]:
         assert ("," in text and "." not in text) if comma else ("." in text and "," not in text)
@@ -550,7 +550,7 @@ def test_the_page_says_overfitting_when_its_curves_show_it(close_workers, lang):
     assert {"en": "Overfitting", "es": "Sobreajuste"}[lang] in warning
     assert ("3,40" if lang == "es" else "3.40") in warning and "300" in warning
     caption = " ".join(c.value for c in at.caption)
-    assert {"en": "20% of the units", "es": "20\u00a0% de las unidades"}[lang] in caption
+    assert {"en": "20% of the units", "es": "20 % de las unidades"}[lang] in caption
     assert {"en": "bits per character", "es": "bits por carácter"}[lang] in caption
     curves = charts(at)[0]
     assert curves["data"][-1]["text"] == [

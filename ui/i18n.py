@@ -6,7 +6,7 @@
     rf"c = {tex(c):.3f}"                 the same inside LaTeX
 
 Numbers follow the language: English writes 219,736, 0.7 and 99.9%, Spanish 219.736, 0,7 and
-99,9 % (the percent sign after a non-breaking space, as Spanish typography asks, in prose and in
+99,9 % (a space before the percent sign, as Spanish typography asks, in prose and in
 figures alike). Every number given to t() is written that way, with the placeholder's own format
 spec ("{x:.3f}"); num() does the same for numbers shown outside the catalog (metric values),
 `separators()` tells Plotly (layout.separators) for the figures, and `number_style()` gives the
@@ -28,7 +28,7 @@ import tomllib
 LANGUAGES = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
 SEPARATORS = {"en": ".,", "es": ",."}  # decimal mark, then thousands separator (Plotly's order)
-PERCENT = {"en": "%", "es": "\u00a0%"}  # Spanish: "99,9 %", the sign kept on the number's line
+PERCENT = {"en": "%", "es": " %"}  # Spanish: "99,9 %", a space before the sign
 LOCALES = Path(__file__).parent / "locales"
 MISSING = "⟦{}⟧"
 
