@@ -621,7 +621,7 @@ if gen is not None and gen.n and not gen.running:
         if not params.given_by_link(P["position"]):
             params.data_default(P["position"], uncertain, replace=True)
     st.markdown(t("text.inspect_intro"))
-    i1, i4, i2, i3 = st.columns([3, 1.3, 1, 1], vertical_alignment="bottom")
+    i1, i4, i2, i3 = st.columns([2.6, 1.2, 1, 1.4], vertical_alignment="bottom")
     position = params.slider(
         P["position"], t("text.position"), high=max(gen.n - 1, 1), container=i1
     )

@@ -557,10 +557,7 @@ def test_the_page_says_overfitting_when_its_curves_show_it(close_workers, lang):
         {"en": "lowest held-out", "es": "mínimo del reservado"}[lang]
     ]
     metrics = [m.label for m in at.metric]
-    assert (
-        sum({"en": "bits per character", "es": "bits por carácter"}[lang] in m for m in metrics)
-        == 2
-    )
+    assert sum({"en": "Bits/char", "es": "Bits/carácter"}[lang] in m for m in metrics) == 2
     bg.snapshot = lambda: {
         **overfit_snapshot(),
         "bpc": (np.array([100.0, 200, 300]), np.array([4.0, 3.5, 3.2])),
