@@ -1,4 +1,5 @@
-"""Text in: reading files safely, the character vocabulary, training windows, bits per character.
+"""Text in: reading files safely, the character vocabulary, training windows, bits per character,
+and the sign of a model memorising its text (`overfitting`, read from the training curves).
 
 The paper's case study reads a novel, lowercases it, and turns every character into a one-hot
 vector over the sorted set of characters in the text; the network reads windows of 60 characters.
