@@ -109,7 +109,7 @@ def prime(model: Model, text: str) -> tuple[State, np.ndarray, tuple]:
     if model.config.lowercase:
         text = text.lower()
     if not text:
-        raise TextError("the prime text is empty: give at least one character", "prime_empty")
+        raise TextError("the seed text is empty: give at least one character", "prime_empty")
     ids = vocab.encode(text)  # TextError naming the characters outside the vocabulary
     trace = model.forward(ids[:, None])  # the whole seed in one pass: (T, 1)
     last = tuple(layer.steps[-1] for layer in trace.layers)
