@@ -124,7 +124,7 @@ def prime(model: Model, text: str) -> tuple[State, np.ndarray, tuple]:
     if model.config.lowercase:
         text = text.lower()
     if not text:
-        raise TextError("the prime text is empty: give at least one character", "prime_empty")
+        raise TextError("the seed text is empty: give at least one character", "prime_empty")
     ids = vocab.encode(text)  # TextError naming the characters outside the vocabulary
     trace = model.forward(ids[:, None])  # the whole seed in one pass: (T, 1)
     last = tuple(layer.steps[-1] for layer in trace.layers)
@@ -166,3 +166,9 @@ def generate(
 def generate_text(model: Model, prime_text: str, length: int, **kwargs) -> str:
     """The continuation as one string."""
     return "".join(s.char for s in generate(model, prime_text, length, **kwargs))
+
+
+def least_confident(probs: np.ndarray) -> int:
+    """The row of probs (N, V) whose most likely outcome is the least likely of all rows: where
+    the model was least sure of what comes next (the first such row if several tie)."""
+    return int(np.argmin(np.asarray(probs).max(axis=-1)))

@@ -1,4 +1,5 @@
-"""Text in: reading files safely, the character vocabulary, training windows, bits per character.
+"""Text in: reading files safely, the character vocabulary, training windows, bits per character,
+and the sign of a model memorising its text (`overfitting`, read from the training curves).
 
 The paper's case study reads a novel, lowercases it, and turns every character into a one-hot
 vector over the sorted set of characters in the text; the network reads windows of 60 characters.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -211,3 +213,54 @@ def bits_per_character(
         state = trace.final_state()
     scored = rows * per_row
     return total / scored, scored, skipped
+
+
+BITS_PER_NAT = 1.0 / np.log(2.0)  # a loss in nats (natural log) times this is in bits
+
+
+class Overfitting(NamedTuple):
+    """Held-out bits per character rising from their lowest point while training goes on falling."""
+
+    best_step: int  # where the held-out curve was lowest
+    best_bpc: float
+    last_step: int  # its latest point
+    last_bpc: float
+    train_then: float  # training loss around best_step, bits per character
+    train_now: float  # and around last_step
+
+
+def overfitting(
+    held_steps: np.ndarray,
+    held_bpc: np.ndarray,
+    train_steps: np.ndarray,
+    train_loss: np.ndarray,
+    margin: float = 0.15,
+) -> Overfitting | None:
+    """Whether the curves show a model memorising its training text, and by how much.
+
+    held_steps, held_bpc: the held-out curve (bits per character, scored every few steps);
+    train_steps, train_loss: the training batches' loss (nats, as the trainer reports it).
+    Overfitting here means all of: the held-out curve's last two points lie above its lowest
+    point (by `margin` bits for the last, half of it for the one before, so one unlucky score is
+    not enough), and the training loss just before the latest point (its mean over the last
+    quarter of a scoring interval) is lower, by twice the margin, than just before the lowest
+    point. None otherwise.
+    """
+    hx, hy = np.asarray(held_steps, float), np.asarray(held_bpc, float)
+    tx, ty = np.asarray(train_steps, float), np.asarray(train_loss, float) * BITS_PER_NAT
+    if len(hy) < 3 or len(ty) == 0:
+        return None
+    k = int(np.argmin(hy))
+    best = float(hy[k])
+    if k >= len(hy) - 2 or hy[-1] < best + margin or hy[-2] < best + margin / 2:
+        return None
+    span = float(np.median(np.diff(hx))) / 4  # a quarter of the scoring interval, in steps
+
+    def before(step: float) -> float:
+        near = ty[(tx > step - span) & (tx <= step)]
+        return float(near.mean()) if len(near) else float("nan")
+
+    then, now = before(hx[k]), before(hx[-1])
+    if not now <= then - 2 * margin:  # also False when either is unknown (nan)
+        return None
+    return Overfitting(int(hx[k]), best, int(hx[-1]), float(hy[-1]), then, now)

@@ -7,7 +7,7 @@ from ui import frame
 
 frame.enter()
 
-from lstm_core import GATES, Clamp  # noqa: E402
+from lstm_core import GATES, Clamp, EchoConfig  # noqa: E402
 from lstm_core.explain import (  # noqa: E402
     gate_parts,
     intervene,
@@ -17,7 +17,7 @@ from lstm_core.explain import (  # noqa: E402
     unit_step,
 )
 from ui import figures, models, params  # noqa: E402
-from ui.i18n import labeler, separators, t, tex  # noqa: E402
+from ui.i18n import labeler, num, number_style, t, tex  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, tape, token_label  # noqa: E402
 
@@ -63,6 +63,13 @@ else:
             source, int(st.session_state.get("units", P["units"].default)), frame.seed()
         )
 cfg = model.config
+if source in ("echo_trained", "echo_random"):  # what the echo model was made for
+    echo = EchoConfig()  # the notebook's setup, which ui/models.py trains
+    if source == "echo_trained":
+        accuracy = models.trained_echo(frame.seed())[1]
+        st.caption(t("cell.echo_task_trained", k=echo.echo_step, h=cfg.hidden_size, acc=accuracy))
+    else:
+        st.caption(t("cell.echo_task_untrained", k=echo.echo_step))
 example = models.example_input(source, model)
 raw = params.text(
     P["input"],
@@ -118,8 +125,14 @@ clamp_unit = params.number(
     P["clamp_unit"], t("cell.clamp_unit", h=H - 1), high=H - 1, step=1, container=g2
 )
 low = -1.0 if gate == "g" else 0.0
-value = params.slider(
-    P["clamp_value"], t("cell.clamp_value"), low=low, high=1.0, step=0.05, container=g3
+value = params.stepped(
+    P["clamp_value"],
+    t("cell.clamp_value"),
+    0.05,
+    ".2f",
+    low=low,
+    high=1.0,
+    container=g3,
 )
 start = params.slider(P["clamp_from"], t("cell.clamp_from"), high=max(T - 1, 1), container=g4)
 out_labels = models.output_labels(model)
@@ -162,6 +175,7 @@ else:
             result.cell_change(layer_index)[:, 0],
             seq.tokens,
             {
+                "title": t("cell.delta_title"),
                 "units": t("cell.units_axis"),
                 "steps": t("cell.steps_axis"),
                 "hover": t("cell.delta_hover"),
@@ -170,6 +184,7 @@ else:
         key="cell_delta",
         config=STATIC,
     )
+    st.caption(t("cell.delta_caption", gate=t(f"gate.{gate}"), unit=clamp_unit, start=start))
 
 # ------------------------------------------------------------------ the cell and its equations
 # With a clamp chosen, everything about the step is the clamped run's (before the clamp's first
@@ -191,8 +206,12 @@ with step_area:
         k: t(f"cell.diagram_{k}")
         for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
     }
-    labels["decimal"] = separators()[0]  # the numbers written on the drawing
-    frame.chart(figures.cell_diagram(v, labels), key="cell_diagram", config=STATIC)
+    labels |= number_style()  # the numbers written on the drawing
+    frame.chart(
+        figures.cell_diagram(v, labels, float(step.h_prev[0, unit]), seq.tokens[t_step]),
+        key="cell_diagram",
+        config=STATIC,
+    )
     st.caption(t("cell.diagram_caption"))
     mem, inp, bias = t("cell.part_memory"), t("cell.part_input"), t("cell.part_bias")
     held_text = t("cell.eq_held")
@@ -201,11 +220,12 @@ with step_area:
         """One gate's equation on three lines: the formula, its three parts, its value (a
         clamped gate: what it would have been, then a fourth line with the value it is held at)."""
         p = parts[g]
+        w = "c" if g == "g" else g  # the paper's names: W_c and b_c for the candidate c~
         last = rf"{fn}({tex(p.pre):.2f}) = \mathbf{{{tex(p.value):.3f}}}"
         if held and g == gate:
             last = rf"{fn}({tex(p.pre):.2f}) = {tex(p.free):.3f}\\ &\to \text{{{held_text}}}\ \mathbf{{{tex(p.value):.3f}}}"
         return (
-            rf"\begin{{aligned}}{name} &= {fn}(W_{{{g}}}[h_{{t-1}}, x_t] + b_{{{g}}})\\"
+            rf"\begin{{aligned}}{name} &= {fn}(W_{{{w}}}[h_{{t-1}}, x_t] + b_{{{w}}})\\"
             rf" &= {fn}(\underbrace{{{tex(p.recurrent):.2f}}}_{{\text{{{mem}}}}}"
             rf" \underbrace{{{tex(p.input):+.2f}}}_{{\text{{{inp}}}}}"
             rf" \underbrace{{{tex(p.bias):+.2f}}}_{{\text{{{bias}}}}})\\ &= {last}\end{{aligned}}"
@@ -243,7 +263,7 @@ with step_area:
 
     # what the model answers at this step
     best = top_predictions(shown.probs[t_step, 0], out_labels, k=2 if cfg.kind == "echo" else 5)
-    answer = ", ".join(f"{md_escape(token_label(s))} ({p:.0%})" for s, p in best)
+    answer = ", ".join(f"{md_escape(token_label(s))} ({num(p, '.0%')})" for s, p in best)
     st.markdown(t("cell.answer_echo" if cfg.kind == "echo" else "cell.answer_text", answer=answer))
 
 # ------------------------------------------------------------------ the valve
@@ -251,8 +271,8 @@ st.subheader(t("cell.valve_title"))
 valve_text, valve_plot = st.columns([1, 2])
 with valve_text:
     st.markdown(t("cell.valve_intro"))
-    a = params.slider(P["valve"], t("cell.valve_slider"), step=0.1)
-    st.metric(t("cell.valve_metric"), f"{float(sigmoid(a)):.0%}")
+    a = params.stepped(P["valve"], t("cell.valve_slider"), 0.1, ".1f")
+    st.metric(t("cell.valve_metric"), num(float(sigmoid(a)), ".0%"))
 with valve_plot:
     frame.chart(
         figures.valve_curve(
@@ -261,7 +281,7 @@ with valve_plot:
                 "closed": t("cell.valve_closed"),
                 "open": t("cell.valve_open"),
                 "x": t("cell.valve_x"),
-                "decimal": separators()[0],
+                **number_style(),
             },
         ),
         key="cell_valve",

@@ -15,13 +15,14 @@ from lstm_core import Model, ModelConfig, TextError, Vocabulary, checkpoint_byte
 from lstm_core.explain import top_predictions  # noqa: E402
 from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
 from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper  # noqa: E402
+from lstm_core.text import BITS_PER_NAT, overfitting  # noqa: E402
 from ui import corpora, load, params  # noqa: E402
 from ui.background import BackgroundText, TrainSettings  # noqa: E402
 from ui.figures import belt as belt_figs  # noqa: E402
 from ui.figures import cell as cell_figs  # noqa: E402
 from ui.figures import text as figs  # noqa: E402
 from ui.generation import Generation  # noqa: E402
-from ui.i18n import explain, labeler, num, t  # noqa: E402
+from ui.i18n import explain, labeler, num, number_style, t  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, token_label  # noqa: E402
 
@@ -46,7 +47,7 @@ P = params.register(
         Param("optimizer", "adam", "choice", options=("adam", "adagrad", "sgd")),
         Param("dropout", 0.2, "float", low=0.0, high=0.9),
         Param("temperature", DEFAULT_TEMPERATURE, "float", low=0.0, high=3.0),
-        Param("prime", "", "text", max_length=500),
+        Param("seed_text", "", "text", max_length=500, aliases=("prime",)),
         Param("length", 300, "int", low=1, high=2000),
         Param("top_k", 0, "int", low=0, high=500),
         Param("speed", "fast", "choice", options=tuple(SPEEDS)),
@@ -66,18 +67,52 @@ def read_upload(key: str, types: list[str], label: str):
     return (file.getvalue(), file.name) if file is not None else (None, None)
 
 
+PAPER = {  # the paper's setup (see text.paper_setup); the rest keeps the page's defaults
+    "model": "new",
+    "lowercase": True,
+    "hidden_size": 256,
+    "num_layers": 1,
+    "seq_length": 60,
+    "dropout": 0.2,
+    "optimizer": "adam",
+    "learning_rate": P["learning_rate"].default,
+    "batch_size": P["batch_size"].default,
+}
+PAPER_SEED = 60  # characters in the paper's seed window
+
+
 def training_settings(expanded: bool) -> None:
     """The training hyperparameters (mirrored in the URL), in an expander."""
     with st.expander(t("text.settings"), expanded=expanded):
         k1, k2, k3, k4, k5 = st.columns(5)
-        params.number(P["seq_length"], t("text.seq_length"), step=10, container=k1)
-        params.number(P["batch_size"], t("text.batch_size"), step=8, container=k2)
         params.number(
-            P["learning_rate"], t("text.learning_rate"), step=0.001, format="%g", container=k3
+            P["seq_length"], t("text.seq_length"), step=10, container=k1, help=t("text.seq_help")
         )
-        params.select(P["optimizer"], t("text.optimizer"), labeler("text.optimizer_"), container=k4)
         params.number(
-            P["dropout"], t("text.dropout"), step=0.05, container=k5, help=t("text.dropout_help")
+            P["batch_size"], t("text.batch_size"), step=8, container=k2, help=t("text.batch_help")
+        )
+        params.number(
+            P["learning_rate"],
+            t("text.learning_rate"),
+            step=0.001,
+            format="%g",
+            container=k3,
+            help=t("text.learning_rate_help"),
+        )
+        params.select(
+            P["optimizer"],
+            t("text.optimizer"),
+            labeler("text.optimizer_"),
+            container=k4,
+            help=t("text.optimizer_help"),
+        )
+        params.stepped(
+            P["dropout"],
+            t("text.dropout"),
+            0.05,
+            ".0%",
+            container=k5,
+            help=t("text.dropout_help"),
         )
 
 
@@ -171,8 +206,12 @@ choice = params.radio(
 )
 hidden, layers = P["hidden_size"].default, P["num_layers"].default
 if choice == "new":
-    hidden = params.number(P["hidden_size"], t("text.hidden_size"), step=16, container=m2)
-    layers = params.number(P["num_layers"], t("text.num_layers"), step=1, container=m3)
+    hidden = params.number(
+        P["hidden_size"], t("text.hidden_size"), step=16, container=m2, help=t("text.hidden_help")
+    )
+    layers = params.number(
+        P["num_layers"], t("text.num_layers"), step=1, container=m3, help=t("text.layers_help")
+    )
 model_key, base = None, None
 if choice == "sample":
     # a text of your own: the sample model of the session's language (its default corpus)
@@ -183,7 +222,7 @@ if choice == "sample":
             "text.sample_model",
             h=base.config.hidden_size,
             layers=base.config.num_layers,
-            name=sample,
+            name=t(f"text.sample_title_{sample}"),
         )
     )
 elif choice == "upload":
@@ -268,6 +307,34 @@ chips = [
     f"`{token_label(ch)}`" if ch != "`" else "`` ` ``" for ch in corpus.vocab.chars
 ]  # code spans: literal
 st.markdown(t("text.vocabulary") + " " + " ".join(chips))
+
+
+def paper_setup() -> None:
+    """The paper's choices, and its seed window: the first 60 characters of the held-out tail
+    (text the model never trains on; the text's opening when it has no tail)."""
+    source = corpus.held_out or corpus.text
+    st.session_state.update(PAPER, seed_text=source[:PAPER_SEED].lower())
+
+
+paper_now = all(st.session_state.get(k, P[k].current_default) == v for k, v in PAPER.items())
+with st.expander(t("text.paper_title"), expanded=paper_now, icon=":material/menu_book:"):
+    st.markdown(
+        t(
+            "text.paper_setup",
+            hidden=PAPER["hidden_size"],
+            seq=PAPER["seq_length"],
+            dropout=PAPER["dropout"],
+            seed=PAPER_SEED,
+            lr=PAPER["learning_rate"],
+            batch=PAPER["batch_size"],
+        )
+    )
+    if paper_now:
+        st.success(t("text.paper_active"), icon=":material/check_circle:")
+    else:
+        st.button(
+            t("text.paper_use"), key="gen_paper", on_click=paper_setup, icon=":material/menu_book:"
+        )
 generate_only = False
 if corpus.skipped:
     shown = " ".join(md_escape(token_label(ch)) for ch in corpus.skipped[:20])
@@ -371,7 +438,11 @@ def live_training() -> None:
         t("text.speed"),
         num(snap["characters"] / snap["seconds"], ",.0f") if snap["seconds"] > 0 else "—",
     )
-    r3.metric(t("text.loss"), num(snap["loss_smooth"][-1], ".3f") if len(loss_y) else "—")
+    r3.metric(
+        t("text.train_bpc"),
+        num(snap["loss_smooth"][-1] * BITS_PER_NAT, ".2f") if len(loss_y) else "—",
+        help=t("text.train_bpc_help"),
+    )
     r4.metric(t("text.bpc"), num(bpc_y[-1], ".2f") if len(bpc_y) else "—", help=t("text.bpc_help"))
     if len(loss_y):
         labels = {
@@ -380,11 +451,40 @@ def live_training() -> None:
             "step": t("text.step"),
             "axis": t("text.bpc_axis"),
             "uniform": t("text.curve_uniform"),
+            "lowest": t("text.curve_lowest"),
         }
+        memorising = overfitting(bpc_x, bpc_y, loss_x, loss_y)
+        lowest = None if memorising is None else (memorising.best_step, memorising.best_bpc)
         curves = figs.training_curves(
-            (loss_x, loss_y, snap["loss_smooth"]), (bpc_x, bpc_y), len(base.config.vocab), labels
+            (loss_x, loss_y, snap["loss_smooth"]),
+            (bpc_x, bpc_y),
+            len(base.config.vocab),
+            labels,
+            lowest,
         )
         frame.chart(curves, key="gen_curves", config=STATIC)
+        dropout = bg.settings.dropout
+        st.caption(
+            t(
+                "text.curves_caption" if dropout > 0 else "text.curves_caption_no_dropout",
+                dropout=dropout,
+                seq=bg.settings.seq_length,
+            )
+        )
+        if memorising is not None:
+            st.warning(
+                t(
+                    "text.overfitting",
+                    best=memorising.best_bpc,
+                    best_step=memorising.best_step,
+                    now=memorising.last_bpc,
+                    then=memorising.train_then,
+                    train=memorising.train_now,
+                    weights=base.config.num_parameters(),
+                    n=len(bg.ids),
+                ),
+                icon=":material/trending_up:",
+            )
     else:
         st.caption(t("text.not_trained_yet"))
     if snap["samples"]:
@@ -411,14 +511,19 @@ st.subheader(t("text.generate_title"))
 st.markdown(t("text.generate_intro"))
 model_vocab = set(base.config.vocab)
 g1, g2, g3, g4, g5 = st.columns([3, 1, 1, 1, 1.2])
-prime = params.text(
-    P["prime"], t("text.prime"), container=g1, placeholder=bg.prime, help=t("text.prime_help")
+seed_text = params.text(
+    P["seed_text"],
+    t("text.seed_text"),
+    container=g1,
+    placeholder=bg.prime,
+    help=t("text.seed_text_help"),
 )
 length = params.number(P["length"], t("text.length"), step=50, container=g2)
-temperature = params.slider(
+temperature = params.stepped(
     P["temperature"],
     t("text.temperature"),
-    step=0.05,
+    0.05,
+    ".2f",
     container=g3,
     help=t("text.temperature_help"),
 )
@@ -431,12 +536,15 @@ top_k = params.number(
     help=t("text.top_k_help"),
 )
 speed = params.select(P["speed"], t("text.speed_label"), labeler("text.speed_"), container=g5)
-prime_text = prime or bg.prime
-check = prime_text.lower() if base.config.lowercase else prime_text
+seed_text = seed_text or bg.prime
+check = seed_text.lower() if base.config.lowercase else seed_text
 unknown = [ch for ch in dict.fromkeys(check) if ch not in model_vocab]
 if unknown:
     st.warning(
-        t("text.prime_unknown", chars=" ".join(md_escape(token_label(ch)) for ch in unknown[:20])),
+        t(
+            "text.seed_text_unknown",
+            chars=" ".join(md_escape(token_label(ch)) for ch in unknown[:20]),
+        ),
         icon=":material/filter_alt:",
     )
 
@@ -491,7 +599,7 @@ def writing_view() -> None:
     if was and not current.running:
         st.rerun()
     st.code(
-        current.prime + current.text, language=None, wrap_lines=True
+        current.seed_text + current.text, language=None, wrap_lines=True
     )  # a code block: shown literally
     st.caption(
         t(
@@ -499,7 +607,7 @@ def writing_view() -> None:
             n=current.n,
             total=current.length,
             temperature=current.temperature,
-            prime=len(current.prime),
+            seed=len(current.seed_text),
         )
     )
 
@@ -509,12 +617,26 @@ writing_view()
 # inspect a position of what was written
 gen = st.session_state.get("text.gen")
 if gen is not None and gen.n and not gen.running:
+    uncertain = gen.most_uncertain()
+    if st.session_state.get("text.inspected") is not gen:  # a new text: open where it was unsure
+        st.session_state["text.inspected"] = gen
+        if not params.given_by_link(P["position"]):
+            params.data_default(P["position"], uncertain, replace=True)
     st.markdown(t("text.inspect_intro"))
-    i1, i2, i3 = st.columns([3, 1, 1], vertical_alignment="bottom")
+    i1, i4, i2, i3 = st.columns([2.6, 1.2, 1, 1.4], vertical_alignment="bottom")
     position = params.slider(
         P["position"], t("text.position"), high=max(gen.n - 1, 1), container=i1
     )
     position = min(position, gen.n - 1)
+    i4.button(
+        t("text.jump_uncertain"),
+        key="gen_jump",
+        on_click=lambda: st.session_state.update(position=uncertain),
+        icon=":material/help:",
+        disabled=position == uncertain,
+        width="stretch",
+        help=t("text.jump_uncertain_help"),
+    )
     unit = params.number(
         P["unit"],
         t("cell.unit", h=base.config.hidden_size - 1),
@@ -523,8 +645,10 @@ if gen is not None and gen.n and not gen.running:
         container=i2,
     )
     colored = params.toggle(P["color_text"], t("text.color_text"), container=i3)
-    at = len(gen.prime) + position  # what the model had read: the prime, then what it wrote
-    context = (gen.prime + gen.text)[max(0, at - 30) : at]
+    at = len(gen.seed_text) + position  # what the model had read: the seed, then what it wrote
+    context = (gen.seed_text + gen.text)[max(0, at - 30) : at]
+    pairs = top_predictions(gen.raw[position], gen.vocab, k=5)
+    sure = t("text.sure_least" if position == uncertain else "text.sure", p=pairs[0][1])
     st.markdown(
         t(
             "text.at_position",
@@ -532,12 +656,14 @@ if gen is not None and gen.n and not gen.running:
             before=md_escape(context),
             char=md_escape(token_label(gen.chars[position])),
         )
+        + " "
+        + sure
     )
+    style = number_style()
     p1, p2 = st.columns(2)
     with p1:
-        pairs = top_predictions(gen.raw[position], gen.vocab, k=5)
         frame.chart(
-            figs.next_characters(pairs, gen.chars[position], {"p": t("text.probability")}),
+            figs.next_characters(pairs, gen.chars[position], {"p": t("text.probability"), **style}),
             key="gen_next",
             config=STATIC,
         )
@@ -549,6 +675,7 @@ if gen is not None and gen.n and not gen.running:
             "before": t("text.before_temperature"),
             "p": t("text.probability"),
             "after": t("text.after_temperature", temperature=float(temperature)),
+            **style,
         }
         frame.chart(
             figs.temperature_effect(gen.raw[position], reshaped, gen.vocab, labels),
@@ -590,7 +717,7 @@ else:
 if gen is not None and gen.n:
     d2.download_button(
         t("text.download_text"),
-        data=(gen.prime + gen.text).encode("utf-8"),
+        data=(gen.seed_text + gen.text).encode("utf-8"),
         file_name="lstm_lab_generated.txt",
         mime="text/plain",
         key="gen_download_text",

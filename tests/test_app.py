@@ -69,6 +69,7 @@ def visible_text(at: AppTest) -> str:
         "button",
         "selectbox",
         "slider",
+        "select_slider",
         "number_input",
         "text_input",
         "radio",
@@ -166,7 +167,8 @@ def test_url_round_trip():
     assert at.selectbox(key="model").value == "text_es"
     assert at.text_input(key="input").value == "el faro"
     assert (stepper(at, "step").value, at.number_input(key="unit").value) == (3, 7)
-    assert at.slider(key="clamp_value").value == 0.25 and at.slider(key="valve").value == -3.5
+    assert at.select_slider(key="clamp_value").value == 0.25
+    assert at.select_slider(key="valve").value == -3.5
     assert at.number_input(key="seed").value == 42
     assert url(at) == setup  # the URL after the run still says exactly what the link said
     again = open_app("cell", **url(at))
@@ -409,3 +411,77 @@ def test_choosing_a_language_in_the_sidebar_changes_the_page_and_the_link():
     assert at.title[0].value == "Tarea del eco" and url(at) == {"lang": "es"}
     at.selectbox(key="lang").set_value("en").run()
     assert at.title[0].value == "Echo task" and url(at) == {}
+
+
+# ==================================================================================== issue 14
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_one_notation_everywhere_the_papers(lang):
+    """c~, W_c and b_c for the candidate on the home page and in the cell's equations, and one
+    name for it in each language."""
+    home = open_app("home", lang=lang)
+    assert r"W_c[h_{t-1}, x_t] + b_c" in home.latex[0].value
+    at = open_app("cell", lang=lang, model="text_en")
+    assert_clean(at)
+    equations = " ".join(e.value for e in at.latex)
+    for gate in ("f", "i", "c", "o"):
+        assert f"W_{{{gate}}}[h_{{t-1}}, x_t] + b_{{{gate}}}" in equations, gate
+    assert "W_{g}" not in equations and "b_{g}" not in equations
+    from ui.i18n import catalog
+
+    name = {"en": "candidate", "es": "valores candidatos"}[lang]
+    mentions = [v for v in catalog(lang).values() if re.search("candidat", v, re.I)]
+    assert mentions and all(name in v.lower() for v in mentions), mentions
+    for path in (*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")):
+        assert "W_{g}" not in path.read_text() and "b_{g}" not in path.read_text(), path
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_drawing_shows_what_comes_in_and_the_echo_task_is_said(lang):
+    from lstm_core import EchoConfig
+
+    at = open_app("cell", lang=lang, step=5, unit=2)
+    assert_clean(at)
+    notes = " ".join(a["text"] for a in charts(at)[0]["layout"]["annotations"])
+    token = at.session_state["input"] or "0110100111010011"[5]  # the example's step 5
+    assert "h<sub>t-1</sub> = " in notes and f"x<sub>t</sub> = “{token}”" in notes
+    arrows = [a for a in charts(at)[0]["layout"]["annotations"] if a.get("showarrow")]
+    assert len(arrows) == 2  # h_{t-1} from the left, x_t from below
+    said = " ".join(c.value for c in at.caption)
+    task = {"en": "The echo task", "es": "La tarea del eco"}[lang]
+    assert task in said and f" {EchoConfig().echo_step} " in said
+    accuracy = re.search(r"(\d+[.,]\d)\s?%", said.split(task)[1])
+    assert accuracy and float(accuracy.group(1).replace(",", ".")) >= 99.0  # trained until 99%
+    text_model = open_app("cell", lang=lang, model="text_en")
+    assert task not in " ".join(c.value for c in text_model.caption)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_clamps_change_map_has_a_title_a_caption_and_a_step_axis(lang):
+    at = open_app("cell", lang=lang, clamp_gate="f", clamp_value="0", clamp_from="4")
+    assert_clean(at)
+    heat = next(s for s in charts(at) if s.get("data") and s["data"][0]["type"] == "heatmap")
+    assert "Δc" in heat["layout"]["title"]["text"]
+    axis = heat["layout"]["xaxis"]
+    assert axis["tickvals"][:3] == [0, 1, 2]
+    assert axis["ticktext"][:2] == ["0<br>0", "1<br>1"]  # the step, then its bit
+    caption = {"en": "Nothing changes before step 4", "es": "Antes del paso 4"}[lang]
+    assert any(caption in c.value for c in at.caption)
+
+
+def test_the_cell_page_writes_spanish_numbers_on_its_widgets():
+    at = open_app("cell", lang="es", clamp_gate="g", valve="-3.5")
+    assert_clean(at)
+    assert "-3,5" in at.select_slider(key="valve").options
+    assert "0,25" in at.select_slider(key="clamp_value").options
+    assert "-1,00" in at.select_slider(key="clamp_value").options  # the candidate goes below 0
+    assert at.metric[0].value == "3 %"  # σ(-3.5), the valve's metric
+    english = open_app("cell", valve="2")
+    assert english.metric[0].value == "88%" and "2.0" in english.select_slider(key="valve").options
+
+
+def test_a_value_between_a_sliders_steps_moves_to_the_nearest_and_says_so():
+    at = open_app("cell", valve="1.23")
+    assert_clean(at)
+    assert at.select_slider(key="valve").value == 1.2
+    (line,) = warning_lines(at)
+    assert "**valve**" in line and line.endswith("1.2.")

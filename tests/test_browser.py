@@ -219,8 +219,8 @@ def test_text_upload_train_and_write(tab, tmp_path):
         steps = int(main(tab).get_by_test_id("stMetricValue").nth(4).inner_text().replace(",", ""))
         assert steps > 20
         screenshot(tab, "text-trained")
-        main(tab).locator(".st-key-prime input").fill("<script>window.__ran = 3</script>")
-        main(tab).locator(".st-key-prime input").press("Enter")
+        main(tab).locator(".st-key-seed_text input").fill("<script>window.__ran = 3</script>")
+        main(tab).locator(".st-key-seed_text input").press("Enter")
         wait_idle(tab)
         main(tab).locator(".st-key-gen_generate button").click()
         tab.wait_for_function(

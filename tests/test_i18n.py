@@ -171,7 +171,8 @@ def test_numbers_are_written_the_languages_way():
 
     assert num(219736, ",", lang="en") == "219,736" and num(219736, ",", lang="es") == "219.736"
     assert num(5.285, ".3f", lang="es") == "5,285" and num(0.3, "", lang="es") == "0,3"
-    assert num(1234.5, ",.1f", lang="es") == "1.234,5" and num(0.125, ".1%", lang="es") == "12,5%"
+    assert num(1234.5, ",.1f", lang="es") == "1.234,5" and num(0.125, ".1%", lang="es") == "12,5 %"
+    assert num(0.999, ".1%", lang="en") == "99.9%" and num(0.99, ".0%", lang="es") == "99 %"
     assert num(3, lang="es") == "3" and num(1e-6, "g", lang="es") == "1e-06"
     assert separators("en") == ".," and separators("es") == ",."
     assert f"{tex(0.125):.3f}" == "0.125"  # outside a session: English
@@ -181,7 +182,7 @@ def test_numbers_are_written_the_languages_way():
 
 
 def test_t_writes_every_number_it_is_given_the_languages_way():
-    written = {"n": 120, "total": 300, "temperature": 0.7, "prime": 10}
+    written = {"n": 120, "total": 300, "temperature": 0.7, "seed": 10}
     assert "temperature 0.7 " in t("text.written", lang="en", **written)
     assert "temperatura 0,7 " in t("text.written", lang="es", **written)
     progress = {
@@ -219,3 +220,22 @@ def test_no_prose_number_in_the_spanish_catalog_uses_an_english_decimal_point():
     for key, text in catalog("es").items():
         prose = re.sub(r"\$[^$]*\$|`[^`]*`|\{[^}]*\}|https?://\S+", "", text)  # maths, code, links
         assert not re.search(r"\d\.\d{1,2}(?!\d)", prose), (key, text)
+
+
+def test_one_percent_style_per_language_in_prose_figures_and_the_catalog():
+    """Spanish writes "99,9 %" (a space before the sign) everywhere: numbers given to
+    t(), numbers written into figures' own text, and percentages written out in the catalog."""
+    from ui import figures
+
+    assert t("text.sure", lang="es", p=0.308) == "Su primera opción ahí tenía un 30,8 %."
+    assert t("text.sure", lang="en", p=0.308) == "Its first choice there had 30.8%."
+    assert figures.num(0.308, ".1%", {"decimal": ","}) == "30,8 %"  # a page passing the comma only
+    assert figures.num(1234.5, ",.1f", {"decimal": ","}) == "1.234,5"
+    assert figures.num(0.308, ".1%", {}) == "30.8%"
+    for key, text in catalog("es").items():
+        prose = re.sub(r"\{[^}]*\}|%\{[^}]*\}", "", text)  # placeholders, Plotly's %{x}
+        assert not re.search(r"\d%", prose), (key, text)  # "20 %", never "20%"
+    axis = figures.percent_axis(1.15, {"decimal": ","})
+    assert axis["ticktext"] == ["0 %", "25 %", "50 %", "75 %", "100 %"]
+    assert axis["tickvals"] == [0.0, 0.25, 0.5, 0.75, 1.0] and axis["range"] == [0.0, 1.15]
+    assert figures.percent_axis(0.33, {})["ticktext"] == ["0%", "10%", "20%", "30%"]

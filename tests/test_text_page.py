@@ -7,9 +7,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import numpy as np
 import pytest
 from conftest import ROOT, wait_for
-from test_app import assert_clean, charts, open_app, url
+from test_app import assert_clean, charts, open_app, url, visible_text
 
 from lstm_core import checkpoint_bytes, load_checkpoint
 from ui.i18n import LANGUAGES
@@ -163,7 +164,12 @@ def test_a_learning_rate_that_explodes_stops_training_and_says_so(close_workers,
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_write_inspect_and_download(close_workers, lang):
     at = text_page(
-        close_workers, lang=lang, corpus="logbook", speed="instant", length=80, prime="the keeper"
+        close_workers,
+        lang=lang,
+        corpus="logbook",
+        speed="instant",
+        length=80,
+        seed_text="the keeper",
     )
     at.button(key="gen_generate").click().run()
     assert_clean(at)
@@ -174,7 +180,7 @@ def test_write_inspect_and_download(close_workers, lang):
     at.slider(key="position").set_value(0).run()
     assert_clean(at)
     first = next(m.value for m in at.markdown if "«" in m.value)
-    assert "keeper»" in first  # at position 0 the model had read the prime
+    assert "keeper»" in first  # at position 0 the model had read the seed text
     at.slider(key="position").set_value(10).run()
     assert_clean(at)
     at.toggle(key="color_text").set_value(True).run()
@@ -200,8 +206,8 @@ def test_a_slow_speed_writes_over_several_ticks_and_stops(close_workers):
     assert gen.n == more  # stopped means stopped
 
 
-def test_a_prime_with_unknown_characters_is_cleaned_and_said(close_workers):
-    at = text_page(close_workers, speed="instant", length=20, prime="the ¿keeper€ 漢")
+def test_a_seed_text_with_unknown_characters_is_cleaned_and_said(close_workers):
+    at = text_page(close_workers, speed="instant", length=20, seed_text="the ¿keeper€ 漢")
     assert_clean(at)
     assert at.warning and "€" in at.warning[0].value
     at.button(key="gen_generate").click().run()
@@ -413,3 +419,148 @@ def test_the_downloaded_model_is_the_trained_one(close_workers):
     trained = bg.worker.weights()
     assert bg.model.flat.tolist() == trained.flat.tolist()
     assert load_checkpoint(checkpoint_bytes(bg.model_copy())).flat.tolist() == trained.flat.tolist()
+
+
+# ==================================================================================== issue 14
+def test_an_old_link_with_prime_still_sets_the_seed_text(close_workers):
+    at = text_page(close_workers, prime="the keeper")
+    assert_clean(at)
+    assert at.text_input(key="seed_text").value == "the keeper"
+    assert url(at).get("seed_text") == "the keeper" and "prime" not in url(at)
+    assert not at.warning  # an old name is not an unknown one
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_papers_setup_is_one_click_and_says_what_each_choice_is(close_workers, lang):
+    from lstm_core.text import split_held_out
+
+    at = text_page(close_workers, lang=lang, corpus="story_en")
+    assert_clean(at)
+    described = next(m.value for m in at.markdown if "256" in m.value)
+    for words in {
+        "en": ("one-hot", "256 units", "60 characters", "20% dropout", "Softmax", "Cross-entropy"),
+        "es": ("one-hot", "256 unidades", "60 caracteres", "20 % de dropout", "Softmax"),
+    }[lang]:
+        assert words in described, words
+    assert not at.success
+    at.button(key="gen_paper").click().run()
+    assert_clean(at)
+    assert at.success  # "these are the paper's settings"
+    bg = at.session_state["text.bg"]
+    config, settings = bg.model.config, bg.settings
+    assert (config.hidden_size, config.num_layers, config.lowercase) == (256, 1, True)
+    assert (settings.seq_length, settings.dropout, settings.optimizer) == (60, 0.2, "adam")
+    _, held = split_held_out(STORY.lower())
+    assert at.text_input(key="seed_text").value == held[:60]  # a seed window it never trained on
+    assert url(at)["hidden_size"] == "256" and url(at)["model"] == "new"
+    at.button(key="gen_generate").click().run()  # writes from that seed
+    assert_clean(at)
+    assert at.code[0].value.startswith(held[:60])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_inspector_opens_where_the_model_was_least_sure(close_workers, lang):
+    at = text_page(close_workers, lang=lang, corpus="logbook", speed="instant", length=150)
+    at.button(key="gen_generate").click().run()
+    assert_clean(at)
+    gen = at.session_state["text.gen"]
+    least = gen.most_uncertain()
+    sure = gen.raw[: gen.n].max(axis=1)
+    assert at.slider(key="position").value == least and sure[least] == sure.min()
+    assert sure[least] < 0.6 < sure[0]  # a position where temperature has something to reshape
+    said = next(m.value for m in at.markdown if "«" in m.value)
+    first = format(float(sure[least]), ".1%").replace("%", "")
+    first = first.replace(".", ",") + " %" if lang == "es" else first + "%"
+    assert first in said and {"en": "nowhere in this text", "es": "en ningún otro"}[lang] in said
+    assert "position" not in url(at)  # the page's own choice, not a setting of the link
+    bars = charts(at)[0]["data"][0]
+    assert bars["text"][0] == first  # the top-5 chart writes the same number
+    at.slider(key="position").set_value(3).run()
+    assert not at.button(key="gen_jump").disabled
+    at.button(key="gen_jump").click().run()
+    assert at.slider(key="position").value == least and at.button(key="gen_jump").disabled
+
+
+def test_a_linked_position_is_kept(close_workers):
+    at = text_page(close_workers, corpus="logbook", speed="instant", length=60, position=7)
+    at.button(key="gen_generate").click().run()
+    assert at.slider(key="position").value == 7
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_numbers_on_the_text_pages_widgets_and_figures_follow_the_language(close_workers, lang):
+    at = text_page(close_workers, lang=lang, corpus="logbook", speed="instant", length=40)
+    comma = lang == "es"
+    temperature = at.select_slider(key="temperature")
+    assert temperature.value == 0.7 and ("0,70" if comma else "0.70") in temperature.options
+    assert "0.70" not in temperature.options if comma else "0,70" not in temperature.options
+    dropout = at.select_slider(key="dropout")
+    assert ("20 %" if comma else "20%") in dropout.options
+    rate_help = at.number_input(key="learning_rate").help
+    assert ("0.002 es 0,002" in rate_help) == comma  # a number input writes a decimal point
+    at.button(key="gen_generate").click().run()
+    assert_clean(at)
+    top5, reshaped = charts(at)[:2]
+    for spec in (top5, reshaped):
+        ticks = spec["layout"]["xaxis" if spec is top5 else "yaxis"]["ticktext"]
+        assert all(tick.endswith(" %" if comma else "%") for tick in ticks), ticks
+        assert spec["layout"]["separators"] == (",." if comma else ".,")
+    for text in top5["data"][0]["text"]:
+        assert ("," in text and "." not in text) if comma else ("." in text and "," not in text)
+
+
+def test_spanish_shows_titles_and_words_not_ids(close_workers):
+    at = text_page(close_workers, lang="es")
+    assert_clean(at)
+    shown = visible_text(at)
+    assert "story_es" not in shown and "La guardiana del faro del norte" in shown
+    at = text_page(close_workers, lang="es", model="new")
+    names = ("hidden_size", "num_layers", "seq_length", "batch_size", "learning_rate")
+    labels = {w.key: w.label for w in at.number_input}
+    labels |= {w.key: w.label for w in (*at.selectbox, *at.select_slider)}
+    for name in (*names, "optimizer", "dropout"):  # Spanish words (the term may follow in brackets)
+        assert not labels[name].lower().startswith(name), labels[name]
+        assert "_" not in labels[name], labels[name]
+
+
+def overfit_snapshot():
+    """Curves of a model memorising its text: held-out lowest at step 300, then climbing."""
+    steps = np.arange(1, 601, dtype=float)
+    loss = np.linspace(3.0, 1.0, 600)  # nats: falling all along
+    return {
+        "steps": 600,
+        "loss": (steps, loss),
+        "loss_smooth": loss,
+        "bpc": (np.arange(100.0, 601.0, 100.0), np.array([4.2, 3.6, 3.4, 3.5, 3.7, 3.9])),
+        "samples": [],
+        "characters": 600 * 60 * 32,
+        "seconds": 30.0,
+        "status": "paused",
+    }
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_page_says_overfitting_when_its_curves_show_it(close_workers, lang):
+    at = text_page(close_workers, lang=lang, corpus="story_es", model="new", hidden_size=32)
+    bg = at.session_state["text.bg"]
+    bg.snapshot = overfit_snapshot  # the curves as the worker would report them
+    at.run()
+    assert_clean(at)
+    (warning,) = [w.value for w in at.warning]
+    assert {"en": "Overfitting", "es": "Sobreajuste"}[lang] in warning
+    assert ("3,40" if lang == "es" else "3.40") in warning and "300" in warning
+    caption = " ".join(c.value for c in at.caption)
+    assert {"en": "20% of the units", "es": "20 % de las unidades"}[lang] in caption
+    assert {"en": "bits per character", "es": "bits por carácter"}[lang] in caption
+    curves = charts(at)[0]
+    assert curves["data"][-1]["text"] == [
+        {"en": "lowest held-out", "es": "mínimo del reservado"}[lang]
+    ]
+    metrics = [m.label for m in at.metric]
+    assert sum({"en": "Bits/char", "es": "Bits/carácter"}[lang] in m for m in metrics) == 2
+    bg.snapshot = lambda: {
+        **overfit_snapshot(),
+        "bpc": (np.array([100.0, 200, 300]), np.array([4.0, 3.5, 3.2])),
+    }
+    at.run()
+    assert not at.warning  # still learning: nothing said

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from lstm_core import Model, SampledChar, generate
+from lstm_core.sampling import least_confident
 
 
 class Generation:
@@ -20,7 +21,7 @@ class Generation:
     def __init__(
         self,
         model: Model,
-        prime: str,
+        seed_text: str,
         length: int,
         temperature: float,
         top_k: int | None,
@@ -28,10 +29,13 @@ class Generation:
     ) -> None:
         cfg = model.config
         self.vocab = cfg.vocab
-        self.prime, self.length = prime, length
+        self.seed_text, self.length = (
+            seed_text,
+            length,
+        )  # what the model reads first, and then writes
         self.temperature, self.top_k = temperature, top_k
         self.stream: Iterator[SampledChar] = generate(
-            model, prime, length, temperature, top_k, seed
+            model, seed_text, length, temperature, top_k, seed
         )
         L, H, V = cfg.num_layers, cfg.hidden_size, len(cfg.vocab)
         self.probs = np.empty((length, V), np.float32)
@@ -68,6 +72,11 @@ class Generation:
             self.chars.append(s.char)
         if self.done:
             self.running = False
+
+    def most_uncertain(self) -> int:
+        """The written position where the model was least sure of its top choice (its own
+        distribution, at temperature 1): where temperature changes the most."""
+        return least_confident(self.raw[: self.n]) if self.n else 0
 
     def step_values(self, k: int, layer: int = 0) -> dict[str, np.ndarray]:
         """f, i, c~, o, c, h (each (H,)) of the step that produced character k."""

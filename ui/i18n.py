@@ -5,10 +5,12 @@
     num(0.7), num(219736, ",")           a number written the language's way
     rf"c = {tex(c):.3f}"                 the same inside LaTeX
 
-Numbers follow the language: English writes 219,736 and 0.7, Spanish 219.736 and 0,7. Every
-number given to t() is written that way, with the placeholder's own format spec ("{x:.3f}");
-num() does the same for numbers shown outside the catalog (metric values), and `separators()`
-tells Plotly (layout.separators) for the figures.
+Numbers follow the language: English writes 219,736, 0.7 and 99.9%, Spanish 219.736, 0,7 and
+99,9 % (a space before the percent sign, as Spanish typography asks, in prose and in
+figures alike). Every number given to t() is written that way, with the placeholder's own format
+spec ("{x:.3f}"); num() does the same for numbers shown outside the catalog (metric values),
+`separators()` tells Plotly (layout.separators) for the figures, and `number_style()` gives the
+figure builders what they need to write numbers into a figure's own text.
 
 A key missing from the catalog shows as ⟦key⟧, which the tests look for on every page.
 The Spanish follows the vocabulary of the source texts: compuerta de olvido, compuerta de
@@ -25,6 +27,7 @@ from pathlib import Path
 LANGUAGES = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
 SEPARATORS = {"en": ".,", "es": ",."}  # decimal mark, then thousands separator (Plotly's order)
+PERCENT = {"en": "%", "es": " %"}  # Spanish: "99,9 %", a space before the sign
 LOCALES = Path(__file__).parent / "locales"
 MISSING = "⟦{}⟧"
 
@@ -69,13 +72,28 @@ def separators(lang: str | None = None) -> str:
     return SEPARATORS[lang or current_language()]
 
 
-def num(x, spec: str = "", lang: str | None = None) -> str:
-    """`format(x, spec)`, written the language's way: num(5.285, ".3f") is "5,285" in Spanish."""
-    text = format(x, spec)
+def number_style(lang: str | None = None) -> dict[str, str]:
+    """What a figure builder needs to write numbers into its own text (ui.figures.num): the
+    decimal mark, the thousands separator and the percent sign of the language."""
+    lang = lang or current_language()
     decimal, thousands = separators(lang)
-    if (decimal, thousands) == (".", ","):
-        return text
-    return text.translate({ord("."): decimal, ord(","): thousands})
+    return {"decimal": decimal, "thousands": thousands, "percent": PERCENT[lang]}
+
+
+def write_number(text: str, style: dict[str, str]) -> str:
+    """A number formatted the English way ("1,234.5", "99.9%") rewritten in `style`."""
+    decimal, thousands = style.get("decimal", "."), style.get("thousands", ",")
+    if (decimal, thousands) != (".", ","):
+        text = text.translate({ord("."): decimal, ord(","): thousands})
+    if text.endswith("%"):
+        text = text[:-1] + style.get("percent", "%")
+    return text
+
+
+def num(x, spec: str = "", lang: str | None = None) -> str:
+    """`format(x, spec)`, written the language's way: num(5.285, ".3f") is "5,285" in Spanish,
+    num(0.999, ".1%") is "99,9 %"."""
+    return write_number(format(x, spec), number_style(lang))
 
 
 class _Number:

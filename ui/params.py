@@ -60,6 +60,7 @@ class Param:
     high: float | None = None
     options: tuple = field(default_factory=tuple)
     max_length: int = 500
+    aliases: tuple[str, ...] = ()  # older names of the parameter, still read from a link
 
     @property
     def current_default(self) -> Any:
@@ -160,6 +161,11 @@ def _from_url(p: Param, value) -> bool:
     return p.name in given and _same(given[p.name], value)
 
 
+def given_by_link(p: Param) -> bool:
+    """Whether p's value is the one this session's link gave (not yet moved by anyone)."""
+    return _from_url(p, st.session_state.get(p.name))
+
+
 def _reported(p: Param) -> None:
     st.session_state.get("_url_given", {}).pop(p.name, None)
 
@@ -181,9 +187,13 @@ def check_url(params) -> list[str]:
         if p.name in seeded:
             continue
         seeded.add(p.name)
-        if p.name not in st.query_params:
+        name = next((n for n in (p.name, *p.aliases) if n in st.query_params), None)
+        if name is None:
             continue
-        raw = st.query_params.get_all(p.name)
+        raw = st.query_params.get_all(name)
+        for old in p.aliases:  # an old link: its value is used, the link gets the new name
+            if old in st.query_params:
+                del st.query_params[old]
         try:
             if len(raw) != 1:
                 raise ValueError(t("url.reason_repeated"))
@@ -201,7 +211,8 @@ def check_url(params) -> list[str]:
                     default=shown(p, p.current_default),
                 )
             )
-            del st.query_params[p.name]
+            if p.name in st.query_params:
+                del st.query_params[p.name]
     for message in warnings:
         note(message)
     return warnings
@@ -248,7 +259,7 @@ def write_url(params) -> None:
 
 def drop_unknown(known) -> None:
     """Take out of the URL every parameter that is not one of `known` (with one short note)."""
-    names = {p.name for p in known}
+    names = {name for p in known for name in (p.name, *p.aliases)}
     unknown = [k for k in st.query_params if k not in names]
     for key in unknown:
         del st.query_params[key]
@@ -344,6 +355,39 @@ def slider(p: Param, label: str, *, low=None, high=None, step=None, container=st
         min_value=low,
         max_value=high,
         step=step,
+        key=p.name,
+        persist_state="session",
+        **initial,
+        **kwargs,
+    )
+
+
+def stepped(
+    p: Param, label: str, step: float, spec: str, *, low=None, high=None, container=st, **kwargs
+):
+    """A slider over low..high in steps of `step`, its values written with the format `spec`
+    the session's language's way (a select slider): Streamlit's number sliders write decimals
+    with printf formats, which know only the decimal point, so a Spanish page shows 0,70 only
+    this way. A value off the steps (from a link) moves to the nearest step, and the link's is
+    reported."""
+    lang = current_language()  # fixed now: Streamlit may format outside the script run
+    linked = _from_url(p, st.session_state.get(p.name))  # bounded() forgets it
+    low, high = bounded(p, low, high)
+    count = round((high - low) / step)
+    options = [round(low + k * step, 6) for k in range(count + 1)]
+    value = st.session_state.get(p.name)
+    if value is not None and value not in options:
+        used = min(options, key=lambda o: abs(o - value))
+        st.session_state[p.name] = used
+        if linked and low <= value <= high:  # (beyond the bounds, bounded() has said so)
+            note(t("url.snapped", name=p.name, value=_plain(value), used=_plain(used)))
+    initial = {}
+    if p.name not in st.session_state:
+        initial["value"] = min(options, key=lambda o: abs(o - p.current_default))
+    return container.select_slider(
+        label,
+        options,
+        format_func=lambda x: num(x, spec, lang),
         key=p.name,
         persist_state="session",
         **initial,

@@ -58,10 +58,31 @@ FONT = {"family": "Inter, Helvetica, Arial, sans-serif", "size": 13}
 
 
 def num(x: float, spec: str, labels: dict) -> str:
-    """A number written into a figure's own text (an annotation, a bar's label), with the decimal
-    mark the page passes as labels["decimal"] ("," in Spanish). Axes and hover texts follow
-    layout.separators instead, which the page's frame.chart sets."""
-    return format(x, spec).replace(".", labels.get("decimal", "."))
+    """A number written into a figure's own text (an annotation, a bar's label) in the style the
+    page passes among the labels: labels["decimal"] ("," in Spanish), and, from
+    ui.i18n.number_style(), labels["thousands"] and labels["percent"] ("99,9 %"). Axes and hover
+    texts follow layout.separators instead, which the page's frame.chart sets."""
+    from ui.i18n import number_style, write_number
+
+    style = dict(labels)
+    if style.get("decimal") == ",":  # a page that passes only the decimal comma: the Spanish rest
+        style = {**number_style("es"), **style}
+    return write_number(format(x, spec), style)
+
+
+def percent_axis(high: float, labels: dict, most: int = 6) -> dict:
+    """Axis settings for probabilities 0..high shown as percentages written in the page's style
+    ("20 %" in Spanish): Plotly's own tickformat ".0%" cannot put the space before the sign, so
+    the ticks are placed and written here. Returns range, tickvals and ticktext."""
+    high = max(float(high), 1e-6)
+    step = next((s for s in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5) if high / s <= most - 1), 0.5)
+    values = np.round(np.arange(0.0, high + 1e-9, step), 6)
+    spec = ".0%" if step >= 0.01 else ".1%"
+    return {
+        "range": [0.0, high],
+        "tickvals": values.tolist(),
+        "ticktext": [num(float(v), spec, labels) for v in values],
+    }
 
 
 def _rgb(hex_color: str) -> tuple[int, int, int]:
@@ -233,6 +254,8 @@ __all__ = [
     "ink",
     "intervention",
     "layout",
+    "num",
+    "percent_axis",
     "png",
     "step_vectors",
     "valve_curve",

@@ -22,12 +22,16 @@ from ui.figures import (
 
 
 # -------------------------------------------------------------------------------- the cell
-def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
+def cell_diagram(
+    v: UnitStep, labels: dict[str, str], h_prev: float | None = None, token: str | None = None
+) -> go.Figure:
     """The LSTM cell after Colah's diagram, coloured by one unit's values at one step.
 
     The belt runs along the top from c_{t-1} to c_t; below it the four layers (σ f, σ i,
-    tanh c~, σ o) read [h_{t-1}, x_t] from the line at the bottom. Each gate box is as opaque as
-    the gate is open, and the belt's segments are coloured by the value they carry.
+    tanh c~, σ o) read [h_{t-1}, x_t] from the line at the bottom, where the two come in: the
+    previous hidden state from the left (h_prev: this unit's value, written beside it) and this
+    step's input from below (token: what it is, a character or a bit). Each gate box is as opaque
+    as the gate is open, and the belt's segments are coloured by the value they carry.
     labels: "input", "belt", "forget", "input_gate", "candidate", "output" (already translated).
     """
     fig = go.Figure()
@@ -156,13 +160,38 @@ def cell_diagram(v: UnitStep, labels: dict[str, str]) -> go.Figure:
         (x_prod + 0.42, y_prod, f"i·c̃ = {num(v.added, '.2f', labels)}", 12, "#222", "left"),
         (11.0, gate_y + 0.45, f"<b>h<sub>t</sub> = {num(v.h, '.2f', labels)}</b>", 13),
         (x_tanh + 0.9, 4.6, f"{num(v.tanh_c, '.2f', labels)}", 11),
-        (1.7, in_y - 0.5, labels["input"], 12),
+        (3.6, in_y - 0.45, labels["input"], 12),
         (6.0, belt_y + 1.05, labels["belt"], 12),
         # each layer's name beside the line that feeds it, so no line crosses a name
         (x_f + 0.12, gate_y - 0.95, labels["forget"], 11, "#222", "left"),
         (x_i + 0.12, gate_y - 0.95, labels["input_gate"], 11, "#222", "left"),
         (x_g + 0.12, gate_y - 0.95, labels["candidate"], 11, "#222", "left"),
         (x_o + 0.12, gate_y - 0.95, labels["output"], 11, "#222", "left"),
+    ]
+    # what comes in: h_{t-1} from the previous step (left), x_t from below; both join the line
+    h_text = "h<sub>t-1</sub>" + ("" if h_prev is None else f" = {num(h_prev, '.2f', labels)}")
+    x_text = "x<sub>t</sub>" + ("" if token is None else f" = “{_plotly_text(visible(token))}”")
+    x_in = 1.4
+    for head, tail in (((1.0, in_y), (0.05, in_y)), ((x_in, in_y - 0.05), (x_in, 0.05))):
+        fig.add_annotation(
+            x=head[0],
+            y=head[1],
+            ax=tail[0],
+            ay=tail[1],
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            text="",
+            showarrow=True,
+            arrowhead=2,
+            arrowsize=1.2,
+            arrowwidth=2.5,
+            arrowcolor=STATE_COLOR,
+        )
+    notes += [
+        (0.1, in_y + 0.4, h_text, 12, "#222", "left"),
+        (x_in - 0.15, 0.3, x_text, 12, "#222", "right"),
     ]
     for x, y, text, size, *style in notes:
         color = style[0] if style else "#222"
@@ -434,21 +463,37 @@ def _plotly_text(ch: str) -> str:
 
 
 def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str]) -> go.Figure:
-    """Δc for every unit (rows) and step (columns), on the diverging scale."""
+    """Δc for every unit (rows) and step (columns), on the diverging scale.
+
+    The x axis counts steps (0, 1, 2, ...); each step's token is written under its number when
+    there is room, and named in the hover. labels: "title", "units", "steps", "hover" (a hover
+    template that may use %{x}, %{y}, %{z} and %{customdata}, the step's token).
+    """
     d = np.asarray(delta, dtype=np.float32).T  # (H, T)
+    H, T = d.shape
     m = float(np.abs(d).max()) or 1.0
+    words = [_plotly_text(visible(s)) for s in tokens]
     fig = go.Figure(
         go.Heatmap(
             z=d,
+            x=np.arange(T),
+            y=np.arange(H),
             colorscale=DIVERGING,
             zmid=0,
             zmin=-m,
             zmax=m,
-            x=[f"{t}:{_plotly_text(visible(s))}" for t, s in enumerate(tokens)],
+            customdata=np.tile(np.array(words, dtype=object), (H, 1)),
             hovertemplate=labels["hover"] + "<extra></extra>",
             colorbar={"title": "Δc"},
         )
     )
-    fig.update_yaxes(title=labels["units"], autorange="reversed")
-    fig.update_xaxes(title=labels["steps"], showticklabels=len(tokens) <= 40)
-    return layout(fig, 300)
+    fig.update_yaxes(title=labels["units"], autorange="reversed", dtick=1 if H <= 16 else None)
+    if T <= 40:  # room for the tokens: the step's number, its token under it
+        fig.update_xaxes(
+            tickmode="array",
+            tickvals=list(range(T)),
+            ticktext=[f"{k}<br>{w}" for k, w in enumerate(words)],
+        )
+    fig.update_xaxes(title=labels["steps"])
+    title = {"text": labels["title"], "x": 0, "xanchor": "left"} if "title" in labels else None
+    return layout(fig, 320, title=title, margin={"l": 10, "r": 10, "t": 40, "b": 10})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import GATE_COLORS, STATE_COLOR, figure, layout, visible
+from ui.figures import GATE_COLORS, STATE_COLOR, figure, layout, num, percent_axis, visible
 
 
 def training_curves(
@@ -14,12 +14,15 @@ def training_curves(
     bpc: tuple[np.ndarray, np.ndarray],
     vocab_size: int,
     labels: dict[str, str],
+    lowest: tuple[int, float] | None = None,
 ) -> go.Figure:
     """Training loss and held-out bits per character on one axis, in bits per character.
 
-    The loss (mean cross-entropy in nats) divided by ln 2 is the training text's bits per
-    character, so the two curves compare directly: a gap that opens is the model memorising.
-    One plot, not two side by side: it redraws several times a second while training.
+    The loss (mean cross-entropy in nats) divided by ln 2 is the training batches' bits per
+    character, so the two curves share one unit. One plot, not two side by side: it redraws
+    several times a second while training.
+    lowest: (step, bits) of the held-out curve's lowest point, marked (with labels["lowest"])
+    when the page has found the model memorising its text since then.
     """
     x, y, smooth = loss
     bx, by = bpc
@@ -87,28 +90,49 @@ def training_curves(
             }
         ],
     }
+    if lowest is not None:
+        step, bits = lowest
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [step],
+                "y": [bits],
+                "mode": "markers+text",
+                "text": [labels["lowest"]],
+                "textposition": "bottom center",
+                "marker": {"size": 11, "symbol": "circle-open", "color": GATE_COLORS["f"]},
+                "line": {"width": 2},
+                "hoverinfo": "skip",
+                "showlegend": False,
+            }
+        )
     return figure(traces, lay, 300, legend={"orientation": "h", "y": 1.15})
 
 
 def next_characters(
     pairs: list[tuple[str, float]], chosen: str | None, labels: dict[str, str]
 ) -> go.Figure:
-    """The most likely next characters at one step, the one that was drawn highlighted."""
+    """The most likely next characters at one step, the one that was drawn highlighted.
+
+    labels: "p" (the axis title), and the page's number style (ui.i18n.number_style): the
+    percentages on the bars and the axis are written in it ("30,8 %" in Spanish).
+    """
     chars = [visible(c) for c, _ in pairs]
     probs = np.array([p for _, p in pairs], dtype=np.float32)
     colors = [GATE_COLORS["o"] if c == chosen else "#9aa5b1" for c, _ in pairs]
+    shown = [num(float(p), ".1%", labels) for p in probs]
     fig = go.Figure(
         go.Bar(
             x=probs,
             y=[f"“{c}”" for c in chars],
             orientation="h",
             marker_color=colors,
-            text=[f"{p:.1%}" for p in probs],
+            text=shown,
             textposition="outside",
-            hovertemplate="%{y}: %{x:.3f}<extra></extra>",
+            hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
-    fig.update_xaxes(range=[0, 1.15], tickformat=".0%", title=labels["p"])
+    fig.update_xaxes(title=labels["p"], **percent_axis(1.15, labels))
     fig.update_yaxes(autorange="reversed")
     return layout(fig, 60 + 28 * len(pairs))
 
@@ -121,9 +145,11 @@ def temperature_effect(
     top: int = 15,
 ) -> go.Figure:
     """The model's own distribution next to the one sampled from (after temperature and top-k),
-    for the `top` characters the model finds most likely."""
+    for the `top` characters the model finds most likely. labels: "before", "after", "p" and
+    the page's number style (the percent axis is written in it)."""
     order = np.argsort(raw)[::-1][:top]
     chars = [f"“{visible(vocab[k])}”" for k in order]
+    high = 1.08 * float(max(raw[order].max(), tempered[order].max()))
     fig = go.Figure(
         [
             go.Bar(
@@ -140,5 +166,5 @@ def temperature_effect(
             ),
         ]
     )
-    fig.update_yaxes(tickformat=".0%", title=labels["p"], rangemode="tozero")
+    fig.update_yaxes(title=labels["p"], **percent_axis(high, labels))
     return layout(fig, 300, barmode="group", legend={"orientation": "h", "y": 1.15})
