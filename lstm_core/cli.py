@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cells import DEFAULT_CELL, NAMES
 from .checkpoint import CheckpointError, describe, load_checkpoint
 from .echo import EchoConfig
 from .model import Model, ModelConfig
@@ -458,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
         "the app's text page does, and report bits per character on it",
     )
     p.add_argument("--init", help="continue training this checkpoint instead of starting fresh")
-    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
+    p.add_argument("--cell", choices=NAMES, default=DEFAULT_CELL)
     p.add_argument("--hidden-size", type=_positive_int, default=128)
     p.add_argument("--num-layers", type=int, choices=[1, 2, 3], default=1)
     p.add_argument("--seq-length", type=_positive_int, default=60)
@@ -483,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train on the echo task (the notebook's experiment)",
         description="Learn to echo a random bit sequence echo_step steps later, with truncated BPTT.",
     )
-    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm")
+    p.add_argument("--cell", choices=NAMES, default=DEFAULT_CELL)
     p.add_argument("--echo-step", type=_non_negative_int, default=d.echo_step)
     p.add_argument(
         "--truncated-backprop-length", type=_positive_int, default=d.truncated_backprop_length

@@ -170,7 +170,7 @@ def bad_files(tmp_path):
         "unknown format",
     )
     cases["wrong kind"] = (write_npz({**meta, "kind": "gpt"}, w), "unknown kind")
-    cases["wrong cell"] = (write_npz({**meta, "cell": "gru"}, w), "cell must be")
+    cases["wrong cell"] = (write_npz({**meta, "cell": "peephole"}, w), "cell must be")
     cases["meta not json"] = (write_npz("{not json", w), "not valid JSON")
     cases["meta a list"] = (write_npz("[1, 2]", w), "JSON object")
     cases["vocab mismatch"] = (
