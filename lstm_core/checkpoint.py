@@ -10,12 +10,8 @@ Weights (float32), for layer k with input size D_k:
     head  head.weight (V, H)  head.bias (V)
 Optional, the model's training history (history.py): `history.steps` (K,) int64, the training
 steps kept, and for every weight key above `history.<key>` (K, ...), that weight at each of them.
-Each cell (cells.py) names its PyTorch gate order: an LSTM's blocks are i, f, g, o in PyTorch
-and the paper's f, i, g (c~), o inside, with one W (H + D, 4H) acting on [h_{t-1}, x_t], so the
-conversion transposes and swaps the first two blocks (a GRU's r, z, n and the RNN's one block
-are the same on both sides). Where the maths needs one bias per layer (LSTM, RNN) PyTorch has
-two: a saved file carries the bias in bias_ih and zeros in bias_hh; a loaded file's two biases
-are added. A GRU keeps both, as they are.
+The conversion between these names and the model's own flat parameters is layout.py's (PyTorch's
+gate order, the two biases).
 
 Reading is defensive: every way a file can be wrong becomes a `CheckpointError` with one line
 saying what is wrong. Nothing in the file is ever executed (allow_pickle=False, and object arrays
@@ -34,11 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from .budget import ModelLimits
-from .cells import NAMES, torch_blocks
+from .cells import NAMES
 from .errors import LabError
 from .files import read_file
 from .history import MAX_MOMENTS, WeightHistory
-from .model import KINDS, Model, ModelConfig, unflatten
+from .layout import from_state_dict, state_dict_shapes, to_state_dict
+from .model import KINDS, Model, ModelConfig
 
 FORMAT = "lstm-lab/1"
 MAX_UNCOMPRESSED = 512 * 2**20  # refuse zip bombs before inflating anything
@@ -53,79 +50,6 @@ _CONFIG_KEYS = ("kind", "cell", "input_size", "hidden_size", "num_layers", "outp
 
 class CheckpointError(LabError):
     """A checkpoint that cannot be used; str(error) is one line for the user."""
-
-
-def _reorder(a: np.ndarray, order: list[int], axis: int) -> np.ndarray:
-    """The gate blocks of `a` along `axis`, block k of the result being block order[k]."""
-    if order == sorted(order):
-        return a
-    blocks = np.split(a, len(order), axis=axis)
-    return np.concatenate([blocks[k] for k in order], axis=axis)
-
-
-def state_dict_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Every weight key a checkpoint of this config holds, with its shape."""
-    H, prefix = config.hidden_size, config.cell
-    G = config.cell_kind.width * H
-    shapes = {}
-    for k in range(config.num_layers):
-        shapes[f"{prefix}.weight_ih_l{k}"] = (G, config.layer_input_size(k))
-        shapes[f"{prefix}.weight_hh_l{k}"] = (G, H)
-        shapes[f"{prefix}.bias_ih_l{k}"] = (G,)
-        shapes[f"{prefix}.bias_hh_l{k}"] = (G,)
-    shapes["head.weight"] = (config.output_size, H)
-    shapes["head.bias"] = (config.output_size,)
-    return shapes
-
-
-def to_state_dict(
-    config: ModelConfig, flat: np.ndarray, gradient: bool = False
-) -> dict[str, np.ndarray]:
-    """Internal flat parameters (or gradients) -> PyTorch-named arrays.
-
-    For gradients of a summed bias, both biases get dL/db, since each of them enters the sum.
-    """
-    p = unflatten(flat, config)
-    H, prefix, kind = config.hidden_size, config.cell, config.cell_kind
-    order, G = torch_blocks(kind), kind.width * H
-    out = {}
-    for k in range(config.num_layers):
-        W, b = p[f"W{k}"], p[f"b{k}"]
-        W_h, W_x = _reorder(W[:H], order, 1), _reorder(W[H:], order, 1)
-        out[f"{prefix}.weight_ih_l{k}"] = np.ascontiguousarray(W_x.T)
-        out[f"{prefix}.weight_hh_l{k}"] = np.ascontiguousarray(W_h.T)
-        if kind.bias_blocks == 2:  # kept apart: [b_ih | b_hh]
-            b_ih, b_hh = _reorder(b[:G], order, 0), _reorder(b[G:], order, 0)
-        else:  # one sum: in bias_ih, with zeros beside it (a gradient: in both)
-            b_ih = _reorder(b, order, 0)
-            b_hh = b_ih if gradient else np.zeros_like(b_ih)
-        out[f"{prefix}.bias_ih_l{k}"] = b_ih.copy()
-        out[f"{prefix}.bias_hh_l{k}"] = b_hh.copy()
-    out["head.weight"] = np.ascontiguousarray(p["Wy"].T)
-    out["head.bias"] = p["by"].copy()
-    return out
-
-
-def from_state_dict(
-    config: ModelConfig, weights: dict[str, np.ndarray], dtype=np.float32
-) -> np.ndarray:
-    """PyTorch-named arrays -> the internal flat parameter vector."""
-    flat = np.zeros(config.num_parameters(), dtype)
-    p = unflatten(flat, config)
-    H, prefix, kind = config.hidden_size, config.cell, config.cell_kind
-    order = [int(j) for j in np.argsort(torch_blocks(kind))]  # our block j is file block order[j]
-    for k in range(config.num_layers):
-        b_ih = weights[f"{prefix}.bias_ih_l{k}"]
-        b_hh = weights[f"{prefix}.bias_hh_l{k}"]
-        p[f"W{k}"][:H] = _reorder(weights[f"{prefix}.weight_hh_l{k}"].T, order, 1)
-        p[f"W{k}"][H:] = _reorder(weights[f"{prefix}.weight_ih_l{k}"].T, order, 1)
-        if kind.bias_blocks == 2:
-            p[f"b{k}"][...] = np.concatenate([_reorder(b_ih, order, 0), _reorder(b_hh, order, 0)])
-        else:
-            p[f"b{k}"][...] = _reorder(b_ih + b_hh, order, 0)
-    p["Wy"][...] = weights["head.weight"].T
-    p["by"][...] = weights["head.bias"]
-    return flat
 
 
 def checkpoint_meta(model: Model) -> dict:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .cells import DEFAULT_CELL, NAMES
-from .checkpoint import CheckpointError, describe, load_checkpoint
+from .checkpoint import CheckpointError, describe, load_checkpoint, save_checkpoint
 from .echo import EchoConfig
 from .model import Model, ModelConfig
 from .optim import OPTIMIZERS
@@ -201,7 +201,7 @@ def cmd_train_text(args) -> int:
     }
     if trainer.status == "diverged":  # the trainer went back to the last good weights: keep them
         model.meta["training"]["stopped"] = trainer.message
-        model.save(args.out)
+        save_checkpoint(model, args.out)
         raise ValueError(f"{trainer.message} They are saved in {args.out}.")
     eval_bpc, scored, skipped = None, 0, 0
     eval_text = _read_noted(args.eval_text) if args.eval_text else held_out
@@ -213,7 +213,7 @@ def cmd_train_text(args) -> int:
                 "note: no character of the evaluation text is in the model's vocabulary",
                 file=sys.stderr,
             )
-    model.save(args.out)
+    save_checkpoint(model, args.out)
     seconds = trainer.elapsed
     summary = {
         "out": str(args.out),
@@ -282,10 +282,10 @@ def cmd_train_echo(args) -> int:
         if not args.out:
             raise ValueError(trainer.message)
         trainer.model.meta["training"]["stopped"] = trainer.message
-        trainer.model.save(args.out)
+        save_checkpoint(trainer.model, args.out)
         raise ValueError(f"{trainer.message} They are saved in {args.out}.")
     if args.out:
-        trainer.model.save(args.out)
+        save_checkpoint(trainer.model, args.out)
     seconds = trainer.elapsed
     summary = {
         "cell": config.cell,

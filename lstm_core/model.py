@@ -12,20 +12,22 @@ One class serves both of the project's models:
 Parameters live in one flat vector (float32 for training, float64 for gradient checks) with named
 views into it ("W0", "b0", ..., "Wy", "by"), so an optimizer update, a clip or a finiteness check
 is a handful of operations on one array, and gradients are written straight into one flat buffer.
-Files use PyTorch's names and layout instead; `checkpoint.py` converts at that boundary.
+Files use PyTorch's names and layout instead (layout.py converts); checkpoint.py reads and
+writes a Model (`save_checkpoint(model, path)`, `load_checkpoint`): the file format knows the
+model, the model knows nothing of files.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
 from .cell import Clamp
 from .cells import NAMES, CellKind, bias_width, cell_kind, gate_width
+from .layout import to_state_dict, unflatten
 from .sequence import (
     LayerTrace,
     Workspace,
@@ -103,21 +105,6 @@ class ModelConfig:
 
     def num_parameters(self) -> int:
         return sum(math.prod(shape) for _, shape in self.layout())
-
-
-def unflatten(flat: np.ndarray, config: ModelConfig) -> dict[str, np.ndarray]:
-    """Named views into a flat parameter (or gradient) vector."""
-    return {name: flat[a:b].reshape(shape) for name, a, b, shape in _offsets(config)}
-
-
-@lru_cache(maxsize=256)
-def _offsets(config: ModelConfig) -> tuple[tuple[str, int, int, tuple[int, ...]], ...]:
-    out, start = [], 0
-    for name, shape in config.layout():
-        size = math.prod(shape)
-        out.append((name, start, start + size, shape))
-        start += size
-    return tuple(out)
 
 
 @dataclass
@@ -365,8 +352,6 @@ class Model:
 
         Returns (mean cross-entropy in nats, gradients keyed and shaped like the checkpoint).
         """
-        from .checkpoint import to_state_dict
-
         targets = np.asarray(targets)
         if targets.shape != np.shape(inputs):
             raise ValueError("targets must have the same (B, T) shape as inputs")
@@ -376,13 +361,6 @@ class Model:
             raise ValueError(f"targets must be in 0..{self.config.output_size - 1}")
         res = self.gradients(self.time_major(inputs), np.ascontiguousarray(targets.T, np.intp))
         return res.loss, to_state_dict(self.config, res.grads, gradient=True)
-
-    # ------------------------------------------------------------------ files
-    def save(self, path) -> None:
-        """Write a checkpoint (.npz in PyTorch's layout); see checkpoint.py."""
-        from .checkpoint import save_checkpoint
-
-        save_checkpoint(self, path)
 
 
 def softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

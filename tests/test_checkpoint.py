@@ -12,7 +12,7 @@ from conftest import random_batch, small_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstm_core import CheckpointError, checkpoint_bytes, load_checkpoint
+from lstm_core import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from lstm_core.checkpoint import FORMAT, state_dict_shapes, to_state_dict
 
 
@@ -77,7 +77,7 @@ def test_round_trip(tmp_path, cell, kind):
     model = small_model(kind, cell, 2, hidden=5, dtype=np.float32)
     model.meta["note"] = "kept"
     path = tmp_path / "m.npz"
-    model.save(path)
+    save_checkpoint(model, path)
     back = load_checkpoint(path)
     assert back.config == model.config
     np.testing.assert_array_equal(back.flat, model.flat)
