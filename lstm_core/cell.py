@@ -316,6 +316,12 @@ class LSTMCell:
                 dh_all[t + 1], dc_all[t + 1] = dh, dc
         return dh_next, dc_next
 
+    def step_backward(self, step: LSTMStep, dh, dc, W_hT) -> tuple:
+        local, belt = lstm_local_derivatives(step.gates, step.c_prev, step.tanh_c)
+        da = split_gates(np.empty((dh.shape[0], step.gates.all.shape[-1]), dh.dtype))
+        g = lstm_step_backward(step, dh, dc, W_hT, da, (local.fig, local.o, belt))
+        return g.dh_prev, g.dc_prev, g.dc
+
     def recurrent_da(self, trace, da: np.ndarray) -> np.ndarray:
         return da
 

@@ -52,6 +52,12 @@ class CellKind(Protocol):
         """BPTT over the trace's steps into its dL/da buffers; returns (dL/dh_0, dL/dc_0 or None).
         whole: compute every step's local derivatives at once (a small problem)."""
 
+    def step_backward(self, step, dh, dc, W_hT) -> tuple:
+        """One step back through a record, for any number of rows of gradient (the record's
+        one row broadcast over them: every loss term's gradient side by side, as bptt.py does).
+        dh (n, H), dc (n, H) or None -> (dL/dh_{t-1}, dL/dc_{t-1}, dL/dc_t in full); the last
+        two None without a belt."""
+
     def recurrent_da(self, trace, da: np.ndarray) -> np.ndarray:
         """dL/d(h_{t-1} W_h + b_hh) (T, B, G): the same array as da, unless b_hh acts apart."""
 

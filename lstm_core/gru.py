@@ -276,6 +276,11 @@ class GRUCell:
                 dh_all[t + 1] = dh
         return dh_next, None
 
+    def step_backward(self, step: GRUStep, dh, dc, W_hT) -> tuple:
+        n, G = dh.shape[0], step.gates.all.shape[-1]
+        da, da_h = (split_gru(np.empty((n, G), dh.dtype)) for _ in range(2))
+        return gru_step_backward(step, dh, W_hT, da, da_h)[2], None, None
+
     def recurrent_da(self, trace, da) -> np.ndarray:
         return trace.buffer("da_h", trace.pre.shape)
 

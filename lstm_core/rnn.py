@@ -110,6 +110,9 @@ class RNNCell:
                 dh_all[t + 1] = dh
         return dh_next, None
 
+    def step_backward(self, step: RNNStep, dh, dc, W_hT) -> tuple:
+        return rnn_step_backward(step, dh, W_hT, np.empty_like(dh))[1], None, None
+
     def recurrent_da(self, trace, da: np.ndarray) -> np.ndarray:
         return da
 

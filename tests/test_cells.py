@@ -135,3 +135,27 @@ def test_every_kind_runs_trains_and_carries_its_state(name, kind):
     assert np.isfinite(loss) and all(np.isfinite(g).all() for g in grads.values())
     single = model.astype(np.float32).run(x).probs
     np.testing.assert_allclose(single, trace.probs, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_step_back_takes_many_rows_of_gradient_at_once(name, rng):
+    """step_backward with n rows of dL/dh_t (the record's one row broadcast over them) gives, row
+    by row, what BPTT through the layer gives for a loss on h_t alone: what bptt.py needs to
+    send every loss term's gradient back side by side."""
+    from lstm_core.sequence import layer_backward
+
+    model = small_model("char-lm", name, 1, hidden=4, seed=3)
+    x, _ = random_batch(model, B=1, T=3)
+    layer = model.run(x).layers[0]
+    kind, W_h = cell_kind(name), model.p["W0"][:4]
+    g = rng.standard_normal((5, 4))  # five loss terms' dL/dh_3
+    zero = np.zeros((5, 4)) if "c" in kind.state else None
+    dh_prev, dc_prev, dc = kind.step_backward(layer.step(2), g, zero, np.ascontiguousarray(W_h.T))
+    assert (dc_prev is None) == (dc is None) == ("c" not in kind.state)
+    for row in range(5):
+        dh_out = np.zeros((3, 1, 4))
+        dh_out[2, 0] = g[row]
+        full = layer_backward(layer, dh_out, W_h, keep_state_grads=True)
+        np.testing.assert_allclose(dh_prev[row], full.dh[2, 0], atol=1e-14)
+        if dc is not None:
+            np.testing.assert_allclose(dc[row], full.dc[3, 0], atol=1e-14)  # dL/dc_3 in full

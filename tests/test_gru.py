@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from conftest import random_batch, small_model
 
-from lstm_core import Clamp, EchoConfig, EchoTrainer, Model, echo_accuracy, generate
+from lstm_core import (
+    Clamp,
+    EchoConfig,
+    EchoTrainer,
+    Model,
+    echo_accuracy,
+    generate,
+    load_checkpoint,
+)
 from lstm_core.analysis import belt_flow
 from lstm_core.gradcheck import numerical_gradient, relative_error
 from lstm_core.gru import (
@@ -182,3 +190,19 @@ def test_a_gru_learns_the_echo_task():
         accuracy = trainer.train_until(0.99)
         assert accuracy >= 0.99, (seed, accuracy, trainer.epoch)
         assert echo_accuracy(trainer.model, config, seed=777) >= 0.98
+
+
+def test_the_command_line_trains_and_inspects_a_gru(tmp_path, capsys):
+    from lstm_core.cli import main
+
+    text = tmp_path / "t.txt"
+    text.write_text("the keeper climbed the stair and lit the lamp. " * 40, encoding="utf-8")
+    out = tmp_path / "m.npz"
+    args = ["train-text", "--text", str(text), "--out", str(out), "--cell", "gru"]
+    assert main([*args, "--hidden-size", "8", "--steps", "3", "--seq-length", "10"]) == 0
+    model = load_checkpoint(out)
+    assert model.config.cell == "gru" and model.p["W0"].shape[1] == 24
+    capsys.readouterr()
+    assert main(["inspect", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "char-lm, GRU, 1 layer(s) of 8 units" in shown and "gru.bias_hh_l0" in shown
