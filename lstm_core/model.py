@@ -42,7 +42,9 @@ MAX_LAYERS = 3
 MAX_HIDDEN = 4096
 
 _TINY = {"f": np.finfo(np.float32).tiny, "d": np.finfo(np.float64).tiny}
-State = tuple[tuple[np.ndarray, "np.ndarray | None"], ...]  # per layer (h, c); c None but LSTM
+State = tuple[
+    tuple[np.ndarray, "np.ndarray | None"], ...
+]  # per layer (h, c), c None without a belt
 
 
 @dataclass(frozen=True)

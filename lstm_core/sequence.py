@@ -10,8 +10,9 @@ It keeps T + 1 states, h[0] = h_0 and c[0] = c_0, so step t reads h[t] and write
 the record of step t+1 sees the output of step t without a copy.
 
 BPTT follows the paper's equation (7): dL/dW = Σ_t dL_t/dW. The backward loop walks the records
-from the last step to the first and produces only dL/da_t (the cell's backward step); the sum over time is then one matmul
-per block of W, [h_{t-1}, x_t]^T · da_t over all (t, row) pairs at once.
+from the last step to the first and produces only dL/da_t (the cell's backward step); the sum
+over time is then one matmul per block of W, [h_{t-1}, x_t]^T · da_t over all (t, row) pairs at
+once.
 Truncated BPTT needs nothing special: run windows one after another, pass one window's final state
 in as the next window's initial state, and start each backward pass with zero gradient, which is
 exactly where the gradient stops at the window edge.

@@ -1,5 +1,5 @@
 """The engine against numbers PyTorch computed (tests/fixtures/torch_parity.npz, made by
-scripts/make_torch_fixtures.py; the PyTorch version is in the file): the same initial weights
+scripts/make_torch_fixtures.py with PyTorch 2.13.0, as the file records): the same weights
 give the same probabilities, loss, every gradient and greedy outputs, in float64, for the RNN,
 GRU and LSTM, 1 and 2 layers, a char-LM and the echo task. Runs without PyTorch."""
 
