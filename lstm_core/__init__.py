@@ -1,21 +1,24 @@
-"""LSTM Lab's engine: an LSTM (and its RNN twin) in pure NumPy, step by step.
+"""LSTM Lab's engine: an LSTM (with a GRU and a plain RNN beside it) in pure NumPy, step by step.
 
 Start reading at cell.py (the paper's equations 1-6, one step), then sequence.py (a layer over
-time and backpropagation through time), model.py (layers + softmax head), training.py.
+time and backpropagation through time), model.py (layers + softmax head), training.py. The other
+cells, gru.py and rnn.py, have the same shape as cell.py; cells.py names them.
 
     import lstm_core
     model = lstm_core.load_checkpoint("samples/....npz")
     trace = model.run(inputs)                      # every gate, c, h and p, per step and layer
     loss, grads = model.loss_and_gradients(inputs, targets)
-    model.save("copy.npz")
+    lstm_core.save_checkpoint(model, "copy.npz")
 """
 
 __version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
 
 from .cell import GATE_NAMES, GATES, Clamp, Gates, LSTMStep, lstm_step, lstm_step_backward
+from .cells import CELLS, cell_kind
 from .checkpoint import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from .echo import EchoConfig, echo_accuracy, echo_data, new_echo_model
 from .errors import LabError
+from .gru import GRUStep, gru_step, gru_step_backward
 from .model import Model, ModelConfig, Trace
 from .optim import SGD, Adagrad, Adam, clip_by_global_norm, clip_by_value, make_optimizer
 from .rnn import RNNStep, rnn_step, rnn_step_backward
@@ -26,6 +29,7 @@ from .torch_io import from_torch, to_torch
 from .training import EchoTrainer, Snapshot, TextTrainer, Trainer
 
 __all__ = [
+    "CELLS",
     "GATES",
     "GATE_NAMES",
     "SGD",
@@ -35,6 +39,7 @@ __all__ = [
     "Clamp",
     "EchoConfig",
     "EchoTrainer",
+    "GRUStep",
     "Gates",
     "LSTMStep",
     "LabError",
@@ -51,6 +56,7 @@ __all__ = [
     "Vocabulary",
     "Workspace",
     "bits_per_character",
+    "cell_kind",
     "checkpoint_bytes",
     "clip_by_global_norm",
     "clip_by_value",
@@ -60,6 +66,8 @@ __all__ = [
     "from_torch",
     "generate",
     "generate_text",
+    "gru_step",
+    "gru_step_backward",
     "layer_backward",
     "layer_forward",
     "load_checkpoint",

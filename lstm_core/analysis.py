@@ -275,7 +275,7 @@ def untrained_best(
 
     twin = Model.create(model.config, seed=seed, dtype=model.dtype)
     trace = twin.run(inputs).layers[layer]
-    series = (trace.c if value == "c" else trace.h)[1:, 0]
+    series = (trace.memory if value == "c" else trace.h)[1:, 0]
     ranking = rank_units(series, prop)
     return float(abs(ranking.r[ranking.order[0]]))
 
@@ -323,9 +323,14 @@ def order_units(values: np.ndarray, method: str) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- the belt
 class BeltFlow(NamedTuple):
-    """One unit's belt over time: c_t = c_{t-1} - removed + added."""
+    """One unit's belt over time: c_t = c_{t-1} - removed + added.
 
-    c_prev: np.ndarray  # (T,)
+    For an LSTM the belt is c and its valve the forget gate; a GRU carries its memory in h, and
+    the update gate z is the valve: h_t = z ⊙ h_{t-1} + (1 - z) ⊙ n_t (gru.py), so kept is
+    z · h_{t-1}, removed (1 - z) · h_{t-1} and added (1 - z) · n_t.
+    """
+
+    c_prev: np.ndarray  # (T,) the memory before the step: c_{t-1} (LSTM), h_{t-1} (GRU)
     kept: np.ndarray  # f_t · c_{t-1}: what the forget gate lets stay
     removed: np.ndarray  # (1 - f_t) · c_{t-1}: what it takes off
     added: np.ndarray  # i_t · c~_t: what the input gate puts on
@@ -333,10 +338,10 @@ class BeltFlow(NamedTuple):
 
 
 def belt_flow(layer, row: int, unit: int) -> BeltFlow:
-    """The flows of one unit of an LSTM LayerTrace (row: which sequence of the batch)."""
-    f = layer.gate("f")[:, row, unit].astype(np.float64)
-    i = layer.gate("i")[:, row, unit].astype(np.float64)
-    g = layer.gate("g")[:, row, unit].astype(np.float64)
-    c_prev = layer.c[:-1, row, unit].astype(np.float64)
-    kept = f * c_prev
-    return BeltFlow(c_prev, kept, c_prev - kept, i * g, layer.c[1:, row, unit].astype(np.float64))
+    """The flows of one unit of a LayerTrace (row: which sequence of the batch); ValueError for
+    a cell with no valve on its memory (the plain RNN)."""
+    before, keep, added, after = (
+        a[:, row, unit].astype(np.float64) for a in layer.kind.belt(layer)
+    )
+    kept = keep * before
+    return BeltFlow(before, kept, before - kept, added, after)

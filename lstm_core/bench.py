@@ -9,7 +9,9 @@ Measured in one run:
     achieve alone (so 1.0 would mean everything besides the matmuls were free);
   - the text page's training (H=128, T=60, B=32, dropout 0.2, with its held-out scoring and
     samples) run the page's way, in a worker process, against the same steps run in-process;
-  - the echo task at the notebook's sizes (ms per training window, LSTM and RNN);
+  - what a training step costs with each cell (LSTM, GRU, RNN) at the same sizes: char-LM steps
+    at the two sizes above and the echo task at the notebook's sizes (ms per training window),
+    measured in turns so the machine's other work falls on each alike;
   - sampling speed at H=256 (characters/s).
 Timings are the best of several repeats (the least disturbed by other work on the machine).
 """
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
+from .cells import DEFAULT_CELL, NAMES, cell_kind
 from .echo import EchoConfig
 from .model import Model, ModelConfig
 from .sampling import generate
@@ -74,12 +78,17 @@ def charlm_matmuls(
     ]
 
 
-def bench_charlm(V: int, H: int, T: int, B: int, quick: bool = False) -> dict:
+def charlm_model(V: int, H: int, cell: str = DEFAULT_CELL) -> Model:
+    """A fresh one-layer character model over V made-up characters."""
     vocab = tuple(chr(0x21 + k) for k in range(V))
-    model = Model.create(ModelConfig("char-lm", "lstm", V, H, 1, V, vocab=vocab), seed=0)
+    return Model.create(ModelConfig("char-lm", cell, V, H, 1, V, vocab=vocab), seed=0)
+
+
+def charlm_trainer(V: int, H: int, T: int, B: int, quick: bool, cell: str = DEFAULT_CELL):
+    """The text trainer a char-LM step is measured with: Adam, no dropout, no clipping."""
     ids = np.random.default_rng(1).integers(0, V, 200_000 if not quick else 20_000)
-    trainer = TextTrainer(
-        model,
+    return TextTrainer(
+        charlm_model(V, H, cell),
         ids,
         seq_length=T,
         batch_size=B,
@@ -88,6 +97,34 @@ def bench_charlm(V: int, H: int, T: int, B: int, quick: bool = False) -> dict:
         dropout=0.0,
         clip_norm=0.0,
     )
+
+
+def echo_trainer(cell: str) -> EchoTrainer:
+    """The notebook's echo settings with a model of `cell`, past its first 200 windows."""
+    config = EchoConfig()
+    model = Model.create(
+        replace(config.model_config(), cell=cell),
+        np.random.default_rng(config.seed),
+        forget_bias=config.forget_bias,
+    )
+    trainer = EchoTrainer(config, model)
+    for _ in trainer.run(200):
+        pass
+    return trainer
+
+
+def in_turns(steps: dict[str, Callable[[], object]], rounds: int, **timing) -> dict[str, float]:
+    """The best seconds per call of each function, measured in turns over `rounds` rounds, so a
+    burst of other work on the machine falls on all of them alike."""
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(rounds):
+        for name, fn in steps.items():
+            best[name] = min(best[name], best_time(fn, **timing))
+    return best
+
+
+def bench_charlm(V: int, H: int, T: int, B: int, quick: bool = False) -> dict:
+    trainer = charlm_trainer(V, H, T, B, quick)
     step = best_time(trainer.step, repeat=3 if quick else 7, number=2 if quick else 5, warmup=2)
     shapes = charlm_matmuls(V, H, T, B)
     flops = sum(2 * m * k * n * count for _, (m, k, n), count, _ in shapes)
@@ -117,17 +154,31 @@ def bench_charlm(V: int, H: int, T: int, B: int, quick: bool = False) -> dict:
     }
 
 
-def bench_echo(cell: str, quick: bool = False) -> dict:
-    trainer = EchoTrainer(EchoConfig(cell=cell))
-    for _ in trainer.run(200):
-        pass
-    window = best_time(trainer.step, repeat=3 if quick else 7, number=100 if quick else 500)
-    return {"cell": cell, "ms_per_window": window * 1e3}
+def bench_cells(quick: bool = False) -> dict:
+    """A training step of each cell at the same sizes: char-LM steps (forward + BPTT + Adam,
+    float32, one layer) and echo windows, ms each, and each as a fraction of the LSTM's."""
+    rounds = 1 if quick else 3
+    rows = []
+    for V, H, T, B in ((65, 256, 60, 32), (65, 128, 60, 16)):
+        steps = {cell: charlm_trainer(V, H, T, B, quick, cell).step for cell in NAMES}
+        seconds = in_turns(steps, rounds, repeat=2 if quick else 3, number=2 if quick else 3)
+        rows.append({"V": V, "H": H, "T": T, "B": B, **_per_cell(seconds)})
+    steps = {cell: echo_trainer(cell).step for cell in NAMES}
+    seconds = in_turns(steps, rounds, repeat=2 if quick else 3, number=100 if quick else 300)
+    return {"charlm": rows, "echo": _per_cell(seconds)}
+
+
+def _per_cell(seconds: dict[str, float]) -> dict:
+    base = seconds[DEFAULT_CELL]
+    return {
+        "ms": {cell: s * 1e3 for cell, s in seconds.items()},
+        "of_" + DEFAULT_CELL: {cell: s / base for cell, s in seconds.items()},
+    }
 
 
 def bench_sampling(H: int = 256, V: int = 65, quick: bool = False) -> dict:
     vocab = tuple(chr(0x21 + k) for k in range(V))
-    model = Model.create(ModelConfig("char-lm", "lstm", V, H, 1, V, vocab=vocab), seed=0)
+    model = charlm_model(V, H)
     n = 500 if quick else 4000
 
     def run() -> None:
@@ -143,7 +194,7 @@ def bench_worker(V: int = 65, H: int = 128, T: int = 60, B: int = 32, quick: boo
     from .worker import TrainingProcess
 
     vocab = tuple(chr(0x21 + k) for k in range(V))
-    model = Model.create(ModelConfig("char-lm", "lstm", V, H, 1, V, vocab=vocab), seed=0)
+    model = charlm_model(V, H)
     rng = np.random.default_rng(1)
     ids = rng.integers(0, V, 200_000)
     held_out = "".join(vocab[k] for k in rng.integers(0, V, 20_000))
@@ -194,9 +245,12 @@ def run_benchmark(quick: bool = False) -> dict:
         "square_matmul_gflops": 2 * 1024**3 / square / 1e9,
         "charlm": [bench_charlm(65, 256, 60, 32, quick), bench_charlm(65, 128, 60, 16, quick)],
         "worker": bench_worker(quick=quick),
-        "echo": [bench_echo("lstm", quick), bench_echo("rnn", quick)],
+        "cells": bench_cells(quick),
         "sampling": bench_sampling(quick=quick),
     }
+    results["echo"] = [  # the echo windows of the comparison, as every cell's own figure
+        {"cell": cell, "ms_per_window": ms} for cell, ms in results["cells"]["echo"]["ms"].items()
+    ]
     big = results["charlm"][0]
     results["targets"] = {
         "fraction_of_matmul_peak_H256": {
@@ -223,6 +277,28 @@ def run_benchmark(quick: bool = False) -> dict:
     return results
 
 
+def format_cells(cells: dict) -> list[str]:
+    """The per-cell comparison: ms per step, and each as a multiple of the LSTM's."""
+    of = "of_" + DEFAULT_CELL
+
+    def row(figures: dict, digits: int) -> str:
+        return ", ".join(
+            f"{cell_kind(c).title} {ms:.{digits}f} ms ({figures[of][c]:.2f})"
+            for c, ms in figures["ms"].items()
+        )
+
+    lines = [
+        f"a training step with each cell, the same sizes, measured in turns (x the "
+        f"{cell_kind(DEFAULT_CELL).title}'s time in brackets):"
+    ]
+    for c in cells["charlm"]:
+        lines.append(f"  char-LM, V={c['V']} H={c['H']} T={c['T']} B={c['B']}: {row(c, 2)}")
+    lines.append(f"  echo task, notebook sizes, per window: {row(cells['echo'], 3)}")
+    widths = ", ".join(f"{cell_kind(c).title} {cell_kind(c).width}H" for c in NAMES)
+    lines.append(f"  (the columns every step multiplies by: {widths})")
+    return lines
+
+
 def format_report(r: dict) -> str:
     lines = [
         f"NumPy {r['numpy']}; a 1024³ float32 matmul runs at {r['square_matmul_gflops']:.0f} GFLOP/s",
@@ -242,10 +318,7 @@ def format_report(r: dict) -> str:
                 f"      {m['matmul']:<32} {shape:>16} ×{m['count']:<3} {m['gflops']:6.0f} GFLOP/s"
             )
     lines.append("")
-    for e in r["echo"]:
-        lines.append(
-            f"echo task, notebook sizes, {e['cell'].upper()}: {e['ms_per_window']:.3f} ms per training window"
-        )
+    lines += format_cells(r["cells"])
     lines.append(
         f"sampling at H={r['sampling']['H']}: {r['sampling']['chars_per_s']:,.0f} characters/s"
     )

@@ -17,6 +17,12 @@ A step fills an `LSTMStep`: a named, immutable record of every intermediate, pre
 included. The pages draw from it and `lstm_step_backward` reads exactly the same record.
 Left out on purpose: peepholes, projections, layer norm. `sequence.py` runs steps over time.
 
+As a kind of cell (`LSTM` at the end, registered in cells.py): state h and c; PyTorch's
+`torch.nn.LSTM`, whose weights `lstm.weight_ih_l{k}` (4H, D) and `lstm.weight_hh_l{k}` (4H, H)
+order the blocks i | f | g | o; its two biases act alike, so one b = b_ih + b_hh is kept.
+Initialisation as PyTorch's: every weight and both biases uniform in ±1/√H (so b, their sum,
+lies in ±2/√H); forget_bias, if given, is added to b_f (a positive value opens the belt).
+
 In the two step functions every NumPy call writes into an existing array, passed as the third
 (positional) argument, `np.multiply(x, y, out)`: no allocation, and at the echo task's tiny sizes
 the call overhead is most of the cost.
@@ -245,3 +251,105 @@ def lstm_step_backward(
         np.multiply(local_fig, dc_t[:, None, :], da.fig)  # ∂L/∂a_f, a_i, a_c~  (5), (1)-(3)
     dh_prev = np.dot(da.all, W_hT)  # (B, H): every gate's path back into h_{t-1}
     return LSTMStepGradients(da, dh_prev, dc_t * step.gates.f, dc_t)  # the belt: scaled by f
+
+
+class LSTMCell:
+    """The LSTM as a kind of cell (the shape `cells.CellKind` names)."""
+
+    name, title = "lstm", "LSTM"
+    gates, gate_names = GATES, GATE_NAMES
+    width, bias_blocks = 4, 1
+    state = ("h", "c")
+    torch_class, torch_gates = "LSTM", ("i", "f", "g", "o")
+
+    def __repr__(self) -> str:
+        return "LSTMCell()"
+
+    def init(self, W, b, rng, forget_bias=0.0) -> None:
+        bound = 1.0 / np.sqrt(W.shape[1] // 4)
+        W[...] = rng.uniform(-bound, bound, W.shape)
+        b[...] = rng.uniform(-bound, bound, b.shape)  # b_ih
+        b += rng.uniform(-bound, bound, b.shape).astype(b.dtype)  # + b_hh: a second draw
+        if forget_bias:
+            b[: W.shape[1] // 4] += forget_bias  # blocks f|i|g|o: the forget block
+
+    def input_bias(self, b: np.ndarray) -> np.ndarray:
+        return b
+
+    def allocate(self, tr) -> None:
+        T, B, G = tr.pre.shape
+        tr.gates = np.empty((T, B, G), tr.pre.dtype)
+        tr.c = np.empty((T + 1, B, G // 4), tr.pre.dtype)
+        tr.tanh_c = np.empty((T, B, G // 4), tr.pre.dtype)
+        tr.steps = [
+            LSTMStep(
+                tr.x[t],
+                tr.h[t],
+                tr.c[t],
+                split_gates(tr.pre[t]),
+                split_gates(tr.gates[t]),
+                tr.c[t + 1],
+                tr.tanh_c[t],
+                tr.h[t + 1],
+            )
+            for t in range(T)
+        ]
+
+    def forward(self, trace, W_h, b, c0, clamps, scratch) -> None:
+        trace.c[0] = 0.0 if c0 is None else c0
+        consts = activation_constants(*trace.h.shape[1:], W_h.dtype)
+        for step, active in zip(trace.steps, clamps, strict=True):
+            lstm_step_into(step, W_h, scratch, consts, active)
+
+    def backward(self, trace, dh_out, W_hT, dh_next, dc_next, dh_all, dc_all, whole) -> tuple:
+        steps, dh_outs = trace.steps, list(dh_out)
+        das = trace.derived("da/gates", lambda: [split_gates(d) for d in trace.grad_buffer()])
+        # a small problem: every step's local derivatives in a few NumPy calls instead of T times
+        # as many; a large one does them step by step, while each step's data is in cache
+        local = _whole_local_derivatives(trace) if whole else [None] * len(steps)
+        for t in range(len(steps) - 1, -1, -1):
+            dh = dh_outs[t] + dh_next  # dL/dh_t: from above at t, and from step t + 1
+            _, dh_next, dc_next, dc = lstm_step_backward(
+                steps[t], dh, dc_next, W_hT, das[t], local[t]
+            )
+            if dh_all is not None:
+                dh_all[t + 1], dc_all[t + 1] = dh, dc
+        return dh_next, dc_next
+
+    def step_backward(self, step: LSTMStep, dh, dc, W_hT) -> tuple:
+        local, belt = lstm_local_derivatives(step.gates, step.c_prev, step.tanh_c)
+        da = split_gates(np.empty((dh.shape[0], step.gates.all.shape[-1]), dh.dtype))
+        g = lstm_step_backward(step, dh, dc, W_hT, da, (local.fig, local.o, belt))
+        return g.dh_prev, g.dc_prev, g.dc
+
+    def recurrent_da(self, trace, da: np.ndarray) -> np.ndarray:
+        return da
+
+    def step(self, x, a_in, h_prev, c_prev, W_h, b, scratch) -> LSTMStep:
+        rec = new_lstm_step(x, h_prev, c_prev)
+        np.copyto(rec.pre.all, a_in)
+        return lstm_step_into(rec, W_h, scratch)
+
+    def state_of(self, record: LSTMStep) -> tuple[np.ndarray, np.ndarray]:
+        return record.h, record.c
+
+    def belt(self, trace) -> tuple[np.ndarray, ...]:
+        f, i, g = (trace.gate(k) for k in ("f", "i", "g"))
+        return trace.c[:-1], f, i * g, trace.c[1:]
+
+    def output(self, trace, t: int, c: np.ndarray) -> np.ndarray:
+        """h_t for a belt c_t given from outside, with step t's output gate (6)."""
+        return trace.gate("o")[t] * np.tanh(c)
+
+
+def _whole_local_derivatives(trace) -> list:
+    """Per step (local.fig, local.o, belt) of `lstm_local_derivatives`, computed for every step
+    at once into buffers the trace keeps (with their per-step views)."""
+    local = split_gates(trace.buffer("local", trace.gates.shape))
+    belt = trace.buffer("belt", trace.tanh_c.shape)
+    gates = trace.derived("local/gates", lambda: split_gates(trace.gates))
+    lstm_local_derivatives(gates, trace.c[:-1], trace.tanh_c, (local, belt))
+    return trace.derived("local/steps", lambda: list(zip(local.fig, local.o, belt, strict=True)))
+
+
+LSTM = LSTMCell()

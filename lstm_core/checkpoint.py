@@ -1,18 +1,17 @@
 """Checkpoints: one .npz in PyTorch's names, shapes and gate order, read without pickle.
 
 Format "lstm-lab/1". Key `meta` is a 0-d string array holding JSON:
-    {"format": "lstm-lab/1", "kind": "char-lm" | "echo", "cell": "lstm" | "rnn", "input_size",
+    {"format": "lstm-lab/1", "kind": "char-lm" | "echo", "cell": "lstm" | "gru" | "rnn", "input_size",
      "hidden_size", "num_layers", "output_size", "vocab": [...], "lowercase": bool, ...}
 Weights (float32), for layer k with input size D_k:
     LSTM  lstm.weight_ih_l{k} (4H, D_k)  lstm.weight_hh_l{k} (4H, H)  lstm.bias_ih_l{k}, lstm.bias_hh_l{k} (4H)
+    GRU   gru.weight_ih_l{k} (3H, D_k)   gru.weight_hh_l{k} (3H, H)   gru.bias_ih_l{k},  gru.bias_hh_l{k} (3H)
     RNN   rnn.weight_ih_l{k} (H, D_k)    rnn.weight_hh_l{k} (H, H)    rnn.bias_ih_l{k},  rnn.bias_hh_l{k} (H)
     head  head.weight (V, H)  head.bias (V)
 Optional, the model's training history (history.py): `history.steps` (K,) int64, the training
 steps kept, and for every weight key above `history.<key>` (K, ...), that weight at each of them.
-PyTorch orders an LSTM's gate blocks i, f, g, o; inside, this project keeps the paper's
-f, i, g (c~), o and one W (H + D, 4H) acting on [h_{t-1}, x_t], so the conversion transposes and
-swaps the first two blocks. PyTorch has two biases per layer where the maths needs one: a saved
-file carries the bias in bias_ih and zeros in bias_hh; a loaded file's two biases are added.
+The conversion between these names and the model's own flat parameters is layout.py's (PyTorch's
+gate order, the two biases).
 
 Reading is defensive: every way a file can be wrong becomes a `CheckpointError` with one line
 saying what is wrong. Nothing in the file is ever executed (allow_pickle=False, and object arrays
@@ -31,89 +30,26 @@ from pathlib import Path
 import numpy as np
 
 from .budget import ModelLimits
+from .cells import NAMES
 from .errors import LabError
 from .files import read_file
 from .history import MAX_MOMENTS, WeightHistory
-from .model import KINDS, Model, ModelConfig, unflatten
+from .layout import from_state_dict, state_dict_shapes, to_state_dict
+from .model import KINDS, Model, ModelConfig
 
 FORMAT = "lstm-lab/1"
 MAX_UNCOMPRESSED = 512 * 2**20  # refuse zip bombs before inflating anything
-_TORCH_ORDER = [1, 0, 2, 3]  # PyTorch block k is our block _TORCH_ORDER[k] (i,f,g,o <-> f,i,g,o)
 _LARGEST = 1e30  # weights beyond this are nonsense (and two of them would overflow float32)
 _MAX_META = 2**20  # bytes: a config, a vocabulary and a few facts about training
 _NPY_HEADER = 4096  # bytes an .npy header may add to its data
-_WEIGHT_KEY = re.compile(r"(?:lstm|rnn)\.(?:weight|bias)_(?:ih|hh)_l\d|head\.(?:weight|bias)")
+_WEIGHT_KEY = re.compile(
+    rf"(?:{'|'.join(NAMES)})\.(?:weight|bias)_(?:ih|hh)_l\d|head\.(?:weight|bias)"
+)
 _CONFIG_KEYS = ("kind", "cell", "input_size", "hidden_size", "num_layers", "output_size")
 
 
 class CheckpointError(LabError):
     """A checkpoint that cannot be used; str(error) is one line for the user."""
-
-
-def _swap_blocks(a: np.ndarray, axis: int) -> np.ndarray:
-    """Reorder the four gate blocks along `axis` (the permutation is its own inverse)."""
-    blocks = np.split(a, 4, axis=axis)
-    return np.concatenate([blocks[k] for k in _TORCH_ORDER], axis=axis)
-
-
-def state_dict_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Every weight key a checkpoint of this config holds, with its shape."""
-    H, prefix = config.hidden_size, config.cell
-    G = 4 * H if config.cell == "lstm" else H
-    shapes = {}
-    for k in range(config.num_layers):
-        shapes[f"{prefix}.weight_ih_l{k}"] = (G, config.layer_input_size(k))
-        shapes[f"{prefix}.weight_hh_l{k}"] = (G, H)
-        shapes[f"{prefix}.bias_ih_l{k}"] = (G,)
-        shapes[f"{prefix}.bias_hh_l{k}"] = (G,)
-    shapes["head.weight"] = (config.output_size, H)
-    shapes["head.bias"] = (config.output_size,)
-    return shapes
-
-
-def to_state_dict(
-    config: ModelConfig, flat: np.ndarray, gradient: bool = False
-) -> dict[str, np.ndarray]:
-    """Internal flat parameters (or gradients) -> PyTorch-named arrays.
-
-    For gradients both biases get dL/db, since each of them enters the sum b_ih + b_hh.
-    """
-    p = unflatten(flat, config)
-    H, prefix, lstm = config.hidden_size, config.cell, config.cell == "lstm"
-    out = {}
-    for k in range(config.num_layers):
-        W, b = p[f"W{k}"], p[f"b{k}"]
-        W_h, W_x = W[:H], W[H:]
-        if lstm:
-            W_h, W_x, b = _swap_blocks(W_h, 1), _swap_blocks(W_x, 1), _swap_blocks(b, 0)
-        out[f"{prefix}.weight_ih_l{k}"] = np.ascontiguousarray(W_x.T)
-        out[f"{prefix}.weight_hh_l{k}"] = np.ascontiguousarray(W_h.T)
-        out[f"{prefix}.bias_ih_l{k}"] = b.copy()
-        out[f"{prefix}.bias_hh_l{k}"] = b.copy() if gradient else np.zeros_like(b)
-    out["head.weight"] = np.ascontiguousarray(p["Wy"].T)
-    out["head.bias"] = p["by"].copy()
-    return out
-
-
-def from_state_dict(
-    config: ModelConfig, weights: dict[str, np.ndarray], dtype=np.float32
-) -> np.ndarray:
-    """PyTorch-named arrays -> the internal flat parameter vector."""
-    flat = np.zeros(config.num_parameters(), dtype)
-    p = unflatten(flat, config)
-    H, prefix, lstm = config.hidden_size, config.cell, config.cell == "lstm"
-    for k in range(config.num_layers):
-        W_x = weights[f"{prefix}.weight_ih_l{k}"].T
-        W_h = weights[f"{prefix}.weight_hh_l{k}"].T
-        b = weights[f"{prefix}.bias_ih_l{k}"] + weights[f"{prefix}.bias_hh_l{k}"]
-        if lstm:
-            W_h, W_x, b = _swap_blocks(W_h, 1), _swap_blocks(W_x, 1), _swap_blocks(b, 0)
-        p[f"W{k}"][:H] = W_h
-        p[f"W{k}"][H:] = W_x
-        p[f"b{k}"][...] = b
-    p["Wy"][...] = weights["head.weight"].T
-    p["by"][...] = weights["head.bias"]
-    return flat
 
 
 def checkpoint_meta(model: Model) -> dict:

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .checkpoint import CheckpointError, describe, load_checkpoint
+from .cells import DEFAULT_CELL, NAMES
+from .checkpoint import CheckpointError, describe, load_checkpoint, save_checkpoint
 from .echo import EchoConfig
 from .model import Model, ModelConfig
 from .optim import OPTIMIZERS
@@ -100,7 +101,7 @@ def _save_whole(model: Model, out) -> None:
     the write) never finds half a file under the real name."""
     out = Path(out)
     part = out.with_name(out.name + ".part")
-    model.save(part)
+    save_checkpoint(model, part)
     os.replace(part, out)
 
 
@@ -289,10 +290,10 @@ def cmd_train_echo(args) -> int:
         if not args.out:
             raise ValueError(trainer.message)
         trainer.model.meta["training"]["stopped"] = trainer.message
-        trainer.model.save(args.out)
+        save_checkpoint(trainer.model, args.out)
         raise ValueError(f"{trainer.message} They are saved in {args.out}.")
     if args.out:
-        trainer.model.save(args.out)
+        save_checkpoint(trainer.model, args.out)
     seconds = trainer.elapsed
     summary = {
         "cell": config.cell,
@@ -494,7 +495,7 @@ def build_parser(
         "the app's text page does, and report bits per character on it",
     )
     p.add_argument("--init", help="continue training this checkpoint instead of starting fresh")
-    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm", help="the recurrent cell")
+    p.add_argument("--cell", choices=NAMES, default=DEFAULT_CELL, help="the recurrent cell")
     p.add_argument(
         "--hidden-size", type=_positive_int, default=128, help="units per layer (the paper: 256)"
     )
@@ -543,7 +544,7 @@ def build_parser(
         help="train on the echo task (the notebook's experiment)",
         description="Learn to echo a random bit sequence echo_step steps later, with truncated BPTT.",
     )
-    p.add_argument("--cell", choices=["lstm", "rnn"], default="lstm", help="the recurrent cell")
+    p.add_argument("--cell", choices=NAMES, default=DEFAULT_CELL, help="the recurrent cell")
     p.add_argument(
         "--echo-step",
         type=_non_negative_int,

@@ -98,8 +98,8 @@ def numerical_state_slopes(
     (L_t(s_k + εu) - L_t(s_k - εu)) / 2ε for each row u. With the identity, dL_t/dh_k itself.
 
     One-layer model; inputs, targets: (T,) ids or bits; zero initial state; steps counted from 0
-    (k <= t). L_t is the cross-entropy at step t alone. which="c" nudges the LSTM's cell state
-    c_k, and h_k = o_k ⊙ tanh(c_k) follows it (the derivative "in full", as `bptt.gradient_flow`
+    (k <= t). L_t is the cross-entropy at step t alone. which="c" nudges a cell state c_k (the
+    LSTM's), and h_k = o_k ⊙ tanh(c_k) follows it (the derivative "in full", as `bptt.gradient_flow`
     means it). window: the loss of truncated BPTT with windows of this many steps: the state
     carried into t's window is held fixed, so a nudge before that window cannot reach L_t.
     All 2n nudged copies run the steps k+1..t side by side, as one batch. trace: `model.run` of
@@ -111,16 +111,17 @@ def numerical_state_slopes(
         return np.zeros(n)  # state is held fixed: L_t is the same for every nudge, exactly
     m = model.astype(np.float64)
     inputs, targets = np.asarray(inputs), np.asarray(targets, dtype=np.intp)
-    lstm = m.config.cell == "lstm"
     layer = (trace or m.run(inputs[None, :])).layers[0]
     nudge = np.concatenate([directions, -directions]) * eps  # +εu rows, then -εu rows  (2n, H)
     h = np.repeat(layer.h[k + 1], 2 * n, axis=0)  # h_k, once per nudge  (2n, H)
-    c = np.repeat(layer.c[k + 1], 2 * n, axis=0) if lstm else None
+    c = None if layer.c is None else np.repeat(layer.c[k + 1], 2 * n, axis=0)
     if which == "h":
         h = h + nudge
+    elif c is None:
+        raise ValueError(f"a {layer.kind.title} has no cell state c to nudge")
     else:
         c = c + nudge
-        h = layer.gate("o")[k] * np.tanh(c)  # h_k = o_k ⊙ tanh(c_k) follows the nudged belt
+        h = layer.kind.output(layer, k, c)  # h_k follows the nudged belt (LSTM: o_k ⊙ tanh(c_k))
     if t > k:  # the steps k+1..t, every copy reading the same input
         x = np.repeat(m.time_major(inputs[None, k + 1 : t + 1]), 2 * n, axis=1)
         h = m.forward(x, ((h, c),)).layers[0].h[-1]

@@ -120,5 +120,5 @@ def unit_over_training(
     out = np.empty((len(history), inputs.shape[1]), model.dtype)
     for j in range(len(history)):  # the weights differ per moment: one pass each
         trace = model_at(model, history, j).run(inputs).layers[layer]
-        out[j] = (trace.c if value == "c" else trace.h)[1:, 0, unit]
+        out[j] = (trace.memory if value == "c" else trace.h)[1:, 0, unit]
     return out

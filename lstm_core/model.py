@@ -1,4 +1,4 @@
-"""A stack of 1-3 recurrent layers (LSTM or RNN) under a linear + softmax head.
+"""A stack of 1-3 recurrent layers (LSTM, GRU or RNN) under a linear + softmax head.
 
 One class serves both of the project's models:
   - "char-lm", the paper's case study: one-hot characters in, a distribution over the next
@@ -12,24 +12,25 @@ One class serves both of the project's models:
 Parameters live in one flat vector (float32 for training, float64 for gradient checks) with named
 views into it ("W0", "b0", ..., "Wy", "by"), so an optimizer update, a clip or a finiteness check
 is a handful of operations on one array, and gradients are written straight into one flat buffer.
-Files use PyTorch's names and layout instead; `checkpoint.py` converts at that boundary.
+Files use PyTorch's names and layout instead (layout.py converts); checkpoint.py reads and
+writes a Model (`save_checkpoint(model, path)`, `load_checkpoint`): the file format knows the
+model, the model knows nothing of files.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
 from .cell import Clamp
+from .cells import NAMES, CellKind, bias_width, cell_kind, gate_width
+from .layout import to_state_dict, unflatten
 from .sequence import (
-    CELLS,
     LayerTrace,
     Workspace,
-    gate_width,
     input_gradients,
     layer_backward,
     layer_forward,
@@ -41,7 +42,9 @@ MAX_LAYERS = 3
 MAX_HIDDEN = 4096
 
 _TINY = {"f": np.finfo(np.float32).tiny, "d": np.finfo(np.float64).tiny}
-State = tuple[tuple[np.ndarray, "np.ndarray | None"], ...]  # per layer: (h, c), c None for RNN
+State = tuple[
+    tuple[np.ndarray, "np.ndarray | None"], ...
+]  # per layer (h, c), c None without a belt
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,7 @@ class ModelConfig:
     """The shape of a model; everything a checkpoint's meta must say to rebuild it."""
 
     kind: str  # "char-lm" or "echo"
-    cell: str  # "lstm" or "rnn"
+    cell: str  # a name of cells.py: "lstm", "gru" or "rnn"
     input_size: int  # V for char-lm (one-hot), 1 for echo (the bit as a float)
     hidden_size: int
     num_layers: int = 1
@@ -60,8 +63,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {self.kind!r}")
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, not {self.cell!r}")
+        if self.cell not in NAMES:
+            raise ValueError(f"cell must be one of {NAMES}, not {self.cell!r}")
         for name, lo, hi in (
             ("input_size", 1, 100_000),
             ("hidden_size", 1, MAX_HIDDEN),
@@ -85,6 +88,10 @@ class ModelConfig:
     def onehot(self) -> bool:
         return self.kind == "char-lm"
 
+    @property
+    def cell_kind(self) -> CellKind:
+        return cell_kind(self.cell)
+
     def layer_input_size(self, k: int) -> int:
         return self.input_size if k == 0 else self.hidden_size
 
@@ -94,27 +101,12 @@ class ModelConfig:
         shapes = []
         for k in range(self.num_layers):
             shapes.append((f"W{k}", (H + self.layer_input_size(k), G)))  # rows [h_{t-1}; x_t]
-            shapes.append((f"b{k}", (G,)))
+            shapes.append((f"b{k}", (bias_width(self.cell, H),)))  # G, or 2G: [b_ih | b_hh]
         shapes += [("Wy", (H, self.output_size)), ("by", (self.output_size,))]
         return shapes
 
     def num_parameters(self) -> int:
         return sum(math.prod(shape) for _, shape in self.layout())
-
-
-def unflatten(flat: np.ndarray, config: ModelConfig) -> dict[str, np.ndarray]:
-    """Named views into a flat parameter (or gradient) vector."""
-    return {name: flat[a:b].reshape(shape) for name, a, b, shape in _offsets(config)}
-
-
-@lru_cache(maxsize=256)
-def _offsets(config: ModelConfig) -> tuple[tuple[str, int, int, tuple[int, ...]], ...]:
-    out, start = [], 0
-    for name, shape in config.layout():
-        size = math.prod(shape)
-        out.append((name, start, start + size, shape))
-        start += size
-    return tuple(out)
 
 
 @dataclass
@@ -168,25 +160,25 @@ class Model:
         dtype=np.float32,
         forget_bias: float = 0.0,
     ) -> Model:
-        """A fresh model, drawn as PyTorch draws one (`nn.LSTM`/`nn.RNN` + an `nn.Linear` head).
+        """A fresh model, drawn as PyTorch draws one (`nn.LSTM`, `nn.GRU` or `nn.RNN` + an
+        `nn.Linear` head).
 
-        Every weight and both of PyTorch's biases of a layer are uniform in ±1/√H; the one bias
-        kept here is their sum b_ih + b_hh (so it lies in ±2/√H, denser near 0). The head's weight
-        and bias are uniform in ±1/√H too (`nn.Linear` with fan-in H). A model made here and one
-        made in PyTorch therefore start alike, which is what makes quality comparable.
+        Each layer is drawn by its cell (cells.py): every weight and both of PyTorch's biases
+        uniform in ±1/√H. The head's weight and bias are uniform in ±1/√H too (`nn.Linear` with
+        fan-in H). A model made here and one made in PyTorch therefore start alike, which is
+        what makes quality comparable.
         forget_bias: added to the LSTM's forget-gate bias b_f (0: PyTorch's start). A positive
-        value opens the belt from the start, so early gradients travel further back.
+        value opens the belt from the start, so early gradients travel further back. Other
+        cells have no forget gate and ignore it.
         """
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         model = cls(config, np.zeros(config.num_parameters(), dtype))
-        H = config.hidden_size
-        bound = 1.0 / np.sqrt(H)
-        for name, view in model.p.items():
-            view[...] = rng.uniform(-bound, bound, view.shape)
-            if name.startswith("b") and name != "by":  # b = b_ih + b_hh: a second draw
-                view += rng.uniform(-bound, bound, view.shape).astype(dtype)
-                if forget_bias and config.cell == "lstm":
-                    view[:H] += forget_bias  # blocks f|i|g|o: the forget block
+        p, kind = model.p, config.cell_kind
+        for k in range(config.num_layers):
+            kind.init(p[f"W{k}"], p[f"b{k}"], rng, forget_bias)
+        bound = 1.0 / np.sqrt(config.hidden_size)
+        for name in ("Wy", "by"):
+            p[name][...] = rng.uniform(-bound, bound, p[name].shape)
         return model
 
     # ------------------------------------------------------------------ parameters
@@ -207,7 +199,7 @@ class Model:
         c = self.config
         layers = f"{c.num_layers} layer" + ("s" if c.num_layers > 1 else "")
         return (
-            f"Model({c.kind}, {c.cell.upper()} {c.input_size} -> {c.hidden_size} × {layers} -> "
+            f"Model({c.kind}, {c.cell_kind.title} {c.input_size} -> {c.hidden_size} × {layers} -> "
             f"{c.output_size}, {c.num_parameters():,} parameters, {self.dtype})"
         )
 
@@ -226,7 +218,7 @@ class Model:
 
     def zero_state(self, batch_size: int) -> State:
         H, dt = self.config.hidden_size, self.dtype
-        c = self.config.cell == "lstm"
+        c = "c" in self.config.cell_kind.state
         return tuple(
             (np.zeros((batch_size, H), dt), np.zeros((batch_size, H), dt) if c else None)
             for _ in range(self.config.num_layers)
@@ -362,8 +354,6 @@ class Model:
 
         Returns (mean cross-entropy in nats, gradients keyed and shaped like the checkpoint).
         """
-        from .checkpoint import to_state_dict
-
         targets = np.asarray(targets)
         if targets.shape != np.shape(inputs):
             raise ValueError("targets must have the same (B, T) shape as inputs")
@@ -373,13 +363,6 @@ class Model:
             raise ValueError(f"targets must be in 0..{self.config.output_size - 1}")
         res = self.gradients(self.time_major(inputs), np.ascontiguousarray(targets.T, np.intp))
         return res.loss, to_state_dict(self.config, res.grads, gradient=True)
-
-    # ------------------------------------------------------------------ files
-    def save(self, path) -> None:
-        """Write a checkpoint (.npz in PyTorch's layout); see checkpoint.py."""
-        from .checkpoint import save_checkpoint
-
-        save_checkpoint(self, path)
 
 
 def softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -6,6 +6,11 @@ Same layout and the same interface as `cell.py`: W is (H + D, H) with rows [h_{t
 step fills a named record (`RNNStep`) and the backward step reads that record. There is no belt:
 the only path from h_{t-1} to h_t goes through W_h and tanh, which is why gradients over long
 distances shrink (or blow up) as a product of those Jacobians.
+
+As a kind of cell (`RNN` at the end, registered in cells.py): state h alone, no gates;
+PyTorch's tanh `torch.nn.RNN`, weights `rnn.weight_ih_l{k}` (H, D), `rnn.weight_hh_l{k}` (H, H);
+its two biases act alike, so one b = b_ih + b_hh is kept. Initialisation as PyTorch's: weights
+and both biases uniform in ±1/√H.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+GATE_NAMES: dict[str, str] = {}
 
 
 class RNNStep(NamedTuple):
@@ -60,3 +67,65 @@ def rnn_step_backward(
     np.subtract(1.0, da, da)
     np.multiply(da, dh, da)
     return da, np.dot(da, W_hT)
+
+
+class RNNCell:
+    """The tanh RNN as a kind of cell (the shape `cells.CellKind` names)."""
+
+    name, title = "rnn", "RNN"
+    gates, gate_names = (), GATE_NAMES  # no gates
+    width, bias_blocks = 1, 1
+    state = ("h",)
+    torch_class, torch_gates = "RNN", ()
+
+    def __repr__(self) -> str:
+        return "RNNCell()"
+
+    def init(self, W, b, rng, forget_bias=0.0) -> None:
+        bound = 1.0 / np.sqrt(W.shape[1])
+        W[...] = rng.uniform(-bound, bound, W.shape)
+        b[...] = rng.uniform(-bound, bound, b.shape)  # b_ih
+        b += rng.uniform(-bound, bound, b.shape).astype(b.dtype)  # + b_hh: a second draw
+
+    def input_bias(self, b: np.ndarray) -> np.ndarray:
+        return b
+
+    def allocate(self, tr) -> None:
+        tr.steps = [RNNStep(tr.x[t], tr.h[t], tr.pre[t], tr.h[t + 1]) for t in range(tr.T)]
+
+    def forward(self, trace, W_h, b, c0, clamps, scratch) -> None:
+        for step in trace.steps:  # no gates: nothing to clamp
+            rnn_step_into(step, W_h, scratch)
+
+    def backward(self, trace, dh_out, W_hT, dh_next, dc_next, dh_all, dc_all, whole) -> tuple:
+        steps, das, dh_outs = (
+            trace.steps,
+            trace.derived("da/steps", lambda: list(trace.grad_buffer())),
+            list(dh_out),
+        )
+        for t in range(len(steps) - 1, -1, -1):
+            dh = dh_outs[t] + dh_next  # dL/dh_t: from above at t, and from step t + 1
+            _, dh_next = rnn_step_backward(steps[t], dh, W_hT, das[t])
+            if dh_all is not None:
+                dh_all[t + 1] = dh
+        return dh_next, None
+
+    def step_backward(self, step: RNNStep, dh, dc, W_hT) -> tuple:
+        return rnn_step_backward(step, dh, W_hT, np.empty_like(dh))[1], None, None
+
+    def recurrent_da(self, trace, da: np.ndarray) -> np.ndarray:
+        return da
+
+    def step(self, x, a_in, h_prev, c_prev, W_h, b, scratch) -> RNNStep:
+        rec = new_rnn_step(x, h_prev)
+        np.copyto(rec.pre, a_in)
+        return rnn_step_into(rec, W_h, scratch)
+
+    def state_of(self, record: RNNStep) -> tuple[np.ndarray, None]:
+        return record.h, None
+
+    def belt(self, trace) -> tuple[np.ndarray, ...]:
+        raise ValueError("a plain RNN has no gate that keeps its state: it has no belt")
+
+
+RNN = RNNCell()

@@ -16,9 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .cell import lstm_step_into, new_lstm_step
 from .model import Model, State, softmax
-from .rnn import new_rnn_step, rnn_step_into
 from .text import TextError, Vocabulary
 
 DEFAULT_TEMPERATURE = 0.7  # the text page's slider and the command line's `generate` start here
@@ -44,7 +42,7 @@ class SampledChar(NamedTuple):
     index: int
     probs: np.ndarray  # (V,) the distribution it was drawn from (after temperature and top-k)
     raw_probs: np.ndarray  # (V,) the model's own distribution (temperature 1, no top-k)
-    steps: tuple  # per layer, the LSTMStep / RNNStep record of the step that computed `raw_probs`
+    steps: tuple  # per layer, the step record (LSTMStep, GRUStep, ...) that computed `raw_probs`
 
 
 def reshape_distribution(
@@ -79,38 +77,35 @@ class _Stepper:
     """Feeds one character at a time through the layers, carrying the state.
 
     Weights are sliced once: W_h per layer, and for the first layer the table W_x + b whose row v
-    is the input half of the pre-activations when the character is v.
+    is the input half of the pre-activations when the character is v. The step itself is the
+    cell's (cells.py).
     """
 
     def __init__(self, model: Model, state: State) -> None:
         cfg, p = model.config, model.p
         H = cfg.hidden_size
-        self.lstm = cfg.cell == "lstm"
+        self.kind = cfg.cell_kind
         self.W_h = [p[f"W{k}"][:H] for k in range(cfg.num_layers)]
         self.W_x = [p[f"W{k}"][H:] for k in range(cfg.num_layers)]
         self.b = [p[f"b{k}"] for k in range(cfg.num_layers)]
-        self.table = self.W_x[0] + self.b[0]  # (V, G)
+        self.bias = [self.kind.input_bias(b) for b in self.b]  # what joins W[·, x_t]
+        self.table = self.W_x[0] + self.bias[0]  # (V, G)
         self.Wy, self.by = p["Wy"], p["by"]
         self.state = list(state)
-        self.scratch = np.empty((1, self.table.shape[1]), self.table.dtype)
+        self.a_in = np.empty((1, self.table.shape[1]), self.table.dtype)
+        self.scratch = np.empty_like(self.a_in)
 
     def __call__(self, index: int) -> tuple[tuple, np.ndarray]:
         """Feed character `index`; return (the step's record per layer, logits (V,))."""
         records = []
         x = np.array([index])
         for k, (h, c) in enumerate(self.state):
-            rec = new_lstm_step(x, h, c) if self.lstm else new_rnn_step(x, h)
-            pre = rec.pre.all if self.lstm else rec.pre
             if k == 0:  # the input half W[·, x_t] + b: a row of the table
-                np.copyto(pre[0], self.table[index])
+                np.copyto(self.a_in[0], self.table[index])
             else:
-                np.add(np.dot(x, self.W_x[k]), self.b[k], pre)
-            if self.lstm:
-                lstm_step_into(rec, self.W_h[k], self.scratch)
-                self.state[k] = (rec.h, rec.c)
-            else:
-                rnn_step_into(rec, self.W_h[k], self.scratch[:, : pre.shape[1]])
-                self.state[k] = (rec.h, None)
+                np.add(np.dot(x, self.W_x[k]), self.bias[k], self.a_in)
+            rec = self.kind.step(x, self.a_in, h, c, self.W_h[k], self.b[k], self.scratch)
+            self.state[k] = self.kind.state_of(rec)
             records.append(rec)
             x = rec.h
         return tuple(records), np.dot(x[0], self.Wy) + self.by

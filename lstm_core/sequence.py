@@ -2,13 +2,17 @@
 
 Arrays are time-major, (T, B, ·), so every step reads and writes contiguous (B, ·) slices.
 A `LayerTrace` stacks one layer's step records over time: the records in `trace.steps` are the
-very `LSTMStep` / `RNNStep` tuples each step filled, their arrays views into the stacked arrays.
+very `LSTMStep` / `GRUStep` / `RNNStep` tuples each step filled, their arrays views into the
+stacked arrays. What happens inside a step, forward and backward, is the cell's (cells.py); this
+module does what every cell shares: the input half of every step in one product, the weight
+gradients, the walk over layers' shapes.
 It keeps T + 1 states, h[0] = h_0 and c[0] = c_0, so step t reads h[t] and writes h[t + 1]:
 the record of step t+1 sees the output of step t without a copy.
 
 BPTT follows the paper's equation (7): dL/dW = Σ_t dL_t/dW. The backward loop walks the records
-from the last step to the first and produces only dL/da_t; the sum over time is then one matmul
-per block of W, [h_{t-1}, x_t]^T · da_t over all (t, row) pairs at once.
+from the last step to the first and produces only dL/da_t (the cell's backward step); the sum
+over time is then one matmul per block of W, [h_{t-1}, x_t]^T · da_t over all (t, row) pairs at
+once.
 Truncated BPTT needs nothing special: run windows one after another, pass one window's final state
 in as the next window's initial state, and start each backward pass with zero gradient, which is
 exactly where the gradient stops at the window edge.
@@ -20,71 +24,41 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cell import (
-    GATES,
-    LSTMStep,
-    activation_constants,
-    lstm_local_derivatives,
-    lstm_step_backward,
-    lstm_step_into,
-    split_gates,
-)
-from .rnn import RNNStep, rnn_step_backward, rnn_step_into
+from .cells import CellKind, cell_kind, gate_width
 
-CELLS = ("lstm", "rnn")
-_WHOLE_SEQUENCE_LIMIT = 1 << 16  # elements of (T, B, 4H) below which backward precomputes all steps
-
-
-def gate_width(cell: str, H: int) -> int:
-    """Columns of the fused weight matrix: 4H for the LSTM (f|i|c~|o), H for the RNN."""
-    if cell not in CELLS:
-        raise ValueError(f"unknown cell {cell!r}: expected one of {CELLS}")
-    return 4 * H if cell == "lstm" else H
+_WHOLE_SEQUENCE_LIMIT = 1 << 16  # elements of (T, B, G) below which backward precomputes all steps
 
 
 @dataclass(eq=False)
 class LayerTrace:
-    """One layer's step records stacked over time (T steps, B rows, H units)."""
+    """One layer's step records stacked over time (T steps, B rows, H units).
+
+    Which arrays besides x, pre and h a layer has, and what its records are, its kind of cell
+    decides (`cells.cell_kind(trace.cell).allocate`).
+    """
 
     cell: str
     x: np.ndarray  # the layer's input: (T, B) ids of a one-hot input, else (T, B, D)
-    pre: np.ndarray  # pre-activations (T, B, G); G = 4H (LSTM, blocks f|i|c~|o) or H (RNN)
+    pre: np.ndarray  # pre-activations (T, B, G), G = width · H: the cell's gate blocks
     h: np.ndarray  # (T + 1, B, H): h[0] the initial state, h[t + 1] the output of step t
-    gates: np.ndarray | None = None  # LSTM: activations f|i|c~|o (T, B, 4H)
+    gates: np.ndarray | None = None  # LSTM, GRU: the gates' activations (T, B, G)
     c: np.ndarray | None = None  # LSTM: the belt (T + 1, B, H), c[0] the initial cell state
     tanh_c: np.ndarray | None = None  # LSTM: (T, B, H)
+    hn: np.ndarray | None = None  # GRU: W_hn h_{t-1} + b_hn, what the reset gate scales (T, B, H)
     steps: list = field(default_factory=list)  # the records, step t at steps[t]
     _scratch: dict = field(default_factory=dict, repr=False)  # buffers reused between passes
 
     @classmethod
     def allocate(cls, cell: str, T: int, B: int, H: int, x: np.ndarray, dtype) -> LayerTrace:
         """Empty arrays for T steps and the T records viewing them; x gives the input's shape."""
-        G = gate_width(cell, H)
+        G = gate_width(cell, H)  # (refuses an unknown cell)
         tr = cls(
             cell,
             np.empty(x.shape, x.dtype),
             np.empty((T, B, G), dtype),
             np.empty((T + 1, B, H), dtype),
         )
-        if cell == "lstm":
-            tr.gates = np.empty((T, B, G), dtype)
-            tr.c = np.empty((T + 1, B, H), dtype)
-            tr.tanh_c = np.empty((T, B, H), dtype)
-            tr.steps = [
-                LSTMStep(
-                    tr.x[t],
-                    tr.h[t],
-                    tr.c[t],
-                    split_gates(tr.pre[t]),
-                    split_gates(tr.gates[t]),
-                    tr.c[t + 1],
-                    tr.tanh_c[t],
-                    tr.h[t + 1],
-                )
-                for t in range(T)
-            ]
-        else:
-            tr.steps = [RNNStep(tr.x[t], tr.h[t], tr.pre[t], tr.h[t + 1]) for t in range(T)]
+        tr.kind.allocate(tr)
         return tr
 
     def fits(self, cell: str, T: int, B: int, H: int, x: np.ndarray, dtype) -> bool:
@@ -95,6 +69,10 @@ class LayerTrace:
             and self.x.dtype == x.dtype
             and self.h.dtype == dtype
         )
+
+    @property
+    def kind(self) -> CellKind:
+        return cell_kind(self.cell)
 
     @property
     def T(self) -> int:
@@ -113,15 +91,23 @@ class LayerTrace:
         """h_1..h_T (T, B, H)."""
         return self.h[1:]
 
-    def step(self, t: int) -> LSTMStep | RNNStep:
-        """The record of step t (views into this trace)."""
+    @property
+    def memory(self) -> np.ndarray:
+        """What carries the memory from step to step (T + 1, B, H): the belt c of a cell that
+        has one, else h itself (a GRU keeps its memory in h; z is the valve that keeps it)."""
+        return self.h if self.c is None else self.c
+
+    def step(self, t: int):
+        """The record of step t (views into this trace): an LSTMStep, GRUStep or RNNStep."""
         return self.steps[t]
 
     def gate(self, name: str) -> np.ndarray:
-        """f, i, g (the candidate c~) or o over time (T, B, H); LSTM only."""
-        if self.gates is None:
-            raise ValueError("an RNN layer has no gates")
-        H, k = self.hidden_size, GATES.index(name)
+        """One gate over time (T, B, H): f, i, g (the candidate c~) or o of an LSTM, r, z or n
+        of a GRU."""
+        kind = self.kind
+        if name not in kind.gates:
+            raise ValueError(f"a {kind.title} layer has no gate {name!r} (it has {kind.gates})")
+        H, k = self.hidden_size, kind.gates.index(name)
         return self.gates[:, :, k * H : (k + 1) * H]
 
     def final_state(self) -> tuple[np.ndarray, np.ndarray | None]:
@@ -137,33 +123,17 @@ class LayerTrace:
                 del self._scratch[key]  # views of the old array
         return arr
 
-    def views(self, name: str) -> list:
-        """Per-step views [buf[0], buf[1], ...] of the scratch buffer `name`, made once."""
-        key = name + "/steps"
-        if key not in self._scratch:
-            self._scratch[key] = list(self._scratch[name])
-        return self._scratch[key]
+    def derived(self, key: str, make):
+        """Something made once from this trace's buffers (per-step views, say) and kept under
+        `key`; a key "name/..." is dropped when the buffer `name` is allocated anew."""
+        value = self._scratch.get(key)
+        if value is None:
+            value = self._scratch[key] = make()
+        return value
 
-    def local_derivatives(self) -> list:
-        """Per step (local.fig, local.o, belt) of `lstm_local_derivatives`, computed for every
-        step at once into buffers this trace keeps (with their per-step views)."""
-        if "local/steps" not in self._scratch:
-            local = split_gates(self.buffer("local", self.gates.shape))
-            belt = self.buffer("belt", self.tanh_c.shape)
-            self._scratch["local/out"] = (local, belt)
-            self._scratch["local/steps"] = list(zip(local.fig, local.o, belt, strict=True))
-            self._scratch["local/gates"] = split_gates(self.gates)
-        gates = self._scratch["local/gates"]
-        lstm_local_derivatives(gates, self.c[:-1], self.tanh_c, self._scratch["local/out"])
-        return self._scratch["local/steps"]
-
-    def grad_steps(self) -> list:
-        """Per-step views of the dL/da buffer (T, B, G): `Gates` for the LSTM, arrays for the RNN."""
-        if "da/gates" not in self._scratch:
-            da = self.buffer("da", self.pre.shape)
-            steps = [split_gates(d) for d in da] if self.cell == "lstm" else list(da)
-            self._scratch["da/gates"] = steps
-        return self._scratch["da/gates"]
+    def grad_buffer(self) -> np.ndarray:
+        """The dL/da buffer (T, B, G) that backward fills."""
+        return self.buffer("da", self.pre.shape)
 
 
 class Workspace:
@@ -209,42 +179,44 @@ def layer_forward(
 ) -> LayerTrace:
     """Run one layer over T steps.
 
-    x: (T, B) integer ids of a one-hot input, or (T, B, D) dense. W (H + D, G) rows [h; x], b (G,).
-    h0, c0 (B, H): the initial state. clamps: this layer's `Clamp`s (LSTM only).
-    trace: a trace of the right shape to fill (from a `Workspace`), else one is allocated.
+    x: (T, B) integer ids of a one-hot input, or (T, B, D) dense. W (H + D, G) rows [h; x], b the
+    layer's bias (see cells.py). h0, c0 (B, H): the initial state (c0 for a cell with a belt).
+    clamps: this layer's `Clamp`s (a gate held at a value). trace: a trace of the right shape
+    to fill (from a `Workspace`), else one is allocated.
     """
+    kind = cell_kind(cell)
     T, B = x.shape[:2]
-    H = W.shape[1] // 4 if cell == "lstm" else W.shape[1]
+    G = W.shape[1]
+    H = G // kind.width
     W_h, W_x = W[:H], W[H:]
     if trace is None:
         trace = LayerTrace.allocate(cell, T, B, H, x, W.dtype)
     np.copyto(trace.x, x)
     trace.h[0] = h0
-    G = W.shape[1]
     scratch = trace.buffer("scratch", (B, G))
-    onehot = x.ndim == 2
-    if onehot:  # one-hot input: W[·, x_t] + b is a row of this table, gathered for every step
-        table = W_x + b  # (V, G)
-        ids = trace.x
+    bias = kind.input_bias(b)  # (G,): what joins W[·, x_t] before the recurrence
+    if x.ndim == 2:  # one-hot input: W[·, x_t] + b is a row of this table, gathered for every step
+        # ids are checked on entry, so "clip" never clips (and skips a copy)
+        np.take(W_x + bias, trace.x, axis=0, out=trace.pre, mode="clip")  # (T, B, G) at once
     else:  # dense input: one matmul gives the input half of every step at once
         np.matmul(trace.x.reshape(T * B, -1), W_x, out=trace.pre.reshape(T * B, G))
-        trace.pre += b
-    if onehot:  # ids are checked on entry, so "clip" never clips (and skips a copy)
-        np.take(table, ids, axis=0, out=trace.pre, mode="clip")  # every step at once (T, B, G)
-    if cell == "lstm":
-        trace.c[0] = 0.0 if c0 is None else c0
-        consts = activation_constants(B, H, W.dtype)
-        for t, step in enumerate(trace.steps):
-            active = _active_clamps(clamps, t, H) if clamps else ()
-            lstm_step_into(step, W_h, scratch, consts, active)
-    else:
-        for step in trace.steps:
-            rnn_step_into(step, W_h, scratch)
+        trace.pre += bias
+    kind.forward(trace, W_h, b, c0, _clamp_columns(kind, clamps, H, T), scratch)
     return trace
 
 
-def _active_clamps(clamps: tuple, t: int, H: int) -> tuple[tuple[int, float], ...]:
-    return tuple((GATES.index(k.gate) * H + k.unit, k.value) for k in clamps if t >= k.start)
+def _clamp_columns(kind: CellKind, clamps: tuple, H: int, T: int) -> list[tuple]:
+    """For each step, the clamps acting on it as (column of the fused gates, value) pairs."""
+    columns = []
+    for k in clamps:
+        if k.gate not in kind.gates:
+            raise ValueError(
+                f"a {kind.title} has no gate {k.gate!r} to clamp (it has {kind.gates})"
+            )
+        columns.append((k.start, kind.gates.index(k.gate) * H + k.unit, k.value))
+    if not columns:
+        return [()] * T
+    return [tuple((col, v) for start, col, v in columns if t >= start) for t in range(T)]
 
 
 @dataclass
@@ -253,7 +225,7 @@ class LayerGradients:
 
     da: np.ndarray  # dL/da_t for every step (T, B, G): the input of every weight gradient
     dh0: np.ndarray  # dL/dh_0 (B, H)
-    dc0: np.ndarray | None  # dL/dc_0 (B, H), LSTM only
+    dc0: np.ndarray | None  # dL/dc_0 (B, H), for a cell with a belt (the LSTM) only
     dh: np.ndarray | None = None  # if asked: dL/dh_t for t = 0..T (T + 1, B, H)
     dc: np.ndarray | None = None  # if asked: dL/dc_t for t = 0..T (T + 1, B, H), LSTM only
 
@@ -276,44 +248,31 @@ def layer_backward(
     """
     T, B, H = dh_out.shape
     dt = dh_out.dtype
+    kind = trace.kind
+    belt = "c" in kind.state
     W_hT = np.ascontiguousarray(W_h.T)  # a contiguous transpose multiplies faster than a view
-    steps, das, dh_outs = trace.steps, trace.grad_steps(), list(dh_out)
     dh_next = np.zeros((B, H), dt) if dh_last is None else dh_last
-    dc_next = np.zeros((B, H), dt) if dc_last is None else dc_last
-    lstm = trace.cell == "lstm"
+    dc_next = (np.zeros((B, H), dt) if dc_last is None else dc_last) if belt else None
     dh_all = np.empty((T + 1, B, H), dt) if keep_state_grads else None
-    dc_all = np.empty((T + 1, B, H), dt) if keep_state_grads and lstm else None
-    local = [None] * T  # None: each step applies the chain rule on its own
-    if lstm and trace.pre.size <= _WHOLE_SEQUENCE_LIMIT:
-        # a small problem: every step's local derivatives in a few NumPy calls instead of T times
-        # as many; a large one does them step by step, while each step's data is in cache
-        local = trace.local_derivatives()
-    for t in range(T - 1, -1, -1):
-        dh = dh_outs[t] + dh_next  # dL/dh_t: from above at t, and from step t + 1
-        if lstm:
-            _, dh_next, dc_next, dc = lstm_step_backward(
-                steps[t], dh, dc_next, W_hT, das[t], local[t]
-            )
-            if dc_all is not None:
-                dc_all[t + 1] = dc
-        else:
-            _, dh_next = rnn_step_backward(steps[t], dh, W_hT, das[t])
-        if dh_all is not None:
-            dh_all[t + 1] = dh
+    dc_all = np.empty((T + 1, B, H), dt) if keep_state_grads and belt else None
+    whole = trace.pre.size <= _WHOLE_SEQUENCE_LIMIT
+    dh0, dc0 = kind.backward(trace, dh_out, W_hT, dh_next, dc_next, dh_all, dc_all, whole)
     if dh_all is not None:
-        dh_all[0] = dh_next
+        dh_all[0] = dh0
         if dc_all is not None:
-            dc_all[0] = dc_next
-    da = trace.buffer("da", trace.pre.shape)
-    return LayerGradients(da, dh_next, dc_next if lstm else None, dh_all, dc_all)
+            dc_all[0] = dc0
+    return LayerGradients(trace.grad_buffer(), dh0, dc0, dh_all, dc_all)
 
 
 def weight_gradients(trace: LayerTrace, da: np.ndarray, dW: np.ndarray, db: np.ndarray) -> None:
-    """Equation (7): dL/dW = Σ_t [h_{t-1}, x_t]^T da_t, written into dW (H + D, G) and db (G,).
+    """Equation (7): dL/dW = Σ_t [h_{t-1}, x_t]^T da_t, written into dW (H + D, G) and db.
 
     The sum over every step and row is one matmul: the rows [h_{t-1}, x_t] of every (t, row)
     pair, stacked (N = T·B of them), times da. A one-hot input is written as its one-hot rows,
     so row v of the input block collects the da of every step whose input is v.
+    A cell whose b_hh acts apart from b_ih (the GRU) has a recurrent side of its own, da_h
+    (`recurrent_da`, from the trace's last backward pass): then the h rows take h^T da_h, the x
+    rows x^T da, and db = [Σ da | Σ da_h] (2G,).
     """
     T, B, G = da.shape
     H, N = trace.hidden_size, T * B
@@ -326,8 +285,16 @@ def weight_gradients(trace: LayerTrace, da: np.ndarray, dW: np.ndarray, db: np.n
         hx[np.arange(N), H + trace.x.reshape(N)] = 1.0
     else:
         hx[:, H:] = trace.x.reshape(N, D)
-    np.matmul(hx.T, da2, out=dW)
-    np.add.reduce(da2, axis=0, out=db)
+    da_h = trace.kind.recurrent_da(trace, da)
+    if da_h is da:  # one product for both blocks of rows
+        np.matmul(hx.T, da2, out=dW)
+        np.add.reduce(da2, axis=0, out=db)
+        return
+    dah2 = da_h.reshape(N, G)
+    np.matmul(hx[:, :H].T, dah2, out=dW[:H])
+    np.matmul(hx[:, H:].T, da2, out=dW[H:])
+    np.add.reduce(da2, axis=0, out=db[:G])  # b_ih
+    np.add.reduce(dah2, axis=0, out=db[G:])  # b_hh
 
 
 def input_gradients(da: np.ndarray, W_x: np.ndarray) -> np.ndarray:

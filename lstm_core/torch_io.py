@@ -1,6 +1,6 @@
 """PyTorch modules <-> LSTM Lab models, for notebooks that use both.
 
-    rnn, head = lstm_core.to_torch(model)               # torch.nn.LSTM (or RNN) + nn.Linear
+    rnn, head = lstm_core.to_torch(model)               # torch.nn.LSTM (GRU, RNN) + nn.Linear
     model = lstm_core.from_torch(rnn, head, vocab=...)  # and back, exactly
 
 PyTorch is never a dependency of LSTM Lab: it is imported only when these functions run. The
@@ -14,30 +14,32 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cells import CELLS, by_class
 from .checkpoint import from_state_dict, to_state_dict
 from .errors import LabError
 from .model import Model, ModelConfig
-
-_CELLS = {"LSTM": "lstm", "RNN": "rnn"}  # torch.nn class name -> cell
 
 
 def from_torch(
     rnn, head, vocab=None, lowercase: bool = False, meta: dict | None = None, dtype=np.float32
 ) -> Model:
-    """A Model with the weights of a `torch.nn.LSTM` (or tanh `nn.RNN`) and an `nn.Linear` head.
+    """A Model with the weights of a `torch.nn.LSTM` (`nn.GRU`, tanh `nn.RNN`) and an `nn.Linear`
+    head.
 
     vocab: the characters of a char-lm, one per input (and output) row; without it the modules
     must have the echo model's shape (1 input, 2 outputs). Bidirectional layers, projections
     and ReLU RNNs have no counterpart here and are refused (LabError).
     """
-    cell = _CELLS.get(type(rnn).__name__)
-    if cell is None:
-        raise LabError(f"{type(rnn).__name__} is not a torch.nn.LSTM or torch.nn.RNN", "torch_cell")
+    kind = by_class(type(rnn).__name__)
+    if kind is None:
+        known = ", ".join(f"torch.nn.{k.torch_class}" for k in CELLS.values())
+        raise LabError(f"{type(rnn).__name__} is not one of {known}", "torch_cell")
+    cell = kind.name
     if getattr(rnn, "bidirectional", False) or getattr(rnn, "proj_size", 0):
         raise LabError(
             "bidirectional layers and projections have no counterpart here", "torch_shape"
         )
-    if cell == "rnn" and getattr(rnn, "nonlinearity", "tanh") != "tanh":
+    if getattr(rnn, "nonlinearity", "tanh") != "tanh":
         raise LabError("only the tanh RNN has a counterpart here", "torch_shape")
     if head.in_features != rnn.hidden_size:
         raise LabError("the head does not read the recurrent layer's output", "torch_shape")
@@ -65,13 +67,13 @@ def from_torch(
 
 
 def to_torch(model: Model):
-    """(rnn, head): a `torch.nn.LSTM` (or `nn.RNN`) and an `nn.Linear` holding the model's
+    """(rnn, head): a `torch.nn.LSTM` (`nn.GRU`, `nn.RNN`) and an `nn.Linear` holding the model's
     weights, in the model's float precision (float32 or float64)."""
     import torch
 
     cfg = model.config
-    kind = {"lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}[cfg.cell]
-    rnn = kind(cfg.input_size, cfg.hidden_size, cfg.num_layers)
+    module = getattr(torch.nn, cfg.cell_kind.torch_class)
+    rnn = module(cfg.input_size, cfg.hidden_size, cfg.num_layers)
     head = torch.nn.Linear(cfg.hidden_size, cfg.output_size)
     weights = to_state_dict(cfg, model.flat)
     torch_dtype = torch.float64 if model.dtype == np.float64 else torch.float32

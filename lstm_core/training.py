@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .echo import EchoConfig, echo_data
+from .echo import EchoConfig, echo_accuracy, echo_data, new_echo_model
 from .errors import LabError
 from .history import WeightHistory
 from .model import Model, StepResult
@@ -181,8 +181,6 @@ class EchoTrainer(Trainer):
     """The notebook's loop: epochs of fresh data, windows in order, state carried across them."""
 
     def __init__(self, config: EchoConfig, model: Model | None = None) -> None:
-        from .echo import new_echo_model
-
         model = model or new_echo_model(config)
         if model.config.kind != "echo" or model.config.hidden_size != config.state_size:
             raise ValueError("the model does not match the echo settings (kind, state_size)")
@@ -229,8 +227,6 @@ class EchoTrainer(Trainer):
         """Train whole epochs until fresh-data accuracy reaches `accuracy` (None: all epochs), the
         epochs run out, or training diverges. on_epoch(trainer, accuracy) is called after each.
         Returns the last accuracy measured."""
-        from .echo import echo_accuracy
-
         measured = float("nan")
         while not self.finished:
             for _ in self.run(self.config.windows_per_epoch - self.window):

@@ -205,7 +205,7 @@ def test_local_derivatives_on_one_step_and_on_many_agree(rng):
 
 def test_unknown_cell_is_refused():
     with pytest.raises(ValueError, match="unknown cell"):
-        LayerTrace.allocate("gru", 2, 1, 3, np.zeros((2, 1, 1)), np.float64)
+        LayerTrace.allocate("peephole", 2, 1, 3, np.zeros((2, 1, 1)), np.float64)
 
 
 # ==================================================================== the page "Inside one step"

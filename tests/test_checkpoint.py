@@ -12,7 +12,7 @@ from conftest import random_batch, small_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstm_core import CheckpointError, checkpoint_bytes, load_checkpoint
+from lstm_core import CheckpointError, checkpoint_bytes, load_checkpoint, save_checkpoint
 from lstm_core.checkpoint import FORMAT, state_dict_shapes, to_state_dict
 
 
@@ -21,8 +21,9 @@ def sigmoid(z):
 
 
 def torch_semantics_probs(weights: dict, meta: dict, ids: np.ndarray) -> np.ndarray:
-    """What torch.nn.LSTM / nn.RNN + nn.Linear compute from these weights (PyTorch's documented
-    equations: gates in the order i, f, g, o; two biases), for one sequence of ids."""
+    """What torch.nn.LSTM / nn.GRU / nn.RNN + nn.Linear compute from these weights (PyTorch's
+    documented equations: LSTM gates in the order i, f, g, o, GRU r, z, n; two biases), for one
+    sequence of ids."""
     V, H, L, cell = meta["input_size"], meta["hidden_size"], meta["num_layers"], meta["cell"]
     x = np.eye(V)[ids] if meta["kind"] == "char-lm" else ids[:, None].astype(float)
     for k in range(L):
@@ -31,7 +32,13 @@ def torch_semantics_probs(weights: dict, meta: dict, ids: np.ndarray) -> np.ndar
         h, c, out = np.zeros(H), np.zeros(H), []
         for xt in x:
             z = Wi @ xt + bi + Wh @ h + bh
-            if cell == "lstm":
+            if cell == "gru":
+                a_i, a_h = Wi @ xt + bi, Wh @ h + bh
+                r = sigmoid(a_i[:H] + a_h[:H])
+                u = sigmoid(a_i[H : 2 * H] + a_h[H : 2 * H])
+                n = np.tanh(a_i[2 * H :] + r * a_h[2 * H :])
+                h = (1 - u) * n + u * h
+            elif cell == "lstm":
                 i, f, g, o = (
                     sigmoid(z[:H]),
                     sigmoid(z[H : 2 * H]),
@@ -64,13 +71,13 @@ def write_npz(meta, arrays) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("kind", ["char-lm", "echo"])
 def test_round_trip(tmp_path, cell, kind):
     model = small_model(kind, cell, 2, hidden=5, dtype=np.float32)
     model.meta["note"] = "kept"
     path = tmp_path / "m.npz"
-    model.save(path)
+    save_checkpoint(model, path)
     back = load_checkpoint(path)
     assert back.config == model.config
     np.testing.assert_array_equal(back.flat, model.flat)
@@ -79,7 +86,7 @@ def test_round_trip(tmp_path, cell, kind):
     assert load_checkpoint(path.read_bytes()).config == model.config  # bytes work too
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("kind", ["char-lm", "echo"])
 def test_file_follows_pytorch_names_shapes_and_semantics(cell, kind):
     model = small_model(kind, cell, 2, hidden=3, seed=11)
@@ -94,6 +101,29 @@ def test_file_follows_pytorch_names_shapes_and_semantics(cell, kind):
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
+def test_a_gru_keeps_both_biases_apart():
+    """b_hn sits inside the reset product: the file's two GRU biases are kept as they are, and
+    moving one between them changes what the model computes."""
+    model = small_model("char-lm", "gru", 1, hidden=3, seed=2)
+    meta, weights = read_npz(checkpoint_bytes(model))
+    rng = np.random.default_rng(5)
+    weights["gru.bias_hh_l0"] = rng.standard_normal(9).astype(np.float32)
+    loaded = load_checkpoint(write_npz(meta, weights))
+    back = to_state_dict(loaded.config, loaded.flat)
+    np.testing.assert_array_equal(back["gru.bias_hh_l0"], weights["gru.bias_hh_l0"])
+    np.testing.assert_array_equal(back["gru.bias_ih_l0"], weights["gru.bias_ih_l0"])
+    ids = np.array([0, 3, 1, 4, 2])
+    want = torch_semantics_probs({k: v.astype(np.float64) for k, v in weights.items()}, meta, ids)
+    np.testing.assert_allclose(loaded.run(ids[None]).probs[:, 0], want, atol=1e-6)
+    moved = {**weights, "gru.bias_ih_l0": weights["gru.bias_ih_l0"].copy()}
+    moved["gru.bias_ih_l0"][6:] += moved["gru.bias_hh_l0"][6:]  # b_hn moved into b_in
+    moved["gru.bias_hh_l0"] = np.concatenate(
+        [weights["gru.bias_hh_l0"][:6], np.zeros(3, np.float32)]
+    )
+    other = load_checkpoint(write_npz(meta, moved))
+    assert np.abs(other.run(ids[None]).probs - loaded.run(ids[None]).probs).max() > 1e-4
+
+
 def test_a_file_with_both_pytorch_biases_loads_as_their_sum():
     model = small_model("char-lm", "lstm", 1, hidden=3, seed=2)
     meta, weights = read_npz(checkpoint_bytes(model))
@@ -106,14 +136,18 @@ def test_a_file_with_both_pytorch_biases_loads_as_their_sum():
     np.testing.assert_allclose(loaded.run(ids[None]).probs[:, 0], want, atol=1e-6)
 
 
-def test_gradients_convert_like_the_weights():
-    """d(loss)/d(file weight) equals loss_and_gradients' entry (both biases get dL/db)."""
-    model = small_model("char-lm", "lstm", 1, hidden=3, seed=4)
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gradients_convert_like_the_weights(cell):
+    """d(loss)/d(file weight) equals loss_and_gradients' entry (a summed bias: both get dL/db)."""
+    model = small_model("char-lm", cell, 1, hidden=3, seed=4)
     x, y = random_batch(model, B=2, T=4)
     _, grads = model.loss_and_gradients(x, y)
     meta, weights = read_npz(checkpoint_bytes(model.astype(np.float64)))
     eps = 1e-4
-    for key in ("lstm.weight_ih_l0", "lstm.weight_hh_l0", "lstm.bias_hh_l0", "head.weight"):
+    for key in (
+        *(f"{cell}.{w}_l0" for w in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")),
+        "head.weight",
+    ):
         w = weights[key].astype(np.float64)
         idx = (1,) * w.ndim
         for sign, store in ((1, "up"), (-1, "down")):
@@ -170,7 +204,7 @@ def bad_files(tmp_path):
         "unknown format",
     )
     cases["wrong kind"] = (write_npz({**meta, "kind": "gpt"}, w), "unknown kind")
-    cases["wrong cell"] = (write_npz({**meta, "cell": "gru"}, w), "cell must be")
+    cases["wrong cell"] = (write_npz({**meta, "cell": "peephole"}, w), "cell must be")
     cases["meta not json"] = (write_npz("{not json", w), "not valid JSON")
     cases["meta a list"] = (write_npz("[1, 2]", w), "JSON object")
     cases["vocab mismatch"] = (
@@ -260,8 +294,9 @@ def test_a_zip_version_python_cannot_read_is_corrupt():
     assert err.value.code == "ckpt_corrupt"
 
 
-def test_to_state_dict_is_inverse_of_loading():
-    model = small_model("char-lm", "lstm", 2, hidden=3, dtype=np.float32)
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_to_state_dict_is_inverse_of_loading(cell):
+    model = small_model("char-lm", cell, 2, hidden=3, dtype=np.float32)
     weights = to_state_dict(model.config, model.flat)
     meta, _ = read_npz(checkpoint_bytes(model))
     back = load_checkpoint(write_npz(meta, weights))

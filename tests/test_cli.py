@@ -284,7 +284,13 @@ def test_bench_reports_every_figure():
         assert (
             c["ms_per_step"] > 0 and c["matmul_peak_gflops"] > 0 and 0 < c["fraction_of_peak"] < 1.5
         )
-    assert {e["cell"] for e in results["echo"]} == {"lstm", "rnn"}
+    assert {e["cell"] for e in results["echo"]} == {"lstm", "gru", "rnn"}
+    cells = results["cells"]  # a step with each cell at the same sizes, against the LSTM's
+    assert [(row["H"], row["B"]) for row in cells["charlm"]] == [(256, 32), (128, 16)]
+    for row in (*cells["charlm"], cells["echo"]):
+        assert set(row["ms"]) == {"lstm", "gru", "rnn"} and min(row["ms"].values()) > 0
+        assert row["of_lstm"]["lstm"] == 1.0
+        assert row["of_lstm"]["gru"] == pytest.approx(row["ms"]["gru"] / row["ms"]["lstm"])
     assert results["sampling"]["chars_per_s"] > 0
     worker = results["worker"]
     assert worker["worker_steps"] > 0 and worker["worker_chars_per_s"] > 0

@@ -16,7 +16,10 @@ def time_major(model, x, y):
     return model.time_major(x), np.ascontiguousarray(np.asarray(y).T)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+CELLS = ["lstm", "gru", "rnn"]
+
+
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("kind", ["char-lm", "echo"])
 def test_full_bptt_matches_finite_differences(cell, layers, kind):
@@ -27,14 +30,15 @@ def test_full_bptt_matches_finite_differences(cell, layers, kind):
     assert result.entries_checked == model.config.num_parameters()
 
 
-def test_three_layers_match_finite_differences():
-    model = small_model("char-lm", "lstm", 3, hidden=3)
+@pytest.mark.parametrize("cell", CELLS)
+def test_three_layers_match_finite_differences(cell):
+    model = small_model("char-lm", cell, 3, hidden=3)
     x, y = random_batch(model, B=2, T=5)
     result = check_gradients(model, *time_major(model, x, y), max_entries=25)
     assert result.max_relative_error < TOL, result.per_weight
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("kind", ["char-lm", "echo"])
 def test_truncated_window_gradient_matches_finite_differences(cell, kind):
     """Truncated BPTT: a window starts from a carried state that is held fixed."""
@@ -46,18 +50,20 @@ def test_truncated_window_gradient_matches_finite_differences(cell, kind):
     assert result.max_relative_error < TOL, result.per_weight
 
 
-def test_per_step_path_matches_finite_differences(monkeypatch):
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_per_step_path_matches_finite_differences(monkeypatch, cell):
     """Large problems apply the chain rule step by step; force that path on a small model."""
     monkeypatch.setattr(sequence, "_WHOLE_SEQUENCE_LIMIT", 0)
     for kind in ("char-lm", "echo"):
-        model = small_model(kind, "lstm", 2, hidden=4, seed=5)
+        model = small_model(kind, cell, 2, hidden=4, seed=5)
         x, y = random_batch(model, B=3, T=6)
         result = check_gradients(model, *time_major(model, x, y), max_entries=None)
         assert result.max_relative_error < TOL, result.per_weight
 
 
-def test_whole_sequence_and_per_step_paths_agree(monkeypatch):
-    model = small_model("char-lm", "lstm", 1, hidden=6, seed=2)
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_whole_sequence_and_per_step_paths_agree(monkeypatch, cell):
+    model = small_model("char-lm", cell, 1, hidden=6, seed=2)
     x, y = random_batch(model, B=4, T=9)
     xt, yt = time_major(model, x, y)
     whole = model.gradients(xt, yt).grads.copy()
@@ -66,7 +72,7 @@ def test_whole_sequence_and_per_step_paths_agree(monkeypatch):
     np.testing.assert_allclose(whole, per_step, atol=1e-13)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("cell", CELLS)
 def test_initial_state_gradient_matches_finite_differences(cell, rng):
     model = small_model("echo", cell, 2, hidden=3, seed=4)
     x, y = random_batch(model, B=2, T=5)
@@ -84,13 +90,14 @@ def test_initial_state_gradient_matches_finite_differences(cell, rng):
             assert relative_error(analytic[k][which].reshape(-1), numeric) < TOL
 
 
-def test_truncation_stops_the_gradient_at_the_window_edge():
+@pytest.mark.parametrize("cell", CELLS)
+def test_truncation_stops_the_gradient_at_the_window_edge(cell):
     """Full BPTT over two windows = truncated BPTT on each + exactly the path across the edge.
 
     Truncated BPTT drops that cross-window path; adding it back (window 2's dL/dh0 and dL/dc0,
     backpropagated through window 1) recovers the full gradient to rounding.
     """
-    model = small_model("echo", "lstm", 1, hidden=4, seed=6)
+    model = small_model("echo", cell, 1, hidden=4, seed=6)
     B, T, H = 2, 10, 4
     x, y = random_batch(model, B=B, T=T)
     xt, yt = time_major(model, x, y)
@@ -103,8 +110,9 @@ def test_truncation_stops_the_gradient_at_the_window_edge():
     assert relative_error(full, truncated) > 1e-3  # truncation really loses something
     ((dh0, dc0),) = second.state_grads
     layer1 = model.forward(xt[:5]).layers[0]
+    dc_last = None if dc0 is None else dc0 * (5 * B)
     lg = layer_backward(
-        layer1, np.zeros((5, B, H)), model.p["W0"][:H], dh_last=dh0 * (5 * B), dc_last=dc0 * (5 * B)
+        layer1, np.zeros((5, B, H)), model.p["W0"][:H], dh_last=dh0 * (5 * B), dc_last=dc_last
     )
     cross = model.grad_views(np.zeros_like(model.flat))
     sequence.weight_gradients(layer1, lg.da, cross["W0"], cross["b0"])
@@ -155,8 +163,9 @@ def test_single_step_backward_matches_finite_differences(rng):
     assert relative_error(dW.reshape(-1), numeric) < TOL
 
 
-def test_dropout_gradient_matches_finite_differences_with_the_same_mask():
-    model = small_model("char-lm", "lstm", 2, hidden=4, seed=8)
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_dropout_gradient_matches_finite_differences_with_the_same_mask(cell):
+    model = small_model("char-lm", cell, 2, hidden=4, seed=8)
     x, y = random_batch(model, B=2, T=5)
     xt, yt = time_major(model, x, y)
 
@@ -173,7 +182,7 @@ def test_dropout_gradient_matches_finite_differences_with_the_same_mask():
 def test_public_gradients_are_keyed_like_the_checkpoint():
     from lstm_core.checkpoint import state_dict_shapes
 
-    for cell in ("lstm", "rnn"):
+    for cell in CELLS:
         model = small_model("char-lm", cell, 2, hidden=3)
         x, y = random_batch(model)
         loss, grads = model.loss_and_gradients(x, y)

@@ -23,6 +23,21 @@ def test_weights_and_biases_are_drawn_as_pytorch_draws_them(cell):
     assert b.var() == pytest.approx(2 * bound**2 / 3, rel=0.15)  # b_ih + b_hh: twice that
 
 
+def test_a_gru_draws_each_of_its_two_biases_as_pytorch_does():
+    """nn.GRU: every weight and each bias (b_ih and b_hh, kept apart here) uniform in ±1/√H."""
+    H, V = 64, 30
+    vocab = tuple(chr(65 + k) for k in range(V))
+    model = Model.create(ModelConfig("char-lm", "gru", V, H, 2, V, vocab=vocab), seed=3)
+    bound = 1 / np.sqrt(H)
+    for name, view in model.p.items():
+        assert bound >= np.abs(view).max() > 0.8 * bound, name
+        assert np.count_nonzero(view) == view.size, name
+    b = np.concatenate([model.p[f"b{k}"] for k in range(2)])
+    assert b.shape == (2 * 6 * H,) and b.var() == pytest.approx(bound**2 / 3, rel=0.15)
+    forget = Model.create(ModelConfig("echo", "gru", 1, 8, 1, 2), seed=1, forget_bias=1.0)
+    assert np.array_equal(forget.flat, Model.create(forget.config, seed=1).flat)  # no f gate
+
+
 def test_a_forget_bias_is_added_to_the_forget_block_only():
     config = ModelConfig("echo", "lstm", 1, 16, 1, 2)
     plain, opened = Model.create(config, seed=1), Model.create(config, seed=1, forget_bias=1.0)

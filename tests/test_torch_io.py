@@ -1,8 +1,11 @@
-"""from_torch / to_torch: PyTorch modules and LSTM Lab models compute the same thing."""
+"""from_torch / to_torch and the README's loading snippet: PyTorch modules and LSTM Lab models
+compute the same thing."""
+
+import re
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, small_model
 
 import lstm_core
 from lstm_core import LabError, from_torch, load_checkpoint, to_torch
@@ -19,11 +22,11 @@ def torch_probs(rnn, head, model, inputs):
         return torch.softmax(head(rnn(x)[0]), -1).numpy()
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("layers", [1, 2])
 def test_a_torch_model_becomes_the_same_model_here(cell, layers):
     torch.manual_seed(layers)
-    kind = {"lstm": torch.nn.LSTM, "rnn": torch.nn.RNN}[cell]
+    kind = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell]
     vocab = tuple("abcdefg")
     rnn, head = kind(7, 16, layers).double(), torch.nn.Linear(16, 7).double()
     model = from_torch(rnn, head, vocab=vocab, dtype=np.float64)
@@ -43,6 +46,45 @@ def test_a_sample_goes_to_torch_and_back_unchanged():
     np.testing.assert_allclose(model.run(ids).probs, torch_probs(rnn, head, model, ids), atol=3e-6)
 
 
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_a_gru_goes_to_torch_and_back_unchanged(layers):
+    model = small_model("echo", "gru", layers, hidden=6, seed=layers, dtype=np.float32)
+    rnn, head = to_torch(model)
+    assert isinstance(rnn, torch.nn.GRU) and rnn.num_layers == layers
+    back = from_torch(rnn, head)
+    assert back.config == model.config
+    np.testing.assert_array_equal(back.flat, model.flat)
+
+
+def readme_snippet() -> str:
+    """The README's "Loading one into PyTorch" code, exactly as written there."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = readme[readme.index("Loading one into PyTorch") :]
+    return re.search(r"```python\n(.*?)```", after, re.S).group(1)
+
+
+@pytest.mark.parametrize("kind", ["char-lm", "echo"])
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_the_readme_loads_a_gru_checkpoint_into_torch(tmp_path, monkeypatch, kind, layers):
+    """Float32 on both sides: within 3e-6, as the README says of the LSTM; float64 on both sides
+    (the file's float32 weights, widened): within 1e-13."""
+    model = small_model(kind, "gru", layers, hidden=12, seed=layers, dtype=np.float32)
+    lstm_core.save_checkpoint(model, tmp_path / "model.npz")
+    monkeypatch.chdir(tmp_path)
+    scope = {}
+    exec(readme_snippet(), scope)
+    rnn, head = scope["rnn"], scope["head"]
+    assert isinstance(rnn, torch.nn.GRU)
+    model = load_checkpoint(tmp_path / "model.npz")
+    inputs = np.random.default_rng(layers).integers(
+        0, model.config.input_size if kind == "char-lm" else 2, (3, 40)
+    )
+    assert np.abs(model.run(inputs).probs - torch_probs(rnn, head, model, inputs)).max() < 3e-6
+    wide = load_checkpoint(tmp_path / "model.npz", dtype=np.float64)
+    rnn, head = rnn.double(), head.double()
+    assert np.abs(wide.run(inputs).probs - torch_probs(rnn, head, wide, inputs)).max() < 1e-13
+
+
 def test_an_echo_model_needs_no_vocabulary():
     rnn, head = torch.nn.LSTM(1, 4), torch.nn.Linear(4, 2)
     assert from_torch(rnn, head).config.kind == "echo"
@@ -51,7 +93,8 @@ def test_an_echo_model_needs_no_vocabulary():
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: (torch.nn.GRU(3, 4), torch.nn.Linear(4, 3)),
+        lambda: (torch.nn.Linear(3, 4), torch.nn.Linear(4, 3)),
+        lambda: (torch.nn.GRU(3, 4, bidirectional=True), torch.nn.Linear(8, 3)),
         lambda: (torch.nn.LSTM(3, 4, bidirectional=True), torch.nn.Linear(8, 3)),
         lambda: (torch.nn.RNN(3, 4, nonlinearity="relu"), torch.nn.Linear(4, 3)),
         lambda: (torch.nn.LSTM(3, 4), torch.nn.Linear(5, 3)),
