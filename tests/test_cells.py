@@ -27,6 +27,7 @@ NOT_YET_CONVERTED = {
     "pages/text.py": "",
     "ui/figures/bptt.py": "",
     "ui/figures/echo.py": "",
+    "ui/figures/__init__.py": "the palette: a colour per cell kind",
     "ui/models.py": "",
 }
 

@@ -44,7 +44,11 @@ GATE_SYMBOLS = {"f": "f", "i": "i", "g": "c̃", "o": "o"}
 DIVERGING = "RdBu_r"  # c and h: blue < 0 < red, centred with zmid=0
 STATE_COLOR = "#444444"  # c as a line, and the neutral ink of the drawings
 H_COLOR = OKABE_ITO["purple"]  # h as a line beside c and the gates
-CELL_COLORS = {"lstm": OKABE_ITO["green"], "rnn": OKABE_ITO["vermillion"]}
+CELL_COLORS = {
+    "lstm": OKABE_ITO["green"],
+    "rnn": OKABE_ITO["vermillion"],
+    "gru": OKABE_ITO["sky"],
+}
 # the notebook's bars: input blue, target red, prediction green
 BIT_COLORS = {
     "input": OKABE_ITO["blue"],
