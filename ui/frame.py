@@ -4,6 +4,12 @@ app.py calls `run()`; every page file starts with `enter()`; pages draw Plotly f
 `chart()` (st.plotly_chart, with the numbers written the session's way, a camera that saves the
 figure as PNG or SVG, and a text alternative; see ui/figures/takeaway.py).
 
+The frame also keeps the lesson path's thread (ui/lessons.py): `lesson=N` in a link says the page
+was opened by step N's "show me", which sets the whole page (`params.setup`), and the frame puts a
+way back to step N above it. Presenter mode (`present=1`, or the sidebar's toggle) is the frame's
+too: larger type and figures, the sidebar collapsed, and on a lesson's page only the controls the
+step names left out, the others folded behind one expander (see `presenting()`).
+
 Why `enter()`: with a folder named pages/ beside app.py, a freshly started Streamlit server runs
 in its legacy multipage mode until some session has run app.py, and in that mode a first visit
 to /cell runs pages/cell.py on its own, without the router or the sidebar. `enter()` notices that
@@ -25,7 +31,7 @@ from typing import NoReturn
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
-from ui import params
+from ui import lessons, params
 from ui.figures import takeaway
 from ui.i18n import LANGUAGES, catalog, current_language, separators, t
 from ui.safe import md_escape
@@ -39,6 +45,7 @@ class PageSpec:
 
 
 PAGES = (
+    PageSpec("lessons", ":material/school:"),  # first in the navigation; Home stays the default
     PageSpec("home", ":material/home:", default=True),
     PageSpec("cell", ":material/memory:"),
     PageSpec("belt", ":material/conveyor_belt:"),
@@ -53,8 +60,13 @@ SIDEBAR = params.register(
         params.Param("lang", "en", "choice", options=tuple(LANGUAGES)),
         params.Param("seed", 0, "int", low=0, high=999_999),
         params.Param("figures", "png", "choice", options=takeaway.FORMATS),
+        params.Param("present", False, "bool"),
+        params.Param("lesson", 0, "int", low=0, high=len(lessons.STEPS)),  # the step that led here
     ),
 )
+PRESENT_SCALE = 1.25  # presenter mode: type and figures this much larger
+PRESENT_HEIGHT = 540  # px: the lesson step's own figure, most of a 720-pixel projector
+FOLD = "present_more"  # the expander the presenter's other controls are folded behind
 
 _router = threading.local()
 
@@ -110,8 +122,16 @@ def _one_blas_thread() -> None:
 def run() -> None:
     """Everything app.py does: config, language, navigation, sidebar, then the chosen page."""
     _one_blas_thread()
-    st.set_page_config(page_title="LSTM Lab", page_icon=":material/memory:", layout="wide")
+    if _followed_a_lesson_link():  # its settings are read again, the page's all set (params.setup)
+        params.relink(SIDEBAR.values(), reset_absent=False)
+        st.session_state[params.RELINK] = True
     params.check_url(SIDEBAR.values())  # the language first: the page titles below use it
+    st.set_page_config(
+        page_title="LSTM Lab",
+        page_icon=":material/memory:",
+        layout="wide",
+        initial_sidebar_state="collapsed" if presenting() else "auto",
+    )
     pages = _st_pages()
     unknown = _unknown_path()
     if unknown:
@@ -137,6 +157,8 @@ def run() -> None:
         "home",
     )
     st.session_state["_page"] = current
+    if current == "lessons":  # the path keeps its own step (its `step`)
+        st.session_state["lesson"] = 0
     params.number(
         SIDEBAR["seed"],
         t("sidebar.seed"),
@@ -161,7 +183,15 @@ def run() -> None:
         args=(current,),
         width="stretch",
     )
+    params.toggle(
+        SIDEBAR["present"],
+        t("sidebar.present"),
+        container=st.sidebar,
+        help=t("sidebar.present_help"),
+    )
     st.sidebar.caption(t("sidebar.about"))
+    _router.fold = _lesson_bar(current)
+    _router.style = st.empty()  # presenter mode's style, written once the page has run
     notes = st.empty()  # above the page: what the link could not do, filled in once it has run
     _router.active, _router.page, _router.notes, _router.finished = True, current, notes, False
     rerunning = False
@@ -184,6 +214,9 @@ def _finish(show: bool = True) -> None:
     params.write_url(known)
     params.drop_unknown(known)
     params.remember(_router.page)
+    st.session_state["_url_written"] = _link_now()
+    st.session_state.pop(params.RELINK, None)  # a page without parameters: nothing to set
+    _present(_router.page, _router.style, _router.fold)
     if show:
         show_notes(_router.notes, params.take_notes())
 
@@ -217,6 +250,8 @@ def chart(fig, *, key: str, **kwargs):
     title = figure_title(key, lang)
     words = _figure_words(lang)
     fmt = st.session_state.get(SIDEBAR["figures"].name, SIDEBAR["figures"].default)
+    if presenting():
+        _enlarge(fig, key)
     config = {**(kwargs.pop("config", None) or {}), **takeaway.config(title, fmt, words, lang)}
     alt = takeaway.describe(fig, title, words)
     return st.plotly_chart(fig, key=key, config=config, alt=alt, **kwargs)
@@ -263,3 +298,86 @@ def seed() -> int:
 def header(page: str) -> None:
     st.title(t(f"{page}.title"))
     st.markdown(t(f"{page}.intro"))
+
+
+# ---------------------------------------------------------------- the lesson path and presenter mode
+def presenting() -> bool:
+    """Whether this session is in presenter mode (`present=1` in the link, or the sidebar)."""
+    return bool(st.session_state.get("present", False))
+
+
+def lesson() -> tuple[int, lessons.Step | None]:
+    """The lesson step that led to this page (its number and record; 0, None: none)."""
+    n = int(st.session_state.get("lesson", 0) or 0)
+    return n, lessons.step(n)
+
+
+def _link_now() -> tuple:
+    return tuple(sorted((k, tuple(st.query_params.get_all(k))) for k in st.query_params))
+
+
+def _followed_a_lesson_link() -> bool:
+    """Whether this run was started by a link of the lesson path followed inside the session (its
+    `show me`, or the way back): the address carries `lesson` and is not the one the frame wrote
+    at the end of the last run. (Moving a widget keeps that address; following a link does not.)"""
+    return "lesson" in st.query_params and _link_now() != st.session_state.get("_url_written")
+
+
+def _lesson_bar(current: str):
+    """Above a page a lesson step opened: the way back to the step; presenting, the step's "what
+    to notice" too, and the expander the other controls are folded behind (returned)."""
+    n, step = lesson()
+    if step is None or current == "lessons":
+        return None
+    bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")
+    bar.page_link(
+        "pages/lessons.py",
+        label=t("lessons.back_to", n=n, title=step.text("title")),
+        icon=":material/arrow_back:",
+        query_params=lessons.way_back(n),
+    )
+    if step.page != current:
+        return None
+    if presenting():
+        bar.caption(step.text("notice"))
+        return st.expander(t("lessons.fold"), key=FOLD, on_change="rerun", icon=":material/tune:")
+    return None
+
+
+def _present(current: str, style, fold) -> None:
+    """Presenter mode's style: larger type, and on a lesson's page the controls the step does not
+    name folded away (hidden in place until the fold's expander is opened; never lost)."""
+    if not presenting():
+        return
+    rules = [
+        f"html {{ font-size: {round(100 * PRESENT_SCALE)}%; }}",
+        "[data-testid='stMainBlockContainer'] { padding-top: 3rem; }",
+    ]
+    _, step = lesson()
+    if fold is not None and step is not None:
+        hidden = [p for p in params.REGISTRY.get(current, ()) if p.name not in step.controls]
+        with fold:
+            if st.session_state.get(FOLD):
+                st.caption(t("lessons.fold_open"))
+            else:
+                st.caption(t("lessons.fold_closed"))
+                st.markdown(
+                    "  \n".join(
+                        f"`{p.name}` = {params.shown(p, st.session_state.get(p.name, p.current_default))}"
+                        for p in hidden
+                    )
+                )
+                keys = [k for p in hidden for k in params.drawn_keys(p)]
+                rules += [f".st-key-{k} {{ display: none; }}" for k in keys]
+    style.html("<style>" + "\n".join(rules) + "</style>")
+
+
+def _enlarge(fig, key: str) -> None:
+    """A figure for a projector: its type larger, and the lesson step's own figure as tall as most
+    of the screen."""
+    font = fig.layout.font.size or 13
+    fig.layout.font.size = round(font * PRESENT_SCALE)
+    height = fig.layout.height or 450
+    _, step = lesson()
+    main = step is not None and step.figure == key and step.page == st.session_state.get("_page")
+    fig.layout.height = max(PRESENT_HEIGHT, height) if main else round(height * PRESENT_SCALE)

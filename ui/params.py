@@ -245,16 +245,21 @@ def write_url(params) -> None:
             if p.name in st.query_params:
                 del st.query_params[p.name]
         else:
-            if p.kind in ("int", "float"):
-                shown = _fmt(value)
-            elif p.kind == "bool":
-                shown = str(value).lower()
-            elif p.kind == "ints":
-                shown = ",".join(str(v) for v in value)
-            else:
-                shown = str(value)
+            shown = as_link(value)
             if st.query_params.get(p.name) != shown:
                 st.query_params[p.name] = shown
+
+
+def as_link(value) -> str:
+    """A setting's value as a link writes it: numbers never localised, true/false, lists with
+    commas (what `Param.parse` reads back)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return _fmt(value)
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 def drop_unknown(known) -> None:
@@ -295,18 +300,38 @@ def remember(page: str) -> None:
 
 def setup(page: str) -> None:
     """A page's first call after registering: claim its keys, seed them from the URL (what cannot
-    be used becomes a note for the frame's warning)."""
+    be used becomes a note for the frame's warning). A link followed inside the session (a lesson's
+    "show me") sets the whole page: the link's values, every other setting at its default."""
     claim(page)
+    if st.session_state.pop(RELINK, False):
+        relink(REGISTRY[page], reset_absent=True)
     check_url(REGISTRY[page])
+
+
+RELINK = "_relink"  # session key: the frame saw a link followed inside the session, this run
+
+
+def relink(params, *, reset_absent: bool) -> None:
+    """Let `check_url` read these parameters from the URL again (it reads each once a session),
+    and, with `reset_absent`, put those the URL leaves out back to their defaults."""
+    seeded = st.session_state.setdefault("_url_seeded", set())
+    for p in params:
+        seeded.discard(p.name)
+        if reset_absent and not any(n in st.query_params for n in (p.name, *p.aliases)):
+            _to_default(p)
+
+
+def _to_default(p: Param) -> None:
+    if st.session_state.pop(f"_auto.{p.name}", None) is not None:
+        st.session_state.pop(p.name, None)  # the page works its default out again
+    else:
+        st.session_state[p.name] = p.current_default
 
 
 def reset(page: str, extra_prefix: str | None = None) -> None:
     """Put a page's parameters back to their defaults and forget its private state."""
     for p in REGISTRY.get(page, ()):
-        if st.session_state.pop(f"_auto.{p.name}", None) is not None:
-            st.session_state.pop(p.name, None)  # the page works its default out again
-        else:
-            st.session_state[p.name] = p.current_default
+        _to_default(p)
         st.session_state.pop(f"_saved.{page}.{p.name}", None)
     prefix = extra_prefix or f"{page}."
     for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
@@ -478,7 +503,8 @@ def multiselect(p: Param, label: str, options, *, container=st, **kwargs):
 
 
 def stepper(p: Param, label: str, last: int, prefix: str, columns, *, help=None) -> int:
-    """A time slider with Back and Next buttons, in three given columns; returns the step.
+    """A time slider with Back and Next buttons (keys ← and →), in three given columns; returns
+    the step.
 
     The step lives in st.session_state[p.name] (what the link, Back and Next change). The slider
     shows it under a key of its own for each length, `<name>__<last>`: Streamlit makes a new
@@ -507,6 +533,7 @@ def stepper(p: Param, label: str, last: int, prefix: str, columns, *, help=None)
         on_click=move,
         args=(-1,),
         width="stretch",
+        shortcut="Left",
     )
     next_col.button(
         t("cell.forward"),
@@ -515,12 +542,22 @@ def stepper(p: Param, label: str, last: int, prefix: str, columns, *, help=None)
         on_click=move,
         args=(1,),
         width="stretch",
+        shortcut="Right",
     )
     st.session_state[key] = st.session_state[p.name]  # the slider shows the step, whoever moved it
+    st.session_state.setdefault(DRAWN, {})[p.name] = (key, f"{prefix}_back", f"{prefix}_forward")
     slider_col.slider(
         label, min_value=0, max_value=max(last, 1), key=key, on_change=dragged, help=help
     )
     return st.session_state[p.name]
+
+
+DRAWN = "_drawn"  # session key: the widget keys a parameter was last drawn under, beyond its own
+
+
+def drawn_keys(p: Param) -> tuple[str, ...]:
+    """The keys of the widgets that show p: its own, and a stepper's slider and buttons."""
+    return (p.name, *st.session_state.get(DRAWN, {}).get(p.name, ()))
 
 
 def stepper_key(p: Param, last: int) -> str:
