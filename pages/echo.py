@@ -206,6 +206,7 @@ controls.button(
     type="primary",
     icon=":material/play_arrow:",
     disabled=run.running or run.finished,
+    shortcut=None if run.running else "Space",  # Space trains, and pauses
 )
 controls.button(
     t("echo.pause"),
@@ -213,6 +214,7 @@ controls.button(
     on_click=pause,
     icon=":material/pause:",
     disabled=not run.running,
+    shortcut="Space" if run.running else None,
 )
 controls.button(
     t("echo.step_once"),

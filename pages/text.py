@@ -394,6 +394,7 @@ b1.button(
     icon=":material/play_arrow:",
     disabled=bg.running or generate_only or bg.status == "diverged",
     width="stretch",
+    shortcut=None if bg.running else "Space",  # Space trains, and pauses
 )
 b2.button(
     t("text.pause"),
@@ -402,6 +403,7 @@ b2.button(
     icon=":material/pause:",
     disabled=not bg.running,
     width="stretch",
+    shortcut="Space" if bg.running else None,
 )
 b3.button(
     t("text.reset"),

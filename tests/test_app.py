@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from ui.i18n import LANGUAGES
 
 PAGE_FILES = {
+    "lessons": "pages/lessons.py",
     "bptt": "pages/bptt.py",
     "text": "pages/text.py",
     "home": "pages/home.py",
@@ -227,6 +228,7 @@ def test_bad_input_is_reported_not_fatal():
 
 # ==================================================================================== the frame
 TITLES_ES = {
+    "lessons": "El recorrido",
     "home": "LSTM Lab",
     "cell": "Dentro de un paso",
     "belt": "La banda transportadora",

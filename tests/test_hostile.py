@@ -354,6 +354,8 @@ def test_every_numeric_url_parameter_accepts_its_bounds(page, edge):
 @pytest.mark.parametrize("page", NUMERIC_PAGES)
 def test_choices_and_texts_refuse_garbage(page):
     ps = [p for p in page_params(page) if p.kind in ("choice", "bool", "ints")]
+    if not ps:
+        pytest.skip(f"the page {page} has no choices")
     query = {p.name: "<img src=x onerror=alert(1)>" for p in ps}
     at = open_app(page, **query)
     assert_clean(at)

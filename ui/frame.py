@@ -351,7 +351,6 @@ def _present(current: str, style, fold) -> None:
         return
     rules = [
         f"html {{ font-size: {round(100 * PRESENT_SCALE)}%; }}",
-        "[data-testid='stMainBlockContainer'] { padding-top: 3rem; }",
     ]
     _, step = lesson()
     if fold is not None and step is not None:
