@@ -21,6 +21,7 @@ from lstm_core.bptt import (  # noqa: E402
     gradient_flow,
     reach,
 )
+from lstm_core.demos import BPTT_ECHO_CLIP, BPTT_PRESET, bptt_echo_config  # noqa: E402
 from ui import models, params  # noqa: E402
 from ui.figures import bptt as figs  # noqa: E402
 from ui.i18n import explain, labeler, num, t  # noqa: E402
@@ -64,6 +65,32 @@ for number, latex in enumerate(EQUATIONS, start=7):
 
 # ==================================================================================== the models
 st.subheader(t("bptt.models_title"))
+
+
+def apply_preset() -> None:
+    st.session_state.update(BPTT_PRESET.values)  # before the widgets are drawn: a callback
+
+
+PRESET = BPTT_PRESET.values
+preset_facts = {
+    "k": PRESET["bptt_echo_step"],
+    "h": PRESET["bptt_hidden"],
+    "steps": PRESET["bptt_steps"],
+    "T": PRESET["bptt_length"],
+    "rnn_most": BPTT_PRESET.score("rnn").at_most,
+    "lstm_least": BPTT_PRESET.score("lstm").at_least,
+    "rnn_reach": BPTT_PRESET.reach("rnn_h")[0],
+    "lstm_reach": BPTT_PRESET.reach("lstm_c")[1],
+    "seconds": BPTT_PRESET.seconds,
+}
+row = st.container(horizontal=True, vertical_alignment="center")
+row.button(
+    t("bptt.preset", **preset_facts),
+    key="bptt_preset",
+    on_click=apply_preset,
+    icon=":material/tune:",
+)
+row.caption(t("bptt.preset_note", **preset_facts))
 a, b, c, d = st.columns(4)
 task = params.radio(
     P["bptt_task"], t("bptt.task"), labeler("bptt.task_"), container=a, horizontal=True
@@ -129,6 +156,12 @@ flows = {
     "lstm": gradient_flow(lstm, inputs, targets, cut, keep),
 }
 cells = {name: t(f"bptt.cell_{name}") for name in ("rnn", "lstm")}
+echo_recipe = bptt_echo_config("lstm", int(hidden), int(echo_step), 0)
+recipe = {
+    "lr": echo_recipe.learning_rate,
+    "batch": echo_recipe.batch_size,
+    "clip": BPTT_ECHO_CLIP,
+}
 if steps == 0:
     st.caption(t("bptt.models_note_untrained", h=hidden, scale=scale, forget=forget, T=len(inputs)))
 else:
@@ -140,21 +173,38 @@ else:
             h=hidden,
             taken=taken,
             task=t(f"bptt.task_{task}"),
-            how=t(f"bptt.how_{task}"),
+            how=t(f"bptt.how_{task}", **recipe),
             scale=scale,
             forget=forget,
             T=len(inputs),
         )
     )
     st.caption(t(f"bptt.train_window_{task}", train=trained.window))
+# the models as drawn: after the scale and the forget shift they are other models, scored anew
+unchanged = scale == 1.0 and forget == 0.0
+scores = {
+    name: trained.scores[name] if unchanged else models.bptt_score(task, m, int(echo_step))
+    for name, m in (("rnn", rnn), ("lstm", lstm))
+}
 st.caption(
     t(
-        f"bptt.score_{task}",
-        rnn=trained.scores["rnn"],
-        lstm=trained.scores["lstm"],
+        f"bptt.score_{task}" if unchanged else f"bptt.score_{task}_adjusted",
+        rnn=scores["rnn"],
+        lstm=scores["lstm"],
         chance=trained.chance,
+        scale=scale,
+        forget=forget,
     )
 )
+if task == "echo" and steps:  # what the scores say, in words drawn from them
+    learned = {name: score >= 0.9 for name, score in scores.items()}
+    failed = {name: score <= 0.65 for name, score in scores.items()}
+    if learned["lstm"] and failed["rnn"]:
+        st.markdown(t("bptt.verdict_lstm", k=echo_step))
+    elif learned["lstm"] and learned["rnn"]:
+        st.markdown(t("bptt.verdict_both", k=echo_step, preset=t("bptt.preset", **preset_facts)))
+    elif failed["lstm"] and failed["rnn"]:
+        st.markdown(t("bptt.verdict_neither", k=echo_step))
 for name in ("rnn", "lstm"):
     if trained.steps[name] < steps:  # it stopped early: say how far it got, and why
         st.warning(
@@ -170,8 +220,8 @@ for name in ("rnn", "lstm"):
 
 # ==================================================================================== the heatmaps
 st.subheader(t("bptt.flow_title"))
-st.markdown(t("bptt.flow_intro"))
 panels = {"rnn_h": flows["rnn"].dh, "lstm_h": flows["lstm"].dh, "lstm_c": flows["lstm"].dc}
+st.markdown(t("bptt.flow_intro", factor=figs.flow_shades(panels, int(window), truncated).factor))
 names = {name: t(f"bptt.panel_{name}") for name in panels}
 heat_labels = {
     **names,

@@ -8,6 +8,8 @@ from ui import frame
 frame.enter()
 
 from lstm_core import EchoConfig, checkpoint_bytes  # noqa: E402
+from lstm_core.demos import ECHO_PRESETS  # noqa: E402
+from lstm_core.echo import bit_trace, bits_held, memory_curve  # noqa: E402
 from lstm_core.live import EchoSweep, echo_run  # noqa: E402
 from ui import load, params  # noqa: E402
 from ui.figures import echo as figs  # noqa: E402
@@ -32,11 +34,8 @@ P = params.register(
         Param("sweep_epochs", 10, "int", low=1, high=50),  # the most epochs for each point
     ),
 )
-PRESETS = {
-    "notebook": {p.name: p.default for p in P.values()},
-    "rnn_vs_lstm": {"compare": True, "echo_step": 4, "num_epochs": 10},
-    "truncation": {"compare": False, "cell": "lstm", "echo_step": 20, "num_epochs": 5},
-}
+DEFAULTS = {p.name: p.default for p in P.values()}
+PRESETS = {name: {**DEFAULTS, **preset.values} for name, preset in ECHO_PRESETS.items()}
 STATIC = {"displayModeBar": False}
 SLICE, TICK, WINDOW_TICK = (
     0.06,
@@ -50,12 +49,34 @@ params.setup("echo")
 frame.header("echo")
 
 
-def apply_preset(name: str) -> None:
-    for key, value in {**PRESETS["notebook"], **PRESETS[name]}.items():
+def apply_preset(name: str, **changes) -> None:
+    for key, value in {**PRESETS[name], **changes}.items():
         if key not in ("series", "sweep_epochs"):
             st.session_state[key] = value
     for key in ("echo.run", "echo.sweep"):
         st.session_state.pop(key, None)
+
+
+def preset_facts(name: str) -> dict:
+    """What a preset's sentences say, all from its record (lstm_core/demos.py), which
+    tests/test_demos.py checks: its settings, and the bounds of its claims."""
+    preset, v = ECHO_PRESETS[name], PRESETS[name]
+    facts = {
+        "k": v["echo_step"],
+        "w": v["truncated_backprop_length"],
+        "h": v["state_size"],
+        "epochs": v["num_epochs"],
+        "seconds": preset.seconds,
+        "optimizer": t(f"echo.optimizer_{v['optimizer']}"),
+        "lr": v["learning_rate"],
+    }
+    for claim in preset.claims:
+        which = "cured" if claim.changes else claim.cell
+        facts[f"{which}_least"], facts[f"{which}_most"] = claim.at_least, claim.at_most
+        facts[f"{which}_epochs"] = claim.epochs or v["num_epochs"]
+        if claim.changes:  # the cure: a longer window
+            facts["cure_w"] = dict(claim.changes)["truncated_backprop_length"]
+    return facts
 
 
 # ------------------------------------------------------------------------------ presets
@@ -70,7 +91,7 @@ for column, name in zip(st.columns(3), PRESETS, strict=True):
             width="stretch",
             icon=":material/tune:",
         )
-        st.caption(t(f"echo.preset_{name}_note"))
+        st.caption(t(f"echo.preset_{name}_note", **preset_facts(name)))
 
 # ------------------------------------------------------------------------------ settings
 with st.expander(t("echo.settings"), expanded=True):
@@ -258,19 +279,17 @@ def live() -> None:
     names = list(run.trainers)
     status = []
     for name, tr in run.trainers.items():
-        epoch = min(tr.epoch + 1, tr.config.num_epochs)
-        status.append(
-            t(
-                "echo.progress",
-                cell=t(f"echo.cell_{name}"),
-                epoch=epoch,
-                epochs=tr.config.num_epochs,
-                window=tr.window,
-                windows=tr.config.windows_per_epoch,
-                seconds=tr.elapsed,
-                speed=tr.steps_done / tr.elapsed if tr.elapsed else 0,
-            )
-        )
+        facts = {
+            "cell": t(f"echo.cell_{name}"),
+            "epochs": tr.config.num_epochs,
+            "windows": tr.config.windows_per_epoch,
+            "seconds": tr.elapsed,
+            "speed": tr.steps_done / tr.elapsed if tr.elapsed else 0,
+        }
+        if tr.status == "done":  # all epochs trained: say so (its epoch counter is one past)
+            status.append(t("echo.progress_done", steps=tr.steps_done, **facts))
+        else:
+            status.append(t("echo.progress", epoch=tr.epoch + 1, window=tr.window, **facts))
     st.markdown("  \n".join(status))
     first = run.trainers[names[0]]
     st.progress(
@@ -307,6 +326,8 @@ def live() -> None:
     )
     if not any(tr.steps_done for tr in run.trainers.values()):
         st.info(t("echo.press_train"), icon=":material/play_arrow:")
+    elif any(tr.epoch for tr in run.trainers.values()):  # a second epoch began: its spike shows
+        st.caption(t("echo.loss_spikes", k=config.echo_step))
 
 
 @st.fragment(run_every=WINDOW_TICK * PACE if run.running else None)
@@ -345,7 +366,40 @@ def last_window() -> None:
         )
     frame.chart(figs.echo_bars(windows, labels), key="echo_bars", config=STATIC)
     frame.chart(figs.window_states(states, labels), key="echo_states", config=STATIC)
-    st.caption(t("echo.state_caption", k=config.echo_step))
+    st.caption(t("echo.state_caption"))
+    travel(labels)
+
+
+def travel(labels: dict[str, str]) -> None:
+    """Watch a bit travel: one input bit flipped, followed through each model as it is now;
+    then, measured on fresh bits, how many of the latest bits each model's state holds."""
+    k = config.echo_step
+    trained = {n: tr for n, tr in run.trainers.items() if tr.steps_done}
+    st.subheader(t("echo.travel_title"))
+    st.markdown(t("echo.travel_intro", k=k))
+    traces = {n: bit_trace(tr.model, k, seed=frame.seed()) for n, tr in trained.items()}
+    labels = labels | {
+        "answer": t("echo.travel_answer"),
+        "units": t("echo.travel_units"),
+        "steps": t("echo.travel_steps"),
+        "in": t("echo.travel_in"),
+        "out": t("echo.travel_out", k=k),
+        "hover": t("echo.travel_hover"),
+    }
+    frame.chart(figs.bit_travel(traces, k, labels), key="echo_travel", config=STATIC)
+    st.caption(t("echo.travel_guide", k=k))
+    lines = []
+    for name, tr in trained.items():
+        curve = memory_curve(tr.model, tr.config, k + 4, seed=frame.seed() + 777)
+        held, cell = bits_held(curve), t(f"echo.cell_{name}")
+        turned = float(traces[name].answer_change[traces[name].flipped + k])
+        if held > k:  # every bit up to the one the answer needs comes back from the state
+            at_least = held == len(curve)
+            key = "echo.holds_at_least" if at_least else "echo.holds"
+            lines.append(t(key, cell=cell, n=held, k=k, turned=turned))
+        else:
+            lines.append(t("echo.holds_not", cell=cell, n=held, k=k, read=curve[k]))
+    st.markdown("  \n".join(lines))
 
 
 live()
@@ -355,10 +409,33 @@ params.number(
 )
 
 # ------------------------------------------------------------------------------ truncation
-with st.expander(
-    t("echo.truncation_title"), expanded=config.echo_step >= config.truncated_backprop_length
-):
+TRUNCATION = ECHO_PRESETS["truncation"]
+CURE = TRUNCATION.claim("lstm", cured=True)
+
+
+def at_truncation_preset(changes: tuple = ()) -> bool:
+    """Whether the page trains the truncation preset (with `changes`: its cure) right now."""
+    wanted = TRUNCATION.config("lstm", config.seed, changes)
+    return cells == ("lstm",) and config == wanted
+
+
+cut = config.echo_step >= config.truncated_backprop_length
+cured = at_truncation_preset(CURE.changes)
+with st.expander(t("echo.truncation_title"), expanded=cut or cured):
     st.markdown(t("echo.truncation_text", k=config.echo_step, w=config.truncated_backprop_length))
+    facts = preset_facts("truncation")
+    if at_truncation_preset():
+        st.markdown(t("echo.cure_offer", **facts))
+        st.button(
+            t("echo.cure_button", **facts),
+            key="echo_cure",
+            on_click=apply_preset,
+            args=("truncation",),
+            kwargs=dict(CURE.changes),
+            icon=":material/healing:",
+        )
+    elif cured:
+        st.success(t("echo.cure_applied", **facts), icon=":material/healing:")
 
 # ------------------------------------------------------------------------------ memory span sweep
 st.subheader(t("echo.sweep_title"))
