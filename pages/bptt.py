@@ -159,6 +159,7 @@ cells = {name: t(f"bptt.cell_{name}") for name in ("rnn", "lstm")}
 echo_recipe = bptt_echo_config("lstm", int(hidden), int(echo_step), 0)
 recipe = {
     "lr": echo_recipe.learning_rate,
+    "decay": echo_recipe.lr_decay,
     "batch": echo_recipe.batch_size,
     "clip": BPTT_ECHO_CLIP,
 }

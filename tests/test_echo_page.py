@@ -8,6 +8,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from test_app import assert_clean, charts, open_app, url
 
 from lstm_core import load_checkpoint
+from lstm_core.demos import ECHO_PRESETS
 from ui.i18n import LANGUAGES
 
 
@@ -38,7 +39,7 @@ def test_train_ticks_pause_step_reset(lang):
     assert lstm.steps_done >= 800
     shown = at.metric[0].value  # 99.9% in English, 99,9% in Spanish
     assert shown.endswith("%") and float(shown.rstrip("%").replace(",", ".")) > 90
-    assert len(charts(at)) == 3  # curves, the notebook's bars, the window's state
+    assert len(charts(at)) == 4  # curves, the notebook's bars, the window's state, a bit travelling
     at.button(key="echo_pause").click().run()
     assert not run_of(at).running
     done = lstm.steps_done
@@ -101,17 +102,63 @@ def test_url_round_trip_with_the_notebooks_names():
     assert url(at)["echo_step"] == "6"
 
 
-def test_presets():
+def test_presets_train_their_record_and_say_its_claims():
+    """Each preset button sets the settings of its record in lstm_core/demos.py (which
+    tests/test_demos.py trains), and its note states that record's claims."""
     at = open_app("echo")
+    notes = " ".join(c.value for c in at.caption)
+    assert "at most 65%" in notes and "99% or more" in notes  # the claims' bounds, as recorded
     at.button(key="echo_preset_rnn_vs_lstm").click().run()
     assert_clean(at)
-    assert url(at) == {"compare": "true", "echo_step": "4", "num_epochs": "10"}
-    assert set(run_of(at).trainers) == {"rnn", "lstm"}
+    preset = ECHO_PRESETS["rnn_vs_lstm"]
+    assert url(at)["compare"] == "true" and url(at)["echo_step"] == str(preset.values["echo_step"])
+    trainers = run_of(at).trainers
+    assert set(trainers) == {"rnn", "lstm"}
+    for cell, trainer in trainers.items():
+        assert trainer.config == preset.config(cell, seed=0)  # exactly what the test trains
     at.button(key="echo_preset_truncation").click().run()
-    assert url(at)["echo_step"] == "20"
-    assert any("20" in w.value and "15" in w.value for w in at.warning)  # the truncation warning
+    truncation = ECHO_PRESETS["truncation"]
+    assert run_of(at).trainers["lstm"].config == truncation.config("lstm", seed=0)
+    k, w = truncation.values["echo_step"], truncation.values["truncated_backprop_length"]
+    assert any(str(k) in x.value and str(w) in x.value for x in at.warning)  # the warning
+    changes = truncation.claim("lstm", cured=True).changes
+    cure = dict(changes)["truncated_backprop_length"]
+    at.button(key="echo_cure").click().run()  # the cure the expander offers
+    assert_clean(at)
+    assert run_of(at).trainers["lstm"].config.truncated_backprop_length == cure
+    assert run_of(at).trainers["lstm"].config == truncation.config("lstm", 0, changes)
+    assert len(at.success) == 1 and str(cure) in at.success[0].value
+    assert not at.warning  # the window is longer than the echo now
     at.button(key="echo_preset_notebook").click().run()
     assert url(at) == {}
+
+
+def test_the_status_says_finished_at_the_end_and_a_bit_travels():
+    at = open_app("echo", total_series_length=600, num_epochs=2)
+    at.button(key="echo_train").click().run()
+    for _ in range(50):
+        tick(at)
+        if run_of(at).finished:
+            break
+    assert_clean(at)
+    status = " ".join(m.value for m in at.markdown)
+    windows = 2 * run_of(at).trainers["lstm"].config.windows_per_epoch
+    assert f"finished, all 2 epochs ({windows} windows)" in status and "window 0 of" not in status
+    assert any("starts the state from zero" in c.value for c in at.caption)  # the loss spikes
+    travel = charts(at)[3]
+    assert [d["type"] for d in travel["data"]] == ["scatter", "heatmap"]
+    lines = [m.value for m in at.markdown if m.value.startswith("**LSTM**: its state holds")]
+    assert len(lines) == 1 and "3 steps back" in lines[0]  # drawn from the measured readout
+
+
+def test_the_bit_travel_caption_follows_the_measurement(monkeypatch):
+    """The sentence under the travelling bit is drawn from the measured readout, so it says
+    "not" when the state does not hold the bit (an untrained model, after one window)."""
+    at = open_app("echo", echo_step=9, state_size=2)
+    at.button(key="echo_step_once").click().run()
+    assert_clean(at)
+    (line,) = [m.value for m in at.markdown if m.value.startswith("**LSTM**: its state holds")]
+    assert "holds only the last" in line and "9 steps back" in line
 
 
 def array(value) -> np.ndarray:

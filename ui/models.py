@@ -211,8 +211,7 @@ def bptt_score(task: str, model: Model, echo_step: int) -> float:
     """The score the page shows for a model of the pair, as it is (after the page's scale and
     forget shift too): echo accuracy on fresh bits, or bits per character on held-out text."""
     if task == "echo":
-        config = demos.bptt_echo_config(model.config.cell, model.config.hidden_size, echo_step, 0)
-        return lstm_core.echo.echo_accuracy(model, config, length=4000)
+        return demos.bptt_echo_score(model, echo_step)
     held_out = logbook_corpus().held_out[:2001]
     ids = lstm_core.Vocabulary(model.config.vocab).encode(held_out, skip_unknown=True)
     loss = model.gradients(model.time_major(ids[None, :-1]), ids[1:, None]).loss
