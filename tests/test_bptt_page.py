@@ -2,15 +2,15 @@
 that neither diverges nor reruns needlessly, the truncation toggle, clipping, Make it explode,
 the gradient check, the URL."""
 
-import functools
+import dataclasses
 
 import pytest
 from test_app import assert_clean, charts, open_app, url
 
 import lstm_core.training
-from lstm_core import EchoConfig
+from lstm_core import demos
 from ui import models
-from ui.i18n import LANGUAGES
+from ui.i18n import LANGUAGES, t
 
 
 @pytest.fixture
@@ -89,14 +89,22 @@ def test_the_window_and_the_drawing_never_retrain_and_more_steps_train_only_the_
 def test_the_note_says_how_the_models_trained(lang):
     at = open_app("bptt", lang=lang, bptt_hidden=6, bptt_steps=100, bptt_echo_step=10)
     captions = " ".join(c.value for c in at.caption)
-    assert "100" in captions and ("20" in captions)  # the steps, and the window: twice echo_step
-    assert ("Adagrad" in captions) and "%" in captions  # how, and the echo accuracy reached
+    window = demos.bptt_echo_config("lstm", 6, 10, 0).truncated_backprop_length
+    assert t("bptt.steps_same", lang=lang, steps=100) in captions
+    assert t("bptt.train_window_echo", lang=lang, train=window)[:60] in captions
+    assert "Adam" in captions and "%" in captions  # how, and the echo accuracy reached
     assert not at.warning
 
 
 def test_a_model_that_stops_early_says_so(monkeypatch):
-    monkeypatch.setattr(models, "BPTT_ECHO_CLIP", 0.0)  # unclipped, and a step too long:
-    monkeypatch.setattr(models, "EchoConfig", functools.partial(EchoConfig, learning_rate=1.0))
+    real = demos.bptt_echo_config
+
+    def the_rnn_steps_too_far(cell, *args):  # unclipped, and a step far too long for the RNN
+        config = real(cell, *args)
+        return dataclasses.replace(config, learning_rate=1e4) if cell == "rnn" else config
+
+    monkeypatch.setattr(demos, "BPTT_ECHO_CLIP", 0.0)
+    monkeypatch.setattr(demos, "bptt_echo_config", the_rnn_steps_too_far)
     models._pair_training.clear()
     try:
         at = open_app("bptt", bptt_hidden=64, bptt_steps=100, bptt_length=20)
