@@ -9,6 +9,7 @@ from ui import frame
 frame.enter()
 
 from lstm_core.bptt import (  # noqa: E402
+    EXPLOSION_HIDDEN,
     RESOLVABLE,
     SCALE_LIMIT,
     adjusted,
@@ -305,9 +306,11 @@ if st.session_state.pop("bptt.explode", False):
         int(hidden),
         int(T),
         float(clip_norm),
+        hiddens=EXPLOSION_HIDDEN if steps == 0 else (),  # a larger trained pair: minutes to train
     )
     if found is None:
-        st.warning(t("bptt.no_explosion", limit=clip_norm), icon=":material/info:")
+        key = "bptt.no_explosion" if steps == 0 else "bptt.no_explosion_trained"
+        st.warning(t(key, limit=clip_norm), icon=":material/info:")
     else:  # the sliders are drawn already: set them on the next run, before they are
         st.session_state["bptt.apply"] = {
             "bptt_scale": found.scale,

