@@ -1,6 +1,8 @@
 """Echo task: the notebook's experiment, trained live. Watch memory form, compare an RNN with an
 LSTM on the same data, see truncation fail, and sweep the memory span."""
 
+import time
+
 import streamlit as st
 
 from ui import frame
@@ -39,9 +41,11 @@ DEFAULTS = {p.name: p.default for p in P.values()}
 PRESETS = {name: {**DEFAULTS, **preset.values} for name, preset in ECHO_PRESETS.items()}
 STATIC = {"displayModeBar": False}
 # seconds: training per redraw, between redraws, window views. Most of the clock goes into
-# training (SLICE / TICK; lstm_core.demos.PAGE_SHARE is what the presets' promises count on);
-# the curves still move about three times a second.
-SLICE, TICK, WINDOW_TICK = 0.25, 0.3, 1.5
+# training: a slice lasts SLICE, or twice as long as the page took since the last one (drawing,
+# waiting for its turn) up to LONGEST, so training keeps about 2/3 of the clock even on a busy
+# server (lstm_core.demos.PAGE_SHARE is what the presets' time promises count on). The curves
+# still move two or three times a second on a quiet one.
+SLICE, LONGEST, TICK, WINDOW_TICK = 0.25, 1.0, 0.3, 1.5
 SWEEP_SLICE, SWEEP_TICK = 0.25, 0.3  # the sweep draws one light chart: longer slices, fewer redraws
 FIELD = 200  # px: settings flow in rows of fixed-width fields, four a row wide, two narrow
 PACE = st.session_state.get("echo.pace", 1)  # slower redraws while many students train (ui/load.py)
@@ -215,6 +219,7 @@ if run is None or st.session_state.get("echo.run_key") != run_key:
 
 def start() -> None:
     run.running = not run.finished
+    st.session_state.pop("echo.slice_end", None)  # the first slice has no drawing to make up
 
 
 def pause() -> None:
@@ -275,8 +280,10 @@ def live() -> None:
     was_running = run.running
     if run.running:
         load.tick(frame.session_id(), "echo")
+        since = time.perf_counter() - st.session_state.get("echo.slice_end", time.perf_counter())
         with load.training_slot(frame.session_id()) as share:  # one slice at a time, server-wide
-            run.advance(SLICE * share)
+            run.advance(min(LONGEST, max(SLICE, 2 * since)) * share)
+        st.session_state["echo.slice_end"] = time.perf_counter()
     if (was_running and not run.running) or (
         run.running and load.repace(st.session_state, "echo.pace")
     ):
