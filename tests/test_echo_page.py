@@ -289,3 +289,41 @@ def test_the_sweep_runs_in_slices_and_stops():
     assert not at.session_state["echo.sweep"].running
     chart = charts(at)[-1]
     assert {d["name"] for d in chart["data"]} <= {"RNN", "LSTM"}
+
+
+def test_old_links_still_open_and_garbage_gives_one_warning():
+    """Links made before the presets changed still open with their settings; unusable values
+    (lr_decay is new) are one warning, a line each, and the defaults are used."""
+    at = open_app("echo", compare="true", echo_step=4, num_epochs=10)  # the old RNN vs LSTM link
+    assert_clean(at)
+    assert {tr.config.echo_step for tr in run_of(at).trainers.values()} == {4}
+    assert not at.warning
+    at = open_app("echo", lr_decay="fast", echo_step="far", optimizer="rmsprop")
+    assert_clean(at)
+    (warning,) = at.warning
+    assert all(name in warning.value for name in ("lr_decay", "echo_step", "optimizer"))
+    config = run_of(at).trainers["lstm"].config
+    assert (config.lr_decay, config.echo_step, config.optimizer) == (1.0, 3, "adagrad")
+    at = open_app("echo", lr_decay="0.97")
+    assert run_of(at).trainers["lstm"].config.lr_decay == 0.97 and url(at) == {"lr_decay": "0.97"}
+
+
+def test_the_bit_travel_figure_marks_where_the_bit_goes_in_and_comes_out():
+    from lstm_core import EchoConfig, new_echo_model
+    from lstm_core.echo import bit_trace
+    from ui.figures import echo as figs
+
+    model = new_echo_model(EchoConfig(state_size=6))
+    traces = {
+        "rnn": bit_trace(new_echo_model(EchoConfig(cell="rnn")), 5),
+        "lstm": bit_trace(model, 5),
+    }
+    labels = {"rnn": "RNN", "lstm": "LSTM", "answer": "a", "units": "Δ{state}", "steps": "s"}
+    labels |= {"in": "in", "out": "out", "hover": "%{z}"}
+    fig = figs.bit_travel(traces, 5, labels)
+    assert [d.type for d in fig.data] == ["scatter", "heatmap"] * 2
+    assert np.asarray(fig.data[3].z).shape == (6, len(traces["lstm"].bits) - 20 + 3)
+    assert fig.data[3].x[3] == 0  # step 0 is the flipped bit, three steps of context before it
+    lines = {sh.x0 for sh in fig.layout.shapes}
+    assert lines == {0, 5}  # the bit goes in at 0 and must come out 5 later
+    assert (fig.layout.yaxis2.title.text, fig.layout.yaxis4.title.text) == ("Δh", "Δc")

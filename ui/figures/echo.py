@@ -500,7 +500,7 @@ def bit_travel(traces: dict, echo_step: int, labels: dict[str, str], margin: int
             "domain": [0.0, 0.64],
             "anchor": f"x{low}",
             "autorange": "reversed",
-            "title": {"text": labels["units"].format(state=tr.which) if c == 0 else ""},
+            "title": {"text": labels["units"].format(state=tr.which)},  # c or h: each its own
         }
         for step, key, color in ((0, "in", "#2e6fbd"), (echo_step, "out", "#d1495b")):
             for axis in (top_ax, low):
