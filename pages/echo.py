@@ -71,7 +71,6 @@ def preset_facts(name: str) -> dict:
         "h": v["state_size"],
         "epochs": v["num_epochs"],
         "seconds": preset.seconds,
-        "optimizer": t(f"echo.optimizer_{v['optimizer']}"),
         "lr": v["learning_rate"],
         "decay": v["lr_decay"],
     }
