@@ -361,7 +361,7 @@ def window_states(
     H = max(v[0].shape[1] for v in states.values())
     return layout(
         go.Figure(data=traces, layout={**lay, "annotations": notes}),
-        250 + 18 * H,
+        250 + min(18 * H, 450),  # 64 units (the RNN vs LSTM preset) stay on one screen
         margin={"l": 10, "r": 10, "t": 30, "b": 100},
     )
 
