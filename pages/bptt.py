@@ -198,9 +198,10 @@ st.caption(
         forget=forget,
     )
 )
-if task == "echo" and steps:  # what the scores say, in words drawn from them
-    learned = {name: score >= 0.9 for name, score in scores.items()}
-    failed = {name: score <= 0.65 for name, score in scores.items()}
+if task == "echo" and steps:  # what the scores say, in words drawn from them (and the
+    # preset's bounds: "learned" as its LSTM does, "did not" as its RNN does not)
+    learned = {name: score >= BPTT_PRESET.score("lstm").at_least for name, score in scores.items()}
+    failed = {name: score <= BPTT_PRESET.score("rnn").at_most for name, score in scores.items()}
     if learned["lstm"] and failed["rnn"]:
         st.markdown(t("bptt.verdict_lstm", k=echo_step))
     elif learned["lstm"] and learned["rnn"]:

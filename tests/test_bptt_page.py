@@ -253,7 +253,7 @@ def test_one_shade_darker_is_the_factor_the_colour_bar_shows():
 def test_what_the_scores_say_is_drawn_from_them(lang):
     at = open_app("bptt", lang=lang, bptt_hidden=16, bptt_steps=300)
     pair = models.bptt_pair("echo", 16, 300, 3, 0)
-    both = min(pair.scores.values()) >= 0.9
+    both = min(pair.scores.values()) >= BPTT_PRESET.score("lstm").at_least
     said = " ".join(m.value for m in at.markdown)
     assert (t("bptt.verdict_both", lang=lang, k=3, preset="")[:40] in said) == both
     assert t("bptt.verdict_lstm", lang=lang, k=3)[:40] not in said or not both
