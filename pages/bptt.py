@@ -181,7 +181,8 @@ else:
             T=len(inputs),
         )
     )
-    st.caption(t(f"bptt.train_window_{task}", train=trained.window))
+    base = bptt_echo_config("lstm", 1, 1, 0).truncated_backprop_length  # the recipe's own
+    st.caption(t(f"bptt.train_window_{task}", train=trained.window, base=base))
 # the models as drawn: after the scale and the forget shift they are other models, scored anew
 unchanged = scale == 1.0 and forget == 0.0
 scores = {
