@@ -93,7 +93,7 @@ def test_the_note_says_how_the_models_trained(lang):
     captions = " ".join(c.value for c in at.caption)
     window = demos.bptt_echo_config("lstm", 6, 10, 0).truncated_backprop_length
     assert t("bptt.steps_same", lang=lang, steps=100) in captions
-    assert t("bptt.train_window_echo", lang=lang, train=window)[:60] in captions
+    assert t("bptt.train_window_echo", lang=lang, train=window, base=60)[:60] in captions
     assert "Adam" in captions and "%" in captions  # how, and the echo accuracy reached
     assert not at.warning
 
