@@ -47,6 +47,7 @@ STATIC = {"displayModeBar": False}
 # still move two or three times a second on a quiet one.
 SLICE, LONGEST, TICK, WINDOW_TICK = 0.25, 1.0, 0.3, 1.5
 SWEEP_SLICE, SWEEP_TICK = 0.25, 0.3  # the sweep draws one light chart: longer slices, fewer redraws
+HELD = 0.9  # a bit read back from the state this often counts as held (a coin: 0.5)
 FIELD = 200  # px: settings flow in rows of fixed-width fields, four a row wide, two narrow
 PACE = st.session_state.get("echo.pace", 1)  # slower redraws while many students train (ui/load.py)
 params.setup("echo")
@@ -304,7 +305,7 @@ def live() -> None:
             "speed": tr.steps_done / tr.elapsed if tr.elapsed else 0,
         }
         if tr.status == "done":  # all epochs trained: say so (its epoch counter is one past)
-            status.append(t("echo.progress_done", steps=tr.steps_done, **facts))
+            status.append(t("echo.progress_done", **facts))
         else:
             status.append(t("echo.progress", epoch=tr.epoch + 1, window=tr.window, **facts))
     st.markdown("  \n".join(status))
@@ -410,15 +411,13 @@ def travel(labels: dict[str, str]) -> None:
         return
     lines = []
     for name, tr in trained.items():
-        curve = memory_curve(tr.model, tr.config, k + 4, seed=frame.seed() + 777)
-        held, cell = bits_held(curve), t(f"echo.cell_{name}")
-        turned = float(traces[name].answer_change[traces[name].flipped + k])
-        if held > k:  # every bit up to the one the answer needs comes back from the state
-            at_least = held == len(curve)
-            key = "echo.holds_at_least" if at_least else "echo.holds"
-            lines.append(t(key, cell=cell, n=held, k=k, turned=turned))
+        curve = memory_curve(tr.model, tr.config, k, seed=frame.seed() + 777)
+        facts = {"cell": t(f"echo.cell_{name}"), "k": k, "read": curve[k], "n": bits_held(curve)}
+        if curve[k] >= HELD:  # the bit the answer needs comes back from the state
+            turned = float(traces[name].answer_change[traces[name].flipped + k])
+            lines.append(t("echo.holds", turned=turned, **facts))
         else:
-            lines.append(t("echo.holds_not", cell=cell, n=held, k=k, read=curve[k]))
+            lines.append(t("echo.holds_not" if facts["n"] else "echo.holds_none", **facts))
     st.markdown("  \n".join(lines))
 
 
