@@ -52,7 +52,7 @@ class EchoPreset:
     name: str
     settings: tuple[tuple[str, Any], ...]  # page parameters (EchoConfig fields, compare, cell)
     claims: tuple[Claim, ...]
-    seconds: float = 0.0  # the page promises the whole preset trains within this (0: no promise)
+    seconds: float = 0.0  # the page promises each run trains in about this, alone (0: no promise)
 
     @property
     def values(self) -> dict[str, Any]:
