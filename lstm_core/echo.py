@@ -15,6 +15,7 @@ notebook warns about.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,6 +39,9 @@ class EchoConfig:
     cell: str = "lstm"
     seed: int = 0
     forget_bias: float = 1.0  # the notebook's TensorFlow BasicLSTMCell starts its forget gates at 1
+    lr_decay: float = (
+        1.0  # each epoch multiplies the learning rate by this (1: constant, the notebook)
+    )
 
     def __post_init__(self) -> None:
         checks = [
@@ -59,6 +63,11 @@ class EchoConfig:
                     low=lo,
                     high=hi,
                 )
+        if not (isinstance(self.lr_decay, (int, float)) and 0.0 < self.lr_decay <= 1.0):
+            raise LabError(
+                f"lr_decay must be a number above 0 and at most 1, not {self.lr_decay!r}",
+                "echo_decay",
+            )
         if self.num_classes != 2:
             raise ValueError("the echo task has num_classes = 2 (a bit)")
         if self.cell not in ("lstm", "rnn"):
@@ -78,6 +87,10 @@ class EchoConfig:
     @property
     def windows_per_epoch(self) -> int:
         return self.columns // self.truncated_backprop_length
+
+    def learning_rate_at(self, epoch: int) -> float:
+        """The learning rate of an epoch (0-based): learning_rate × lr_decay^epoch."""
+        return self.learning_rate * self.lr_decay**epoch
 
     def model_config(self) -> ModelConfig:
         return ModelConfig("echo", self.cell, 1, self.state_size, 1, self.num_classes)
@@ -116,3 +129,85 @@ def new_echo_model(config: EchoConfig) -> Model:
     )
     model.meta["echo"] = config.as_dict()
     return model
+
+
+def memory_curve(
+    model: Model, config: EchoConfig, max_lag: int, seed: int = 777, length: int = 8000
+) -> np.ndarray:
+    """How much of each earlier bit the state still holds: for d = 0..max_lag, the accuracy of
+    the best straight-line readout of x_{t-d} from the state at step t (h, and c for an LSTM),
+    on fresh data. (max_lag + 1,) accuracies.
+
+    The readout is least squares on half of the series' rows and is scored on the other half, so
+    a readout that only memorised its half scores no better than a coin (50%): near 100% at d
+    means the state carries the bit read d steps ago. The echo needs it at d = echo_step.
+    """
+    rows = max(2, config.batch_size + config.batch_size % 2)  # in pairs: one for each half
+    least = rows * 8 * (max_lag + 1)
+    cfg = EchoConfig(
+        **{**config.as_dict(), "batch_size": rows, "total_series_length": max(length, least)}
+    )
+    x, _ = echo_data(cfg, np.random.default_rng(seed))  # (rows, columns)
+    layer = model.forward(np.ascontiguousarray(x.T[:, :, None], dtype=model.dtype)).layers[0]
+    parts = [layer.h[1:]] + ([layer.c[1:]] if layer.c is not None else [])
+    t = np.arange(max_lag, x.shape[1])  # steps whose every lag lies inside the row
+    lags = np.arange(max_lag + 1)
+    state = np.concatenate([np.asarray(p, np.float64)[t] for p in parts], axis=-1)  # (steps, B, S)
+    features = np.concatenate([state, np.ones((*state.shape[:2], 1))], axis=-1).transpose(1, 0, 2)
+    targets = x[:, t[:, None] - lags].astype(np.float64)  # (B, steps, lags): x_{t-d}
+    fit = features[0::2].reshape(-1, features.shape[-1])
+    ridge = 1e-3 * np.eye(fit.shape[1])  # keeps the solve well posed when units are idle
+    w = np.linalg.solve(fit.T @ fit + ridge, fit.T @ targets[0::2].reshape(-1, len(lags)))
+    read = (features[1::2] @ w) > 0.5  # (B/2, steps, lags)
+    return np.mean(read == (targets[1::2] > 0.5), axis=(0, 1))
+
+
+def bits_held(curve: np.ndarray, threshold: float = 0.9) -> int:
+    """How many of the latest bits (d = 0, 1, ...) the state holds: lags read back at
+    `threshold` or better, counted from d = 0 up to the first that is not."""
+    below = np.flatnonzero(np.asarray(curve) < threshold)
+    return int(below[0]) if len(below) else len(curve)
+
+
+class BitTrace(NamedTuple):
+    """What one input bit does as it travels: the same bits twice, one of them flipped."""
+
+    bits: np.ndarray  # (T,) the input bits, unflipped
+    flipped: int  # the step whose bit is flipped
+    state: np.ndarray  # (T, H) the state after each step (c for an LSTM, h for an RNN), unflipped
+    change: np.ndarray  # (T, H) how that state changes when the bit is flipped
+    p_one: np.ndarray  # (T,) the model's p(answer = 1) at each step, unflipped
+    answer_change: np.ndarray  # (T,) how p(answer = 1) changes when the bit is flipped
+    which: str  # "c" or "h"
+
+
+def bit_trace(
+    model: Model, echo_step: int, seed: int = 0, before: int | None = None, after: int = 12
+) -> BitTrace:
+    """Flip one input bit and follow the difference it makes, step by step.
+
+    Random bits are read from a zero state for `before` steps (default: max(20, echo_step), so
+    the state is what it is in the middle of a series), then one bit, then echo_step + `after`
+    more. Both versions run side by side as a batch of two. Before the flipped step nothing
+    differs; after it, the difference is that bit, carried in the state, until the model
+    answers with it at flipped + echo_step (its p(1) moves there) and lets it go.
+    """
+    before = max(20, echo_step) if before is None else before
+    T = before + 1 + echo_step + after
+    bits = (np.random.default_rng(seed).random(T) < 0.5).astype(np.int8)
+    pair = np.stack([bits, bits])
+    pair[1, before] ^= 1  # row 1: the same bits, one flipped
+    trace = model.forward(np.ascontiguousarray(pair.T[:, :, None], dtype=model.dtype))
+    layer = trace.layers[0]
+    lstm = layer.c is not None
+    state = np.asarray((layer.c if lstm else layer.h)[1:], np.float32)  # (T, 2, H)
+    p_one = np.asarray(trace.probs[:, :, 1], np.float32)  # (T, 2)
+    return BitTrace(
+        bits,
+        before,
+        state[:, 0],
+        state[:, 1] - state[:, 0],
+        p_one[:, 0],
+        p_one[:, 1] - p_one[:, 0],
+        "c" if lstm else "h",
+    )

@@ -198,7 +198,7 @@ def echo_run(config: EchoConfig, cells: Iterable[str]) -> LiveRun:
     return LiveRun(
         trainers,
         evaluate=lambda tr: echo_accuracy(tr.model, tr.config, length=5000),
-        eval_every=max(25, config.windows_per_epoch // 4),
+        eval_every=max(50, config.windows_per_epoch // 4),  # each check costs a few windows' time
     )
 
 

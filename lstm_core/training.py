@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -193,6 +194,9 @@ class EchoTrainer(Trainer):
         self._new_epoch()
 
     def _new_epoch(self) -> None:
+        rate = self.config.learning_rate_at(self.epoch)  # the optimizer's state carries on
+        if rate != self.optimizer.learning_rate:
+            self.optimizer = replace(self.optimizer, learning_rate=rate)
         x, y = echo_data(self.config, self.rng)
         self.X = np.ascontiguousarray(x.T[:, :, None], dtype=self.model.dtype)  # (columns, B, 1)
         self.Y = np.ascontiguousarray(y.T, dtype=np.intp)  # (columns, B)

@@ -9,6 +9,7 @@ from ui import frame
 frame.enter()
 
 from lstm_core.bptt import (  # noqa: E402
+    EXPLOSION_HIDDEN,
     RESOLVABLE,
     SCALE_LIMIT,
     adjusted,
@@ -21,6 +22,7 @@ from lstm_core.bptt import (  # noqa: E402
     gradient_flow,
     reach,
 )
+from lstm_core.demos import BPTT_ECHO_CLIP, BPTT_PRESET, bptt_echo_config  # noqa: E402
 from ui import models, params  # noqa: E402
 from ui.figures import bptt as figs  # noqa: E402
 from ui.i18n import explain, labeler, num, t  # noqa: E402
@@ -64,6 +66,32 @@ for number, latex in enumerate(EQUATIONS, start=7):
 
 # ==================================================================================== the models
 st.subheader(t("bptt.models_title"))
+
+
+def apply_preset() -> None:
+    st.session_state.update(BPTT_PRESET.values)  # before the widgets are drawn: a callback
+
+
+PRESET = BPTT_PRESET.values
+preset_facts = {
+    "k": PRESET["bptt_echo_step"],
+    "h": PRESET["bptt_hidden"],
+    "steps": PRESET["bptt_steps"],
+    "T": PRESET["bptt_length"],
+    "rnn_most": BPTT_PRESET.score("rnn").at_most,
+    "lstm_least": BPTT_PRESET.score("lstm").at_least,
+    "rnn_reach": BPTT_PRESET.reach("rnn_h")[0],
+    "lstm_reach": BPTT_PRESET.reach("lstm_c")[1],
+    "seconds": BPTT_PRESET.seconds,
+}
+row = st.container(horizontal=True, vertical_alignment="center")
+row.button(
+    t("bptt.preset", **preset_facts),
+    key="bptt_preset",
+    on_click=apply_preset,
+    icon=":material/tune:",
+)
+row.caption(t("bptt.preset_note", **preset_facts))
 a, b, c, d = st.columns(4)
 task = params.radio(
     P["bptt_task"], t("bptt.task"), labeler("bptt.task_"), container=a, horizontal=True
@@ -129,6 +157,13 @@ flows = {
     "lstm": gradient_flow(lstm, inputs, targets, cut, keep),
 }
 cells = {name: t(f"bptt.cell_{name}") for name in ("rnn", "lstm")}
+echo_recipe = bptt_echo_config("lstm", int(hidden), int(echo_step), 0)
+recipe = {
+    "lr": echo_recipe.learning_rate,
+    "decay": echo_recipe.lr_decay,
+    "batch": echo_recipe.batch_size,
+    "clip": BPTT_ECHO_CLIP,
+}
 if steps == 0:
     st.caption(t("bptt.models_note_untrained", h=hidden, scale=scale, forget=forget, T=len(inputs)))
 else:
@@ -140,21 +175,40 @@ else:
             h=hidden,
             taken=taken,
             task=t(f"bptt.task_{task}"),
-            how=t(f"bptt.how_{task}"),
+            how=t(f"bptt.how_{task}", **recipe),
             scale=scale,
             forget=forget,
             T=len(inputs),
         )
     )
-    st.caption(t(f"bptt.train_window_{task}", train=trained.window))
+    base = bptt_echo_config("lstm", 1, 1, 0).truncated_backprop_length  # the recipe's own
+    st.caption(t(f"bptt.train_window_{task}", train=trained.window, base=base))
+# the models as drawn: after the scale and the forget shift they are other models, scored anew
+unchanged = scale == 1.0 and forget == 0.0
+scores = {
+    name: trained.scores[name] if unchanged else models.bptt_score(task, m, int(echo_step))
+    for name, m in (("rnn", rnn), ("lstm", lstm))
+}
 st.caption(
     t(
-        f"bptt.score_{task}",
-        rnn=trained.scores["rnn"],
-        lstm=trained.scores["lstm"],
+        f"bptt.score_{task}" if unchanged else f"bptt.score_{task}_adjusted",
+        rnn=scores["rnn"],
+        lstm=scores["lstm"],
         chance=trained.chance,
+        scale=scale,
+        forget=forget,
     )
 )
+if task == "echo" and steps:  # what the scores say, in words drawn from them (and the
+    # preset's bounds: "learned" as its LSTM does, "did not" as its RNN does not)
+    learned = {name: score >= BPTT_PRESET.score("lstm").at_least for name, score in scores.items()}
+    failed = {name: score <= BPTT_PRESET.score("rnn").at_most for name, score in scores.items()}
+    if learned["lstm"] and failed["rnn"]:
+        st.markdown(t("bptt.verdict_lstm", k=echo_step))
+    elif learned["lstm"] and learned["rnn"]:
+        st.markdown(t("bptt.verdict_both", k=echo_step, preset=t("bptt.preset", **preset_facts)))
+    elif failed["lstm"] and failed["rnn"]:
+        st.markdown(t("bptt.verdict_neither", k=echo_step))
 for name in ("rnn", "lstm"):
     if trained.steps[name] < steps:  # it stopped early: say how far it got, and why
         st.warning(
@@ -170,8 +224,8 @@ for name in ("rnn", "lstm"):
 
 # ==================================================================================== the heatmaps
 st.subheader(t("bptt.flow_title"))
-st.markdown(t("bptt.flow_intro"))
 panels = {"rnn_h": flows["rnn"].dh, "lstm_h": flows["lstm"].dh, "lstm_c": flows["lstm"].dc}
+st.markdown(t("bptt.flow_intro", factor=figs.flow_shades(panels, int(window), truncated).factor))
 names = {name: t(f"bptt.panel_{name}") for name in panels}
 heat_labels = {
     **names,
@@ -254,9 +308,11 @@ if st.session_state.pop("bptt.explode", False):
         int(hidden),
         int(T),
         float(clip_norm),
+        hiddens=EXPLOSION_HIDDEN if steps == 0 else (),  # a larger trained pair: minutes to train
     )
     if found is None:
-        st.warning(t("bptt.no_explosion", limit=clip_norm), icon=":material/info:")
+        key = "bptt.no_explosion" if steps == 0 else "bptt.no_explosion_trained"
+        st.warning(t(key, limit=clip_norm), icon=":material/info:")
     else:  # the sliders are drawn already: set them on the next run, before they are
         st.session_state["bptt.apply"] = {
             "bptt_scale": found.scale,

@@ -1,6 +1,8 @@
 """Echo task: the notebook's experiment, trained live. Watch memory form, compare an RNN with an
 LSTM on the same data, see truncation fail, and sweep the memory span."""
 
+import time
+
 import streamlit as st
 
 from ui import frame
@@ -8,6 +10,8 @@ from ui import frame
 frame.enter()
 
 from lstm_core import EchoConfig, checkpoint_bytes  # noqa: E402
+from lstm_core.demos import ECHO_PRESETS  # noqa: E402
+from lstm_core.echo import bit_trace, bits_held, memory_curve  # noqa: E402
 from lstm_core.live import EchoSweep, echo_run  # noqa: E402
 from ui import load, params  # noqa: E402
 from ui.figures import echo as figs  # noqa: E402
@@ -28,34 +32,56 @@ P = params.register(
         Param("num_epochs", D.num_epochs, "int", low=1, high=1000),
         Param("optimizer", D.optimizer, "choice", options=("adagrad", "adam", "sgd")),
         Param("learning_rate", D.learning_rate, "float", low=1e-6, high=1e6),
+        Param("lr_decay", D.lr_decay, "float", low=0.5, high=1.0),
         Param("series", 0, "int", low=0, high=63),
         Param("sweep_epochs", 10, "int", low=1, high=50),  # the most epochs for each point
     ),
 )
-PRESETS = {
-    "notebook": {p.name: p.default for p in P.values()},
-    "rnn_vs_lstm": {"compare": True, "echo_step": 4, "num_epochs": 10},
-    "truncation": {"compare": False, "cell": "lstm", "echo_step": 20, "num_epochs": 5},
-}
+DEFAULTS = {p.name: p.default for p in P.values()}
+PRESETS = {name: {**DEFAULTS, **preset.values} for name, preset in ECHO_PRESETS.items()}
 STATIC = {"displayModeBar": False}
-SLICE, TICK, WINDOW_TICK = (
-    0.06,
-    0.15,
-    1.0,
-)  # seconds: training per redraw, between redraws, window views
+# seconds: training per redraw, between redraws, window views. Most of the clock goes into
+# training: a slice lasts SLICE, or twice as long as the page took since the last one (drawing,
+# waiting for its turn) up to LONGEST, so training keeps about 2/3 of the clock even on a busy
+# server (lstm_core.demos.PAGE_SHARE is what the presets' time promises count on). The curves
+# still move two or three times a second on a quiet one.
+SLICE, LONGEST, TICK, WINDOW_TICK = 0.25, 1.0, 0.3, 1.5
 SWEEP_SLICE, SWEEP_TICK = 0.25, 0.3  # the sweep draws one light chart: longer slices, fewer redraws
+HELD = 0.9  # a bit read back from the state this often counts as held (a coin: 0.5)
 FIELD = 200  # px: settings flow in rows of fixed-width fields, four a row wide, two narrow
 PACE = st.session_state.get("echo.pace", 1)  # slower redraws while many students train (ui/load.py)
 params.setup("echo")
 frame.header("echo")
 
 
-def apply_preset(name: str) -> None:
-    for key, value in {**PRESETS["notebook"], **PRESETS[name]}.items():
+def apply_preset(name: str, **changes) -> None:
+    for key, value in {**PRESETS[name], **changes}.items():
         if key not in ("series", "sweep_epochs"):
             st.session_state[key] = value
     for key in ("echo.run", "echo.sweep"):
         st.session_state.pop(key, None)
+
+
+def preset_facts(name: str) -> dict:
+    """What a preset's sentences say, all from its record (lstm_core/demos.py), which
+    tests/test_demos.py checks: its settings, and the bounds of its claims."""
+    preset, v = ECHO_PRESETS[name], PRESETS[name]
+    facts = {
+        "k": v["echo_step"],
+        "w": v["truncated_backprop_length"],
+        "h": v["state_size"],
+        "epochs": v["num_epochs"],
+        "seconds": preset.seconds,
+        "lr": v["learning_rate"],
+        "decay": v["lr_decay"],
+    }
+    for claim in preset.claims:
+        which = "cured" if claim.changes else claim.cell
+        facts[f"{which}_least"], facts[f"{which}_most"] = claim.at_least, claim.at_most
+        facts[f"{which}_epochs"] = preset.claim_config(claim).num_epochs
+        if claim.changes:  # the cure: a longer window
+            facts["cure_w"] = dict(claim.changes)["truncated_backprop_length"]
+    return facts
 
 
 # ------------------------------------------------------------------------------ presets
@@ -70,7 +96,7 @@ for column, name in zip(st.columns(3), PRESETS, strict=True):
             width="stretch",
             icon=":material/tune:",
         )
-        st.caption(t(f"echo.preset_{name}_note"))
+        st.caption(t(f"echo.preset_{name}_note", **preset_facts(name)))
 
 # ------------------------------------------------------------------------------ settings
 with st.expander(t("echo.settings"), expanded=True):
@@ -147,6 +173,15 @@ with st.expander(t("echo.settings"), expanded=True):
         width=FIELD,
         help=t("echo.lr_help"),
     )
+    lr_decay = params.number(
+        P["lr_decay"],
+        t("echo.label_lr_decay"),
+        step=0.01,
+        format="%g",
+        container=grid,
+        width=FIELD,
+        help=t("echo.lr_decay_help"),
+    )
 
 try:
     config = EchoConfig(
@@ -158,6 +193,7 @@ try:
         num_epochs=int(epochs),
         optimizer=optimizer,
         learning_rate=float(lr),
+        lr_decay=float(lr_decay),
         cell=cell,
         seed=frame.seed(),
     )
@@ -183,6 +219,7 @@ if run is None or st.session_state.get("echo.run_key") != run_key:
 
 def start() -> None:
     run.running = not run.finished
+    st.session_state.pop("echo.slice_end", None)  # the first slice has no drawing to make up
 
 
 def pause() -> None:
@@ -245,8 +282,10 @@ def live() -> None:
     was_running = run.running
     if run.running:
         load.tick(frame.session_id(), "echo")
+        since = time.perf_counter() - st.session_state.get("echo.slice_end", time.perf_counter())
         with load.training_slot(frame.session_id()) as share:  # one slice at a time, server-wide
-            run.advance(SLICE * share)
+            run.advance(min(LONGEST, max(SLICE, 2 * since)) * share)
+        st.session_state["echo.slice_end"] = time.perf_counter()
     if (was_running and not run.running) or (
         run.running and load.repace(st.session_state, "echo.pace")
     ):
@@ -260,19 +299,17 @@ def live() -> None:
     names = list(run.trainers)
     status = []
     for name, tr in run.trainers.items():
-        epoch = min(tr.epoch + 1, tr.config.num_epochs)
-        status.append(
-            t(
-                "echo.progress",
-                cell=t(f"echo.cell_{name}"),
-                epoch=epoch,
-                epochs=tr.config.num_epochs,
-                window=tr.window,
-                windows=tr.config.windows_per_epoch,
-                seconds=tr.elapsed,
-                speed=tr.steps_done / tr.elapsed if tr.elapsed else 0,
-            )
-        )
+        facts = {
+            "cell": t(f"echo.cell_{name}"),
+            "epochs": tr.config.num_epochs,
+            "windows": tr.config.windows_per_epoch,
+            "seconds": tr.elapsed,
+            "speed": tr.steps_done / tr.elapsed if tr.elapsed else 0,
+        }
+        if tr.status == "done":  # all epochs trained: say so (its epoch counter is one past)
+            status.append(t("echo.progress_done", **facts))
+        else:
+            status.append(t("echo.progress", epoch=tr.epoch + 1, window=tr.window, **facts))
     st.markdown("  \n".join(status))
     first = run.trainers[names[0]]
     st.progress(
@@ -309,6 +346,8 @@ def live() -> None:
     )
     if not any(tr.steps_done for tr in run.trainers.values()):
         st.info(t("echo.press_train"), icon=":material/play_arrow:")
+    elif any(tr.epoch for tr in run.trainers.values()):  # a second epoch began: its spike shows
+        st.caption(t("echo.loss_spikes", k=config.echo_step))
 
 
 @st.fragment(run_every=WINDOW_TICK * PACE if run.running else None)
@@ -347,7 +386,41 @@ def last_window() -> None:
         )
     frame.chart(figs.echo_bars(windows, labels), key="echo_bars", config=STATIC)
     frame.chart(figs.window_states(states, labels), key="echo_states", config=STATIC)
-    st.caption(t("echo.state_caption", k=config.echo_step))
+    st.caption(t("echo.state_caption"))
+    travel(labels)
+
+
+def travel(labels: dict[str, str]) -> None:
+    """Watch a bit travel: one input bit flipped, followed through each model as it is now;
+    then, measured on fresh bits, how many of the latest bits each model's state holds."""
+    k = config.echo_step
+    trained = {n: tr for n, tr in run.trainers.items() if tr.steps_done}
+    st.subheader(t("echo.travel_title"))
+    st.markdown(t("echo.travel_intro", k=k))
+    traces = {n: bit_trace(tr.model, k, seed=frame.seed()) for n, tr in trained.items()}
+    labels = labels | {
+        "answer": t("echo.travel_answer"),
+        "units": t("echo.travel_units"),
+        "steps": t("echo.travel_steps"),
+        "in": t("echo.travel_in"),
+        "out": t("echo.travel_out", k=k),
+        "hover": t("echo.travel_hover"),
+    }
+    frame.chart(figs.bit_travel(traces, k, labels), key="echo_travel", config=STATIC)
+    st.caption(t("echo.travel_guide", k=k))
+    if run.running:  # the readout below costs a few slices: it waits for a pause
+        st.caption(t("echo.holds_paused"))
+        return
+    lines = []
+    for name, tr in trained.items():
+        curve = memory_curve(tr.model, tr.config, k, seed=frame.seed() + 777)
+        facts = {"cell": t(f"echo.cell_{name}"), "k": k, "read": curve[k], "n": bits_held(curve)}
+        if curve[k] >= HELD:  # the bit the answer needs comes back from the state
+            turned = float(traces[name].answer_change[traces[name].flipped + k])
+            lines.append(t("echo.holds", turned=turned, **facts))
+        else:
+            lines.append(t("echo.holds_not" if facts["n"] else "echo.holds_none", **facts))
+    st.markdown("  \n".join(lines))
 
 
 live()
@@ -357,10 +430,33 @@ params.number(
 )
 
 # ------------------------------------------------------------------------------ truncation
-with st.expander(
-    t("echo.truncation_title"), expanded=config.echo_step >= config.truncated_backprop_length
-):
+TRUNCATION = ECHO_PRESETS["truncation"]
+CURE = TRUNCATION.claim("lstm", cured=True)
+
+
+def at_truncation_preset(changes: tuple = ()) -> bool:
+    """Whether the page trains the truncation preset (with `changes`: its cure) right now."""
+    wanted = TRUNCATION.config("lstm", config.seed, changes)
+    return cells == ("lstm",) and config == wanted
+
+
+cut = config.echo_step >= config.truncated_backprop_length
+cured = at_truncation_preset(CURE.changes)
+with st.expander(t("echo.truncation_title"), expanded=cut or cured):
     st.markdown(t("echo.truncation_text", k=config.echo_step, w=config.truncated_backprop_length))
+    facts = preset_facts("truncation")
+    if at_truncation_preset():
+        st.markdown(t("echo.cure_offer", **facts))
+        st.button(
+            t("echo.cure_button", **facts),
+            key="echo_cure",
+            on_click=apply_preset,
+            args=("truncation",),
+            kwargs=dict(CURE.changes),
+            icon=":material/healing:",
+        )
+    elif cured:
+        st.success(t("echo.cure_applied", **facts), icon=":material/healing:")
 
 # ------------------------------------------------------------------------------ memory span sweep
 st.subheader(t("echo.sweep_title"))

@@ -254,10 +254,62 @@ def test_the_heatmaps_draw_what_truncation_cut_in_grey_apart_from_the_colour_sca
     computed = np.log10(
         np.concatenate([flow.dh[truncation_mask(20, 6)], flow.dc[truncation_mask(20, 6)]])
     )
-    assert fig.layout.coloraxis.cmin == pytest.approx(computed.min(), abs=1e-5)  # not -12
+    assert fig.layout.coloraxis.cmin == np.floor(computed.min())  # its decade, not -12
     assert fig.layout.coloraxis.cmin > figs.FLOOR
     full = figs.flow_heatmaps(panels, 6, labels, truncated=False)
     assert len(full.data) == 3
+
+
+def test_one_shade_darker_is_one_power_of_ten_larger():
+    """The page says "one shade darker is {factor} times larger": the scale must be flat shades,
+    each a whole number of decades, with the powers of ten named on the colour bar."""
+    from plotly.colors import sample_colorscale
+
+    from ui.figures import bptt as figs
+
+    x, y = echo_sequence(30, 3, seed=0)
+    model = Model.create(ModelConfig("echo", "lstm", 1, 4, 1, 2), seed=0)
+    flow = gradient_flow(model, x, y)
+    panels = {"rnn_h": flow.dh, "lstm_h": flow.dh, "lstm_c": flow.dc}
+    labels = dict.fromkeys(["rnn_h", "lstm_h", "lstm_c", "k_axis", "t_axis", "colorbar"], "")
+    fig = figs.flow_heatmaps(panels, 6, {**labels, "hover": "%{z}"})
+    shades = figs.flow_shades(panels, 6)
+    axis = fig.layout.coloraxis
+    assert shades.step == 1 and shades.factor == 10  # these maps span few decades
+    assert (axis.cmin, axis.cmax) == (shades.low, shades.low + shades.count)
+    scale = [(float(p), c) for p, c in axis.colorscale]
+    assert len(scale) == 2 * shades.count
+    for j in range(shades.count):  # band j: one flat colour from its start to its end
+        (p0, c0), (p1, c1) = scale[2 * j], scale[2 * j + 1]
+        assert (p0, p1) == pytest.approx((j / shades.count, (j + 1) / shades.count))
+        assert c0 == c1
+    assert len({c for _, c in scale}) == shades.count  # every decade its own shade
+    assert list(axis.colorbar.tickvals) == list(range(shades.low, shades.low + shades.count + 1))
+    assert axis.colorbar.ticktext[0] == "10" + str(shades.low).replace("-", "⁻").translate(
+        str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+    )
+    assert sample_colorscale(figs.FLOW_SCALE, [0.0])[0] == scale[0][1]  # the palest: the lowest
+    wide = {
+        k: np.where(np.isnan(v), v, 10.0 ** np.linspace(-12, 40, v.size).reshape(v.shape))
+        for k, v in panels.items()
+    }
+    many = figs.flow_shades(wide, 6)
+    assert many.count <= figs.MAX_SHADES and many.step > 1  # then a shade spans several decades
+    assert many.low + many.step * many.count >= 40
+
+
+def test_log_axes_label_their_ticks_as_numbers():
+    """A short log range: ticks written out (0.5), never Plotly's bare leading digit ("5")."""
+    from ui.figures import bptt as figs
+
+    raw = np.array([0.9, -0.7, 0.5, 0.45, -0.3, 0.2])
+    labels = {"raw": "r", "by_norm": "n", "by_value": "v", "rank_axis": "x", "size_axis": "y"}
+    fig = figs.clipping(raw, raw * 0.8, np.clip(raw, -0.4, 0.4), labels, top=6)
+    axis = fig.layout.yaxis
+    assert axis.type == "log" and axis.tickformat == "~g" and 0.5 in axis.tickvals  # d3: "0.5"
+    spread = np.array([1e3, -2.0, 1e-4, 5e-5, 3.0, 0.1])
+    fig = figs.clipping(spread, spread * 0.01, np.clip(spread, -0.5, 0.5), labels, top=6)
+    assert fig.layout.yaxis.dtick == 1 and fig.layout.yaxis.exponentformat == "power"
 
 
 def test_the_decay_axis_title_reads_as_plain_text():

@@ -2,15 +2,17 @@
 that neither diverges nor reruns needlessly, the truncation toggle, clipping, Make it explode,
 the gradient check, the URL."""
 
-import functools
+import dataclasses
 
 import pytest
 from test_app import assert_clean, charts, open_app, url
 
 import lstm_core.training
-from lstm_core import EchoConfig
+from lstm_core import demos
+from lstm_core.bptt import adjusted
+from lstm_core.demos import BPTT_PRESET, bptt_echo_score
 from ui import models
-from ui.i18n import LANGUAGES
+from ui.i18n import LANGUAGES, t
 
 
 @pytest.fixture
@@ -89,14 +91,22 @@ def test_the_window_and_the_drawing_never_retrain_and_more_steps_train_only_the_
 def test_the_note_says_how_the_models_trained(lang):
     at = open_app("bptt", lang=lang, bptt_hidden=6, bptt_steps=100, bptt_echo_step=10)
     captions = " ".join(c.value for c in at.caption)
-    assert "100" in captions and ("20" in captions)  # the steps, and the window: twice echo_step
-    assert ("Adagrad" in captions) and "%" in captions  # how, and the echo accuracy reached
+    window = demos.bptt_echo_config("lstm", 6, 10, 0).truncated_backprop_length
+    assert t("bptt.steps_same", lang=lang, steps=100) in captions
+    assert t("bptt.train_window_echo", lang=lang, train=window, base=60)[:60] in captions
+    assert "Adam" in captions and "%" in captions  # how, and the echo accuracy reached
     assert not at.warning
 
 
 def test_a_model_that_stops_early_says_so(monkeypatch):
-    monkeypatch.setattr(models, "BPTT_ECHO_CLIP", 0.0)  # unclipped, and a step too long:
-    monkeypatch.setattr(models, "EchoConfig", functools.partial(EchoConfig, learning_rate=1.0))
+    real = demos.bptt_echo_config
+
+    def the_rnn_steps_too_far(cell, *args):  # unclipped, and a step far too long for the RNN
+        config = real(cell, *args)
+        return dataclasses.replace(config, learning_rate=1e4) if cell == "rnn" else config
+
+    monkeypatch.setattr(demos, "BPTT_ECHO_CLIP", 0.0)
+    monkeypatch.setattr(demos, "bptt_echo_config", the_rnn_steps_too_far)
     models._pair_training.clear()
     try:
         at = open_app("bptt", bptt_hidden=64, bptt_steps=100, bptt_length=20)
@@ -125,7 +135,7 @@ def test_both_models_take_every_training_step_at_every_size(hidden):
 
 def test_a_window_as_long_as_the_echo_says_it_cannot_learn():
     at = open_app("bptt", bptt_echo_step=20, bptt_window=15)
-    assert any("cannot learn the echo" in m.value for m in at.markdown)
+    assert any("cannot be taught the echo" in m.value for m in at.markdown)
     at = open_app("bptt", lang="es", bptt_echo_step=3, bptt_window=15)
     assert any("20 %" in m.value or "20%" in m.value for m in at.markdown)
 
@@ -209,3 +219,57 @@ def test_garbage_in_the_url_is_a_warning():
     warned = " ".join(w.value for w in at.warning)
     assert all(name in warned for name in ("bptt_task", "bptt_length", "bptt_scale", "bptt_steps"))
     assert at.radio(key="bptt_task").value == "echo"
+
+
+def test_the_score_is_of_the_models_as_drawn():
+    """After the recurrent scale or the forget shift the models are other models: the score
+    shown is theirs, measured again, not the trained pair's."""
+    at = open_app("bptt", bptt_hidden=6, bptt_steps=100, bptt_length=30)
+    pair = models.bptt_pair("echo", 6, 100, 3, 0)
+    (before,) = [c.value for c in at.caption if c.value.startswith("Echo accuracy")]
+    assert f"RNN {pair.scores['rnn']:.0%}, LSTM {pair.scores['lstm']:.0%}" in before
+    at.slider(key="bptt_scale").set_value(3.0).run()
+    at.slider(key="bptt_forget").set_value(-4.0).run()
+    assert_clean(at)
+    (after,) = [c.value for c in at.caption if c.value.startswith("Echo accuracy")]
+    assert "as drawn (recurrent weights × 3, forget bias -4)" in after
+    rnn = adjusted(pair.models["rnn"], 3.0)
+    lstm = adjusted(pair.models["lstm"], 3.0, -4.0)
+    expected = {"rnn": bptt_echo_score(rnn, 3), "lstm": bptt_echo_score(lstm, 3)}
+    assert f"RNN {expected['rnn']:.0%}, LSTM {expected['lstm']:.0%}" in after
+    assert expected != pair.scores  # these settings change what the models do
+
+
+def test_one_shade_darker_is_the_factor_the_colour_bar_shows():
+    at = open_app("bptt")
+    heat = charts(at)[0]
+    axis = heat["layout"]["coloraxis"]
+    decades = axis["colorbar"]["tickvals"]
+    assert decades == list(range(int(axis["cmin"]), int(axis["cmax"]) + 1))  # one shade a decade
+    assert any("one shade darker is 10 times larger" in m.value for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_what_the_scores_say_is_drawn_from_them(lang):
+    at = open_app("bptt", lang=lang, bptt_hidden=16, bptt_steps=300)
+    pair = models.bptt_pair("echo", 16, 300, 3, 0)
+    both = min(pair.scores.values()) >= BPTT_PRESET.score("lstm").at_least
+    said = " ".join(m.value for m in at.markdown)
+    assert (t("bptt.verdict_both", lang=lang, k=3, preset="")[:40] in said) == both
+    assert t("bptt.verdict_lstm", lang=lang, k=3)[:40] not in said or not both
+
+
+@pytest.mark.slow
+def test_the_preset_button_trains_the_preset_and_shows_its_point():
+    """The button sets the record's settings (lstm_core/demos.py, whose claims tests/test_demos.py
+    checks at seeds 0-4), and the page then says what its scores show."""
+    at = open_app("bptt")
+    at.button(key="bptt_preset").click().run(timeout=300)
+    assert_clean(at)
+    for key, value in BPTT_PRESET.values.items():
+        assert at.session_state[key] == value, key
+    said = " ".join(m.value for m in at.markdown)
+    assert "The LSTM learned this echo and the RNN did not" in said
+    (score,) = [c.value for c in at.caption if c.value.startswith("Echo accuracy")]
+    pair = models.bptt_pair("echo", 64, 3000, 20, 0)
+    assert f"RNN {pair.scores['rnn']:.0%}, LSTM {pair.scores['lstm']:.0%}" in score

@@ -19,6 +19,7 @@ from lstm_core import (
     new_echo_model,
     prepare_corpus,
 )
+from lstm_core.errors import LabError
 from lstm_core.model import Model, ModelConfig
 
 
@@ -329,3 +330,74 @@ def test_accuracy_is_measured_whatever_the_batch_and_window(batch, window, echo_
     )
     accuracy = echo_accuracy(new_echo_model(config), config, length=5000)
     assert 0.0 <= accuracy <= 1.0
+
+
+# ------------------------------------------------------------------------------- a bit travelling
+@pytest.fixture(scope="module")
+def notebook_models():
+    """The notebook's LSTM trained to 99% (two epochs or so), and the same network untrained."""
+    config = EchoConfig(num_epochs=3)
+    trainer = EchoTrainer(config)
+    assert trainer.train_until(0.99) >= 0.99
+    return config, trainer.model, new_echo_model(config)
+
+
+def test_a_flipped_bit_changes_nothing_before_it_and_the_answer_exactly_echo_step_later(
+    notebook_models,
+):
+    from lstm_core.echo import bit_trace
+
+    _, trained, _ = notebook_models
+    trace = bit_trace(trained, 3, seed=4)
+    s = trace.flipped
+    assert s == 20 and trace.which == "c" and trace.change.shape == (len(trace.bits), 4)
+    assert np.all(trace.change[:s] == 0) and np.all(trace.answer_change[:s] == 0)
+    assert np.abs(trace.change[s]).max() > 0.1  # the bit is in the belt from its own step
+    assert abs(trace.answer_change[s + 3]) > 0.9  # and it comes out exactly 3 steps later
+    others = np.delete(np.abs(trace.answer_change[s:]), 3)
+    assert others.max() < 0.2  # nowhere else does the answer move much
+    rnn = Model.create(ModelConfig("echo", "rnn", 1, 4, 1, 2), seed=0)
+    assert bit_trace(rnn, 3).which == "h"
+
+
+def test_the_memory_curve_reads_back_exactly_the_bits_the_echo_needs(notebook_models):
+    from lstm_core.echo import bits_held, memory_curve
+
+    config, trained, untrained = notebook_models
+    curve = memory_curve(trained, config, 8)
+    assert curve.shape == (9,) and np.all(curve[:4] > 0.97)  # d = 0..3: the bits an echo of 3 needs
+    assert bits_held(curve) == 4 and np.all(curve[5:] < 0.75)  # older ones are let go
+    assert bits_held(memory_curve(untrained, config, 8)) < 4  # untrained: not the one 3 back
+    assert bits_held(np.ones(5)) == 5 and bits_held(np.array([0.5, 1.0])) == 0
+
+
+def test_the_first_window_of_an_epoch_pays_for_bits_it_never_read(notebook_models):
+    """The loss spike the page explains: from a zero state, the first echo_step answers of each
+    series ask for bits read before the series began, and for a few steps more the state is
+    unlike any the model meets within an epoch; after that it answers well."""
+    config, trained, _ = notebook_models
+    x, y = echo_data(config, np.random.default_rng(9))
+    window = x[:, : config.truncated_backprop_length]
+    trace = trained.forward(np.ascontiguousarray(window.T[:, :, None], dtype=trained.dtype))
+    target = y[:, : config.truncated_backprop_length].T  # (T, B)
+    picked = np.take_along_axis(trace.probs, target[:, :, None].astype(np.intp), axis=-1)[..., 0]
+    loss = -np.log(picked)  # (T, B)
+    k = config.echo_step
+    settled = loss[2 * k + 3 :]  # a few steps after the unknowable answers
+    assert loss[:k, 1:].mean() > 10 * settled.mean()  # rows after the first: unknowable bits
+    assert settled.mean() < 0.1
+
+
+def test_the_learning_rate_falls_by_lr_decay_each_epoch():
+    config = EchoConfig(total_series_length=300, num_epochs=3, lr_decay=0.5, learning_rate=0.2)
+    trainer = EchoTrainer(config)
+    rates = []
+    while not trainer.finished:
+        rates.append(trainer.optimizer.learning_rate)
+        trainer.step()
+    assert sorted(set(rates), reverse=True) == pytest.approx([0.2, 0.1, 0.05])
+    assert [config.learning_rate_at(e) for e in range(3)] == pytest.approx([0.2, 0.1, 0.05])
+    assert EchoTrainer(EchoConfig()).optimizer.learning_rate == 0.3  # the notebook: constant
+    for bad in (0.0, 1.5, -1.0, "0.9"):
+        with pytest.raises(LabError):
+            EchoConfig(lr_decay=bad)

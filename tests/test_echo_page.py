@@ -8,6 +8,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from test_app import assert_clean, charts, open_app, url
 
 from lstm_core import load_checkpoint
+from lstm_core.demos import ECHO_PRESETS
+from lstm_core.echo import memory_curve
 from ui.i18n import LANGUAGES
 
 
@@ -38,7 +40,7 @@ def test_train_ticks_pause_step_reset(lang):
     assert lstm.steps_done >= 800
     shown = at.metric[0].value  # 99.9% in English, 99,9% in Spanish
     assert shown.endswith("%") and float(shown.rstrip("%").replace(",", ".")) > 90
-    assert len(charts(at)) == 3  # curves, the notebook's bars, the window's state
+    assert len(charts(at)) == 4  # curves, the notebook's bars, the window's state, a bit travelling
     at.button(key="echo_pause").click().run()
     assert not run_of(at).running
     done = lstm.steps_done
@@ -101,17 +103,83 @@ def test_url_round_trip_with_the_notebooks_names():
     assert url(at)["echo_step"] == "6"
 
 
-def test_presets():
+def test_presets_train_their_record_and_say_its_claims():
+    """Each preset button sets the settings of its record in lstm_core/demos.py (which
+    tests/test_demos.py trains), and its note states that record's claims."""
     at = open_app("echo")
+    notes = " ".join(c.value for c in at.caption)
+    assert "at most 65%" in notes and "99% or more" in notes  # the claims' bounds, as recorded
     at.button(key="echo_preset_rnn_vs_lstm").click().run()
     assert_clean(at)
-    assert url(at) == {"compare": "true", "echo_step": "4", "num_epochs": "10"}
-    assert set(run_of(at).trainers) == {"rnn", "lstm"}
+    preset = ECHO_PRESETS["rnn_vs_lstm"]
+    assert url(at)["compare"] == "true" and url(at)["echo_step"] == str(preset.values["echo_step"])
+    trainers = run_of(at).trainers
+    assert set(trainers) == {"rnn", "lstm"}
+    for cell, trainer in trainers.items():
+        assert trainer.config == preset.config(cell, seed=0)  # exactly what the test trains
     at.button(key="echo_preset_truncation").click().run()
-    assert url(at)["echo_step"] == "20"
-    assert any("20" in w.value and "15" in w.value for w in at.warning)  # the truncation warning
+    truncation = ECHO_PRESETS["truncation"]
+    assert run_of(at).trainers["lstm"].config == truncation.config("lstm", seed=0)
+    k, w = truncation.values["echo_step"], truncation.values["truncated_backprop_length"]
+    assert any(str(k) in x.value and str(w) in x.value for x in at.warning)  # the warning
+    changes = truncation.claim("lstm", cured=True).changes
+    cure = dict(changes)["truncated_backprop_length"]
+    at.button(key="echo_cure").click().run()  # the cure the expander offers
+    assert_clean(at)
+    assert run_of(at).trainers["lstm"].config.truncated_backprop_length == cure
+    assert run_of(at).trainers["lstm"].config == truncation.config("lstm", 0, changes)
+    assert len(at.success) == 1 and str(cure) in at.success[0].value
+    assert not at.warning  # the window is longer than the echo now
     at.button(key="echo_preset_notebook").click().run()
     assert url(at) == {}
+
+
+def said_about(at, cell: str) -> str:
+    """The page's sentence about what the cell's state holds (under the travelling bit)."""
+    (line,) = [m.value for m in at.markdown if m.value.startswith(f"**{cell}**: the bit it read")]
+    return line
+
+
+def test_the_status_says_finished_at_the_end_and_a_bit_travels():
+    at = open_app("echo", num_epochs=1)  # the notebook's LSTM: 99% after its first epoch
+    at.button(key="echo_train").click().run()
+    for _ in range(100):
+        tick(at)
+        if run_of(at).finished:
+            break
+    assert_clean(at)
+    status = " ".join(m.value for m in at.markdown)
+    lstm = run_of(at).trainers["lstm"]
+    windows = lstm.config.windows_per_epoch
+    assert f"finished: epoch 1 of 1, window {windows} of {windows}" in status
+    assert "window 0 of" not in status
+    travel = charts(at)[3]
+    assert [d["type"] for d in travel["data"]] == ["scatter", "heatmap"]
+    curve = memory_curve(lstm.model, lstm.config, 3, seed=777)  # seed 0 + 777, as the page
+    line = said_about(at, "LSTM")  # drawn from that very measurement
+    assert curve[3] >= 0.9 and "3 steps ago comes straight back" in line
+    assert f"right {curve[3]:.0%} of the time" in line
+
+
+def test_the_bit_travel_caption_follows_the_measurement():
+    """The sentence under the travelling bit is drawn from the measured readout, so it says
+    "only" when the state does not hold the bit (a tiny model, after one window)."""
+    at = open_app("echo", echo_step=9, state_size=2)
+    at.button(key="echo_step_once").click().run()
+    assert_clean(at)
+    lstm = run_of(at).trainers["lstm"]
+    curve = memory_curve(lstm.model, lstm.config, 9, seed=777)
+    line = said_about(at, "LSTM")
+    assert curve[9] < 0.9 and "9 steps ago, the one the answer needs" in line
+    assert f"right only {curve[9]:.0%} of the time" in line
+
+
+def test_the_loss_spike_is_explained_once_a_second_epoch_begins():
+    at = open_app("echo", total_series_length=600, num_epochs=2)
+    at.button(key="echo_train").click().run()
+    tick(at, 2)
+    assert run_of(at).trainers["lstm"].epoch >= 1
+    assert any("starts the state from zero" in c.value for c in at.caption)
 
 
 def array(value) -> np.ndarray:
@@ -242,3 +310,41 @@ def test_the_sweep_runs_in_slices_and_stops():
     assert not at.session_state["echo.sweep"].running
     chart = charts(at)[-1]
     assert {d["name"] for d in chart["data"]} <= {"RNN", "LSTM"}
+
+
+def test_old_links_still_open_and_garbage_gives_one_warning():
+    """Links made before the presets changed still open with their settings; unusable values
+    (lr_decay is new) are one warning, a line each, and the defaults are used."""
+    at = open_app("echo", compare="true", echo_step=4, num_epochs=10)  # the old RNN vs LSTM link
+    assert_clean(at)
+    assert {tr.config.echo_step for tr in run_of(at).trainers.values()} == {4}
+    assert not at.warning
+    at = open_app("echo", lr_decay="fast", echo_step="far", optimizer="rmsprop")
+    assert_clean(at)
+    (warning,) = at.warning
+    assert all(name in warning.value for name in ("lr_decay", "echo_step", "optimizer"))
+    config = run_of(at).trainers["lstm"].config
+    assert (config.lr_decay, config.echo_step, config.optimizer) == (1.0, 3, "adagrad")
+    at = open_app("echo", lr_decay="0.97")
+    assert run_of(at).trainers["lstm"].config.lr_decay == 0.97 and url(at) == {"lr_decay": "0.97"}
+
+
+def test_the_bit_travel_figure_marks_where_the_bit_goes_in_and_comes_out():
+    from lstm_core import EchoConfig, new_echo_model
+    from lstm_core.echo import bit_trace
+    from ui.figures import echo as figs
+
+    model = new_echo_model(EchoConfig(state_size=6))
+    traces = {
+        "rnn": bit_trace(new_echo_model(EchoConfig(cell="rnn")), 5),
+        "lstm": bit_trace(model, 5),
+    }
+    labels = {"rnn": "RNN", "lstm": "LSTM", "answer": "a", "units": "Δ{state}", "steps": "s"}
+    labels |= {"in": "in", "out": "out", "hover": "%{z}"}
+    fig = figs.bit_travel(traces, 5, labels)
+    assert [d.type for d in fig.data] == ["scatter", "heatmap"] * 2
+    assert np.asarray(fig.data[3].z).shape == (6, len(traces["lstm"].bits) - 20 + 3)
+    assert fig.data[3].x[3] == 0  # step 0 is the flipped bit, three steps of context before it
+    lines = {sh.x0 for sh in fig.layout.shapes}
+    assert lines == {0, 5}  # the bit goes in at 0 and must come out 5 later
+    assert (fig.layout.yaxis2.title.text, fig.layout.yaxis4.title.text) == ("Δh", "Δc")

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 import lstm_core
-from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig
+from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig, demos
 from lstm_core.budget import UPLOAD_LIMITS
 from lstm_lab import app_home
 
@@ -197,15 +197,28 @@ from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
 BPTT_STEPS = (0, 100, 300, 1000, 3000)
-BPTT_ECHO_CLIP = 1.0  # without it a 64-unit RNN's first Adagrad updates (0.3) blow up by step 20
 BPTT_TEXT_CLIP = 5.0
 
 
 def bptt_train_window(task: str, echo_step: int) -> int:
-    """The truncation window both models train with: the notebook's 15, or for a longer echo
-    twice echo_step, so every target can share a window with its input. The page's own window
-    slider does not change it (it only changes how the page computes the gradients)."""
-    return max(15, 2 * echo_step) if task == "echo" else 15
+    """The truncation window both models train with (lstm_core.demos.bptt_echo_config for the
+    echo; 15 characters for text). The page's own window slider does not change it (it only
+    changes how the page computes the gradients)."""
+    if task == "echo":
+        return demos.bptt_echo_config("lstm", 1, echo_step, 0).truncated_backprop_length
+    return 15
+
+
+def bptt_score(task: str, model: Model, echo_step: int) -> float:
+    """The score the page shows for a model of the pair, as it is (after the page's scale and
+    forget shift too): echo accuracy on fresh bits, or bits per character on held-out text."""
+    if task == "echo":
+        return demos.bptt_echo_score(model, echo_step)
+    held_out = logbook_corpus().held_out[:2001]
+    ids = lstm_core.Vocabulary(model.config.vocab).encode(held_out, skip_unknown=True)
+    probs = model.forward(model.time_major(ids[None, :-1])).probs[:, 0]  # (T, V): no backward
+    picked = probs[np.arange(len(ids) - 1), ids[1:]].astype(np.float64)
+    return float(-np.mean(np.log(np.maximum(picked, 1e-300))) / np.log(2))  # bits per character
 
 
 @dataclass(frozen=True)
@@ -234,25 +247,15 @@ class _PairTraining:
     one session train at a time, and what it hands out are copies nobody changes."""
 
     def __init__(self, task: str, hidden: int, echo_step: int, seed: int) -> None:
-        self.task, self.lock = task, threading.Lock()
+        self.task, self.lock, self.echo_step = task, threading.Lock(), echo_step
         self.window = bptt_train_window(task, echo_step)
         cells = ("rnn", "lstm")
         self.trainers = {cell: self._trainer(cell, hidden, echo_step, seed) for cell in cells}
         self.pairs: dict[int, TrainedPair] = {}
 
     def _trainer(self, cell: str, hidden: int, echo_step: int, seed: int):
-        if self.task == "echo":  # the notebook's setup (Adagrad 0.3), with clipping by norm
-            config = EchoConfig(
-                cell=cell,
-                state_size=hidden,
-                echo_step=echo_step,
-                truncated_backprop_length=self.window,
-                num_epochs=1_000_000,
-                seed=seed,
-            )
-            trainer = EchoTrainer(config)
-            trainer.clip_norm = BPTT_ECHO_CLIP
-            return trainer
+        if self.task == "echo":  # the echo page's "RNN vs LSTM" recipe (lstm_core/demos.py)
+            return demos.bptt_echo_trainer(cell, hidden, echo_step, seed)
         corpus = logbook_corpus()
         V = len(corpus.vocab)
         config = ModelConfig(
@@ -271,14 +274,7 @@ class _PairTraining:
         )
 
     def _score(self, cell: str) -> float:
-        trainer = self.trainers[cell]
-        if self.task == "echo":
-            return lstm_core.echo.echo_accuracy(trainer.model, trainer.config, length=4000)
-        held_out = logbook_corpus().held_out[:2001]
-        ids = lstm_core.Vocabulary(trainer.model.config.vocab).encode(held_out, skip_unknown=True)
-        model = trainer.model
-        loss = model.gradients(model.time_major(ids[None, :-1]), ids[1:, None]).loss
-        return float(loss / np.log(2))  # nats -> bits per character
+        return bptt_score(self.task, self.trainers[cell].model, self.echo_step)
 
     def _chance(self) -> float:
         return 0.5 if self.task == "echo" else float(np.log2(len(logbook_corpus().vocab)))

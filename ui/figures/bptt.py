@@ -4,13 +4,16 @@ distance t - k, and what clipping does to an exploding gradient."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import plotly.graph_objects as go
 
 from ui.figures import CLIP_COLORS, OKABE_ITO, layout
-from ui.figures.echo import CELL_COLORS, _columns
+from ui.figures.echo import CELL_COLORS, _columns, log_ticks
 
 FLOW_SCALE = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]]
+MAX_SHADES = 14  # at most this many shades of blue: beyond it, one shade spans several decades
 LINE_COLORS = {
     "rnn_h": CELL_COLORS["rnn"],
     "lstm_h": CELL_COLORS["lstm"],
@@ -28,32 +31,89 @@ def _log_norms(norms: np.ndarray, cut: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(norms) | cut, np.nan, z).astype(np.float32)
 
 
+class Shades(NamedTuple):
+    """The heatmaps' colour steps: shade j covers log10 norms from low + j·step to low + (j+1)·step."""
+
+    low: int  # the power of ten where the palest shade starts
+    step: int  # decades per shade: 1 while the maps span at most MAX_SHADES decades
+    count: int  # how many shades
+
+    @property
+    def factor(self) -> int:
+        """How many times larger a norm is, one shade darker."""
+        return 10**self.step
+
+
+def _cut_region(T: int, window: int, truncated: bool) -> np.ndarray:
+    t, k = np.meshgrid(np.arange(T), np.arange(T), indexing="ij")
+    return (k <= t) & (k // window != t // window) if truncated else np.zeros((T, T), bool)
+
+
+def flow_shades(panels: dict[str, np.ndarray], window: int, truncated: bool = False) -> Shades:
+    """The decades the maps span, cut into whole-decade shades (the page names the factor)."""
+    T = next(iter(panels.values())).shape[0]
+    cut = _cut_region(T, window, truncated)
+    finite = np.concatenate(
+        [z[np.isfinite(z)] for z in (_log_norms(p, cut) for p in panels.values())]
+    )
+    lo = float(finite.min()) if finite.size else FLOOR
+    hi = float(finite.max()) if finite.size else 0.0
+    low, high = int(np.floor(lo)), max(int(np.ceil(hi)), int(np.floor(lo)) + 1)
+    step = -(-(high - low) // MAX_SHADES)  # ceil: whole decades per shade
+    return Shades(low, step, -(-(high - low) // step))
+
+
+def _stepped_scale(count: int) -> list:
+    """FLOW_SCALE cut into `count` flat bands: a norm's shade says which decade it lies in."""
+    from plotly.colors import sample_colorscale
+
+    colours = sample_colorscale(
+        FLOW_SCALE, np.linspace(0, 1, count).tolist() if count > 1 else [0.5]
+    )
+    scale = []
+    for j, colour in enumerate(colours):
+        scale += [[j / count, colour], [(j + 1) / count, colour]]
+    return scale
+
+
+def _power(n: int) -> str:
+    """10 to the n, written with superscripts (10⁻³), as the colour bar's labels."""
+    return "10" + str(n).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def flow_heatmaps(
     panels: dict[str, np.ndarray], window: int, labels: dict[str, str], truncated: bool = False
 ) -> go.Figure:
     """One heatmap per panel (name -> (T, T) norms, row t, column k), log10 colour on a shared
-    scale, and over each the region truncated BPTT with `window`-step windows never reaches.
+    scale of flat shades, one per decade (`flow_shades`: several decades a shade only when the
+    maps span more than MAX_SHADES), its colour bar labelled with the powers of ten, and over
+    each the region truncated BPTT with `window`-step windows never reaches.
 
     truncated: the norms were computed that way, so that region holds exact zeros: they are
     drawn grey, apart from the colour scale, which spans only the values actually computed.
     Built as one dict and validated once: it redraws on every slider move."""
     names = list(panels)
     T = next(iter(panels.values())).shape[0]
-    t, k = np.meshgrid(np.arange(T), np.arange(T), indexing="ij")
-    cut = (k <= t) & (k // window != t // window) if truncated else np.zeros((T, T), bool)
+    cut = _cut_region(T, window, truncated)
     zs = {n: _log_norms(panels[n], cut) for n in names}
-    finite = np.concatenate([z[np.isfinite(z)] for z in zs.values()])
-    zmax = float(finite.max()) if finite.size else 0.0
-    zmin = float(finite.min()) if finite.size else FLOOR
+    shades = flow_shades(panels, window, truncated)
+    top = shades.low + shades.step * shades.count
+    decades = list(range(shades.low, top + 1, shades.step))
     grey = np.where(cut, np.float32(1.0), np.float32(np.nan)) if cut.any() else None
     steps = np.arange(1, T + 1, dtype=np.float32)
     data, shapes, notes = [], [], []
     lay = {
         "coloraxis": {
-            "colorscale": FLOW_SCALE,
-            "cmin": zmin,
-            "cmax": max(zmax, zmin + 1e-3),
-            "colorbar": {"title": {"text": labels["colorbar"]}, "thickness": 12},
+            "colorscale": _stepped_scale(shades.count),
+            "cmin": shades.low,
+            "cmax": top,
+            "colorbar": {
+                "title": {"text": labels["colorbar"]},
+                "thickness": 12,
+                "tickmode": "array",
+                "tickvals": decades,
+                "ticktext": [_power(n) for n in decades],
+            },
         }
     }
     for j, ((x0, x1), name) in enumerate(zip(_columns(len(names), 0.05), names, strict=True)):
@@ -159,8 +219,11 @@ def decay_lines(
             annotation_text=labels["echo"],
             annotation_position="bottom right",
         )
+    shown = [y[np.isfinite(y) & (y > 0)] for y in decays.values()]
     fig.update_xaxes(title=labels["d_axis"], rangemode="tozero")
-    fig.update_yaxes(type="log", title=labels["ratio_axis"], exponentformat="power")
+    fig.update_yaxes(
+        type="log", title=labels["ratio_axis"], **log_ticks(np.concatenate([*shown, [1.0]]))
+    )
     return layout(fig, 320, legend={"orientation": "h", "y": 1.15})
 
 
@@ -177,13 +240,16 @@ def clipping(
     order = np.argsort(-np.abs(np.nan_to_num(raw, nan=0.0, posinf=1e300, neginf=1e300)))[:top]
     rank = np.arange(1, len(order) + 1, dtype=np.float32)
     fig = go.Figure()
+    shown = []
     for key, values, color in (
         ("raw", raw, CLIP_COLORS["raw"]),
         ("by_norm", by_norm, CLIP_COLORS["by_norm"]),
         ("by_value", by_value, CLIP_COLORS["by_value"]),
     ):
         sizes = np.maximum(np.abs(values[order]), 1e-30)
+        shown.append(sizes[np.isfinite(sizes) & (sizes > 1e-30)])
         fig.add_trace(go.Bar(x=rank, y=sizes, name=labels[key], marker_color=color))
     fig.update_xaxes(title=labels["rank_axis"])
-    fig.update_yaxes(type="log", title=labels["size_axis"], exponentformat="power")
+    # ticks that read as numbers (0.5, not Plotly's bare "5" for a short log range)
+    fig.update_yaxes(type="log", title=labels["size_axis"], **log_ticks(np.concatenate(shown)))
     return layout(fig, 300, barmode="group", legend={"orientation": "h", "y": 1.15})

@@ -14,7 +14,7 @@ def _columns(n: int, gap: float = 0.08) -> list[tuple[float, float]]:
     return [(k * (width + gap), k * (width + gap) + width) for k in range(n)]
 
 
-def _log_ticks(values: np.ndarray) -> dict:
+def log_ticks(values: np.ndarray) -> dict:
     """Ticks for a log axis that stay legible: powers of ten once the data spans decades, else
     1-2-5 steps written out (0.5, 0.2, 0.1; Plotly's own short range labels read "5, 2, 0.1")."""
     finite = values[np.isfinite(values) & (values > 0)]
@@ -146,7 +146,7 @@ def training_curves(
             "type": "log",
             "title": {"text": labels["loss"]},
             "anchor": "x",
-            **_log_ticks(np.concatenate(shown) if shown else np.empty(0)),
+            **log_ticks(np.concatenate(shown) if shown else np.empty(0)),
         },
         "xaxis2": {"domain": [r0, r1], "title": {"text": labels["window"]}, "anchor": "y2"},
         # the accuracy axis on the right edge: between the panels its title would cross the loss
@@ -358,7 +358,7 @@ def window_states(
     H = max(v[0].shape[1] for v in states.values())
     return layout(
         go.Figure(data=traces, layout={**lay, "annotations": notes}),
-        250 + 18 * H,
+        250 + min(18 * H, 450),  # 64 units (the RNN vs LSTM preset) stay on one screen
         margin={"l": 10, "r": 10, "t": 30, "b": 100},
     )
 
@@ -425,3 +425,118 @@ def sweep_curves(
         legend={"orientation": "h", "x": 0, "y": 1, "yanchor": "top", "yref": "container"},
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
     )
+
+
+def bit_travel(traces: dict, echo_step: int, labels: dict[str, str], margin: int = 3) -> go.Figure:
+    """One flipped input bit, followed (lstm_core.echo.bit_trace), one column per model: on top
+    how the answer p(1) changes, below how each unit's state changes, step by step from a few
+    steps before the flip; step 0 is the flipped bit, echo_step where the answer must carry it
+    (both marked with dashed lines, "in" and "out").
+
+    traces: name -> BitTrace. labels: the models' names, "answer", "units", "steps", "in",
+    "out", "hover" (a hover template for the heatmap).
+    """
+    names = list(traces)
+    columns = _columns(len(names), 0.1)
+    data, lay, shapes, notes = [], {}, [], []
+    for c, (name, (x0, x1)) in enumerate(zip(names, columns, strict=True)):
+        tr = traces[name]
+        start = max(0, tr.flipped - margin)
+        steps = np.arange(start, len(tr.bits)) - tr.flipped  # 0: the flipped bit
+        z = np.asarray(tr.change[start:], np.float32).T  # (H, steps)
+        m = max(1e-6, float(np.abs(z).max()))
+        top, low = f"{2 * c + 1}", f"{2 * c + 2}"
+        top_ax = "" if top == "1" else top
+        data.append(
+            go.Scatter(
+                x=steps.astype(np.float32),
+                y=np.asarray(tr.answer_change[start:], np.float32),
+                mode="lines+markers",
+                line={"color": CELL_COLORS.get(name, "#444"), "width": 2},
+                marker={"size": 4},
+                xaxis=f"x{top_ax}",
+                yaxis=f"y{top_ax}",
+                showlegend=False,
+                hovertemplate="%{x}: %{y:+.2f}<extra></extra>",
+            )
+        )
+        data.append(
+            go.Heatmap(
+                z=z,
+                x=steps.astype(np.float32),
+                y=np.arange(z.shape[0], dtype=np.float32),
+                colorscale=DIVERGING,
+                zmid=0,
+                zmin=-m,
+                zmax=m,
+                xaxis=f"x{low}",
+                yaxis=f"y{low}",
+                showscale=False,
+                hovertemplate=labels["hover"] + "<extra></extra>",
+            )
+        )
+        lay[f"xaxis{top_ax}"] = {
+            "domain": [x0, x1],
+            "anchor": f"y{top_ax}",
+            "matches": f"x{low}",
+            "showticklabels": False,
+        }
+        lay[f"yaxis{top_ax}"] = {
+            "domain": [0.72, 1.0],
+            "anchor": f"x{top_ax}",
+            "range": [-1.1, 1.1],
+            "tickvals": [-1, 0, 1],
+            "title": {"text": labels["answer"] if c == 0 else ""},
+        }
+        lay[f"xaxis{low}"] = {
+            "domain": [x0, x1],
+            "anchor": f"y{low}",
+            "title": {"text": labels["steps"]},
+        }
+        lay[f"yaxis{low}"] = {
+            "domain": [0.0, 0.64],
+            "anchor": f"x{low}",
+            "autorange": "reversed",
+            "title": {"text": labels["units"].format(state=tr.which)},  # c or h: each its own
+        }
+        for step, key, color in ((0, "in", "#2e6fbd"), (echo_step, "out", "#d1495b")):
+            for axis in (top_ax, low):
+                shapes.append(
+                    {
+                        "type": "line",
+                        "xref": f"x{axis}",
+                        "yref": f"y{axis} domain",
+                        "x0": step,
+                        "x1": step,
+                        "y0": 0,
+                        "y1": 1,
+                        "line": {"color": color, "dash": "dash", "width": 1.5},
+                    }
+                )
+            notes.append(
+                {
+                    "text": labels[key],
+                    "xref": f"x{low}",
+                    "yref": "paper",
+                    "x": step,
+                    "y": 0.66,
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"color": color, "size": 11},
+                }
+            )
+        if len(names) > 1:
+            notes.append(
+                {
+                    "text": f"<b>{labels[name]}</b>",
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": (x0 + x1) / 2,
+                    "y": 1.02,
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                }
+            )
+    H = max(tr.change.shape[1] for tr in traces.values())
+    fig = go.Figure(data=data, layout={**lay, "shapes": shapes, "annotations": notes})
+    return layout(fig, 260 + min(6 * H, 300), margin={"l": 10, "r": 10, "t": 30, "b": 10})
