@@ -83,7 +83,14 @@ def test_a_step_the_path_does_not_have_is_one_warning(bad):
     assert at.subheader[0].value.startswith("1. ")
 
 
-@pytest.mark.parametrize("n", NUMBERS)
+# a step that trains on opening (the BPTT preset's pair: 3,000 steps, about 40 s here) is slow
+OPENINGS = [
+    pytest.param(n, marks=pytest.mark.slow) if s.values.get("bptt_steps") else n
+    for n, s in enumerate(STEPS, start=1)
+]
+
+
+@pytest.mark.parametrize("n", OPENINGS)
 def test_each_steps_settings_open_its_page_without_a_warning(n):
     """What "show me" links to, opened as a first visit: the page takes every setting as it is."""
     step = STEPS[n - 1]
@@ -91,7 +98,7 @@ def test_each_steps_settings_open_its_page_without_a_warning(n):
     assert_clean(at)
     link_notes = [w.value for w in at.warning if w.icon == ":material/link_off:"]  # the frame's
     assert not link_notes, link_notes
-    for name, value in step.settings:
+    for name, value in step.values.items():
         assert at.session_state[name] == value, name
     assert url(at).get("lesson") == str(n)
     back = [p for p in at.get("page_link") if p.proto.page == "lessons"]
@@ -241,6 +248,40 @@ def test_clipping_at_the_steps_scale():
         effect = clip_effect(rnn, inputs, targets, facts["limit"], facts["cut"])
         assert effect.raw_norm > facts["times"] * facts["limit"], seed
         assert effect.angle_by_value > facts["angle"], seed
+
+
+def test_the_echo_and_gradient_steps_are_the_pages_presets_and_cite_their_claims():
+    """Their outcomes are the presets' claims, which tests/test_demos.py trains and checks across
+    seeds: the steps link to exactly those settings and cite exactly those bounds."""
+    from lstm_core.demos import BPTT_PRESET, ECHO_PRESETS
+
+    echo, truncation, gradients = STEPS[4], STEPS[5], STEPS[6]
+    assert echo.values == ECHO_PRESETS["rnn_vs_lstm"].values
+    assert truncation.values == ECHO_PRESETS["truncation"].values
+    assert gradients.values == BPTT_PRESET.values
+    facts = echo.facts()
+    preset = ECHO_PRESETS["rnn_vs_lstm"]
+    assert facts["rnn_most"] == preset.claim("rnn").at_most
+    assert facts["lstm_least"] == preset.claim("lstm").at_least
+    facts, preset = truncation.facts(), ECHO_PRESETS["truncation"]
+    assert facts["lstm_most"] == preset.claim("lstm").at_most
+    cure = preset.claim("lstm", cured=True)
+    assert facts["cured_least"] == cure.at_least
+    assert facts["cure_w"] == dict(cure.changes)["truncated_backprop_length"]
+    assert facts["cured_epochs"] == preset.claim_config(cure).num_epochs
+    facts = gradients.facts()
+    assert (facts["rnn_reach"], facts["lstm_reach"]) == (
+        BPTT_PRESET.reach("rnn_h")[0],
+        BPTT_PRESET.reach("lstm_c")[1],
+    )
+    assert facts["rnn_reach"] < facts["bptt_echo_step"] <= facts["lstm_reach"]  # the answer's
+    assert facts["rnn_most"] == BPTT_PRESET.score("rnn").at_most
+
+
+def test_the_truncation_step_opens_the_echo_page_at_its_preset_with_the_cure_offered():
+    at = open_app("echo", **lessons.show_me(6))
+    assert_clean(at)
+    assert at.button(key="echo_cure")  # the page knows it is at its truncation preset
 
 
 def test_the_papers_step_is_the_papers_setup():

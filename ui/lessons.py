@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lstm_core.demos import BPTT_PRESET, ECHO_PRESETS
 from lstm_core.explain import sigmoid
 from ui.i18n import t
 from ui.params import as_link
@@ -56,6 +57,19 @@ def _valve(facts: dict) -> dict:
     return {"through": float(sigmoid(a)), "mirror": -a, "opposite": float(sigmoid(-a))}
 
 
+def _echo(preset) -> dict:
+    """What a step cites of an echo preset (lstm_core/demos.py, where tests/test_demos.py checks
+    it): its promised time and the bounds of its claims, the cure's included."""
+    facts = {"seconds": preset.seconds}
+    for claim in preset.claims:
+        which = "cured" if claim.changes else claim.cell
+        facts[f"{which}_least"], facts[f"{which}_most"] = claim.at_least, claim.at_most
+        if claim.changes:
+            facts["cure_w"] = dict(claim.changes)["truncated_backprop_length"]
+            facts["cured_epochs"] = preset.claim_config(claim).num_epochs
+    return facts
+
+
 STEPS: tuple[Step, ...] = (
     Step("valve", "cell", (("valve", -2.0),), ("valve",), "cell_valve", derived=_valve),
     Step(
@@ -85,25 +99,34 @@ STEPS: tuple[Step, ...] = (
     Step(
         "echo",
         "echo",
-        (("compare", True), ("echo_step", 4), ("num_epochs", 10)),
-        ("compare", "cell", "echo_step"),
+        tuple(ECHO_PRESETS["rnn_vs_lstm"].values.items()),  # the echo page's own preset
+        ("compare", "cell", "echo_step", "state_size"),
         "echo_curves",
-        words=(("train", "echo.train"),),
+        words=(("train", "echo.train"), ("preset", "echo.preset_rnn_vs_lstm")),
+        derived=lambda facts: _echo(ECHO_PRESETS["rnn_vs_lstm"]),
     ),
     Step(
         "truncation",
         "echo",
-        (("echo_step", 20), ("num_epochs", 5)),
+        tuple(ECHO_PRESETS["truncation"].values.items()),
         ("echo_step", "truncated_backprop_length"),
         "echo_curves",
         words=(("train", "echo.train"), ("why_short", "echo.truncation_title")),
+        derived=lambda facts: _echo(ECHO_PRESETS["truncation"]),
     ),
     Step(
         "gradients",
         "bptt",
-        (),
-        ("bptt_steps", "bptt_echo_step", "bptt_window", "bptt_truncated"),
+        BPTT_PRESET.settings,  # the BPTT page's own preset
+        ("bptt_steps", "bptt_echo_step", "bptt_hidden", "bptt_window", "bptt_truncated"),
         "bptt_heatmaps",
+        derived=lambda facts: {
+            "seconds": BPTT_PRESET.seconds,
+            "rnn_most": BPTT_PRESET.score("rnn").at_most,
+            "lstm_least": BPTT_PRESET.score("lstm").at_least,
+            "rnn_reach": BPTT_PRESET.reach("rnn_h")[0],
+            "lstm_reach": BPTT_PRESET.reach("lstm_c")[1],
+        },
     ),
     Step(
         "clipping",
