@@ -65,7 +65,9 @@ SIDEBAR = params.register(
     ),
 )
 PRESENT_SCALE = 1.25  # presenter mode: type and figures this much larger
-PRESENT_HEIGHT = 540  # px: the lesson step's own figure, most of a 720-pixel projector
+PRESENT_HEIGHT = (
+    580  # px: the lesson step's own figure, most of a 720-pixel projector (all of it in view)
+)
 FOLD = "present_more"  # the expander the presenter's other controls are folded behind
 
 _router = threading.local()
@@ -373,10 +375,10 @@ def _present(current: str, style, fold) -> None:
 
 def _enlarge(fig, key: str) -> None:
     """A figure for a projector: its type larger, and the lesson step's own figure as tall as most
-    of the screen."""
+    of the screen, and no taller (a presenter shows it whole)."""
     font = fig.layout.font.size or 13
     fig.layout.font.size = round(font * PRESENT_SCALE)
     height = fig.layout.height or 450
     _, step = lesson()
     main = step is not None and step.figure == key and step.page == st.session_state.get("_page")
-    fig.layout.height = max(PRESENT_HEIGHT, height) if main else round(height * PRESENT_SCALE)
+    fig.layout.height = PRESENT_HEIGHT if main else round(height * PRESENT_SCALE)
