@@ -33,6 +33,15 @@ def test_the_path_runs_from_the_valve_to_generation():
     assert {"cell", "belt", "echo", "bptt", "text"} <= set(pages)
 
 
+def test_the_path_is_first_in_the_navigation_and_home_links_to_it():
+    from ui.frame import PAGES
+
+    assert PAGES[0].id == "lessons" and not PAGES[0].default  # Home stays the address /
+    at = open_app("home")
+    assert at.get("page_link")[0].proto.page == "lessons"
+    assert t("home.promise_lessons") in visible_text(at)
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_step_renders(lang):
     for n in NUMBERS:

@@ -141,14 +141,19 @@ def link(page, label: str):
     return page.get_by_test_id("stPageLink-NavLink").filter(has_text=label).first
 
 
+def opened(browser, address: str, width: int, height: int):
+    """A new tab of that size at `address`, its page errors collected in `page.errors`."""
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.goto(address)
+    wait_idle(page)
+    return page
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_whole_path_shows_me_each_step_and_brings_me_back(server, browser, lang):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server}/lessons?lang={lang}")
-    wait_idle(page)
+    page = opened(browser, f"{server}/lessons?lang={lang}", 1400, 1000)
     for n, step in enumerate(STEPS, start=1):
         if n > 1:
             main(page).locator(".st-key-lessons_next button").click()
@@ -167,20 +172,15 @@ def test_the_whole_path_shows_me_each_step_and_brings_me_back(server, browser, l
         link(page, t("lessons.back_to", n=n, title=step.text("title", lang), lang=lang)).click()
         wait_idle(page)
         on_step(page, n, lang)
-    assert errors == []
-    context.close()
+    assert page.errors == []
+    page.context.close()
 
 
 def test_presenter_mode_on_a_projector(server, browser):
     """1280x720: the sidebar folded away, the step's controls on screen and the others folded
     behind one expander, ←/→ on the path and on the time cursor, Space to train and pause, and the
     step's figure filling most of the screen (test-output/browser/presenter.png)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{server}/lessons?step=2&present=1")
-    wait_idle(page)
+    page = opened(browser, f"{server}/lessons?step=2&present=1", 1280, 720)
     on_step(page, 2, "en")
     sidebar = page.get_by_test_id("stSidebar").bounding_box()
     assert sidebar is None or sidebar["x"] + sidebar["width"] <= 0, sidebar  # collapsed
@@ -257,5 +257,5 @@ def test_presenter_mode_on_a_projector(server, browser):
         "() => document.querySelector('.st-key-echo_pause button').disabled", timeout=30_000
     )
     assert pause.is_disabled() and main(page).locator(".st-key-echo_train button").is_enabled()
-    assert problems(page) == [] and errors == []
-    context.close()
+    assert problems(page) == [] and page.errors == []
+    page.context.close()
