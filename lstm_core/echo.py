@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .cells import NAMES
 from .errors import LabError
 from .model import Model, ModelConfig
 
@@ -70,8 +71,8 @@ class EchoConfig:
             )
         if self.num_classes != 2:
             raise ValueError("the echo task has num_classes = 2 (a bit)")
-        if self.cell not in ("lstm", "rnn"):
-            raise ValueError(f"cell must be 'lstm' or 'rnn', not {self.cell!r}")
+        if self.cell not in NAMES:
+            raise ValueError(f"cell must be one of {', '.join(NAMES)}, not {self.cell!r}")
         if self.windows_per_epoch < 1:
             raise LabError(
                 "total_series_length must hold at least batch_size × truncated_backprop_length bits",

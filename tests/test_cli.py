@@ -442,3 +442,12 @@ def test_the_progress_line_shows_the_rate_and_the_time_left():
     line = stream.getvalue()
     # 250 steps in 10 s: 25 steps/s, 16,000 characters/s, 750 steps (30 s) to go
     assert "25.0 steps/s (16,000 chars/s), 30s left" in line, line
+
+
+def test_train_echo_with_a_gru(tmp_path):
+    out = cli(
+        "train-echo", "--cell", "gru", "--num-epochs", 1, "--out", tmp_path / "g.npz", "--json"
+    ).stdout
+    summary = json.loads(out)
+    assert summary["accuracy"] >= 0.99, summary
+    assert load_checkpoint(tmp_path / "g.npz").config.cell == "gru"

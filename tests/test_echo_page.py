@@ -158,7 +158,7 @@ def test_the_status_says_finished_at_the_end_and_a_bit_travels():
     curve = memory_curve(lstm.model, lstm.config, 3, seed=777)  # seed 0 + 777, as the page
     line = said_about(at, "LSTM")  # drawn from that very measurement
     assert curve[3] >= 0.9 and "3 steps ago comes straight back" in line
-    assert f"right {curve[3]:.0%} of the time" in line
+    assert f"right {curve[3]:.1%} of the time" in line
 
 
 def test_the_bit_travel_caption_follows_the_measurement():
