@@ -86,6 +86,7 @@ STEPS: tuple[Step, ...] = (
         (("clamp_gate", "f"), ("clamp_unit", 0), ("clamp_value", 0.0), ("clamp_from", 6)),
         ("clamp_gate", "clamp_unit", "clamp_value", "clamp_from", "step"),
         "cell_intervention",
+        words=(("before", "cell.before"), ("after", "cell.after")),
     ),
     Step(
         "belt",
