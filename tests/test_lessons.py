@@ -167,6 +167,24 @@ def test_presenter_mode_folds_what_the_step_does_not_name():
     assert "display: none" not in styles(at)
 
 
+@pytest.mark.parametrize("n", OPENINGS)
+def test_presenter_mode_on_every_steps_page(n):
+    """Every step's controls are its page's own parameters, shown; every other one is folded;
+    its figure is one of the charts the catalogs title."""
+    from ui import params
+
+    step = STEPS[n - 1]
+    at = open_app(step.page, present=1, **lessons.show_me(n))
+    assert_clean(at)
+    names = {p.name for p in params.REGISTRY[step.page]}
+    assert set(step.controls) <= names, set(step.controls) - names
+    css = styles(at)
+    for name in names:
+        assert (f".st-key-{name} {{ display: none; }}" in css) == (name not in step.controls), name
+    assert f"figure.title.{step.figure}" in catalog("en")
+    assert step.text("notice") in [c.value for c in at.caption]
+
+
 def test_presenter_mode_without_a_lesson_only_enlarges():
     at = open_app("cell", present=1)
     assert_clean(at)
