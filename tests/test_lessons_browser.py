@@ -129,6 +129,21 @@ def check_notice(page, step, lang: str) -> None:
         )
 
 
+def a_fragment_then_a_full_run_keep_what_was_set(page) -> None:
+    """On the page a step opened, the cursor moved (a fragment of the belt page writes it into
+    the address), then a text typed (a full run): the run is not taken for a link followed, so
+    neither is undone."""
+    main(page).locator(".st-key-belt_forward button").click()
+    wait_idle(page)
+    assert "belt_cursor=1" in page.url
+    box = main(page).locator(".st-key-belt_text textarea")
+    box.fill('she said "yes" (twice)')
+    box.press("Control+Enter")
+    wait_idle(page)
+    page.wait_for_function("() => location.search.includes('belt_text=')", timeout=30_000)
+    assert box.input_value() == 'she said "yes" (twice)' and "lesson=" in page.url
+
+
 def on_step(page, n: int, lang: str) -> None:
     title = t("lessons.numbered", n=n, title=STEPS[n - 1].text("title", lang), lang=lang)
     heading = main(page).get_by_role("heading", name=title)
@@ -169,6 +184,8 @@ def test_the_whole_path_shows_me_each_step_and_brings_me_back(server, browser, l
         assert problems(page) == [], (n, problems(page))
         check_settings(page, step, lang)
         check_notice(page, step, lang)
+        if step.page == "belt" and lang == "en":
+            a_fragment_then_a_full_run_keep_what_was_set(page)
         link(page, t("lessons.back_to", n=n, title=step.text("title", lang), lang=lang)).click()
         wait_idle(page)
         on_step(page, n, lang)

@@ -216,7 +216,6 @@ def _finish(show: bool = True) -> None:
     params.write_url(known)
     params.drop_unknown(known)
     params.remember(_router.page)
-    st.session_state["_url_written"] = _link_now()
     st.session_state.pop(params.RELINK, None)  # a page without parameters: nothing to set
     _present(_router.page, _router.style, _router.fold)
     if show:
@@ -314,15 +313,12 @@ def lesson() -> tuple[int, lessons.Step | None]:
     return n, lessons.step(n)
 
 
-def _link_now() -> tuple:
-    return tuple(sorted((k, tuple(st.query_params.get_all(k))) for k in st.query_params))
-
-
 def _followed_a_lesson_link() -> bool:
     """Whether this run was started by a link of the lesson path followed inside the session (its
-    `show me`, or the way back): the address carries `lesson` and is not the one the frame wrote
-    at the end of the last run. (Moving a widget keeps that address; following a link does not.)"""
-    return "lesson" in st.query_params and _link_now() != st.session_state.get("_url_written")
+    `show me`, or the way back): the address carries `lesson` and is not the one this session's
+    runs and fragments last wrote (params.write_url). Moving a widget keeps that address;
+    following a link does not."""
+    return "lesson" in st.query_params and params.address() != st.session_state.get(params.WRITTEN)
 
 
 def _lesson_bar(current: str):

@@ -248,6 +248,21 @@ def write_url(params) -> None:
             shown = as_link(value)
             if st.query_params.get(p.name) != shown:
                 st.query_params[p.name] = shown
+    _written()
+
+
+WRITTEN = "_url_written"  # session key: the address as this session's runs last wrote it
+
+
+def address() -> tuple:
+    """The address's parameters now, in a form to compare."""
+    return tuple(sorted((k, tuple(st.query_params.get_all(k))) for k in st.query_params))
+
+
+def _written() -> None:
+    """Remember the address as written (by a run or a fragment's rerun): a run that starts on
+    another address was sent there by a link (see ui/frame.py)."""
+    st.session_state[WRITTEN] = address()
 
 
 def as_link(value) -> str:
@@ -268,6 +283,7 @@ def drop_unknown(known) -> None:
     unknown = [k for k in st.query_params if k not in names]
     for key in unknown:
         del st.query_params[key]
+    _written()
     if unknown:
         listed = ", ".join(
             f"**{md_escape(k if len(k) <= 30 else k[:27] + '...')}**" for k in unknown[:8]
