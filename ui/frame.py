@@ -8,7 +8,7 @@ The frame also keeps the lesson path's thread (ui/lessons.py): `lesson=N` in a l
 was opened by step N's "show me", which sets the whole page (`params.setup`), and the frame puts a
 way back to step N above it. Presenter mode (`present=1`, or the sidebar's toggle) is the frame's
 too: larger type and figures, the sidebar collapsed, and on a lesson's page only the controls the
-step names left out, the others folded behind one expander (see `presenting()`).
+step names left on screen, the others folded behind one expander (see `_present`).
 
 Why `enter()`: with a folder named pages/ beside app.py, a freshly started Streamlit server runs
 in its legacy multipage mode until some session has run app.py, and in that mode a first visit
@@ -65,9 +65,7 @@ SIDEBAR = params.register(
     ),
 )
 PRESENT_SCALE = 1.25  # presenter mode: type and figures this much larger
-PRESENT_HEIGHT = (
-    580  # px: the lesson step's own figure, most of a 720-pixel projector (all of it in view)
-)
+PRESENT_HEIGHT = 580  # px: the lesson step's own figure, most of a 720-pixel screen, all in view
 FOLD = "present_more"  # the expander the presenter's other controls are folded behind
 
 _router = threading.local()
@@ -347,9 +345,7 @@ def _present(current: str, style, fold) -> None:
     name folded away (hidden in place until the fold's expander is opened; never lost)."""
     if not presenting():
         return
-    rules = [
-        f"html {{ font-size: {round(100 * PRESENT_SCALE)}%; }}",
-    ]
+    rules = [f"html {{ font-size: {round(100 * PRESENT_SCALE)}%; }}"]  # Streamlit sizes in rem
     _, step = lesson()
     if fold is not None and step is not None:
         hidden = [p for p in params.REGISTRY.get(current, ()) if p.name not in step.controls]
