@@ -9,7 +9,7 @@ from ui import frame
 frame.enter()
 
 from ui import lessons, params  # noqa: E402
-from ui.i18n import t  # noqa: E402
+from ui.i18n import current_language, t  # noqa: E402
 from ui.params import Param  # noqa: E402
 
 STEPS = lessons.STEPS
@@ -23,7 +23,7 @@ def move(delta: int) -> None:
 
 
 n = int(st.session_state.get("step", P["step"].default))
-lang = st.session_state.get("lang", "en")
+lang = current_language()  # fixed now: Streamlit may format outside the run
 titles = {k: STEPS[k - 1].text("title") for k in range(1, len(STEPS) + 1)}
 st.progress(n / len(STEPS), text=t("lessons.progress", n=n, total=len(STEPS)))
 back, choose, forward = st.columns([1, 4, 1], vertical_alignment="bottom")
