@@ -32,7 +32,7 @@ VIEW_EVERY = 0.6  # seconds between two moments while only a fragment plays
 
 def step_param(name: str) -> Param:
     """A page's link parameter for the training step (its default: the latest kept step)."""
-    return Param(name, 0, "int", low=0, high=10**9)
+    return Param(name, 0, "int", low=0, high=10**9, default_label="rewind.latest")
 
 
 def has_history(model: Model | None) -> bool:
