@@ -102,6 +102,7 @@ class WeightHistory:
         history = cls(budget=max(budget, int(weights.nbytes) + 1))
         history.steps = [int(s) for s in steps]
         history.weights = [np.array(w, np.float32) for w in weights]
+        history._grid_last = history.steps[-1] if history.steps else None  # goes on at its pace
         return history
 
 
