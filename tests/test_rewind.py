@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pytest
 from conftest import wait_for
+from test_worker import SETTINGS
 
 from lstm_core import Model, ModelConfig, TextTrainer, Vocabulary, checkpoint_bytes, load_checkpoint
 from lstm_core.history import WeightHistory, model_at
@@ -26,14 +27,6 @@ from ui.generation import Generation
 
 TEXT = "the keeper climbs the stairs. the lamp is lit. the sea is grey. " * 50
 HELD_OUT = "the stairs are cold and the lamp is lit again. " * 100
-SETTINGS = {
-    "seq_length": 20,
-    "batch_size": 8,
-    "learning_rate": 0.01,
-    "optimizer": "adam",
-    "dropout": 0.0,
-    "seed": 3,
-}
 
 
 def char_model(hidden: int = 16, seed: int = 0) -> tuple[Model, np.ndarray]:
