@@ -20,7 +20,7 @@ from lstm_core.explain import top_predictions
 from lstm_core.history import model_at
 from lstm_core.rewind import LENGTH, liveliest_unit, unit_over_time, written_at
 from lstm_core.text import Vocabulary
-from ui import frame, rewind
+from ui import frame, params, rewind
 from ui.figures import rewind as rewind_figs
 from ui.figures import text as text_figs
 from ui.i18n import num, number_style, t
@@ -97,7 +97,8 @@ def view(bg, p: Param, writing: Writing, held_out: str, fallback: str) -> None:
         with left:
             bits = num(moment.bits, ".2f") if np.isfinite(moment.bits) else "—"
             st.metric(t("rewind.bits", step=step), bits, help=t("rewind.bits_help"))
-            st.code(writing.seed_text + moment.written.text, language=None, wrap_lines=True)
+            with st.container(key="gen_rewind_sample"):  # a code block: shown literally
+                st.code(writing.seed_text + moment.written.text, language=None, wrap_lines=True)
             st.caption(
                 t(
                     "rewind.written",
@@ -135,6 +136,7 @@ def view(bg, p: Param, writing: Writing, held_out: str, fallback: str) -> None:
                 config={"displayModeBar": False},
             )
         unit_view(bg, model, history, steps, index, fallback)
+        params.write_url((p,))  # a fragment's run: the frame's end of the run does not come
 
     moment_view()
 
