@@ -16,7 +16,7 @@ from test_app import assert_clean, open_app, url
 from lstm_core import checkpoint_bytes
 from lstm_core.history import model_at
 from lstm_core.rewind import held_out_bits
-from ui import models
+from ui import models, rewind_text
 from ui import rewind as rewind_ui
 from ui.i18n import LANGUAGES, num, t
 
@@ -104,8 +104,8 @@ def test_the_text_pages_slider_ends_at_the_live_model_and_goes_back(workers, lan
     unit = int(at.number_input(key="text.rewind_unit").value)
     heat = chart(at, "rewind_unit")
     grid = array(heat["data"][0]["z"])
-    sentence = at.session_state["text.bg"].held_out[:120]
-    ids = models.prepare_input(bg.model, sentence, limit=300).ids
+    held = bg.held_out[bg.held_out.find("\n", 0, 100) + 1 :]  # from its first line break
+    ids = models.prepare_input(bg.model, held[: rewind_text.SENTENCE], limit=300).ids
     np.testing.assert_array_equal(grid[-1], bg.model.run(ids).layers[0].h[1:, 0, unit])
     assert heat["layout"]["shapes"][0]["y0"] == len(grid) - 1.5  # the last row outlined
 

@@ -27,7 +27,7 @@ from ui.i18n import num, number_style, t
 from ui.params import Param
 from ui.safe import md_escape, token_label
 
-SENTENCE = 120  # characters of the held-out text the unit figure reads, unless one is typed
+SENTENCE = 72  # characters of the held-out text the unit figure reads (each one on its axis)
 MAX_SENTENCE = 300
 MEMO = "text.rewind_memo"
 
@@ -60,7 +60,9 @@ def sentence_ids(model, text: str) -> tuple[np.ndarray, list[str]]:
 
 
 def section(bg, p: Param, writing: Writing, held_out: str, fallback: str) -> None:
-    """The whole block; bg: the page's BackgroundText, fallback: the sentence when none is typed."""
+    """The whole block; bg: the page's BackgroundText, fallback: the text whose start (from its
+    first line break, if one comes soon) is the sentence when none is typed."""
+    fallback = fallback[fallback.find("\n", 0, 100) + 1 :]
     st.subheader(t("rewind.text_title"))
     history = bg.history()
     if history is None or len(history) < 2:

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from ui.figures import DIVERGING, INK, figure, num, visible
 from ui.figures.belt import plotly_text
 
-MOST_TOKENS = 60  # beyond this many characters the axis shows positions, not the characters
+MOST_TOKENS = 80  # beyond this many characters the axis shows positions, not the characters
 
 
 def unit_over_training(
