@@ -238,3 +238,23 @@ def test_the_belt_pages_heatmaps_at_a_training_step(lang):
     np.testing.assert_array_equal(array(chart(at, "belt_unit_lines")["data"][0]["y"]), then)
     assert not np.array_equal(then, live)
     assert STEP[lang] in time_slider(at, "belt_at_step").label
+
+
+@pytest.mark.parametrize(
+    ("page", "choose", "name"),
+    [("cell", "model", "at_step"), ("belt", "belt_model", "belt_at_step")],
+)
+def test_a_text_model_with_its_history_rewinds_on_the_cell_and_belt_pages(page, choose, name):
+    from test_rewind import trained
+
+    trainer = trained(60)
+    at = open_app(page, **{choose: "upload"})
+    data = checkpoint_bytes(trainer.model)
+    at.file_uploader(key=f"{page}_upload").set_value(("m.npz", data, "application/octet-stream"))
+    at.run()
+    assert_clean(at)
+    slider = time_slider(at, name)
+    assert slider.value == 60 and len(slider.options) == len(trainer.history)
+    slider.set_value(0).run()
+    assert_clean(at)
+    assert url(at)[name] == "0" and not at.warning

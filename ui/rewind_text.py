@@ -70,6 +70,8 @@ def section(bg, p: Param, writing: Writing, held_out: str, fallback: str) -> Non
         st.caption(t("rewind.text_none"))
         return
     st.markdown(t("rewind.text_intro"))
+    if bg.running:  # the live model is ahead of every kept step until it pauses
+        st.caption(t("rewind.text_training"))
     view(bg, p, writing, held_out, fallback)
 
 
