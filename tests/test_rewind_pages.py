@@ -136,7 +136,7 @@ def test_play_walks_every_kept_step_and_stops_at_the_end(workers, lang, monkeypa
         time.sleep(0.06)
         at.run()
         seen.append(time_slider(at, "at_step").value)
-        if not at.session_state["_rewind.playing.at_step"]:
+        if not at.session_state["_rewind.playing.text.at_step"]:
             break
     assert_clean(at)
     assert list(dict.fromkeys(seen)) == steps  # every kept step, in order, to the last
@@ -202,6 +202,23 @@ def test_the_cell_pages_equations_at_a_training_step(lang):
     assert num(early, ",", lang) in said  # and its accuracy then, not the trained one
     time_slider(at, "at_step").set_value(history.steps[-1]).run()
     assert [e.value for e in at.latex] == now  # the last kept step is the live model
+
+
+def test_play_walks_the_cell_page_through_training_and_stops(monkeypatch):
+    monkeypatch.setattr(rewind_ui, "PAGE_EVERY", 0.05)
+    _, history = echo_history()
+    at = open_app("cell", lang="es")
+    at.button(key="cell_rewind_play").click().run()
+    seen = [time_slider(at, "at_step").value]
+    for _ in range(len(history) + 3):  # each run of AppTest is one tick of the timer
+        time.sleep(0.06)
+        at.run()
+        seen.append(time_slider(at, "at_step").value)
+        if not at.session_state["_rewind.playing.cell.at_step"]:
+            break
+    assert_clean(at)
+    assert list(dict.fromkeys(seen)) == history.steps
+    assert at.button(key="cell_rewind_play").label == "Reproducir"
 
 
 def test_the_cell_page_without_a_history_has_no_slider_and_says_so_to_a_link():

@@ -64,7 +64,16 @@ def chosen_step(p: Param, steps: list[int]) -> int:
 
 
 def _playing_key(p: Param) -> str:
-    return f"_rewind.playing.{p.name}"
+    return f"_rewind.playing.{_page()}.{p.name}"
+
+
+def _moved_key(p: Param) -> str:
+    return f"_rewind.moved.{_page()}.{p.name}"
+
+
+def _page() -> str:
+    """The page this run draws (two pages may name their step alike: text and cell)."""
+    return st.session_state.get("_page", "")
 
 
 def playing(p: Param) -> bool:
@@ -117,7 +126,7 @@ def play_button(p: Param, steps: list[int], key: str, *, container=st) -> None:
     def start() -> None:
         st.session_state[p.name] = steps[0]
         st.session_state[_playing_key(p)] = True
-        st.session_state[f"_rewind.moved.{p.name}"] = time.monotonic()
+        st.session_state[_moved_key(p)] = time.monotonic()
 
     container.button(
         t("rewind.play"),
@@ -135,7 +144,7 @@ def advance(p: Param, steps: list[int], every: float) -> bool:
     whether the step moved."""
     if not playing(p):
         return False
-    moved_key = f"_rewind.moved.{p.name}"
+    moved_key = _moved_key(p)
     now = time.monotonic()
     if now - st.session_state.get(moved_key, 0.0) < 0.9 * every:
         return False
@@ -188,11 +197,8 @@ def _player(p: Param) -> None:
 
     @st.fragment(run_every=PAGE_EVERY if playing(p) else None)
     def tick() -> None:
-        if (
-            playing(p)
-            and time.monotonic() - st.session_state.get(f"_rewind.moved.{p.name}", 0.0)
-            >= 0.9 * PAGE_EVERY
-        ):
+        waited = time.monotonic() - st.session_state.get(_moved_key(p), 0.0)
+        if playing(p) and waited >= 0.9 * PAGE_EVERY:
             st.rerun()
 
     tick()
