@@ -6,42 +6,31 @@ import re
 import time
 
 import pytest
-from browser import chromium, fresh_server, main, problems, screenshot, wait_charts, wait_idle
-from test_browser import open_fresh
+from browser import fresh_server, main, problems, screenshot, wait_charts, wait_idle
+from test_browser import browser, open_fresh, tab  # noqa: F401  (browser, tab: its fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CAPTION = re.compile(r"Training step ([\d,]+) of ([\d,]+)")
 
 
-@pytest.fixture
-def tab():
-    with chromium() as launched:
-        context = launched.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-        yield page
-        context.close()
-
-
-def shown_step(tab) -> tuple[int, int]:
-    found = CAPTION.search(main(tab).inner_text())
+def shown_step(page) -> tuple[int, int]:
+    found = CAPTION.search(main(page).inner_text())
     assert found, "no training-time caption on the page"
     return int(found.group(1).replace(",", "")), int(found.group(2).replace(",", ""))
 
 
-def wait_step(tab, step: int, timeout: float = 30.0) -> float:
+def wait_step(page, step: int, timeout: float = 30.0) -> float:
     """Seconds until the caption shows `step`."""
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
-        if CAPTION.search(main(tab).inner_text()) and shown_step(tab)[0] == step:
+        if CAPTION.search(main(page).inner_text()) and shown_step(page)[0] == step:
             return time.monotonic() - t0
-        tab.wait_for_timeout(25)
-    raise AssertionError(f"the view never showed step {step} (it shows {shown_step(tab)})")
+        page.wait_for_timeout(25)
+    raise AssertionError(f"the view never showed step {step} (it shows {shown_step(page)})")
 
 
-def test_dragging_the_training_time_slider_rewinds_the_text_page(tab):
+def test_dragging_the_training_time_slider_rewinds_the_text_page(tab):  # noqa: F811
     with fresh_server() as base:
         open_fresh(tab, base, "text?model=new&hidden_size=32&batch_size=8&seq_length=20")
         main(tab).locator(".st-key-gen_train button").click()

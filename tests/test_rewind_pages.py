@@ -47,6 +47,20 @@ def caption_with(at, words: str) -> str:
     return next(c.value for c in at.caption if words in c.value)
 
 
+def played(at, page: str, moments: int) -> list[int]:
+    """The steps the slider shows while Play runs (each run of AppTest is one tick of its timer,
+    the timer's interval made short by the test), until it stops by itself."""
+    seen = []
+    for _ in range(moments + 3):
+        time.sleep(0.06)
+        at.run()
+        seen.append(time_slider(at, "at_step").value)
+        if not at.session_state[f"_rewind.playing.{page}.at_step"]:
+            break
+    assert_clean(at)
+    return seen
+
+
 @pytest.fixture
 def workers():
     opened = []
@@ -132,13 +146,7 @@ def test_play_walks_every_kept_step_and_stops_at_the_end(workers, lang, monkeypa
         seen == [steps[0]]
         and at.button(key="gen_rewind_play").label == {"en": "Stop", "es": "Detener"}[lang]
     )
-    for _ in range(len(steps) + 3):  # each run of AppTest is one tick of the timer
-        time.sleep(0.06)
-        at.run()
-        seen.append(time_slider(at, "at_step").value)
-        if not at.session_state["_rewind.playing.text.at_step"]:
-            break
-    assert_clean(at)
+    seen += played(at, "text", len(steps))
     assert list(dict.fromkeys(seen)) == steps  # every kept step, in order, to the last
     assert at.button(key="gen_rewind_play").label == {"en": "Play", "es": "Reproducir"}[lang]
 
@@ -209,14 +217,7 @@ def test_play_walks_the_cell_page_through_training_and_stops(monkeypatch):
     _, history = echo_history()
     at = open_app("cell", lang="es")
     at.button(key="cell_rewind_play").click().run()
-    seen = [time_slider(at, "at_step").value]
-    for _ in range(len(history) + 3):  # each run of AppTest is one tick of the timer
-        time.sleep(0.06)
-        at.run()
-        seen.append(time_slider(at, "at_step").value)
-        if not at.session_state["_rewind.playing.cell.at_step"]:
-            break
-    assert_clean(at)
+    seen = [time_slider(at, "at_step").value, *played(at, "cell", len(history))]
     assert list(dict.fromkeys(seen)) == history.steps
     assert at.button(key="cell_rewind_play").label == "Reproducir"
 

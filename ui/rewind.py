@@ -26,7 +26,7 @@ from ui import params
 from ui.i18n import current_language, num, t
 from ui.params import Param
 
-PAGE_EVERY = 1.2  # seconds between two moments while a whole page plays (a page redraws in ~0.5 s)
+PAGE_EVERY = 0.8  # seconds between two moments while a whole page plays (it redraws in 0.2-0.5 s)
 VIEW_EVERY = 0.6  # seconds between two moments while only a fragment plays
 
 
@@ -195,10 +195,13 @@ def _player(p: Param) -> None:
     """While playing, a timer that reruns the whole page once a moment (the page moves the step
     at the top of its run, in `rewound`)."""
 
+    inline = f"_rewind.inline.{_page()}.{p.name}"
+
     @st.fragment(run_every=PAGE_EVERY if playing(p) else None)
     def tick() -> None:
-        waited = time.monotonic() - st.session_state.get(_moved_key(p), 0.0)
-        if playing(p) and waited >= 0.9 * PAGE_EVERY:
+        if playing(p) and not st.session_state.get(inline):  # the timer's run, not the page's
             st.rerun()
 
+    st.session_state[inline] = True  # drawn with the page: a slow page must not rerun itself
     tick()
+    st.session_state[inline] = False
