@@ -41,6 +41,10 @@ WORKER_OVERHEAD = 160 * 2**20  # the worker's interpreter, NumPy and BLAS before
 # (a worker with a small model maps about 250 MB). Past it, NumPy raises MemoryError and the
 # worker stops training with a message; the machine never pays for it.
 WORKER_ADDRESS_SPACE = WORKER_BUDGET + 512 * 2**20
+# The text page's training history (history.py), kept twice: in the worker and, as it arrives,
+# in the page's session. 16 MB is about 40 moments of a 128-unit model, and a checkpoint that
+# carries them still fits under the 20 MB upload limit.
+TEXT_HISTORY = 16 * 2**20
 
 
 class MemoryEstimate(NamedTuple):

@@ -52,6 +52,11 @@ class WeightHistory:
     def nbytes(self) -> int:
         return sum(w.nbytes for w in self.weights)
 
+    @property
+    def provisional(self) -> bool:
+        """Whether the last moment is there only for being the latest (the next step replaces it)."""
+        return self._latest_is_extra
+
     def capacity(self, per_moment: int) -> int:
         """How many moments of `per_moment` bytes fit (at least 2: the first and the last)."""
         return max(2, min(MAX_MOMENTS, self.budget // max(1, per_moment)))
@@ -97,6 +102,7 @@ class WeightHistory:
         history = cls(budget=max(budget, int(weights.nbytes) + 1))
         history.steps = [int(s) for s in steps]
         history.weights = [np.array(w, np.float32) for w in weights]
+        history._grid_last = history.steps[-1] if history.steps else None  # goes on at its pace
         return history
 
 
@@ -112,13 +118,15 @@ def unit_over_training(
     layer: int,
     unit: int,
     value: str = "c",
+    moments=None,
 ) -> np.ndarray:
-    """One unit's value ("c" or "h") at every step of `inputs` (T,), at every kept moment:
-    (K, T), row j = moment j. What only rewinding can show: when a unit starts to mean
-    something."""
+    """One unit's value ("c" or "h") at every step of `inputs` (T,), at every kept moment (or
+    at the indices `moments` only): (K, T), row j = moment j. What only rewinding can show:
+    when a unit starts to mean something."""
     inputs = np.asarray(inputs)[None, :]
-    out = np.empty((len(history), inputs.shape[1]), model.dtype)
-    for j in range(len(history)):  # the weights differ per moment: one pass each
+    moments = range(len(history)) if moments is None else moments
+    out = np.empty((len(moments), inputs.shape[1]), model.dtype)
+    for row, j in enumerate(moments):  # the weights differ per moment: one pass each
         trace = model_at(model, history, j).run(inputs).layers[layer]
-        out[j] = (trace.memory if value == "c" else trace.h)[1:, 0, unit]
+        out[row] = (trace.memory if value == "c" else trace.h)[1:, 0, unit]
     return out

@@ -12,9 +12,17 @@ big-endian uint32), the JSON, the payload. Nothing is pickled: a model travels a
 (read back with `load_checkpoint`), token ids as int32 bytes.
 
 The worker trains in short bursts and reports after each (new losses, bits per character on
-the held-out text, samples of text). It lowers its own priority so the page stays responsive,
+the held-out text, samples of text, and the training history's new moments). It lowers its own priority so the page stays responsive,
 stops training when nobody has asked about it for IDLE_PAUSE seconds, and exits when its
 parent goes away or has been silent for IDLE_EXIT seconds.
+
+The history (history.py, within budget.TEXT_HISTORY) travels in the progress frames, a moment at
+a time: each report lists the steps the worker keeps now and carries, as float32 bytes in its
+payload, the weights of the kept steps the page has not had yet; the page drops what the worker
+thinned away. So each moment crosses the pipe once (about 0.4 MB at 128 units, most of them in
+the first seconds, when early learning is kept densely), the page can rewind while training goes
+on, and nothing large waits for a request. The latest step, which the worker keeps only until
+the next one, is not sent: the page has it from the weights it fetches on Pause.
 """
 
 from __future__ import annotations
@@ -146,8 +154,35 @@ class _Worker:
         self.threads = _Threads(init.get("threads", 1))
         self.training, self.status, self.message, self.order = False, "paused", None, 0
         self.losses, self.bpcs, self.samples = [], [], []
+        self.history, self.sent = self.take_history()
         self.trainer = None  # until settings within the budget arrive
         self.refused = self.try_trainer(self.settings)  # said when asked to train
+
+    def take_history(self) -> tuple:
+        """The history to keep: the one the model came with (the page has its moments), else a
+        new one; then this step's weights. A history that goes further than the counts given
+        (an uploaded checkpoint's) sets the step count: training goes on from its last step."""
+        from .budget import TEXT_HISTORY
+        from .history import WeightHistory
+
+        history, self.model.history = self.model.history, None  # weights frames go without it
+        if history is None:
+            history = WeightHistory(budget=TEXT_HISTORY)
+        history.budget = TEXT_HISTORY
+        sent = set(history.steps)
+        if history.steps and history.steps[-1] > self.steps:
+            self.steps = history.steps[-1]
+        history.offer(self.steps, self.model.flat)
+        return history, sent
+
+    def history_news(self) -> tuple[dict, bytes]:
+        """The steps kept now (the provisional latest left out) and the weights the page lacks."""
+        h = self.history
+        kept = h.steps[:-1] if h.provisional else list(h.steps)
+        new = [j for j, step in enumerate(kept) if step not in self.sent]
+        self.sent = set(kept)
+        payload = b"".join(h.weights[j].tobytes() for j in new)
+        return {"kept": kept, "new": [kept[j] for j in new]}, payload
 
     def new_trainer(self, s: dict):
         """A trainer at these settings; LabError if they are over the budget (budget.py),
@@ -169,6 +204,7 @@ class _Worker:
 
     def report(self) -> None:
         """Everything new since the last report, and where training stands."""
+        history, payload = self.history_news()
         write_frame(
             self.out,
             {
@@ -183,7 +219,9 @@ class _Worker:
                 "bpc": self.bpcs,
                 "samples": self.samples,
                 "threads": self.threads.now,
+                "history": history,
             },
+            payload,
         )
         self.losses, self.bpcs, self.samples = [], [], []
 
@@ -268,6 +306,7 @@ class _Worker:
                     break
                 self.steps += 1
                 self.characters += per_step
+                self.history.offer(self.steps, self.model.flat)
                 self.losses.append([self.steps, snap.loss])
                 if self.steps % self.eval_every == 0 and self.held_out:
                     bpc, _, _ = bits_per_character(self.model, self.held_out[:HELD_OUT_SCORED])
@@ -352,6 +391,28 @@ def main() -> None:
 
 
 # ==================================================================================== the page side
+class HistoryMirror:
+    """The page's copy of the worker's kept moments (see the module docstring), brought up to
+    date by each report: what the worker no longer keeps is dropped, what is new is added."""
+
+    def __init__(self, model) -> None:
+        history = model.history
+        self.size = model.config.num_parameters()  # float32 values per moment
+        self.steps: list[int] = list(history.steps) if history is not None else []
+        self.weights: list[np.ndarray] = list(history.weights) if history is not None else []
+
+    def take(self, kept: list[int], new: list[int], payload: bytes) -> None:
+        if len(payload) != 4 * self.size * len(new):
+            return  # not a frame this page can read: keep what it has
+        keep = set(kept)
+        pairs = [(s, w) for s, w in zip(self.steps, self.weights, strict=True) if s in keep]
+        arrays = np.frombuffer(payload, np.float32).reshape(len(new), self.size)
+        pairs += [(int(s), np.array(w)) for s, w in zip(new, arrays, strict=True)]
+        pairs.sort(key=lambda pair: pair[0])
+        self.steps = [s for s, _ in pairs]
+        self.weights = [w for _, w in pairs]
+
+
 class TrainingProcess:
     """A worker process training one character model; its progress, as the page reads it."""
 
@@ -423,6 +484,7 @@ class TrainingProcess:
             "address_space": address_space or WORKER_ADDRESS_SPACE,
         }
         self.threads = 1  # what the worker last said it uses
+        self.history = HistoryMirror(model)
         self._send(header, ckpt + np.asarray(ids, dtype=np.int32).tobytes())
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -448,6 +510,8 @@ class TrainingProcess:
                 for step, bpc in msg["bpc"]:
                     self.bpc.add(step, bpc)
                 self.samples.extend(tuple(s) for s in msg["samples"])
+                if "history" in msg:
+                    self.history.take(msg["history"]["kept"], msg["history"]["new"], payload)
                 self.threads = msg.get("threads", 1)
                 self.steps, self.characters, self.seconds = (
                     msg["steps"],
@@ -515,6 +579,11 @@ class TrainingProcess:
             return load_checkpoint(io.BytesIO(self._weights.get(timeout=timeout)))
         except queue.Empty:
             return None
+
+    def moments(self) -> tuple[list[int], list[np.ndarray]]:
+        """The training history's moments received so far: (steps, weights), copies of the lists."""
+        with self.lock:
+            return list(self.history.steps), list(self.history.weights)
 
     def snapshot(self) -> dict:
         """Copies of the histories and counters, taken under the lock."""

@@ -18,7 +18,7 @@ from lstm_core.analysis import (  # noqa: E402
     text_property,
     untrained_best,
 )
-from ui import models, params  # noqa: E402
+from ui import models, params, rewind  # noqa: E402
 from ui.figures import belt as figs  # noqa: E402
 from ui.i18n import explain, labeler, separators, t  # noqa: E402
 from ui.params import Param  # noqa: E402
@@ -46,6 +46,7 @@ P = params.register(
         Param("belt_track", "c", "choice", options=("c", "h")),
         Param("belt_find_value", "c", "choice", options=("c", "h")),
         Param("belt_flows", (), "ints", low=0, high=4095, max_length=4),
+        rewind.step_param("belt_at_step"),
     ),
 )
 STATIC = {"displayModeBar": False}  # no toolbar: its tooltips are Plotly's English
@@ -65,6 +66,9 @@ else:
     with st.spinner(t("cell.training_echo")):
         model = models.get(source, units, frame.seed())
     model_key = f"{source}/{units}/{frame.seed()}"
+model, at_step = rewind.rewound(P["belt_at_step"], model, "belt")  # a model with a history
+if at_step is not None:
+    model_key = f"{model_key}@{at_step}"
 cfg = model.config
 lstm = cfg.cell == "lstm"
 QUANTITIES = figs.QUANTITIES if lstm else figs.RNN_QUANTITIES

@@ -8,6 +8,7 @@ from ui import frame
 frame.enter()
 
 from lstm_core import GATES, Clamp, EchoConfig  # noqa: E402
+from lstm_core.echo import echo_accuracy  # noqa: E402
 from lstm_core.explain import (  # noqa: E402
     gate_parts,
     intervene,
@@ -16,7 +17,7 @@ from lstm_core.explain import (  # noqa: E402
     top_predictions,
     unit_step,
 )
-from ui import figures, models, params  # noqa: E402
+from ui import figures, models, params, rewind  # noqa: E402
 from ui.i18n import labeler, num, number_style, t, tex  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, tape, token_label  # noqa: E402
@@ -36,6 +37,7 @@ P = params.register(
         Param("clamp_value", 1.0, "float", low=-1.0, high=1.0),
         Param("clamp_from", 0, "int", low=0, high=models.MAX_INPUT - 1),
         Param("valve", 2.0, "float", low=-8.0, high=8.0),
+        rewind.step_param("at_step"),
     ),
 )
 STATIC = {
@@ -62,10 +64,25 @@ else:
         model = models.get(
             source, int(st.session_state.get("units", P["units"].default)), frame.seed()
         )
+full = model
+model, at_step = rewind.rewound(P["at_step"], model, "cell")  # a model with a history: any step
 cfg = model.config
 if source in ("echo_trained", "echo_random"):  # what the echo model was made for
     echo = EchoConfig()  # the notebook's setup, which ui/models.py trains
-    if source == "echo_trained":
+    if source == "echo_trained" and model is not full:  # an earlier step: its own accuracy
+        accuracy = echo_accuracy(model, echo)
+        last = full.history.steps[-1]
+        st.caption(
+            t(
+                "rewind.echo_task_at",
+                k=echo.echo_step,
+                h=cfg.hidden_size,
+                step=at_step,
+                last=last,
+                acc=accuracy,
+            )
+        )
+    elif source == "echo_trained":
         accuracy = models.trained_echo(frame.seed())[1]
         st.caption(t("cell.echo_task_trained", k=echo.echo_step, h=cfg.hidden_size, acc=accuracy))
     else:

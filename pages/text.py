@@ -2,6 +2,7 @@
 and watch it write, character by character, with the probabilities and the memory behind
 each character. The paper's case study, live."""
 
+import functools
 import hashlib
 
 import streamlit as st
@@ -16,7 +17,7 @@ from lstm_core.explain import top_predictions  # noqa: E402
 from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
 from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper  # noqa: E402
 from lstm_core.text import BITS_PER_NAT, overfitting  # noqa: E402
-from ui import corpora, load, params  # noqa: E402
+from ui import corpora, load, params, rewind, rewind_text  # noqa: E402
 from ui.background import BackgroundText, TrainSettings  # noqa: E402
 from ui.figures import belt as belt_figs  # noqa: E402
 from ui.figures import cell as cell_figs  # noqa: E402
@@ -54,6 +55,7 @@ P = params.register(
         Param("position", 0, "int", low=0, high=1999),
         Param("unit", 0, "int", low=0, high=4095),
         Param("color_text", False, "bool"),
+        rewind.step_param("at_step"),
     ),
 )
 STATIC = {"displayModeBar": False}
@@ -367,7 +369,9 @@ if bg is None or st.session_state.get("text.bg_key") != run_key:
     if bg is not None:
         bg.close()
     prime = corpora.default_prime(corpus_id, corpus.text, base.config)
-    bg = BackgroundText(base.copy(), corpus.train_ids, corpus.held_out, settings, prime)
+    first = base.copy()
+    first.history = base.history  # an uploaded checkpoint's: it can be rewound, and trained on
+    bg = BackgroundText(first, corpus.train_ids, corpus.held_out, settings, prime)
     st.session_state["text.bg"], st.session_state["text.bg_key"] = bg, run_key
 bg.apply(settings, float(st.session_state.get("temperature", P["temperature"].default)))
 bg.sync()  # weights the worker saved when it paused unwatched
@@ -507,6 +511,7 @@ def live_training() -> None:
 
 
 live_training()
+rewind_area = st.container()  # the training-time view, filled once the generation settings are read
 
 # ==================================================================================== generation
 st.subheader(t("text.generate_title"))
@@ -541,6 +546,7 @@ speed = params.select(P["speed"], t("text.speed_label"), labeler("text.speed_"),
 seed_text = seed_text or bg.prime
 check = seed_text.lower() if base.config.lowercase else seed_text
 unknown = [ch for ch in dict.fromkeys(check) if ch not in model_vocab]
+clean = "".join(ch for ch in check if ch in model_vocab) or base.config.vocab[0]
 if unknown:
     st.warning(
         t(
@@ -551,8 +557,16 @@ if unknown:
     )
 
 
+with rewind_area:  # the same seed text, random seed and settings as what is written below
+    rewinding = rewind_text.Writing(
+        clean, int(length), float(temperature), int(top_k) or None, frame.seed()
+    )
+    rewind_text.section(
+        bg, P["at_step"], rewinding, corpus.held_out, corpus.held_out or corpus.text
+    )
+
+
 def start_generation() -> None:
-    clean = "".join(ch for ch in check if ch in model_vocab) or base.config.vocab[0]
     gen = Generation(
         bg.model_copy(), clean, int(length), float(temperature), int(top_k) or None, frame.seed()
     )
@@ -708,7 +722,7 @@ d1, d2, _ = st.columns([1.3, 1.3, 2])
 if not bg.running:
     d1.download_button(
         t("text.download_model"),
-        data=checkpoint_bytes(bg.model_copy()),
+        data=functools.partial(checkpoint_bytes, bg.model_copy()),  # with its history: on click
         file_name="lstm_lab_text.npz",
         mime="application/octet-stream",
         key="gen_download_model",

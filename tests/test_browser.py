@@ -223,11 +223,13 @@ def test_text_upload_train_and_write(tab, tmp_path):
         main(tab).locator(".st-key-seed_text input").press("Enter")
         wait_idle(tab)
         main(tab).locator(".st-key-gen_generate button").click()
-        tab.wait_for_function(
-            "() => document.querySelector('[data-testid=stCode]')?.innerText.length > 100",
+        tab.wait_for_function(  # the last code block: the training-time view has one above
+            "() => [...document.querySelectorAll('[data-testid=stCode]')].at(-1)"
+            "?.innerText.length > 100 && !document.querySelector('.st-key-gen_rewind_sample')"
+            "?.contains([...document.querySelectorAll('[data-testid=stCode]')].at(-1))",
             timeout=60_000,
         )
-        written = main(tab).get_by_test_id("stCode").inner_text()
+        written = main(tab).get_by_test_id("stCode").last.inner_text()
         assert written.startswith("<script>window.__ran = 3</script>")  # shown literally
         assert tab.evaluate("() => window.__ran") is None  # and never run
         assert problems(tab) == [] and tab.errors == []

@@ -82,7 +82,7 @@ def test_train_ticks_pause_and_reset(close_workers, lang):
     at.run()  # a tick of the live view
     assert_clean(at)
     assert int(metric(at, {"en": "Training steps", "es": "Pasos"}[lang]).replace(",", "")) >= 30
-    assert len(charts(at)) == 1  # the curves
+    assert len(charts(at)) == 3  # the curves, and the training-time view's two figures
     at.button(key="gen_pause").click().run()
     assert not bg.running
     steps = bg.worker.steps

@@ -9,18 +9,22 @@ training runs in `lstm_core.worker`'s process and the page only reads what it re
 settings, and, once training has started, the worker. The worker is started on the first Train
 and kept while the session lives; it saves its weights back here on every Pause, and if it ever
 dies (or stops by itself after a long idle) the next Train starts a new one from those weights.
+The weights saved here carry the training history (`history()`: the moments the worker reported,
+then the saved weights as the latest), so a download carries it and a new worker goes on with it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from lstm_core import Model
-from lstm_core.budget import check_text_training
+from lstm_core.budget import TEXT_HISTORY, check_text_training
 from lstm_core.errors import LabError
+from lstm_core.history import WeightHistory
 from lstm_core.sampling import DEFAULT_TEMPERATURE
 from lstm_core.worker import TrainingProcess
 
@@ -48,7 +52,9 @@ class BackgroundText:
         temperature: float = DEFAULT_TEMPERATURE,
     ) -> None:
         self.model = model  # the weights as last saved from the worker (or as they came)
-        self.saved_steps = 0  # the worker's step count when `model` was saved
+        came = model.history
+        self.saved_steps = came.steps[-1] if came is not None and len(came) else 0  # of `model`
+        self.uid = uuid.uuid4().hex  # names this run's moments in caches (a step is not enough)
         self.ids, self.held_out, self.prime = ids, held_out, prime
         self.settings, self.temperature = settings, temperature
         self.worker: TrainingProcess | None = None
@@ -122,6 +128,7 @@ class BackgroundText:
         saved = self.worker.weights()
         if saved is not None:
             self.model, self.saved_steps = saved, self.worker.steps
+            self.model.history = self.history()
 
     def sync(self) -> None:
         """Take the weights the worker saved by itself (when it paused, unwatched), if newer."""
@@ -130,6 +137,7 @@ class BackgroundText:
             from lstm_core import load_checkpoint
 
             self.model, self.saved_steps = load_checkpoint(saved[1]), saved[0]
+            self.model.history = self.history()
 
     def touch(self) -> None:
         """The page is still looking (called on every redraw while training)."""
@@ -168,11 +176,30 @@ class BackgroundText:
             }
         return self.worker.snapshot()
 
+    def history(self) -> WeightHistory | None:
+        """The training history as the page has it: the moments the worker reported, and the
+        saved weights as the latest if they are newer (after a Pause: the last moment is the
+        model). None before anything was kept."""
+        if self.worker is None:
+            return self.model.history
+        steps, weights = self.worker.moments()
+        if self.saved_steps > (steps[-1] if steps else -1):
+            steps.append(self.saved_steps)
+            weights.append(self.model.flat.astype(np.float32))
+        if not steps:
+            return None
+        history = WeightHistory(budget=max(TEXT_HISTORY, sum(w.nbytes for w in weights)))
+        history.steps, history.weights = steps, weights
+        return history
+
     def model_copy(self) -> Model:
-        """The current weights, to generate with while training goes on (fetched at most once a step)."""
+        """The current weights, to generate with while training goes on (fetched at most once a
+        step); while paused, with the history (what a download carries)."""
         if not self.running:
             self.sync()
-            return self.model.copy()
+            copy = self.model.copy()
+            copy.history = self.model.history
+            return copy
         steps = self.worker.steps
         if self._copy is None or self._copy[0] != steps:
             fetched = self.worker.weights()

@@ -47,7 +47,9 @@ BELT_EXAMPLES = {  # longer, with quotes and parentheses for the belt page's pro
 def trained_echo(seed: int) -> tuple[Model, float]:
     """The notebook's echo LSTM, trained until 99% (two or three epochs, about a second)."""
     trainer = EchoTrainer(EchoConfig(num_epochs=3, seed=seed))
+    trainer.keep_history()  # so the cell and belt pages can go back through its training
     accuracy = trainer.train_until(0.99)
+    trainer.model.history = trainer.history
     return trainer.model, accuracy
 
 

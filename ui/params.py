@@ -61,6 +61,7 @@ class Param:
     options: tuple = field(default_factory=tuple)
     max_length: int = 500
     aliases: tuple[str, ...] = ()  # older names of the parameter, still read from a link
+    default_label: str = ""  # catalog key naming a default the page works out (data_default)
 
     @property
     def current_default(self) -> Any:
@@ -208,7 +209,7 @@ def check_url(params) -> list[str]:
                     name=p.name,
                     value=md_escape(given),
                     reason=exc,
-                    default=shown(p, p.current_default),
+                    default=t(p.default_label) if p.default_label else shown(p, p.current_default),
                 )
             )
             if p.name in st.query_params:

@@ -1,0 +1,68 @@
+"""The text page's training-time slider in a real browser: trained, paused, then dragged back to
+the untrained model and stepped forward with the keyboard; the view, the link and the figure
+follow, and nothing goes wrong on the page."""
+
+import re
+import time
+
+import pytest
+from browser import fresh_server, main, problems, screenshot, wait_charts, wait_idle
+from test_browser import browser, open_fresh, tab  # noqa: F401  (browser, tab: its fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CAPTION = re.compile(r"Training step ([\d,]+) of ([\d,]+)")
+
+
+def shown_step(page) -> tuple[int, int]:
+    found = CAPTION.search(main(page).inner_text())
+    assert found, "no training-time caption on the page"
+    return int(found.group(1).replace(",", "")), int(found.group(2).replace(",", ""))
+
+
+def wait_step(page, step: int, timeout: float = 30.0) -> float:
+    """Seconds until the caption shows `step`."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if CAPTION.search(main(page).inner_text()) and shown_step(page)[0] == step:
+            return time.monotonic() - t0
+        page.wait_for_timeout(25)
+    raise AssertionError(f"the view never showed step {step} (it shows {shown_step(page)})")
+
+
+def test_dragging_the_training_time_slider_rewinds_the_text_page(tab):  # noqa: F811
+    with fresh_server() as base:
+        open_fresh(tab, base, "text?model=new&hidden_size=32&batch_size=8&seq_length=20")
+        main(tab).locator(".st-key-gen_train button").click()
+        wait_charts(tab, 1)
+        tab.wait_for_timeout(3000)
+        main(tab).locator(".st-key-gen_pause button").click()
+        wait_idle(tab)
+        tab.wait_for_selector(".st-key-gen_rewind_sample [data-testid=stCode]", timeout=60_000)
+        step, last = shown_step(tab)
+        assert step == last > 20  # the slider opens on the model as it is
+        now = main(tab).locator(".st-key-gen_rewind_sample").inner_text()
+        slider = main(tab).locator("[class*='st-key-at_step__']")
+        knob = slider.locator("input[type=range]")  # react-aria's: hidden inside the thumb
+        thumb = knob.locator("xpath=../..")
+        thumb.scroll_into_view_if_needed()
+        box = thumb.bounding_box()
+        track = slider.locator("[role=group] > div").first.bounding_box()
+        tab.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tab.mouse.down()
+        tab.mouse.move(track["x"] - 40, box["y"] + box["height"] / 2, steps=12)  # to the start
+        tab.mouse.up()
+        took = wait_step(tab, 0)
+        wait_idle(tab)
+        assert "at_step=0" in tab.url
+        then = main(tab).locator(".st-key-gen_rewind_sample").inner_text()
+        assert then != now  # the untrained model wrote something else
+        assert "Held-out bits per character at step 0" in main(tab).inner_text()
+        screenshot(tab, "text-rewound")
+        knob.focus()
+        knob.press("ArrowRight")  # the next kept step: step 1 (every early step is kept)
+        wait_step(tab, 1)
+        wait_idle(tab)
+        assert "at_step=1" in tab.url
+        assert problems(tab) == [] and tab.errors == []
+        print(f"from the drag's release to the view at step 0: {1000 * took:.0f} ms")
