@@ -28,6 +28,7 @@ NOT_YET_CONVERTED = {
     "ui/figures/bptt.py": "",
     "ui/figures/echo.py": "",
     "ui/figures/__init__.py": "the palette: a colour per cell kind",
+    "ui/lessons.py": "the lesson steps link to the echo page with its cell setting",
     "ui/models.py": "",
 }
 

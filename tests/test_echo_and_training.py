@@ -56,7 +56,7 @@ def test_echo_defaults_are_the_notebooks():
     [
         ({"state_size": 0}, "state_size"),
         ({"num_classes": 3}, "num_classes"),
-        ({"cell": "gru"}, "cell"),
+        ({"cell": "transformer"}, "cell"),
         ({"total_series_length": 20}, "at least"),
         ({"echo_step": -1}, "echo_step"),
         ({"batch_size": 2.5}, "batch_size"),
