@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover - Python < 3.11
 PROPERTIES = ("quotes", "parens", "word_position", "since_newline", "char_class", "regex")
 CHAR_CLASSES = ("letter", "vowel", "consonant", "digit", "space", "punctuation", "uppercase")
 OPENING_QUOTES, CLOSING_QUOTES = "“«‘", "”»’"
+DIALOGUE_DASH = "—"  # the Spanish raya
 MAX_PATTERN = 200
 
 
@@ -38,16 +39,30 @@ class PropertyError(LabError):
 def inside_quotes(text: str) -> np.ndarray:
     """1 at every character from an opening quote up to its closing one (both included).
 
-    Straight quotes (") toggle; typographic ones open (“ « ‘) and close (” » ’).
+    Straight quotes (") toggle; typographic ones open (“ « ‘) and close (” » ’). Spanish
+    dialogue counts too: a dash (—) that opens a line opens the speech, the dashes after it in
+    that line close and reopen it around the narrator's aside (—¿Vienes? —preguntó—. Ven.), and
+    the end of the line ends it. A dash inside a line that did not open with one is an ordinary
+    dash.
     """
     out = np.zeros(len(text), dtype=np.float32)
-    inside = False
+    inside = False  # within quotation marks
+    line_start, dialogue, speaking = True, False, False  # the dialogue dashes of this line
     for t, ch in enumerate(text):
+        if ch == "\n":
+            line_start, dialogue, speaking = True, False, False
+        elif ch == DIALOGUE_DASH and (line_start or dialogue):
+            dialogue, speaking = True, not speaking
+            out[t] = 1.0  # the dash that opens or closes the speech is part of it
+            line_start = False
+            continue
+        elif not ch.isspace():
+            line_start = False
         opens = (ch == '"' and not inside) or ch in OPENING_QUOTES
         closes = (ch == '"' and inside and not opens) or ch in CLOSING_QUOTES
         if opens:
             inside = True
-        out[t] = 1.0 if inside else 0.0
+        out[t] = 1.0 if inside or speaking else 0.0
         if closes:
             inside = False
     return out
@@ -278,6 +293,27 @@ def untrained_best(
     series = (trace.memory if value == "c" else trace.h)[1:, 0]
     ranking = rank_units(series, prop)
     return float(abs(ranking.r[ranking.order[0]]))
+
+
+def rank_over_texts(
+    model, texts: list[str], name: str, option: str = "", layer: int = 0, value: str = "c"
+) -> Ranking:
+    """The units ranked by a text property over several texts, each read from a zero state (as
+    the belt page reads its input), the steps of all of them pooled into one correlation.
+
+    Characters outside the model's vocabulary are dropped first (lowercased if the model is).
+    """
+    from .text import Vocabulary
+
+    vocab = Vocabulary(model.config.vocab)
+    values, props = [], []
+    for text in texts:
+        text = text.lower() if model.config.lowercase else text
+        text = "".join(ch for ch in text if ch in vocab)
+        trace = model.run(vocab.encode(text)[None, :]).layers[layer]
+        values.append((trace.c if value == "c" else trace.h)[1:, 0])
+        props.append(text_property(text, name, option))
+    return rank_units(np.concatenate(values), np.concatenate(props))
 
 
 # ---------------------------------------------------------------------------- ordering units

@@ -390,9 +390,11 @@ def cmd_inspect(args) -> int:
 
 # ---------------------------------------------------------------------------- corpus
 def cmd_corpus(args) -> int:
+    from .belt_corpus import generate_belt_corpus
     from .corpus import generate_corpus
 
-    text = generate_corpus(seed=args.seed, min_bytes=args.min_bytes)
+    generate = generate_belt_corpus if args.kind == "belt" else generate_corpus
+    text = generate(seed=args.seed, min_bytes=args.min_bytes)
     Path(args.out).write_text(text, encoding="utf-8")
     summary = {
         "out": str(args.out),
@@ -638,8 +640,12 @@ def build_parser(
     )
     p.add_argument("--out", required=True, help="where to write the text")
     p.add_argument(
-        "--seed", type=_non_negative_int, default=1931, help="seed of the logbook's story"
+        "--kind",
+        choices=["logbook", "belt"],
+        default="logbook",
+        help="the logbook (lstm_core.corpus) or the belt page's text (lstm_core.belt_corpus)",
     )
+    p.add_argument("--seed", type=_non_negative_int, default=1931, help="the text's random seed")
     p.add_argument(
         "--min-bytes", type=_positive_int, default=220_000, help="write at least this many bytes"
     )

@@ -106,7 +106,10 @@ MONTHS = [
 ]
 
 
-class _Writer:
+class Dice:
+    """Draws for a generator, from `random.Random(seed)` through `random()` alone: the same text
+    for the same seed on every Python version. Shared by the logbook and the belt corpus."""
+
     def __init__(self, seed: int) -> None:
         self.r = random.Random(seed)
 
@@ -118,6 +121,10 @@ class _Writer:
 
     def number(self, lo: int, hi: int) -> int:
         return lo + int(self.r.random() * (hi - lo + 1))
+
+
+class _Writer(Dice):
+    """The logbook's grammar."""
 
     def remark(self, depth: int = 0) -> str:
         """A parenthetical remark, occasionally with another one inside."""
