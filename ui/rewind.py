@@ -26,7 +26,7 @@ from ui import params
 from ui.i18n import current_language, num, t
 from ui.params import Param
 
-PAGE_EVERY = 0.8  # seconds between two moments while a whole page plays (it redraws in 0.2-0.5 s)
+PAGE_EVERY = 0.8  # seconds between two moments while a whole page plays (longer than it redraws)
 VIEW_EVERY = 0.6  # seconds between two moments while only a fragment plays
 
 
