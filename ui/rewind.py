@@ -207,5 +207,7 @@ def _player(p: Param) -> None:
             st.rerun()
 
     st.session_state[inline] = True  # drawn with the page: a slow page must not rerun itself
-    tick()
-    st.session_state[inline] = False
+    try:
+        tick()
+    finally:  # a rerun may stop this run inside tick(): the flag must not stay set
+        st.session_state[inline] = False
