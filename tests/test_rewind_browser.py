@@ -66,3 +66,22 @@ def test_dragging_the_training_time_slider_rewinds_the_text_page(tab):  # noqa: 
         assert "at_step=1" in tab.url
         assert problems(tab) == [] and tab.errors == []
         print(f"from the drag's release to the view at step 0: {1000 * took:.0f} ms")
+
+
+def test_play_walks_the_cell_page_through_training_until_stopped(tab):  # noqa: F811
+    with fresh_server() as base:
+        open_fresh(tab, base, "cell", charts=3)
+        play = main(tab).locator(".st-key-cell_rewind_play")
+        play.get_by_role("button", name="Play").click()
+        seen = []
+        for _ in range(12):  # a moment every 0.8 s (ui/rewind.PAGE_EVERY)
+            tab.wait_for_timeout(500)
+            seen.append(shown_step(tab)[0])
+        assert seen == sorted(seen) and len(set(seen)) >= 4, seen  # it walks, forwards
+        play.get_by_role("button", name="Stop").click()
+        wait_idle(tab)
+        stopped = shown_step(tab)[0]
+        tab.wait_for_timeout(2000)
+        assert shown_step(tab)[0] == stopped  # and stops when told
+        assert f"at_step={stopped}" in tab.url
+        assert problems(tab) == [] and tab.errors == []

@@ -26,7 +26,7 @@ from ui import params
 from ui.i18n import current_language, num, t
 from ui.params import Param
 
-PAGE_EVERY = 0.8  # seconds between two moments while a whole page plays (it redraws in 0.2-0.5 s)
+PAGE_EVERY = 0.8  # seconds between two moments while a whole page plays (longer than it redraws)
 VIEW_EVERY = 0.6  # seconds between two moments while only a fragment plays
 
 
@@ -126,7 +126,7 @@ def play_button(p: Param, steps: list[int], key: str, *, container=st) -> None:
     def start() -> None:
         st.session_state[p.name] = steps[0]
         st.session_state[_playing_key(p)] = True
-        st.session_state[_moved_key(p)] = time.monotonic()
+        st.session_state[_moved_key(p)] = None  # the run Play causes shows the first step
 
     container.button(
         t("rewind.play"),
@@ -140,12 +140,16 @@ def play_button(p: Param, steps: list[int], key: str, *, container=st) -> None:
 
 def advance(p: Param, steps: list[int], every: float) -> bool:
     """While playing: the next kept step, once `every` seconds have passed since the last move
-    (so the run a move causes does not move again). At the last step playing stops. Returns
-    whether the step moved."""
+    (so the run a move causes does not move again; the run Play causes shows the first step, and
+    the clock starts there, however long the page took to reach this). At the last step playing
+    stops. Returns whether the step moved."""
     if not playing(p):
         return False
     moved_key = _moved_key(p)
     now = time.monotonic()
+    if st.session_state.get(moved_key, 0.0) is None:  # Play was just pressed
+        st.session_state[moved_key] = now
+        return False
     if now - st.session_state.get(moved_key, 0.0) < 0.9 * every:
         return False
     later = [s for s in steps if s > st.session_state.get(p.name, steps[0])]
@@ -203,5 +207,7 @@ def _player(p: Param) -> None:
             st.rerun()
 
     st.session_state[inline] = True  # drawn with the page: a slow page must not rerun itself
-    tick()
-    st.session_state[inline] = False
+    try:
+        tick()
+    finally:  # a rerun may stop this run inside tick(): the flag must not stay set
+        st.session_state[inline] = False
