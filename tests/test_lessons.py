@@ -264,21 +264,19 @@ def test_the_belt_steps_best_unit_beats_the_untrained_network(lang):
 
 
 def test_clipping_at_the_steps_scale():
-    """The untrained RNN at the step's recurrent scale, seeds 0-9: the raw norm 18-10000 (at
-    least 3.6 times the limit of 5), clipping by value turns it by 34-52 degrees (measured)."""
-    from lstm_core.bptt import adjusted, clip_effect
-    from ui import models
-
+    """The page at the step's link, seeds 0-9: the raw norm 18-10000 (at least 3.6 times the
+    limit of 5), clipping by value turns it by 34-52 degrees (measured), read off the page's own
+    metrics and its verdict on the norm."""
     facts = STEPS[7].facts()
-    scale = facts["bptt_scale"]
     for seed in range(10):
-        pair = models.bptt_pair("echo", 32, 0, 3, seed)  # the page's defaults: 32 units, echo 3
-        rnn = adjusted(pair.models["rnn"], scale)
-        lstm = adjusted(pair.models["lstm"], scale, 0.0)
-        inputs, targets = models.bptt_sequence("echo", lstm, 60, 3, seed)
-        effect = clip_effect(rnn, inputs, targets, facts["limit"], facts["cut"])
-        assert effect.raw_norm > facts["times"] * facts["limit"], seed
-        assert effect.angle_by_value > facts["angle"], seed
+        at = open_app("bptt", seed=seed, **lessons.show_me(8))
+        assert_clean(at)
+        metrics = {m.label: m.value for m in at.metric}
+        assert float(metrics[t("bptt.raw_norm")]) > facts["times"] * facts["limit"], seed
+        assert float(metrics[t("bptt.turned")].rstrip("°")) > facts["angle"], seed
+        assert any(m.value.startswith(head("bptt.by_norm_scaled", "en")) for m in at.markdown)
+        assert at.session_state["bptt_clip_norm"] == facts["limit"]  # the limit the step cites
+        assert at.session_state["bptt_clip_value"] == facts["cut"]
 
 
 def test_the_echo_and_gradient_steps_are_the_pages_presets_and_cite_their_claims():
