@@ -60,7 +60,7 @@ def _ours(task: str, H: int, threads: int) -> dict:
     from . import blas
     from .echo import EchoConfig
     from .model import Model, ModelConfig
-    from .training import EchoTrainer, TextTrainer
+    from .training import EchoTrainer, TextSettings, TextTrainer
 
     blas.set_threads(threads)
     if task == "echo":
@@ -70,7 +70,9 @@ def _ours(task: str, H: int, threads: int) -> dict:
         vocab = tuple(chr(0x21 + k) for k in range(V))
         model = Model.create(ModelConfig("char-lm", "lstm", V, H, 1, V, vocab=vocab), seed=0)
         ids = np.random.default_rng(1).integers(0, V, 200_000)
-        trainer = TextTrainer(model, ids, T, B, "adam", 2e-3, dropout=0.0, clip_norm=5.0)
+        trainer = TextTrainer(
+            model, ids, TextSettings(T, B, 2e-3, "adam", dropout=0.0, clip_norm=5.0)
+        )
         seconds = _median_seconds(trainer.step, STEPS, WARMUP)
     return {"seconds": seconds, "libraries": blas.describe()}
 

@@ -16,6 +16,7 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ from .text import (
     read_text,
     split_held_out,
 )
-from .training import EchoTrainer, TextTrainer
+from .training import EchoTrainer, TextSettings, TextTrainer
 
 
 def _int_at_least(lowest: int):
@@ -155,18 +156,17 @@ def cmd_train_text(args) -> int:
         )
         model = Model.create(config, seed=args.seed)
         ids = vocab.encode(text)
-    trainer = TextTrainer(
-        model,
-        ids,
+    settings = TextSettings(
         args.seq_length,
         args.batch_size,
-        args.optimizer,
         args.learning_rate,
+        args.optimizer,
         args.dropout,
         args.clip_norm,
         args.seed,
     )
-    progress = Progress(args.steps, chars_per_unit=args.batch_size * args.seq_length)
+    trainer = TextTrainer(model, ids, settings)
+    progress = Progress(args.steps, chars_per_unit=settings.characters_per_step)
     recent: list[float] = []
 
     def record() -> dict:  # what the checkpoint says about its training, as it stands
@@ -176,12 +176,7 @@ def cmd_train_text(args) -> int:
             "characters": len(ids),
             "held_out": len(held_out),
             "steps": trainer.steps_done,
-            "seq_length": args.seq_length,
-            "batch_size": args.batch_size,
-            "optimizer": args.optimizer,
-            "learning_rate": args.learning_rate,
-            "dropout": args.dropout,
-            "seed": args.seed,
+            **asdict(settings),
             "final_loss": float(np.mean(recent)) if recent else float("nan"),
         }
 
@@ -477,6 +472,7 @@ def build_parser(
     def json_flag(p: argparse.ArgumentParser, what: str = "a JSON summary") -> None:
         p.add_argument("--json", action="store_true", help=f"print {what} instead of text")
 
+    d = TextSettings()
     p = command(
         "train-text",
         help="train a character language model on a text file",
@@ -507,22 +503,29 @@ def build_parser(
     p.add_argument(
         "--seq-length",
         type=_positive_int,
-        default=60,
+        default=d.seq_length,
         help="characters per training window, backpropagated through (the paper: 60)",
     )
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="windows per step")
-    p.add_argument("--steps", type=_positive_int, default=1000, help="training steps")
-    p.add_argument("--learning-rate", type=_positive_float, default=2e-3, help="step size")
     p.add_argument(
-        "--optimizer", choices=sorted(OPTIMIZERS), default="adam", help="the update rule"
+        "--batch-size", type=_positive_int, default=d.batch_size, help="windows per step"
+    )
+    p.add_argument("--steps", type=_positive_int, default=1000, help="training steps")
+    p.add_argument(
+        "--learning-rate", type=_positive_float, default=d.learning_rate, help="step size"
     )
     p.add_argument(
-        "--dropout", type=_fraction, default=0.2, help="dropout on the LSTM's output while training"
+        "--optimizer", choices=sorted(OPTIMIZERS), default=d.optimizer, help="the update rule"
+    )
+    p.add_argument(
+        "--dropout",
+        type=_fraction,
+        default=d.dropout,
+        help="dropout on the LSTM's output while training",
     )
     p.add_argument(
         "--clip-norm",
         type=_non_negative_float,
-        default=5.0,
+        default=d.clip_norm,
         help="clip the gradient's global norm to this (0 turns clipping off)",
     )
     p.add_argument(
@@ -535,7 +538,7 @@ def build_parser(
         help="also write --out every N steps, so a long run can be stopped or lost at any time",
     )
     p.add_argument(
-        "--seed", type=_non_negative_int, default=0, help="seed of the weights and batches"
+        "--seed", type=_non_negative_int, default=d.seed, help="seed of the weights and batches"
     )
     json_flag(p)
     p.set_defaults(func=cmd_train_text)

@@ -17,8 +17,9 @@ from lstm_core.explain import top_predictions  # noqa: E402
 from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
 from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper  # noqa: E402
 from lstm_core.text import BITS_PER_NAT, overfitting  # noqa: E402
+from lstm_core.training import TextSettings  # noqa: E402
 from ui import corpora, load, params, rewind, rewind_text  # noqa: E402
-from ui.background import BackgroundText, TrainSettings  # noqa: E402
+from ui.background import BackgroundText  # noqa: E402
 from ui.figures import belt as belt_figs  # noqa: E402
 from ui.figures import cell as cell_figs  # noqa: E402
 from ui.figures import text as figs  # noqa: E402
@@ -28,6 +29,7 @@ from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, token_label  # noqa: E402
 
 SPEEDS = {"instant": None, "fast": 60, "medium": 20, "slow": 6}  # characters per second
+TRAINING = TextSettings()  # the defaults of the training settings below
 P = params.register(
     "text",
     (
@@ -42,11 +44,11 @@ P = params.register(
         Param("model", "sample", "choice", options=("sample", "new", "upload")),
         Param("hidden_size", 128, "int", low=1, high=512),
         Param("num_layers", 1, "int", low=1, high=3),
-        Param("seq_length", 60, "int", low=2, high=400),
-        Param("batch_size", 32, "int", low=1, high=256),
-        Param("learning_rate", 0.002, "float", low=1e-6, high=100.0),
-        Param("optimizer", "adam", "choice", options=("adam", "adagrad", "sgd")),
-        Param("dropout", 0.2, "float", low=0.0, high=0.9),
+        Param("seq_length", TRAINING.seq_length, "int", low=2, high=400),
+        Param("batch_size", TRAINING.batch_size, "int", low=1, high=256),
+        Param("learning_rate", TRAINING.learning_rate, "float", low=1e-6, high=100.0),
+        Param("optimizer", TRAINING.optimizer, "choice", options=("adam", "adagrad", "sgd")),
+        Param("dropout", TRAINING.dropout, "float", low=0.0, high=0.9),
         Param("temperature", DEFAULT_TEMPERATURE, "float", low=0.0, high=3.0),
         Param("seed_text", "", "text", max_length=500, aliases=("prime",)),
         Param("length", 300, "int", low=1, high=2000),
@@ -77,8 +79,8 @@ PAPER = {  # the paper's setup (see text.paper_setup); the rest keeps the page's
     "seq_length": 60,
     "dropout": 0.2,
     "optimizer": "adam",
-    "learning_rate": P["learning_rate"].default,
-    "batch_size": P["batch_size"].default,
+    "learning_rate": TRAINING.learning_rate,
+    "batch_size": TRAINING.batch_size,
 }
 PAPER_SEED = 60  # characters in the paper's seed window
 
@@ -258,12 +260,12 @@ elif choice == "upload":
         frame.stop()
     model_key = ("upload", st.session_state["text.ckpt_digest"])
 
-settings = TrainSettings(
-    seq_length=int(st.session_state.get("seq_length", P["seq_length"].default)),
-    batch_size=int(st.session_state.get("batch_size", P["batch_size"].default)),
-    learning_rate=float(st.session_state.get("learning_rate", P["learning_rate"].default)),
-    optimizer=st.session_state.get("optimizer", P["optimizer"].default),
-    dropout=float(st.session_state.get("dropout", P["dropout"].default)),
+settings = TextSettings(
+    seq_length=int(st.session_state.get("seq_length", TRAINING.seq_length)),
+    batch_size=int(st.session_state.get("batch_size", TRAINING.batch_size)),
+    learning_rate=float(st.session_state.get("learning_rate", TRAINING.learning_rate)),
+    optimizer=st.session_state.get("optimizer", TRAINING.optimizer),
+    dropout=float(st.session_state.get("dropout", TRAINING.dropout)),
     seed=frame.seed(),
 )
 if base is not None and base.config.lowercase != lowercase:

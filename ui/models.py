@@ -263,17 +263,8 @@ class _PairTraining:
         config = ModelConfig(
             "char-lm", cell, V, hidden, 1, V, vocab=corpus.vocab.chars, lowercase=True
         )
-        return lstm_core.TextTrainer(
-            Model.create(config, seed=seed),
-            corpus.train_ids,
-            self.window,
-            16,
-            "adam",
-            5e-3,
-            0.0,
-            clip_norm=BPTT_TEXT_CLIP,
-            seed=seed,
-        )
+        settings = lstm_core.TextSettings(self.window, 16, 5e-3, "adam", 0.0, BPTT_TEXT_CLIP, seed)
+        return lstm_core.TextTrainer(Model.create(config, seed=seed), corpus.train_ids, settings)
 
     def _score(self, cell: str) -> float:
         return bptt_score(self.task, self.trainers[cell].model, self.echo_step)
