@@ -18,7 +18,7 @@ from lstm_core.analysis import (  # noqa: E402
     text_property,
     untrained_best,
 )
-from ui import models, params, rewind  # noqa: E402
+from ui import models, params, rewind, uploads  # noqa: E402
 from ui.figures import belt as figs  # noqa: E402
 from ui.i18n import explain, labeler, separators, t  # noqa: E402
 from ui.params import Param  # noqa: E402
@@ -58,7 +58,7 @@ frame.header("belt")
 top_left, top_right = st.columns([4, 1])
 source = params.select(P["belt_model"], t("belt.model"), labeler("belt.model_"), container=top_left)
 if source == "upload":
-    model_key, model = models.checkpoint_or_stop("belt", top_left)
+    model_key, model = uploads.checkpoint_or_stop("belt", top_left)
 else:
     units = 8
     if source.endswith("random"):

@@ -17,7 +17,7 @@ from lstm_core.explain import (  # noqa: E402
     top_predictions,
     unit_step,
 )
-from ui import figures, models, params, rewind  # noqa: E402
+from ui import figures, models, params, rewind, uploads  # noqa: E402
 from ui.i18n import labeler, num, number_style, t, tex  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, tape, token_label  # noqa: E402
@@ -50,7 +50,7 @@ frame.header("cell")
 left, right = st.columns([4, 1])
 source = params.select(P["model"], t("cell.model"), labeler("cell.model_"), container=left)
 if source == "upload":
-    model = models.checkpoint_or_stop("cell", left)[1]
+    model = uploads.checkpoint_or_stop("cell", left)[1]
     if model.config.cell != "lstm":
         st.warning(t("cell.not_lstm"), icon=":material/block:")
         frame.stop()

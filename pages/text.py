@@ -18,7 +18,7 @@ from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
 from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper  # noqa: E402
 from lstm_core.text import BITS_PER_NAT, overfitting  # noqa: E402
 from lstm_core.training import TextSettings  # noqa: E402
-from ui import corpora, load, params, rewind, rewind_text  # noqa: E402
+from ui import corpora, load, params, rewind, rewind_text, uploads  # noqa: E402
 from ui.background import BackgroundText  # noqa: E402
 from ui.figures import belt as belt_figs  # noqa: E402
 from ui.figures import cell as cell_figs  # noqa: E402
@@ -63,12 +63,6 @@ P = params.register(
 STATIC = {"displayModeBar": False}
 params.setup("text")
 frame.header("text")
-
-
-def read_upload(key: str, types: list[str], label: str):
-    """Bytes of an uploaded file (or None), and its name."""
-    file = st.file_uploader(label, type=types, key=key)
-    return (file.getvalue(), file.name) if file is not None else (None, None)
 
 
 PAPER = {  # the paper's setup (see text.paper_setup); the rest keeps the page's defaults
@@ -131,8 +125,8 @@ raw_text, corpus_notes = None, []
 if corpus_id in corpora.SAMPLE_CORPORA:
     raw_text = corpora.sample_text(corpus_id)
 elif corpus_id == "upload":
-    data, name = read_upload(
-        "gen_text_upload", ["txt"], t("text.upload_text", mb=corpora.MAX_UPLOAD_MB)
+    data, name = uploads.uploaded_file(
+        "gen_text_upload", ["txt"], t("text.upload_text", mb=uploads.limit_mb())
     )
     if data is not None:
         try:
@@ -231,34 +225,17 @@ if choice == "sample":
     )
 elif choice == "upload":
     with m2:
-        data, name = read_upload(
-            "gen_ckpt_upload", ["npz"], t("text.upload_ckpt", mb=corpora.MAX_UPLOAD_MB)
+        uploaded = uploads.uploaded_checkpoint(
+            "text", t("text.upload_ckpt", mb=uploads.limit_mb()), key="gen_ckpt_upload"
         )
-    if data is not None:
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        if st.session_state.get("text.ckpt_digest") != digest:
-            st.session_state["text.ckpt_digest"] = digest
-            try:
-                st.session_state["text.ckpt"] = lstm_core.load_checkpoint(
-                    data, limits=lstm_core.budget.UPLOAD_LIMITS["text"]
-                )
-                st.session_state.pop("text.ckpt_error", None)
-            except lstm_core.CheckpointError as exc:
-                st.session_state.pop("text.ckpt", None)
-                st.session_state["text.ckpt_error"] = exc.as_dict()
-    if "text.ckpt_error" in st.session_state:
-        st.error(
-            t("text.bad_ckpt", reason=explain(st.session_state["text.ckpt_error"])),
-            icon=":material/error:",
-        )
-    base = st.session_state.get("text.ckpt")
+    base = uploaded[1] if uploaded is not None else None
     if base is not None and base.config.kind != "char-lm":
         st.error(t("text.not_char_model"), icon=":material/error:")
         base = None
     if base is None:
         st.info(t("text.need_ckpt"), icon=":material/upload_file:")
         frame.stop()
-    model_key = ("upload", st.session_state["text.ckpt_digest"])
+    model_key = ("upload", uploaded[0])
 
 settings = TextSettings(
     seq_length=int(st.session_state.get("seq_length", TRAINING.seq_length)),

@@ -76,7 +76,7 @@ def test_a_missing_key_is_visible():
 
 def problem_codes() -> dict[str, set[str]]:
     """Every code the core (and ui/corpora) gives a problem, read from the source: the second
-    argument of an *Error(...)/LabError(...) call, the code of Trainer._refuse and worker notes."""
+    argument of an *Error(...)/LabError(...) call, the code of Trainer._refuse and worker.note."""
     import ast
 
     codes = {"errors": set(), "why": set()}
@@ -98,7 +98,7 @@ def problem_codes() -> dict[str, set[str]]:
                 name == "_refuse" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
             ):
                 codes["why"].add(node.args[1].value)
-            elif name == "_note" and literal:
+            elif name == "note" and literal:
                 codes["errors"].add(literal[0])
     return codes
 

@@ -23,7 +23,6 @@ SAMPLE_CORPORA = {  # id -> (text file, pretrained checkpoint)
     "story_es": ("faro_es.txt", "faro_es_h64.npz"),
 }
 SOURCES = (*SAMPLE_CORPORA, "upload", "paste", "url")
-MAX_UPLOAD_MB = 20
 PRIMES = {
     "logbook": '"where is the oil?" asked',
     "story_en": "the keeper ",

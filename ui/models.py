@@ -6,7 +6,6 @@ that trains copies first.
 
 from __future__ import annotations
 
-import hashlib
 from typing import NamedTuple
 
 import numpy as np
@@ -14,7 +13,6 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig, demos
-from lstm_core.budget import UPLOAD_LIMITS
 from lstm_lab import app_home
 
 SAMPLES = app_home() / "samples"  # beside app.py: in the checkout, or where pip installed it
@@ -116,51 +114,6 @@ def readable_example(model: Model, texts: list[str]) -> str:
         return readable
     gap = " " if " " in vocab else ""
     return gap.join([letters] * (len(best) // (len(letters) + len(gap)) + 1))[: len(best)]
-
-
-MAX_UPLOAD_MB = 20  # the server's maxUploadSize (.streamlit/config.toml)
-
-
-def checkpoint_or_stop(page: str, container) -> tuple[str, Model]:
-    """A page's checkpoint uploader (in `container`): (digest, model) once a good file is in;
-    until then a note asking for one (the page's "<page>.upload_first"), and the page stops."""
-    from ui import frame
-    from ui.i18n import t
-
-    with container:
-        uploaded = uploaded_checkpoint(page, t(f"{page}.upload", mb=MAX_UPLOAD_MB))
-    if uploaded is None:
-        st.info(t(f"{page}.upload_first"), icon=":material/upload_file:")
-        frame.stop()
-    return uploaded
-
-
-def uploaded_checkpoint(prefix: str, label: str) -> tuple[str, Model] | None:
-    """A file uploader for a checkpoint; returns (digest, model) once a good file is in, else None.
-
-    The model is read once per file (kept in this session under <prefix>.uploaded, so the
-    page's reset forgets it); a bad file gets one line and no model.
-    """
-    from ui.i18n import explain, t
-
-    file = st.file_uploader(label, type=["npz"], key=f"{prefix}_upload")
-    if file is not None:
-        data = file.getvalue()
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        if st.session_state.get(f"{prefix}.upload_digest") != digest:
-            st.session_state.pop(f"{prefix}.uploaded", None)
-            st.session_state[f"{prefix}.upload_digest"] = digest
-            try:
-                model = lstm_core.load_checkpoint(data, limits=UPLOAD_LIMITS[prefix])
-                st.session_state[f"{prefix}.uploaded"] = (digest, model)
-            except lstm_core.CheckpointError as exc:
-                st.session_state[f"{prefix}.upload_error"] = exc.as_dict()
-            else:
-                st.session_state.pop(f"{prefix}.upload_error", None)
-    if f"{prefix}.upload_error" in st.session_state:
-        reason = explain(st.session_state[f"{prefix}.upload_error"])
-        st.error(t(f"{prefix}.upload_bad", reason=reason), icon=":material/error:")
-    return st.session_state.get(f"{prefix}.uploaded")
 
 
 class PreparedInput(NamedTuple):
