@@ -17,7 +17,8 @@ from lstm_core.explain import (  # noqa: E402
     top_predictions,
     unit_step,
 )
-from ui import figures, models, params, rewind, uploads  # noqa: E402
+from ui import models, params, rewind, uploads  # noqa: E402
+from ui.figures import cell as cell_figs  # noqa: E402
 from ui.i18n import labeler, num, number_style, t, tex  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, tape, token_label  # noqa: E402
@@ -163,7 +164,7 @@ else:
     before = [out_labels[k] for k in result.before.probs[:, 0].argmax(-1)]
     after = [out_labels[k] for k in result.after.probs[:, 0].argmax(-1)]
     frame.chart(
-        figures.intervention(
+        cell_figs.intervention(
             b_layer.c[1:, 0, clamp_unit],
             a_layer.c[1:, 0, clamp_unit],
             b_layer.h[1:, 0, clamp_unit],
@@ -188,7 +189,7 @@ else:
     changed = sum(a != b for a, b in zip(before, after, strict=True))
     st.caption(t("cell.predictions_changed", n=changed, total=len(after)))
     frame.chart(
-        figures.change_heatmap(
+        cell_figs.change_heatmap(
             result.cell_change(layer_index)[:, 0],
             seq.tokens,
             {
@@ -225,7 +226,7 @@ with step_area:
     }
     labels |= number_style()  # the numbers written on the drawing
     frame.chart(
-        figures.cell_diagram(v, labels, float(step.h_prev[0, unit]), seq.tokens[t_step]),
+        cell_figs.cell_diagram(v, labels, float(step.h_prev[0, unit]), seq.tokens[t_step]),
         key="cell_diagram",
         config=STATIC,
     )
@@ -268,7 +269,7 @@ with step_area:
     st.caption(t("cell.equations_caption"))
 
     frame.chart(
-        figures.step_vectors(
+        cell_figs.step_vectors(
             {name: getattr(step, name)[0] for name in ("f", "i", "g", "o", "c", "h")},
             unit,
             {k: t(f"cell.vector_{k}") for k in ("f", "i", "g", "o", "c", "h")},
@@ -292,7 +293,7 @@ with valve_text:
     st.metric(t("cell.valve_metric"), num(float(sigmoid(a)), ".0%"))
 with valve_plot:
     frame.chart(
-        figures.valve_curve(
+        cell_figs.valve_curve(
             a,
             {
                 "closed": t("cell.valve_closed"),

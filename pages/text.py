@@ -18,7 +18,7 @@ from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
 from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper  # noqa: E402
 from lstm_core.text import BITS_PER_NAT, overfitting  # noqa: E402
 from lstm_core.training import TextSettings  # noqa: E402
-from ui import corpora, load, params, rewind, rewind_text, uploads  # noqa: E402
+from ui import corpora, load, params, rewind, rewind_text, samples, uploads  # noqa: E402
 from ui.background import BackgroundText  # noqa: E402
 from ui.figures import belt as belt_figs  # noqa: E402
 from ui.figures import cell as cell_figs  # noqa: E402
@@ -122,8 +122,8 @@ lowercase = params.toggle(
     P["lowercase"], t("text.lowercase"), container=c2, help=t("text.lowercase_help")
 )
 raw_text, corpus_notes = None, []
-if corpus_id in corpora.SAMPLE_CORPORA:
-    raw_text = corpora.sample_text(corpus_id)
+if corpus_id in samples.SAMPLES:
+    raw_text = samples.text(corpus_id)
 elif corpus_id == "upload":
     data, name = uploads.uploaded_file(
         "gen_text_upload", ["txt"], t("text.upload_text", mb=uploads.limit_mb())
@@ -213,8 +213,8 @@ if choice == "new":
 model_key, base = None, None
 if choice == "sample":
     # a text of your own: the sample model of the session's language (its default corpus)
-    sample = corpus_id if corpus_id in corpora.SAMPLE_CORPORA else P["corpus"].current_default
-    base, model_key = corpora.sample_checkpoint(sample), ("sample", sample)
+    sample = corpus_id if corpus_id in samples.SAMPLES else P["corpus"].current_default
+    base, model_key = samples.model(sample), ("sample", sample)
     m2.caption(
         t(
             "text.sample_model",

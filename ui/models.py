@@ -13,31 +13,15 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig, demos
-from lstm_lab import app_home
+from ui import samples
 
-SAMPLES = app_home() / "samples"  # beside app.py: in the checkout, or where pip installed it
-SAMPLE_CHECKPOINTS = {
-    "text_en": "lighthouse_en_h64.npz",
-    "text_es": "faro_es_h64.npz",
-    "logbook": "logbook_h128.npz",
-}
 SOURCES = ("echo_trained", "echo_random", "text_en", "text_es", "logbook", "text_random")
-EXAMPLES = {
-    "echo": "0110100111010011",
-    "text_en": "the keeper climbed the steps",
-    "text_es": "el farero subía los escalones",
-    "logbook": '"where is the oil?" asked marta.',
-}
+SAMPLE_BY_SOURCE = {s.source: s for s in samples.SAMPLES.values()}
+EXAMPLES = {"echo": "0110100111010011", **{k: s.example for k, s in SAMPLE_BY_SOURCE.items()}}
 MAX_INPUT = 120
 BELT_EXAMPLES = {  # longer, with quotes and parentheses for the belt page's property search
     "echo": "0110100111010011101100101110001011010011100101101001110100110110",
-    "text_en": '"why do you count the steps?" asked marta (who had followed him up one windy '
-    'afternoon).\n"because the steps do not change," said the keeper, "and the sea does."',
-    "text_es": "—¿por qué cuentas los escalones? —preguntó marta (que lo había seguido una tarde "
-    "de mucho viento).\n«porque los escalones no cambian», dijo el farero, «y el mar sí».",
-    "logbook": "12 march. fog.\noil: 7 barrels left. ships: the ferry.\nsteps climbed: 104 (again, "
-    'cold lens (twice, old bell)).\n\n"who lit the lamp?" asked the cook.\n"marta did, at six," '
-    'said the keeper, "and the sea knows it."',
+    **{k: s.belt_example for k, s in SAMPLE_BY_SOURCE.items()},
 }
 
 
@@ -51,9 +35,9 @@ def trained_echo(seed: int) -> tuple[Model, float]:
     return trainer.model, accuracy
 
 
-@st.cache_resource(show_spinner=False)
-def sample_model(name: str) -> Model:
-    return lstm_core.load_checkpoint(SAMPLES / SAMPLE_CHECKPOINTS[name])
+def sample_model(source: str) -> Model:
+    """A sample's pretrained model by its id here ("text_en"): read-only, shared by every session."""
+    return samples.model(samples.BY_SOURCE[source])
 
 
 def random_model(kind: str, units: int, seed: int) -> Model:
@@ -193,7 +177,7 @@ def logbook_corpus():
     """The generated logbook, lowercased, as the text page prepares it (read-only, shared)."""
     from ui import corpora
 
-    return corpora.prepare(corpora.sample_text("logbook"), True, 2)
+    return corpora.prepare(samples.text("logbook"), True, 2)
 
 
 class _PairTraining:

@@ -224,14 +224,6 @@ def visible(token: str) -> str:
     return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token)
 
 
-from ui.figures.cell import (  # noqa: E402
-    cell_diagram,
-    change_heatmap,
-    intervention,
-    step_vectors,
-    valve_curve,
-)
-
 __all__ = [
     "BIT_COLORS",
     "CELL_COLORS",
@@ -246,8 +238,6 @@ __all__ = [
     "INK",
     "OKABE_ITO",
     "STATE_COLOR",
-    "cell_diagram",
-    "change_heatmap",
     "color_table",
     "diverging_color",
     "figure",
@@ -256,12 +246,9 @@ __all__ = [
     "gate_scale",
     "image_uri",
     "ink",
-    "intervention",
     "layout",
     "num",
     "percent_axis",
     "png",
-    "step_vectors",
-    "valve_curve",
     "visible",
 ]
