@@ -22,6 +22,13 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
+from . import blas
+from .echo import EchoConfig
+from .model import Model, ModelConfig
+from .training import EchoTrainer, TextSettings, TextTrainer
+
 V, T, B = 65, 60, 32
 WARMUP, STEPS = 5, 20
 ECHO_WINDOWS = 300
@@ -55,13 +62,6 @@ def _median_seconds(step, n: int, warmup: int) -> float:
 
 
 def _ours(task: str, H: int, threads: int) -> dict:
-    import numpy as np
-
-    from . import blas
-    from .echo import EchoConfig
-    from .model import Model, ModelConfig
-    from .training import EchoTrainer, TextSettings, TextTrainer
-
     blas.set_threads(threads)
     if task == "echo":
         trainer = EchoTrainer(EchoConfig())
@@ -78,8 +78,7 @@ def _ours(task: str, H: int, threads: int) -> dict:
 
 
 def _torch(task: str, H: int, threads: int) -> dict:
-    import numpy as np
-    import torch
+    import torch  # optional: never a dependency (torch_available says whether it is there)
     from torch import nn
 
     torch.set_num_threads(threads)

@@ -22,8 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .against import CHARLM, format_against, run_against
+from .belt_corpus import generate_belt_corpus
+from .bench import format_report, run_benchmark
 from .cells import DEFAULT_CELL, NAMES
 from .checkpoint import CheckpointError, describe, load_checkpoint, save_checkpoint
+from .corpus import generate_corpus
 from .echo import EchoConfig
 from .model import Model, ModelConfig
 from .optim import OPTIMIZERS
@@ -385,9 +389,6 @@ def cmd_inspect(args) -> int:
 
 # ---------------------------------------------------------------------------- corpus
 def cmd_corpus(args) -> int:
-    from .belt_corpus import generate_belt_corpus
-    from .corpus import generate_corpus
-
     generate = generate_belt_corpus if args.kind == "belt" else generate_corpus
     text = generate(seed=args.seed, min_bytes=args.min_bytes)
     Path(args.out).write_text(text, encoding="utf-8")
@@ -424,11 +425,7 @@ def _sizes(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def cmd_bench(args) -> int:
-    from .bench import format_report, run_benchmark
-
     if args.against == "torch":
-        from .against import CHARLM, format_against, run_against
-
         results = run_against(rounds=args.rounds, configs=args.sizes or CHARLM)
         print(json.dumps(results, indent=2) if args.json else format_against(results))
         return 0

@@ -49,7 +49,6 @@ P = params.register(
         rewind.step_param("belt_at_step"),
     ),
 )
-STATIC = {"displayModeBar": False}  # no toolbar: its tooltips are Plotly's English
 params.setup("belt")
 frame.header("belt")
 
@@ -183,7 +182,6 @@ def every_unit() -> None:
         frame.chart(
             figs.belt_overview(series, order, labels, QUANTITIES),
             key="belt_overview",
-            config=STATIC,
         )
     around_the_cursor(order)
     params.write_url((P["belt_sort"],))
@@ -203,13 +201,12 @@ def around_the_cursor(order) -> None:
             frame.chart(
                 figs.cursor_strip(T, cursor, start, stop, strip_labels),
                 key="belt_strip",
-                config=STATIC,
             )
     st.markdown(t("belt.at_cursor", t=cursor, token=md_escape(token_label(tokens[cursor]))))
     window = figs.belt_window(
         series, order, cursor, start, stop, tokens, labels, QUANTITIES, colorbars=not whole
     )  # the overview above has them
-    frame.chart(window, key="belt_window", config=STATIC)
+    frame.chart(window, key="belt_window")
     st.caption(t("belt.heatmaps_caption" if lstm else "belt.heatmaps_caption_rnn"))
 
     st.subheader(t("belt.flow_title"))
@@ -242,7 +239,6 @@ def around_the_cursor(order) -> None:
         frame.chart(
             figs.belt_waterfall(flows, flow_start, flow_stop, tokens, flow_labels),
             key="belt_waterfall",
-            config=STATIC,
         )
         st.caption(t("belt.flow_caption", start=flow_start, stop=flow_stop - 1))
     else:
@@ -269,13 +265,11 @@ def one_unit() -> None:
         frame.chart(
             figs.unit_lines({q: v[:, unit] for q, v in series.items()}, tokens, labels),
             key="belt_unit_lines",
-            config=STATIC,
         )
     st.markdown(t("belt.colored_caption", unit=unit, value=t(f"belt.track_{track}")))
     frame.chart(
         figs.colored_text(tokens, series[track][:, unit], track, step=t("cell.steps_axis")),
         key="belt_colored",
-        config=STATIC,
     )
     params.write_url((P["belt_unit"], P["belt_track"]))
 
@@ -355,7 +349,6 @@ def find_the_unit() -> None:
                     },
                 ),
                 key="belt_ranking",
-                config=STATIC,
             )
         with r2:
             overlay_labels = {
@@ -366,7 +359,6 @@ def find_the_unit() -> None:
             frame.chart(
                 figs.property_overlay(prop, series[value][:, best[0]], tokens, overlay_labels),
                 key="belt_overlay",
-                config=STATIC,
             )
         baseline = memo(
             ("untrained", trace_key, layer_index, value, prop.tobytes(), frame.seed()),
@@ -386,7 +378,6 @@ def find_the_unit() -> None:
             frame.chart(
                 figs.colored_text(tokens, series[value][:, u], value, step=t("cell.steps_axis")),
                 key=f"belt_match_{rank}",
-                config=STATIC,
             )
     params.write_url(
         (P["belt_property"], P["belt_class"], P["belt_regex"], P["belt_lag"], P["belt_find_value"])

@@ -51,7 +51,6 @@ P = params.register(
         Param("bptt_clip_value", 0.5, "float", low=0.001, high=1000.0),
     ),
 )
-STATIC = {"displayModeBar": False}
 CHECK_OK = 1e-4  # relative error below which the finite differences agree (4 digits or more)
 params.setup("bptt")
 st.session_state.update(st.session_state.pop("bptt.apply", {}))  # set by "Make it explode"
@@ -238,7 +237,6 @@ heat_labels = {
 frame.chart(
     figs.flow_heatmaps(panels, int(window), heat_labels, truncated),
     key="bptt_heatmaps",
-    config=STATIC,
 )
 st.caption(t("bptt.truncation_overlay", window=window))
 params.toggle(
@@ -256,7 +254,6 @@ line_labels = {
 frame.chart(
     figs.decay_lines(decays, int(window), int(echo_step) if task == "echo" else None, line_labels),
     key="bptt_decay",
-    config=STATIC,
 )
 m1, m2, m3 = st.columns(3)
 for column, name in zip((m1, m2, m3), panels, strict=True):
@@ -370,7 +367,6 @@ clip_labels = {
 frame.chart(
     figs.clipping(effect.raw, effect.by_norm, effect.by_value, clip_labels),
     key="bptt_clipping",
-    config=STATIC,
 )
 
 # ==================================================================================== gradient check

@@ -41,9 +41,6 @@ P = params.register(
         rewind.step_param("at_step"),
     ),
 )
-STATIC = {
-    "displayModeBar": False
-}  # explanatory charts: no toolbar (its tooltips are Plotly's English)
 params.setup("cell")
 frame.header("cell")
 
@@ -184,7 +181,6 @@ else:
             answers=(before, after),
         ),
         key="cell_intervention",
-        config=STATIC,
     )
     changed = sum(a != b for a, b in zip(before, after, strict=True))
     st.caption(t("cell.predictions_changed", n=changed, total=len(after)))
@@ -200,7 +196,6 @@ else:
             },
         ),
         key="cell_delta",
-        config=STATIC,
     )
     st.caption(t("cell.delta_caption", gate=t(f"gate.{gate}"), unit=clamp_unit, start=start))
 
@@ -228,7 +223,6 @@ with step_area:
     frame.chart(
         cell_figs.cell_diagram(v, labels, float(step.h_prev[0, unit]), seq.tokens[t_step]),
         key="cell_diagram",
-        config=STATIC,
     )
     st.caption(t("cell.diagram_caption"))
     mem, inp, bias = t("cell.part_memory"), t("cell.part_input"), t("cell.part_bias")
@@ -276,7 +270,6 @@ with step_area:
             t("cell.units_axis"),
         ),
         key="cell_vectors",
-        config=STATIC,
     )
 
     # what the model answers at this step
@@ -303,5 +296,4 @@ with valve_plot:
             },
         ),
         key="cell_valve",
-        config=STATIC,
     )

@@ -39,7 +39,6 @@ P = params.register(
 )
 DEFAULTS = {p.name: p.default for p in P.values()}
 PRESETS = {name: {**DEFAULTS, **preset.values} for name, preset in ECHO_PRESETS.items()}
-STATIC = {"displayModeBar": False}
 # seconds: training per redraw, between redraws, window views. Most of the clock goes into
 # training: a slice lasts SLICE, or twice as long as the page took since the last one (drawing,
 # waiting for its turn) up to LONGEST, so training keeps about 2/3 of the clock even on a busy
@@ -342,7 +341,6 @@ def live() -> None:
     frame.chart(
         figs.training_curves(losses, accuracies, labels, run.stops),
         key="echo_curves",
-        config=STATIC,
     )
     if not any(tr.steps_done for tr in run.trainers.values()):
         st.info(t("echo.press_train"), icon=":material/play_arrow:")
@@ -384,8 +382,8 @@ def last_window() -> None:
             y[:, series],
             "c" if lstm else "h",
         )
-    frame.chart(figs.echo_bars(windows, labels), key="echo_bars", config=STATIC)
-    frame.chart(figs.window_states(states, labels), key="echo_states", config=STATIC)
+    frame.chart(figs.echo_bars(windows, labels), key="echo_bars")
+    frame.chart(figs.window_states(states, labels), key="echo_states")
     st.caption(t("echo.state_caption"))
     travel(labels)
 
@@ -406,7 +404,7 @@ def travel(labels: dict[str, str]) -> None:
         "out": t("echo.travel_out", k=k),
         "hover": t("echo.travel_hover"),
     }
-    frame.chart(figs.bit_travel(traces, k, labels), key="echo_travel", config=STATIC)
+    frame.chart(figs.bit_travel(traces, k, labels), key="echo_travel")
     st.caption(t("echo.travel_guide", k=k))
     if run.running:  # the readout below costs a few slices: it waits for a pause
         st.caption(t("echo.holds_paused"))
@@ -545,7 +543,6 @@ def sweep_view() -> None:
     frame.chart(
         figs.sweep_curves(current.results, w, labels, current.details),
         key="echo_sweep_chart",
-        config=STATIC,
     )
     if st.session_state.get("echo.sweep_key") != sweep_key:
         st.caption(t("echo.sweep_other_settings"))

@@ -60,7 +60,6 @@ P = params.register(
         rewind.step_param("at_step"),
     ),
 )
-STATIC = {"displayModeBar": False}
 params.setup("text")
 frame.header("text")
 
@@ -447,7 +446,7 @@ def live_training() -> None:
             labels,
             lowest,
         )
-        frame.chart(curves, key="gen_curves", config=STATIC)
+        frame.chart(curves, key="gen_curves")
         dropout = bg.settings.dropout
         st.caption(
             t(
@@ -660,7 +659,6 @@ if gen is not None and gen.n and not gen.running:
         frame.chart(
             figs.next_characters(pairs, gen.chars[position], {"p": t("text.probability"), **style}),
             key="gen_next",
-            config=STATIC,
         )
     with p2:
         reshaped = retemper(
@@ -675,7 +673,6 @@ if gen is not None and gen.n and not gen.running:
         frame.chart(
             figs.temperature_effect(gen.raw[position], reshaped, gen.vocab, labels),
             key="gen_temperature",
-            config=STATIC,
         )
         st.caption(t("text.temperature_note", temperature=gen.temperature))
     values = gen.step_values(position)
@@ -684,7 +681,6 @@ if gen is not None and gen.n and not gen.running:
             values, unit, {k: t(f"cell.vector_{k}") for k in values}, t("cell.units_axis")
         ),
         key="gen_gates",
-        config=STATIC,
     )
     if colored:
         frame.chart(
@@ -692,7 +688,6 @@ if gen is not None and gen.n and not gen.running:
                 gen.chars, gen.unit_series(unit), "h", step=t("cell.steps_axis")
             ),
             key="gen_colored",
-            config=STATIC,
         )
 
 # ==================================================================================== downloads

@@ -31,6 +31,7 @@ from typing import NoReturn
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
+from lstm_core import blas
 from ui import lessons, params
 from ui.figures import takeaway
 from ui.i18n import LANGUAGES, catalog, current_language, separators, t
@@ -114,8 +115,6 @@ def _no_such_page() -> None:
 def _one_blas_thread() -> None:
     """Once per server: the pages' own matrix products on one thread (lstm_core/blas.py says
     why). Sessions run side by side already; the text page's workers set their own count."""
-    from lstm_core import blas
-
     blas.set_threads(1)
 
 

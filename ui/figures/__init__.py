@@ -18,6 +18,9 @@ import zlib
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
+
+from ui.i18n import number_style, write_number
 
 # Okabe & Ito, "Color Universal Design" (2008): eight colours that stay apart for readers with
 # any of the common colour blindnesses. Categorical series take their colours from here.
@@ -66,8 +69,6 @@ def num(x: float, spec: str, labels: dict) -> str:
     page passes among the labels: labels["decimal"] ("," in Spanish), and, from
     ui.i18n.number_style(), labels["thousands"] and labels["percent"] ("99,9 %"). Axes and hover
     texts follow layout.separators instead, which the page's frame.chart sets."""
-    from ui.i18n import number_style, write_number
-
     style = dict(labels)
     if style.get("decimal") == ",":  # a page that passes only the decimal comma: the Spanish rest
         style = {**number_style("es"), **style}
@@ -143,8 +144,6 @@ def gate_scale(gate: str) -> list:
 def color_table(scale: str | list) -> np.ndarray:
     """A Plotly colour scale (a name such as DIVERGING, or [[position, colour], ...]) as 256
     RGB rows, interpolated the way Plotly colours a heatmap: row k is position k / 255."""
-    from plotly.colors import get_colorscale
-
     stops = get_colorscale(scale) if isinstance(scale, str) else scale
     where = np.array([float(p) for p, _ in stops])
     rgb = np.array([_rgb(c) if c.startswith("#") else _rgb_text(c) for _, c in stops], float)
@@ -219,6 +218,12 @@ def figure(data: list, lay: dict, height: int, **kwargs) -> go.Figure:
     return go.Figure(data=data, layout={**HOUSE_LAYOUT, **lay, "height": height, **kwargs})
 
 
+def panel_columns(n: int, gap: float = 0.08) -> list[tuple[float, float]]:
+    """The x domains (from, to) of n side-by-side panels of one figure, `gap` apart."""
+    width = (1 - gap * (n - 1)) / n
+    return [(k * (width + gap), k * (width + gap) + width) for k in range(n)]
+
+
 def visible(token: str) -> str:
     """How a token reads on an axis: spaces and newlines made visible."""
     return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token)
@@ -248,6 +253,7 @@ __all__ = [
     "ink",
     "layout",
     "num",
+    "panel_columns",
     "percent_axis",
     "png",
     "visible",

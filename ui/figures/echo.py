@@ -6,12 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import BIT_COLORS, CELL_COLORS, DIVERGING, figure, layout
-
-
-def _columns(n: int, gap: float = 0.08) -> list[tuple[float, float]]:
-    width = (1 - gap * (n - 1)) / n
-    return [(k * (width + gap), k * (width + gap) + width) for k in range(n)]
+from ui.figures import BIT_COLORS, CELL_COLORS, DIVERGING, figure, layout, panel_columns
 
 
 def log_ticks(values: np.ndarray) -> dict:
@@ -54,7 +49,7 @@ def training_curves(
     stopped after a step or two still shows them).
     """
     stops = stops or {}
-    (l0, l1), (r0, r1) = _columns(2, 0.1)
+    (l0, l1), (r0, r1) = panel_columns(2, 0.1)
     traces, shown = [], []
     for name, (x, y, smooth) in losses.items():
         color = CELL_COLORS.get(name, "#444")
@@ -220,7 +215,7 @@ def echo_bars(
     band = 1.4  # height of one series' band
     steps = np.tile(np.arange(T), rows).astype(np.float32)
     lift = np.repeat((rows - 1 - np.arange(rows)) * band, T).astype(np.float32)  # series 0 on top
-    columns = _columns(len(names))
+    columns = panel_columns(len(names))
     traces, lay = [], {}
     for c, (name, (x0, x1)) in enumerate(zip(names, columns, strict=True)):
         axis = "" if c == 0 else str(c + 1)
@@ -288,7 +283,7 @@ def window_states(
     """
     traces, lay, notes = [], {}, []
     names = list(states)
-    columns = _columns(len(names), 0.1)
+    columns = panel_columns(len(names), 0.1)
     for c, (name, (x0, x1)) in enumerate(zip(names, columns, strict=True)):
         values, bits, targets, which = states[name]
         z = np.asarray(values, dtype=np.float32).T  # (H, T + 1)
@@ -437,7 +432,7 @@ def bit_travel(traces: dict, echo_step: int, labels: dict[str, str], margin: int
     "out", "hover" (a hover template for the heatmap).
     """
     names = list(traces)
-    columns = _columns(len(names), 0.1)
+    columns = panel_columns(len(names), 0.1)
     data, lay, shapes, notes = [], {}, [], []
     for c, (name, (x0, x1)) in enumerate(zip(names, columns, strict=True)):
         tr = traces[name]
