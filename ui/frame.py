@@ -44,6 +44,15 @@ class PageSpec:
     icon: str
     default: bool = False
 
+    @property
+    def file(self) -> str:
+        return page_file(self.id)
+
+
+def page_file(page: str) -> str:
+    """A page's script, relative to app.py (what st.Page and st.page_link take)."""
+    return f"pages/{page}.py"
+
 
 PAGES = (
     PageSpec("lessons", ":material/school:"),  # first in the navigation; Home stays the default
@@ -75,7 +84,7 @@ _router = threading.local()
 def _st_pages() -> list:
     return [
         st.Page(
-            f"pages/{p.id}.py",
+            p.file,
             title=t(f"nav.{p.id}"),
             icon=p.icon,
             url_path=p.id,
@@ -108,7 +117,7 @@ def _no_such_page() -> None:
     st.title(t("missing.title"))
     st.markdown(t("missing.text", path=md_escape("/" + (_unknown_path() or ""))))
     for spec in PAGES:
-        st.page_link(f"pages/{spec.id}.py", label=t(f"nav.{spec.id}"), icon=spec.icon)
+        st.page_link(spec.file, label=t(f"nav.{spec.id}"), icon=spec.icon)
 
 
 @cache
@@ -326,7 +335,7 @@ def _lesson_bar(current: str):
         return None
     bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     bar.page_link(
-        "pages/lessons.py",
+        page_file("lessons"),
         label=t("lessons.back_to", n=n, title=step.text("title")),
         icon=":material/arrow_back:",
         query_params=lessons.way_back(n),
