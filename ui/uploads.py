@@ -26,7 +26,9 @@ def uploaded_file(key: str, types: list[str], label: str) -> tuple[bytes | None,
     return (file.getvalue(), file.name) if file is not None else (None, None)
 
 
-def uploaded_checkpoint(prefix: str, label: str, key: str | None = None) -> tuple[str, Model] | None:
+def uploaded_checkpoint(
+    prefix: str, label: str, key: str | None = None
+) -> tuple[str, Model] | None:
     """A file uploader for a checkpoint (widget key `key`, else "<prefix>_upload"); returns
     (digest, model) once a good file is in, else None.
 
