@@ -179,7 +179,8 @@ class TrainingProcess:
                 for step, bpc in report.bpc:
                     self.bpc.add(step, bpc)
                 self.samples.extend(tuple(s) for s in report.samples)
-                self.history.take(report.history["kept"], report.history["new"], payload)
+                if report.history is not None:
+                    self.history.take(report.history["kept"], report.history["new"], payload)
                 self.last = report
                 if report.order == self._order:  # not a report from before the latest train/pause
                     self.status, self.message = report.status, report.message

@@ -118,7 +118,7 @@ class Progress:
     bpc: list = field(default_factory=list)  # new [step, bits per character] pairs
     samples: list = field(default_factory=list)  # new [step, text] pairs
     threads: int = 1  # BLAS threads in use
-    history: dict = field(default_factory=lambda: {"kept": [], "new": []})  # steps; see above
+    history: dict | None = None  # {"kept": steps, "new": steps whose weights are in the payload}
 
     def to_dict(self) -> dict:
         return {"type": "progress", **asdict(self)}
