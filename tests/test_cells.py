@@ -17,7 +17,6 @@ NOT_YET_CONVERTED = {
     "lstm_core/bptt.py": "the BPTT page's RNN/LSTM pair",
     "lstm_core/demos.py": "the pages' demo presets",
     "lstm_core/echo.py": "EchoConfig's own list of cells",
-    "lstm_core/explain.py": "the cell page's LSTM explanations (gate parts, clamps)",
     "lstm_core/live.py": "the echo page's default pair (rnn, lstm)",
     "lstm_core/against.py": "bench --against compares with torch.nn.LSTM by design",
     "pages/belt.py": "",
