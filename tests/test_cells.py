@@ -21,7 +21,6 @@ NOT_YET_CONVERTED = {
     "lstm_core/against.py": "bench --against compares with torch.nn.LSTM by design",
     "pages/belt.py": "",
     "pages/bptt.py": "",
-    "pages/cell.py": "",
     "pages/echo.py": "",
     "pages/text.py": "",
     "ui/figures/bptt.py": "",

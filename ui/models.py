@@ -22,6 +22,7 @@ SAMPLE_CHECKPOINTS = {
     "text_en": "lighthouse_en_h64.npz",
     "text_es": "faro_es_h64.npz",
     "logbook": "logbook_h128.npz",
+    "echo_gru": "echo_gru_h4.npz",  # the cell page's GRU
 }
 SOURCES = ("echo_trained", "echo_random", "text_en", "text_es", "logbook", "text_random")
 EXAMPLES = {
