@@ -40,6 +40,8 @@ GATE_NAMES = {"f": "forget", "i": "input", "g": "candidate", "o": "output"}
 # Equations (1)-(6) in TeX, as the page "Inside one step" writes them (the paper's names: W_c
 # and b_c for the candidate c~, g in the code). A gate: its symbol and its formula. A state:
 # symbol, formula, the same with the step's numbers (<name>: a field of `UnitStep`), its field.
+SQUASH = {"f": "sigmoid", "i": "sigmoid", "g": "tanh", "o": "sigmoid"}  # how each gate squashes
+SCALED_BY: dict[str, str] = {}  # no gate scales another's recurrent part
 TEX = {
     "f": ("f_t", r"\sigma(W_{f}[h_{t-1}, x_t] + b_{f})"),
     "i": ("i_t", r"\sigma(W_{i}[h_{t-1}, x_t] + b_{i})"),
@@ -103,7 +105,9 @@ class LSTMStep(NamedTuple):
         f, i, g, o = (float(getattr(self, k)[row, unit]) for k in GATES)
         c_prev = float(self.c_prev[row, unit])
         c, tanh_c, h = (float(a[row, unit]) for a in (self.c, self.tanh_c, self.h))
-        return UnitStep(float(self.h_prev[row, unit]), c_prev, f, i, g, o, f * c_prev, i * g, c, tanh_c, h)
+        return UnitStep(
+            float(self.h_prev[row, unit]), c_prev, f, i, g, o, f * c_prev, i * g, c, tanh_c, h
+        )
 
 
 class UnitStep(NamedTuple):
@@ -303,8 +307,7 @@ class LSTMCell:
     state = ("h", "c")
     torch_class, torch_gates = "LSTM", ("i", "f", "g", "o")
     # what the page "Inside one step" reads (lstm_core/explain.py)
-    squash = {"f": "sigmoid", "i": "sigmoid", "g": "tanh", "o": "sigmoid"}
-    scaled_by: dict[str, str] = {}  # no gate scales another's recurrent part
+    squash, scaled_by = SQUASH, SCALED_BY
     tex = TEX
     tex_state = TEX_STATE
     vectors = ("f", "i", "g", "o", "c", "h")  # a step's vectors, drawn side by side

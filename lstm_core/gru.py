@@ -49,6 +49,8 @@ GATE_NAMES = {"r": "reset", "z": "update", "n": "candidate"}
 # its symbol and formula, the recurrent part first as the page adds up its numbers; the reset
 # product of (3) as PyTorch writes it. The state: symbol, formula, the same with the step's
 # numbers (<name>: a field of `GRUUnitStep`), its field.
+SQUASH = {"r": "sigmoid", "z": "sigmoid", "n": "tanh"}  # how each gate squashes
+SCALED_BY = {"n": "r"}  # (3): r scales the candidate's recurrent part, b_hn included
 TEX = {
     "r": ("r_t", r"\sigma(W_{hr} h_{t-1} + W_{ir} x_t + b_{ir} + b_{hr})"),
     "z": ("z_t", r"\sigma(W_{hz} h_{t-1} + W_{iz} x_t + b_{iz} + b_{hz})"),
@@ -273,8 +275,7 @@ class GRUCell:
     state = ("h",)
     torch_class, torch_gates = "GRU", GATES
     # what the page "Inside one step" reads (lstm_core/explain.py)
-    squash = {"r": "sigmoid", "z": "sigmoid", "n": "tanh"}
-    scaled_by = {"n": "r"}  # (3): r scales the candidate's recurrent part, b_hn included
+    squash, scaled_by = SQUASH, SCALED_BY
     tex, tex_state = TEX, TEX_STATE
     vectors = ("r", "z", "n", "h")  # a step's vectors, drawn side by side
 

@@ -93,9 +93,7 @@ class RNNCell:
     state = ("h",)
     torch_class, torch_gates = "RNN", ()
     # what the page "Inside one step" reads (lstm_core/explain.py): nothing to take apart
-    squash: dict[str, str] = {}
-    scaled_by: dict[str, str] = {}
-    tex: dict[str, tuple[str, str]] = {}
+    squash = scaled_by = tex = GATE_NAMES  # all empty: no gates
     tex_state = TEX_STATE
     vectors = ("h",)
 

@@ -65,7 +65,9 @@ source = params.select(P["model"], t("cell.model"), labeler("cell.model_"), cont
 if source == "upload":
     model = models.checkpoint_or_stop("cell", left)[1]
     if not cell_kind(model.config.cell).gates:
-        st.warning(t("cell.no_gates", cell=cell_kind(model.config.cell).title), icon=":material/block:")
+        st.warning(
+            t("cell.no_gates", cell=cell_kind(model.config.cell).title), icon=":material/block:"
+        )
         frame.stop()
 else:
     with right:
@@ -92,7 +94,13 @@ if source == SAMPLE_GRU:
     echo = EchoConfig()
     accuracy = echo_accuracy(model, echo)
     st.caption(
-        t("cell.echo_task_sample", k=echo.echo_step, cell=kind.title, h=cfg.hidden_size, acc=accuracy)
+        t(
+            "cell.echo_task_sample",
+            k=echo.echo_step,
+            cell=kind.title,
+            h=cfg.hidden_size,
+            acc=accuracy,
+        )
     )
 elif source in ("echo_trained", "echo_random"):  # what the echo model was made for
     echo = EchoConfig()  # the notebook's setup, which ui/models.py trains

@@ -58,7 +58,7 @@ def test_the_explanations_dispatch_for_every_cell(name, kind):
                 assert (p.scale != 1.0) == (gate in cell.scaled_by)
             v = unit_step(step, 1, unit)
             assert v.h == step.h[1, unit] and v.h_prev == step.h_prev[1, unit]
-            for symbol, formula, numbers, field in cell.tex_state:
+            for _symbol, _formula, numbers, field in cell.tex_state:
                 assert all(hasattr(v, f) for f in re.findall(r"<(\w+)>", numbers)), numbers
                 assert getattr(v, field) == getattr(step, field)[1, unit]
     assert set(cell.tex) == set(cell.squash) == set(cell.gates)
@@ -115,8 +115,10 @@ def test_a_grus_update_gate_held_at_one_freezes_the_state_and_the_rnn_has_nothin
 # ---------------------------------------------------------------------------- the figures
 LABELS = {
     k: k.upper()
-    for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
-    + ("memory", "update", "reset", "recurrent")
+    for k in (
+        *("input", "belt", "forget", "input_gate", "candidate", "output"),
+        *("memory", "update", "reset", "recurrent"),
+    )
 }
 
 
@@ -153,7 +155,10 @@ def test_the_grus_vectors_and_its_clamp_without_a_belt():
     x, _ = random_batch(model, B=1, T=6)
     step = model.run(x).layers[0].step(2)
     fig = figures.step_vectors(
-        {k: getattr(step, k)[0] for k in kind.vectors}, 1, {k: k for k in kind.vectors}, "u",
+        {k: getattr(step, k)[0] for k in kind.vectors},
+        1,
+        {k: k for k in kind.vectors},
+        "u",
         kind.squash,
     )
     assert len(fig.data) == 4
@@ -163,7 +168,9 @@ def test_the_grus_vectors_and_its_clamp_without_a_belt():
     r = intervene(model, x, Clamp("z", 1, 0.0, start=2))
     b, a = r.before.layers[0], r.after.layers[0]
     labels = {"c": "C", "h": "H", "output": "O", "before": "B", "after": "A"}
-    fig = figures.intervention(None, None, b.h[1:, 0, 1], a.h[1:, 0, 1], np.zeros(6), 2, list("010101"), labels)
+    fig = figures.intervention(
+        None, None, b.h[1:, 0, 1], a.h[1:, 0, 1], np.zeros(6), 2, list("010101"), labels
+    )
     titles = [t.text for t in fig.layout.annotations]
     assert "H" in titles and "C" not in titles and len(fig.data) == 3  # h twice, the output
 
@@ -232,8 +239,14 @@ def test_a_grus_gate_clamped_on_the_page(lang):
     app.assert_clean(at)
     assert at.selectbox(key="clamp_gate").options == [
         {"en": "none (let the model run)", "es": "ninguna (el modelo funciona libre)"}[lang],
-        *{"en": ["reset gate r", "update gate z", "candidate n"],
-          "es": ["compuerta de reinicio r", "compuerta de actualización z", "valores candidatos n"]}[lang],
+        *{
+            "en": ["reset gate r", "update gate z", "candidate n"],
+            "es": [
+                "compuerta de reinicio r",
+                "compuerta de actualización z",
+                "valores candidatos n",
+            ],
+        }[lang],
     ]
     held = {"en": "held at", "es": "fijada en"}[lang]
     assert held in at.latex[1].value  # the update gate's equation: what it was, then held
@@ -276,3 +289,19 @@ def test_a_gru_checkpoint_uploaded_on_the_cell_page():
     assert at.number_input(key="layer").value == 0  # two layers: a layer to choose
     assert r"n_t &= \tanh(W_{in} x_t" in at.latex[2].value
     assert json.loads(at.get("plotly_chart")[1].proto.spec)["data"][0]["type"] == "bar"
+
+
+def test_the_gru_sample_echoes_and_inspect_names_its_cell():
+    """The sample the page offers still does its task (the page says how well, measured live),
+    and `inspect` says it is a GRU, with PyTorch's weight names."""
+    from test_cli import cli
+
+    from lstm_core import EchoConfig
+    from lstm_core.echo import echo_accuracy
+
+    model = load_checkpoint(GRU_SAMPLE)
+    assert model.config.cell == "gru" and model.config.hidden_size == 4
+    assert echo_accuracy(model, EchoConfig(), seed=7) >= 0.99
+    shown = cli("inspect", GRU_SAMPLE).stdout
+    assert "echo, GRU, 1 layer(s) of 4 units" in shown and "gru.weight_hh_l0" in shown
+    assert json.loads(cli("inspect", GRU_SAMPLE, "--json").stdout)["meta"]["cell"] == "gru"

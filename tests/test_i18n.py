@@ -59,8 +59,10 @@ def used_keys() -> set[str]:
     keys |= {f"gate.{g}" for g in ("none", *GATES)}
     keys |= {
         f"cell.diagram_{k}"
-        for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
-        + ("memory", "update", "reset", "recurrent")
+        for k in (
+            *("input", "belt", "forget", "input_gate", "candidate", "output"),
+            *("memory", "update", "reset", "recurrent"),
+        )
     }
     for kind in CELLS.values():  # the cell page's words for each cell with gates
         if kind.gates:
@@ -72,8 +74,9 @@ def used_keys() -> set[str]:
 
 def cell_page_said() -> set[str]:
     """The keys the cell page says in each cell's own words: said("cell.x") asks cell.x_<cell>."""
-    return set(re.findall(r'\bsaid\(\s*"([a-z_]+\.[a-z0-9_]+)"', (ROOT / "pages" / "cell.py").read_text()))
-
+    return set(
+        re.findall(r'\bsaid\(\s*"([a-z_]+\.[a-z0-9_]+)"', (ROOT / "pages" / "cell.py").read_text())
+    )
 
 
 def test_every_key_the_code_uses_is_in_the_catalog():

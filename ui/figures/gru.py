@@ -9,7 +9,16 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from lstm_core.gru import GRUUnitStep
-from ui.figures import STATE_COLOR, diverging_color, gate_color, gate_fill, ink, layout, num, visible
+from ui.figures import (
+    STATE_COLOR,
+    diverging_color,
+    gate_color,
+    gate_fill,
+    ink,
+    layout,
+    num,
+    visible,
+)
 from ui.figures.cell import _plotly_text, step_diagram
 
 
@@ -60,10 +69,24 @@ def gru_diagram(
     seg(4.0 + 0.4, mid_y, x_add - 0.3, mid_y, gate_color("z"), 1 + 7 * (1 - v.z))
     # r scales the recurrent part, which joins the candidate's layer
     seg(x_r + 0.6, gate_y, x_mul_r - 0.3, gate_y, gate_color("r"), 1 + 7 * v.r)
-    seg(x_mul_r + 0.3, gate_y, x_n - 0.6, gate_y, diverging_color(v.reset), 2 + 4 * min(1, abs(v.reset)))
+    seg(
+        x_mul_r + 0.3,
+        gate_y,
+        x_n - 0.6,
+        gate_y,
+        diverging_color(v.reset),
+        2 + 4 * min(1, abs(v.reset)),
+    )
     # the candidate up to its product with 1 - z, and that product up to the sum
     seg(x_n, gate_y + 0.45, x_n, mid_y - 0.3, gate_color("n"), 1 + 4 * abs(v.n))
-    seg(x_n, mid_y + 0.3, x_add, top - 0.3, diverging_color(v.added, scale), 2 + 6 * min(1, abs(v.added)))
+    seg(
+        x_n,
+        mid_y + 0.3,
+        x_add,
+        top - 0.3,
+        diverging_color(v.added, scale),
+        2 + 6 * min(1, abs(v.added)),
+    )
 
     for gate, x, value, fn in (("z", x_z, v.z, "σ"), ("r", x_r, v.r, "σ"), ("n", x_n, v.n, "tanh")):
         fill = gate_fill(gate, value) if gate != "n" else diverging_color(value)
@@ -79,7 +102,9 @@ def gru_diagram(
                 "layer": "below",
             }
         )
-        notes.append((x, gate_y, f"<b>{fn}</b><br>{gate} = {num(value, '.2f', labels)}", 12, ink(fill)))
+        notes.append(
+            (x, gate_y, f"<b>{fn}</b><br>{gate} = {num(value, '.2f', labels)}", 12, ink(fill))
+        )
     # 1 - z: a small box on z's way to the candidate
     shapes.append(
         {
@@ -93,7 +118,12 @@ def gru_diagram(
         }
     )
     notes.append((4.0, mid_y, "1 −", 12))
-    for x, y, sym in ((x_keep, top, "×"), (x_add, top, "+"), (x_add, mid_y, "×"), (x_mul_r, gate_y, "×")):
+    for x, y, sym in (
+        (x_keep, top, "×"),
+        (x_add, top, "+"),
+        (x_add, mid_y, "×"),
+        (x_mul_r, gate_y, "×"),
+    ):
         shapes.append(
             {
                 "type": "circle",
