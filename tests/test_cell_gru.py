@@ -276,9 +276,10 @@ def array(spec) -> np.ndarray:
     return np.asarray(spec)
 
 
-def test_a_gru_checkpoint_uploaded_on_the_cell_page():
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_gru_checkpoint_uploaded_on_the_cell_page(lang):
     app = _page()
-    at = app.open_app("cell", model="upload", lang="es")
+    at = app.open_app("cell", model="upload", lang=lang)
     model = small_model("char-lm", "gru", 2, hidden=5, seed=3)
     at.file_uploader(key="cell_upload").set_value(
         ("gru.npz", checkpoint_bytes(model), "application/octet-stream")
