@@ -40,7 +40,7 @@ GATE_COLORS = {
     "o": OKABE_ITO["green"],
 }
 GATE_DASH = {"f": "solid", "i": "solid", "g": "dot", "o": "dash"}  # f and o apart without colour
-GATE_SYMBOLS = {"f": "f", "i": "i", "g": "c̃", "o": "o", "r": "r", "z": "z", "n": "n"}
+GATE_SYMBOLS = {"f": "f", "i": "i", "g": "c̃", "o": "o"}
 # A GRU's gates (one cell on a figure at a time) take the colour and line of the LSTM gate whose
 # work they do: z keeps the old state as f keeps the belt, n is the candidate as c~ is, and r
 # lets the state into the candidate as o lets the belt out.
