@@ -50,14 +50,24 @@ def kept(run) -> list[int]:
 def section(run, p: Param, series: int, labels: dict[str, str]) -> None:
     """The whole block; labels: the live view's (the models' names, the bars' and states' words)."""
     st.subheader(t("rewind.echo_title"))
-    if len(kept(run)) < 2:
-        rewind.unused_link(p)
+    steps = kept(run)
+    if ahead(p, steps):  # a lesson's link: the step it points at is not trained yet
+        last = steps[-1] if steps else 0
+        st.caption(t("rewind.echo_ahead", step=st.session_state[p.name], last=last))
+    if len(steps) < 2:
         st.caption(t("rewind.echo_none"))
         return
     st.markdown(t("rewind.echo_intro"))
     if run.running:  # the live models are ahead of every step the slider offers
         st.caption(t("rewind.echo_training"))
     view(run, p, series, labels)
+
+
+def ahead(p: Param, steps: list[int]) -> bool:
+    """Whether the link's step lies beyond every step kept so far: the page trains live, so the
+    link waits for training to get there (the view shows the latest step meanwhile)."""
+    value = st.session_state.get(p.name)
+    return params.given_by_link(p) and value is not None and (not steps or value > steps[-1])
 
 
 def view(run, p: Param, series: int, labels: dict[str, str]) -> None:
@@ -70,11 +80,14 @@ def view(run, p: Param, series: int, labels: dict[str, str]) -> None:
         if rewind.playing(p) != timer:  # Play, Stop or the end: the timer is set by a full run
             st.rerun()
         first = next(iter(run.trainers.values()))
-        c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
-        step = rewind.slider(
-            p, steps, t("rewind.slider"), container=c1, help=t("rewind.slider_help")
-        )
-        rewind.play_button(p, steps, "echo_rewind_play", container=c2)
+        if ahead(p, steps):  # said above; no slider until training reaches the link's step
+            step = steps[-1]
+        else:
+            c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+            step = rewind.slider(
+                p, steps, t("rewind.slider"), container=c1, help=t("rewind.slider_help")
+            )
+            rewind.play_button(p, steps, "echo_rewind_play", container=c2)
         st.caption(rewind.caption(step, steps, first.history))
         windows, states, accuracy = {}, {}, {}
         for name, tr in run.trainers.items():
@@ -109,7 +122,8 @@ def view(run, p: Param, series: int, labels: dict[str, str]) -> None:
         )
         st.caption(t("rewind.echo_window"))
         carry_view(run, step, labels)
-        params.write_url((p,))  # a fragment's run: the frame's end of the run does not come
+        if not ahead(p, steps):  # the link's step stays in the link until it is shown
+            params.write_url((p,))  # a fragment's run: the frame's end of the run does not come
 
     moment_view()
 
