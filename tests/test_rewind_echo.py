@@ -90,6 +90,7 @@ def test_the_view_at_the_last_kept_step_is_the_live_models_view(cell):
         np.testing.assert_array_equal(a, b)  # the same numbers, not close ones
     x, y, state = tr.last_input()
     np.testing.assert_array_equal(then.x, x[:, :, 0])
+    np.testing.assert_array_equal(then.y, y)
     h0, c0 = state[0]  # the state carried in (layer 0): c for an LSTM, h for an RNN
     start = c0 if cell == "lstm" else h0
     np.testing.assert_array_equal(then.state[0], start)

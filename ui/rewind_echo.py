@@ -79,7 +79,6 @@ def view(run, p: Param, series: int, labels: dict[str, str]) -> None:
         rewind.advance(p, steps, rewind.VIEW_EVERY)
         if rewind.playing(p) != timer:  # Play, Stop or the end: the timer is set by a full run
             st.rerun()
-        first = next(iter(run.trainers.values()))
         if ahead(p, steps):  # said above; no slider until training reaches the link's step
             step = steps[-1]
         else:
@@ -88,7 +87,8 @@ def view(run, p: Param, series: int, labels: dict[str, str]) -> None:
                 p, steps, t("rewind.slider"), container=c1, help=t("rewind.slider_help")
             )
             rewind.play_button(p, steps, "echo_rewind_play", container=c2)
-        st.caption(rewind.caption(step, steps, first.history))
+        histories = [tr.history for tr in run.trainers.values()]
+        st.caption(rewind.caption(step, steps, *histories))
         windows, states, accuracy = {}, {}, {}
         for name, tr in run.trainers.items():
             index = tr.history.index_at(step)  # the same step, unless this one stopped earlier
