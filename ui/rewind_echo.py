@@ -24,18 +24,21 @@ from ui.i18n import num, number_style, t
 from ui.params import Param
 
 MEMO = "echo.rewind_memo"
-MOST = 600  # values kept for a run: every carry row of two models, and the latest views
+# values kept for a run, by kind: every carry row and accuracy of two models (a few floats each),
+# and the latest few window views (a state over the window: up to 250 kB at 64 units)
+MOST = {"carry": 400, "accuracy": 400, "view": 8}
 STATIC = {"displayModeBar": False}
 
 
-def memo(run, key, compute):
-    """One computed value per key for this run (a new run starts afresh)."""
-    owner, cache = st.session_state.get(MEMO, (None, {}))
+def memo(run, key: tuple, compute):
+    """One computed value per key for this run (a new run starts afresh); key[0] is its kind."""
+    owner, caches = st.session_state.get(MEMO, (None, {}))
     if owner is not run:
-        cache = {}
-        st.session_state[MEMO] = (run, cache)
+        caches = {}
+        st.session_state[MEMO] = (run, caches)
+    cache = caches.setdefault(key[0], {})
     if key not in cache:
-        if len(cache) >= MOST:
+        if len(cache) >= MOST[key[0]]:
             cache.pop(next(iter(cache)))
         cache[key] = compute()
     return cache[key]

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ui.figures import CELL_COLORS, DIVERGING, INK, figure, num, visible
 from ui.figures.belt import plotly_text
-from ui.figures.echo import _columns
+from ui.figures.echo import _columns, colorbar_under, panel_title
 
 MOST_TOKENS = 80  # beyond this many characters the axis shows positions, not the characters
 
@@ -121,19 +121,9 @@ def carry_over_training(
                 xaxis=f"x{axis}",
                 yaxis=f"y{axis}",
                 hovertemplate=labels["hover"] + "<extra></extra>",
-                colorbar={
-                    "thickness": 8,
-                    "orientation": "h",
-                    "x": (x0 + x1) / 2,
-                    "xanchor": "center",
-                    "len": 0.6 * (x1 - x0),
-                    "y": 0.0,
-                    "yref": "container",
-                    "yanchor": "bottom",
-                    "tickvals": ticks,
-                    "ticktext": [num(v, ".0%", labels) for v in ticks],
-                    "tickfont": {"size": 10},
-                },
+                colorbar=colorbar_under(
+                    x0, x1, tickvals=ticks, ticktext=[num(v, ".0%", labels) for v in ticks]
+                ),
             )
         )
         lay[f"xaxis{axis}"] = {
@@ -176,17 +166,6 @@ def carry_over_training(
                     "line": {"color": INK, "width": 2},
                 }
             )
-        notes.append(
-            {
-                "text": f"<b>{labels[name]}</b> · {labels['answer']}",
-                "xref": "paper",
-                "yref": "paper",
-                "x": x0,
-                "y": 1.0,
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "showarrow": False,
-            }
-        )
+        notes.append(panel_title(f"<b>{labels[name]}</b> · {labels['answer']}", x0))
     lay |= {"shapes": shapes, "annotations": notes, "margin": {"l": 70, "r": 10, "t": 30, "b": 90}}
     return figure(traces, lay, int(np.clip(160 + 9 * R, 300, 620)))
