@@ -141,3 +141,22 @@ def test_garbage_in_the_link_gives_one_warning(garbage):
     at = open_app("echo", echo_at_step=garbage)
     assert_clean(at)
     assert len(at.warning) == 1 and SLIDER in at.warning[0].value
+
+
+def test_the_latest_step_is_said_to_be_the_live_model_only_when_it_is():
+    at, run = trained(steps=50)
+    tr = run.trainers["lstm"]
+    latest = t("rewind.echo_latest", lang="en")
+    assert any(latest in m.value for m in at.markdown)
+    np.testing.assert_array_equal(tr.history.weights[-1], tr.model.flat.astype(np.float32))
+    diverged = open_app("echo", learning_rate=1000)  # stops within a few steps
+    diverged.button(key="echo_train").click().run()
+    for _ in range(3):
+        diverged.run()
+    assert_clean(diverged)
+    run = diverged.session_state["echo.run"]
+    assert run.trainers["lstm"].status == "diverged"
+    assert time_slider(diverged, SLIDER).value == run.trainers["lstm"].history.steps[-1]
+    # it went back to its last good weights: the latest kept step is not what it is now, and the
+    # page does not say it is
+    assert not any(latest in m.value for m in diverged.markdown)

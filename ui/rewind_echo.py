@@ -45,9 +45,10 @@ def memo(run, key: tuple, compute):
 
 
 def kept(run) -> list[int]:
-    """The steps the run's first model kept (the others keep the same ones, history.shared_budgets)."""
-    history = next(iter(run.trainers.values())).history
-    return [] if history is None else list(history.steps)
+    """The steps any model of the run kept (they keep the same ones, history.shared_budgets,
+    until one stops training early)."""
+    histories = [tr.history for tr in run.trainers.values() if tr.history is not None]
+    return sorted(set().union(*(h.steps for h in histories))) if histories else []
 
 
 def section(run, p: Param, series: int, labels: dict[str, str]) -> None:
@@ -60,7 +61,10 @@ def section(run, p: Param, series: int, labels: dict[str, str]) -> None:
     if len(steps) < 2:
         st.caption(t("rewind.echo_none"))
         return
-    st.markdown(t("rewind.echo_intro"))
+    intro = t("rewind.echo_intro")
+    if not run.stops:  # a model that stopped went back to weights the history does not end on
+        intro += " " + t("rewind.echo_latest")
+    st.markdown(intro)
     if run.running:  # the live models are ahead of every step the slider offers
         st.caption(t("rewind.echo_training"))
     view(run, p, series, labels)
