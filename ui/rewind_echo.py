@@ -4,7 +4,8 @@ At the chosen step: the notebook's bars (input, target, prediction) and the stat
 the live view shows (its bits, and the state carried into it), each model's accuracy on fresh
 bits, and the figure only rewinding can draw, how well each model's state holds the bit read d
 steps ago at every kept step. Everything is worked out by lstm_core/rewind_echo.py and kept for
-the run (a kept step's weights never change), so a move of the slider computes one moment. The
+the run (each kept step's accuracy and carry row, whose weights never change; the latest few
+window views), so a move of the slider computes one moment. The
 view is a fragment of its own: Play walks the kept steps without redrawing the page, and while
 the models train it is not redrawn on the training's timer (the live view keeps the clock).
 """
