@@ -244,6 +244,14 @@ class EchoTrainer(Trainer):
                 break
         return measured
 
+    def last_input(self):
+        """(x (T, B, 1), y (T, B), the state carried into it) of the last window trained on:
+        what the window view of any weights reads (rewind_echo.py). None before the first step."""
+        if self._shown is None:
+            return None
+        x, y, state, _ = self._shown
+        return x, y, state
+
     def last_window(self):
         """(x (T, B), y (T, B), trace) of the last window trained on, exactly as training saw it:
         its data, the state carried into it from the window before (trace.layers[0].h[0], .c[0]),

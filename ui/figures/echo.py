@@ -14,6 +14,37 @@ def _columns(n: int, gap: float = 0.08) -> list[tuple[float, float]]:
     return [(k * (width + gap), k * (width + gap) + width) for k in range(n)]
 
 
+def colorbar_under(x0: float, x1: float, **extra) -> dict:
+    """A thin horizontal colour bar under the panel spanning x0..x1 of the paper (beside a panel
+    it would run into the next panel's axis at narrow widths)."""
+    return {
+        "thickness": 8,
+        "orientation": "h",
+        "x": (x0 + x1) / 2,
+        "xanchor": "center",
+        "len": 0.6 * (x1 - x0),
+        "y": 0.0,
+        "yref": "container",
+        "yanchor": "bottom",
+        "tickfont": {"size": 10},
+        **extra,
+    }
+
+
+def panel_title(text: str, x0: float) -> dict:
+    """A panel's title, over its left edge at x0 of the paper."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": x0,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "showarrow": False,
+    }
+
+
 def log_ticks(values: np.ndarray) -> dict:
     """Ticks for a log axis that stay legible: powers of ten once the data spans decades, else
     1-2-5 steps written out (0.5, 0.2, 0.1; Plotly's own short range labels read "5, 2, 0.1")."""
@@ -311,17 +342,7 @@ def window_states(
                 xaxis=f"x{axis}",
                 yaxis=f"y{axis}",
                 hovertemplate=f"{which} · " + labels["hover"] + "<extra></extra>",
-                colorbar={
-                    "thickness": 8,
-                    "orientation": "h",
-                    "x": (x0 + x1) / 2,
-                    "xanchor": "center",
-                    "len": 0.6 * (x1 - x0),
-                    "y": 0.0,
-                    "yref": "container",
-                    "yanchor": "bottom",
-                    "tickfont": {"size": 10},
-                },  # untitled: the panel's title names the state
+                colorbar=colorbar_under(x0, x1),  # untitled: the panel's title names the state
             )
         )
         # two-line ticks, input bit over target: side by side ("1→0") they ran together
@@ -343,18 +364,7 @@ def window_states(
             "type": "category",
             "title": {"text": labels["units"] if c == 0 else "", "standoff": 2},
         }
-        notes.append(
-            {
-                "text": f"<b>{labels[name]}</b>: {which}",
-                "xref": "paper",
-                "yref": "paper",
-                "x": x0,
-                "y": 1.0,
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "showarrow": False,
-            }
-        )
+        notes.append(panel_title(f"<b>{labels[name]}</b>: {which}", x0))
     H = max(v[0].shape[1] for v in states.values())
     return layout(
         go.Figure(data=traces, layout={**lay, "annotations": notes}),
