@@ -3,7 +3,7 @@
 Installed as a package the same commands are `lstm-lab ...` (lstm_lab/ adds `lstm-lab app`).
 Every command takes --help (with each option's default) and --json. Expected failures (a missing
 file, a bad checkpoint, a text too short) print one line to stderr and exit with status 1; usage
-errors exit with 2; Ctrl-C exits with 130 (train-text saves the model so far first). Long
+errors exit with 2; Ctrl-C exits with 130 (train-text and train-echo save the model so far first). Long
 training shows a progress bar with its rate and the time left on a terminal, plain lines
 otherwise.
 """
@@ -277,7 +277,10 @@ def cmd_train_echo(args) -> int:
         )
         progress.update(tr.steps_done, text)
 
-    accuracy = trainer.train_until(args.target_accuracy, on_epoch=report)
+    with StopOnCtrlC() as ctrl_c:
+        accuracy = trainer.train_until(
+            args.target_accuracy, on_epoch=report, stop=lambda: ctrl_c.requested
+        )
     progress.close()
     if args.out:
         trainer.model.meta["training"] = {
@@ -285,14 +288,28 @@ def cmd_train_echo(args) -> int:
             "windows": trainer.steps_done,
             "accuracy": accuracy,
         }
+    if ctrl_c.requested:
+        where = "nothing saved (no --out)"
+        if args.out:
+            trainer.model.meta["training"]["stopped"] = (
+                f"interrupted after {trainer.steps_done} windows"
+            )
+            _save_whole(trainer.model, args.out)
+            where = f"the model so far is saved in {args.out}"
+        print(
+            f"interrupted after {trainer.steps_done} windows (accuracy on fresh data "
+            f"{accuracy:.4f}): {where}",
+            file=sys.stderr,
+        )
+        return INTERRUPTED
     if trainer.status == "diverged":  # the last good weights are back in place
         if not args.out:
             raise ValueError(trainer.message)
         trainer.model.meta["training"]["stopped"] = trainer.message
-        save_checkpoint(trainer.model, args.out)
+        _save_whole(trainer.model, args.out)
         raise ValueError(f"{trainer.message} They are saved in {args.out}.")
     if args.out:
-        save_checkpoint(trainer.model, args.out)
+        _save_whole(trainer.model, args.out)
     seconds = trainer.elapsed
     summary = {
         "cell": config.cell,
@@ -544,7 +561,9 @@ def build_parser(
     p = command(
         "train-echo",
         help="train on the echo task (the notebook's experiment)",
-        description="Learn to echo a random bit sequence echo_step steps later, with truncated BPTT.",
+        description="Learn to echo a random bit sequence echo_step steps later, with truncated "
+        "BPTT. Ctrl-C stops after the window under way and saves the model so far to --out, if "
+        "given (exit status 130).",
     )
     p.add_argument("--cell", choices=NAMES, default=DEFAULT_CELL, help="the recurrent cell")
     p.add_argument(

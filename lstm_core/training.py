@@ -227,20 +227,30 @@ class EchoTrainer(Trainer):
     def snapshot_extra(self) -> dict:
         return {"epoch": self.epoch, "window": self.window}
 
-    def train_until(self, accuracy: float | None = None, on_epoch=None) -> float:
+    def train_until(self, accuracy: float | None = None, on_epoch=None, stop=None) -> float:
         """Train whole epochs until fresh-data accuracy reaches `accuracy` (None: all epochs), the
-        epochs run out, or training diverges. on_epoch(trainer, accuracy) is called after each.
-        Returns the last accuracy measured."""
+        epochs run out, training diverges, or `stop()` (asked after every window) says so.
+        on_epoch(trainer, accuracy) is called after each epoch. Returns the last accuracy
+        measured (measured again at once when `stop` ends training inside an epoch)."""
         measured = float("nan")
         while not self.finished:
             for _ in self.run(self.config.windows_per_epoch - self.window):
-                pass
+                if stop is not None and stop():
+                    return echo_accuracy(self.model, self.config)
             measured = echo_accuracy(self.model, self.config)
             if on_epoch is not None:
                 on_epoch(self, measured)
             if accuracy is not None and measured >= accuracy:
                 break
         return measured
+
+    def last_input(self):
+        """(x (T, B, 1), y (T, B), the state carried into it) of the last window trained on:
+        what the window view of any weights reads (rewind_echo.py). None before the first step."""
+        if self._shown is None:
+            return None
+        x, y, state, _ = self._shown
+        return x, y, state
 
     def last_window(self):
         """(x (T, B), y (T, B), trace) of the last window trained on, exactly as training saw it:

@@ -13,7 +13,8 @@ from lstm_core import EchoConfig, checkpoint_bytes  # noqa: E402
 from lstm_core.demos import ECHO_PRESETS  # noqa: E402
 from lstm_core.echo import bit_trace, bits_held, memory_curve  # noqa: E402
 from lstm_core.live import EchoSweep, echo_run  # noqa: E402
-from ui import load, params  # noqa: E402
+from lstm_core.rewind_echo import view_of  # noqa: E402
+from ui import load, params, rewind, rewind_echo  # noqa: E402
 from ui.figures import echo as figs  # noqa: E402
 from ui.i18n import explain, labeler, num, t  # noqa: E402
 from ui.params import Param  # noqa: E402
@@ -35,6 +36,7 @@ P = params.register(
         Param("lr_decay", D.lr_decay, "float", low=0.5, high=1.0),
         Param("series", 0, "int", low=0, high=63),
         Param("sweep_epochs", 10, "int", low=1, high=50),  # the most epochs for each point
+        rewind.step_param("echo_at_step"),
     ),
 )
 DEFAULTS = {p.name: p.default for p in P.values()}
@@ -55,7 +57,7 @@ frame.header("echo")
 
 def apply_preset(name: str, **changes) -> None:
     for key, value in {**PRESETS[name], **changes}.items():
-        if key not in ("series", "sweep_epochs"):
+        if key not in ("series", "sweep_epochs", "echo_at_step"):
             st.session_state[key] = value
     for key in ("echo.run", "echo.sweep"):
         st.session_state.pop(key, None)
@@ -348,14 +350,10 @@ def live() -> None:
         st.caption(t("echo.loss_spikes", k=config.echo_step))
 
 
-@st.fragment(run_every=WINDOW_TICK * PACE if run.running else None)
-def last_window() -> None:
-    """The notebook's bars and the units' state for the window trained last (redrawn less often:
-    the browser needs longer to draw them than the curves)."""
-    if not any(tr.steps_done for tr in run.trainers.values()):
-        return
-    names = list(run.trainers)
-    labels = {n: t(f"echo.cell_{n}") for n in names} | {
+def window_labels() -> dict[str, str]:
+    """The words of the notebook's bars and the window's state (the live view's and the
+    training-time view's)."""
+    return {n: t(f"echo.cell_{n}") for n in run.trainers} | {
         "input": t("echo.input"),
         "target": t("echo.target"),
         "prediction": t("echo.prediction"),
@@ -365,6 +363,15 @@ def last_window() -> None:
         "hover": t("echo.state_hover"),
         "step": t("echo.step_n"),
     }
+
+
+@st.fragment(run_every=WINDOW_TICK * PACE if run.running else None)
+def last_window() -> None:
+    """The notebook's bars and the units' state for the window trained last (redrawn less often:
+    the browser needs longer to draw them than the curves)."""
+    if not any(tr.steps_done for tr in run.trainers.values()):
+        return
+    labels = window_labels()
     st.markdown(t("echo.bars_intro"))
     series = min(int(st.session_state.get("series", 0)), config.batch_size - 1)
     windows, states = {}, {}
@@ -372,16 +379,9 @@ def last_window() -> None:
         shown = tr.last_window()  # exactly as trained: the state carried in, the weights of then
         if shown is None:  # this one has not trained a window yet
             continue
-        x, y, trace = shown
-        windows[name] = (x, y, trace.probs.argmax(-1))
-        layer = trace.layers[0]
-        lstm = layer.c is not None
-        states[name] = (
-            (layer.c if lstm else layer.h)[:, series],
-            x[:, series],
-            y[:, series],
-            "c" if lstm else "h",
-        )
+        view = view_of(*shown)
+        windows[name] = (view.x, view.y, view.prediction)
+        states[name] = (view.state[:, series], view.x[:, series], view.y[:, series], view.which)
     frame.chart(figs.echo_bars(windows, labels), key="echo_bars")
     frame.chart(figs.window_states(states, labels), key="echo_states")
     st.caption(t("echo.state_caption"))
@@ -423,9 +423,10 @@ def travel(labels: dict[str, str]) -> None:
 
 live()
 last_window()
-params.number(
+series = params.number(
     P["series"], t("echo.series_pick", n=config.batch_size - 1), high=config.batch_size - 1, step=1
 )
+rewind_echo.section(run, P["echo_at_step"], int(series), window_labels())
 
 # ------------------------------------------------------------------------------ truncation
 TRUNCATION = ECHO_PRESETS["truncation"]

@@ -416,6 +416,50 @@ def test_ctrl_c_saves_the_model_so_far_and_exits_130(tmp_path):
     assert not (tmp_path / "run.npz.part").exists() and stdout == ""
 
 
+def start_echo(tmp_path, *extra):
+    """A train-echo run that would take hours; its first progress line (after about 5 s of
+    training) shows it is inside the training loop."""
+    args = ["train-echo", "--total-series-length", "3000", "--num-epochs", "100000", *extra]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lstm_core", *map(str, args)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = proc.stderr.readline()  # blocks until the first progress line (or the end)
+    assert first and "epoch" in first, (first, proc.poll())
+    return proc, first
+
+
+@pytest.mark.parametrize("save", [True, False])
+def test_ctrl_c_during_train_echo_saves_the_model_so_far_and_exits_130(tmp_path, save):
+    out = tmp_path / "echo.npz"
+    proc, first = start_echo(tmp_path, *(("--out", out) if save else ()))
+    try:
+        proc.send_signal(signal.SIGINT)
+        stdout, rest = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, rest
+    assert "Traceback" not in rest and stdout == ""
+    last = rest.strip().splitlines()[-1]
+    assert last.startswith("interrupted after ")
+    windows = int(last.split()[2])
+    assert windows >= int(first.split("/")[0])  # at least as far as the progress line said
+    if not save:
+        assert last.endswith("nothing saved (no --out)") and not out.exists()
+        return
+    assert last.endswith(f"saved in {out}")
+    model = load_checkpoint(out)
+    training = model.meta["training"]
+    assert training["windows"] == windows
+    assert training["stopped"] == f"interrupted after {windows} windows"
+    reported = float(last.split("fresh data ")[1].split(")")[0])
+    assert training["accuracy"] == pytest.approx(reported, abs=1e-4)
+    assert 0.0 <= reported <= 1.0 and not (tmp_path / "echo.npz.part").exists()
+
+
 def test_save_every_leaves_a_whole_checkpoint_when_the_run_is_killed(tmp_path):
     proc, out = start_training(tmp_path, "--save-every", 7)
     try:

@@ -36,8 +36,8 @@ def trained_echo(seed: int) -> tuple[Model, float]:
 
 
 def sample_model(source: str) -> Model:
-    """A sample's pretrained model by its id here ("text_en"): read-only, shared by every session."""
-    return samples.model(samples.BY_SOURCE[source])
+    """A shipped model by its id here ("text_en", "echo_gru"): read-only, shared by every session."""
+    return samples.model(samples.BY_SOURCE.get(source, source))
 
 
 def random_model(kind: str, units: int, seed: int) -> Model:
@@ -135,6 +135,9 @@ import threading  # noqa: E402  (only the BPTT page's training below needs these
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
 
+from lstm_core.budget import BPTT_HISTORY  # noqa: E402
+from lstm_core.history import WeightHistory, shared_budgets  # noqa: E402
+
 BPTT_STEPS = (0, 100, 300, 1000, 3000)
 BPTT_TEXT_CLIP = 5.0
 
@@ -190,6 +193,9 @@ class _PairTraining:
         self.window = bptt_train_window(task, echo_step)
         cells = ("rnn", "lstm")
         self.trainers = {cell: self._trainer(cell, hidden, echo_step, seed) for cell in cells}
+        budgets = shared_budgets([tr.model for tr in self.trainers.values()], BPTT_HISTORY)
+        for trainer, budget in zip(self.trainers.values(), budgets, strict=True):
+            trainer.keep_history(budget)  # the same steps for both: one slider shows the pair
         self.pairs: dict[int, TrainedPair] = {}
 
     def _trainer(self, cell: str, hidden: int, echo_step: int, seed: int):
@@ -235,6 +241,27 @@ class _PairTraining:
                 )
             return self.pairs[steps]
 
+    def rewindable(self, steps: int) -> dict[str, Model]:
+        """The pair after `steps` updates (reached already), each model carrying its history up
+        to then: the kept steps before it and the pair's own weights at it. The history goes on
+        growing (and thinning) as training goes further, so the moments before `steps` are
+        those still kept; copied under the lock (another session may be training)."""
+        with self.lock:
+            pair = self.pairs[steps]
+            out = {}
+            for cell, trainer in self.trainers.items():
+                kept, done = trainer.history, pair.steps[cell]
+                before = [j for j, s in enumerate(kept.steps) if s < done]
+                model = pair.models[cell]
+                then = Model(model.config, model.flat, model.meta)  # shares the read-only weights
+                then.history = WeightHistory(
+                    budget=kept.budget + model.flat.size * 4,
+                    steps=[kept.steps[j] for j in before] + [done],
+                    weights=[kept.weights[j] for j in before] + [model.flat.astype(np.float32)],
+                )
+                out[cell] = then
+            return out
+
 
 @st.cache_resource(max_entries=12, show_spinner=False)
 def _pair_training(task: str, hidden: int, echo_step: int, seed: int) -> _PairTraining:
@@ -251,6 +278,12 @@ def bptt_pair(
         raise ValueError(f"steps must be one of {BPTT_STEPS}")
     run = _pair_training(task, hidden, echo_step if task == "echo" else 0, seed)
     return run.advance(steps, progress)
+
+
+def bptt_rewindable(task: str, hidden: int, steps: int, echo_step: int, seed: int):
+    """The pair of `bptt_pair` (trained already), each model with its history up to `steps`."""
+    run = _pair_training(task, hidden, echo_step if task == "echo" else 0, seed)
+    return run.rewindable(steps)
 
 
 def bptt_sequence(

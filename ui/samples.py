@@ -60,6 +60,7 @@ SAMPLES = {  # its id among the text page's corpora (the page's links say it) ->
     ),
 }
 BY_SOURCE = {sample.source: name for name, sample in SAMPLES.items()}  # "text_en" -> "story_en"
+ECHO_MODELS = {"echo_gru": "echo_gru_h4.npz"}  # no text of their own: the cell page's GRU
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -69,5 +70,7 @@ def text(name: str) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def model(name: str) -> lstm_core.Model:
-    """Read-only, shared by every session: copy before training."""
-    return lstm_core.load_checkpoint(FOLDER / SAMPLES[name].checkpoint)
+    """A sample's model (or one of ECHO_MODELS): read-only, shared by every session: copy before
+    training."""
+    file = SAMPLES[name].checkpoint if name in SAMPLES else ECHO_MODELS[name]
+    return lstm_core.load_checkpoint(FOLDER / file)

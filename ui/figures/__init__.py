@@ -44,6 +44,10 @@ GATE_COLORS = {
 }
 GATE_DASH = {"f": "solid", "i": "solid", "g": "dot", "o": "dash"}  # f and o apart without colour
 GATE_SYMBOLS = {"f": "f", "i": "i", "g": "c̃", "o": "o"}
+# A GRU's gates (one cell on a figure at a time) take the colour and line of the LSTM gate whose
+# work they do: z keeps the old state as f keeps the belt, n is the candidate as c~ is, and r
+# lets the state into the candidate as o lets the belt out.
+SAME_LOOK_AS = {"z": "f", "n": "g", "r": "o"}
 DIVERGING = "RdBu_r"  # c and h: blue < 0 < red, centred with zmid=0
 STATE_COLOR = "#444444"  # c as a line, and the neutral ink of the drawings
 H_COLOR = OKABE_ITO["purple"]  # h as a line beside c and the gates
@@ -94,9 +98,14 @@ def _rgb(hex_color: str) -> tuple[int, int, int]:
     return tuple(int(hex_color[k : k + 2], 16) for k in (1, 3, 5))
 
 
+def gate_color(gate: str) -> str:
+    """The colour of any cell's gate (GATE_COLORS, or the colour of the gate it works like)."""
+    return GATE_COLORS[SAME_LOOK_AS.get(gate, gate)]
+
+
 def gate_fill(gate: str, value: float) -> str:
     """The gate's colour, as opaque as the gate is open (value 0..1)."""
-    r, g, b = _rgb(GATE_COLORS[gate])
+    r, g, b = _rgb(gate_color(gate))
     alpha = 0.08 + 0.92 * float(np.clip(value, 0.0, 1.0))
     return f"rgba({r},{g},{b},{alpha:.3f})"
 
@@ -133,12 +142,13 @@ def ink(fill: str) -> str:
 
 def gate_line(gate: str, width: float = 1.5) -> dict:
     """A gate drawn as a line: its colour and its dash (f and o tell apart in grey too)."""
-    return {"color": GATE_COLORS[gate], "width": width, "dash": GATE_DASH[gate]}
+    like = SAME_LOOK_AS.get(gate, gate)
+    return {"color": GATE_COLORS[like], "width": width, "dash": GATE_DASH[like]}
 
 
 def gate_scale(gate: str) -> list:
     """Sequential 0..1 colour scale for heatmaps of one gate."""
-    return [[0.0, "#f7f7f7"], [1.0, GATE_COLORS[gate]]]
+    return [[0.0, "#f7f7f7"], [1.0, gate_color(gate)]]
 
 
 def color_table(scale: str | list) -> np.ndarray:
@@ -224,6 +234,12 @@ def panel_columns(n: int, gap: float = 0.08) -> list[tuple[float, float]]:
     return [(k * (width + gap), k * (width + gap) + width) for k in range(n)]
 
 
+def plotly_text(token: str) -> str:
+    """A character as Plotly text: its pseudo-HTML tags and entities neutralised (user text never
+    becomes markup)."""
+    return token.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def visible(token: str) -> str:
     """How a token reads on an axis: spaces and newlines made visible."""
     return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token)
@@ -246,6 +262,7 @@ __all__ = [
     "color_table",
     "diverging_color",
     "figure",
+    "gate_color",
     "gate_fill",
     "gate_line",
     "gate_scale",
@@ -255,6 +272,7 @@ __all__ = [
     "num",
     "panel_columns",
     "percent_axis",
+    "plotly_text",
     "png",
     "visible",
 ]

@@ -33,6 +33,7 @@ from ui.figures import (
     gate_scale,
     image_uri,
     num,
+    plotly_text,
     visible,
 )
 
@@ -47,11 +48,6 @@ TITLE_FONT = {"size": 13, "color": "#555"}
 # edges (Plotly measures every label for that unless told to allow overflow, a large part of the
 # window's drawing time: README, "Speed").
 FIXED = {"automargin": False, "ticklabeloverflow": "allow"}
-
-
-def plotly_text(token: str) -> str:
-    """A character as Plotly text: its pseudo-HTML tags and entities neutralised."""
-    return token.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def window_width(hidden: int) -> int:

@@ -9,6 +9,37 @@ import plotly.graph_objects as go
 from ui.figures import BIT_COLORS, CELL_COLORS, DIVERGING, figure, layout, panel_columns
 
 
+def colorbar_under(x0: float, x1: float, **extra) -> dict:
+    """A thin horizontal colour bar under the panel spanning x0..x1 of the paper (beside a panel
+    it would run into the next panel's axis at narrow widths)."""
+    return {
+        "thickness": 8,
+        "orientation": "h",
+        "x": (x0 + x1) / 2,
+        "xanchor": "center",
+        "len": 0.6 * (x1 - x0),
+        "y": 0.0,
+        "yref": "container",
+        "yanchor": "bottom",
+        "tickfont": {"size": 10},
+        **extra,
+    }
+
+
+def panel_title(text: str, x0: float) -> dict:
+    """A panel's title, over its left edge at x0 of the paper."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": x0,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "showarrow": False,
+    }
+
+
 def log_ticks(values: np.ndarray) -> dict:
     """Ticks for a log axis that stay legible: powers of ten once the data spans decades, else
     1-2-5 steps written out (0.5, 0.2, 0.1; Plotly's own short range labels read "5, 2, 0.1")."""
@@ -306,17 +337,7 @@ def window_states(
                 xaxis=f"x{axis}",
                 yaxis=f"y{axis}",
                 hovertemplate=f"{which} · " + labels["hover"] + "<extra></extra>",
-                colorbar={
-                    "thickness": 8,
-                    "orientation": "h",
-                    "x": (x0 + x1) / 2,
-                    "xanchor": "center",
-                    "len": 0.6 * (x1 - x0),
-                    "y": 0.0,
-                    "yref": "container",
-                    "yanchor": "bottom",
-                    "tickfont": {"size": 10},
-                },  # untitled: the panel's title names the state
+                colorbar=colorbar_under(x0, x1),  # untitled: the panel's title names the state
             )
         )
         # two-line ticks, input bit over target: side by side ("1→0") they ran together
@@ -338,18 +359,7 @@ def window_states(
             "type": "category",
             "title": {"text": labels["units"] if c == 0 else "", "standoff": 2},
         }
-        notes.append(
-            {
-                "text": f"<b>{labels[name]}</b>: {which}",
-                "xref": "paper",
-                "yref": "paper",
-                "x": x0,
-                "y": 1.0,
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "showarrow": False,
-            }
-        )
+        notes.append(panel_title(f"<b>{labels[name]}</b>: {which}", x0))
     H = max(v[0].shape[1] for v in states.values())
     return layout(
         go.Figure(data=traces, layout={**lay, "annotations": notes}),
