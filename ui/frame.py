@@ -32,7 +32,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
 from lstm_core import blas
-from ui import lessons, params
+from ui import lessons, params, sessions
 from ui.figures import takeaway
 from ui.i18n import LANGUAGES, catalog, current_language, separators, t
 from ui.safe import md_escape
@@ -130,6 +130,7 @@ def _one_blas_thread() -> None:
 def run() -> None:
     """Everything app.py does: config, language, navigation, sidebar, then the chosen page."""
     _one_blas_thread()
+    sessions.start_reaper()
     if _followed_a_lesson_link():  # its settings are read again, the page's all set (params.setup)
         params.relink(SIDEBAR.values(), reset_absent=False)
         st.session_state[params.RELINK] = True
