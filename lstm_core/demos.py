@@ -21,7 +21,7 @@ from .model import Model
 from .training import EchoTrainer
 
 NOTEBOOK = EchoConfig()  # the notebook's setup: every preset starts from it
-# The echo page trains in slices between redraws (pages/echo.py), so training gets only a share
+# The echo page trains in slices between redraws (app_pages/echo.py), so training gets only a share
 # of the clock (measured: README, "Speed"). A preset's promise of N seconds allows
 # N × PAGE_SHARE seconds of the engine (tests/test_demos.py).
 PAGE_SHARE = 0.65

@@ -3,7 +3,7 @@
 `lstm-lab` is the engine's command line (lstm_core/cli.py, the same as `python -m lstm_core`)
 plus one command of its own, `lstm-lab app`, which starts the Streamlit app from any folder.
 
-The app's files (app.py, pages/, samples/ and .streamlit/config.toml) sit at the repository's
+The app's files (app.py, app_pages/, samples/ and .streamlit/config.toml) sit at the repository's
 root. A wheel carries them, laid out the same, in lstm_lab/app/ (pyproject.toml lists them), so
 Streamlit finds the pages beside app.py and its config beside them wherever pip put them;
 app_home() says which of the two places holds them.
@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def app_home() -> Path:
-    """The folder holding app.py, pages/, samples/ and .streamlit/: lstm_lab/app/ in an installed
+    """The folder holding app.py, app_pages/, samples/ and .streamlit/: lstm_lab/app/ in an installed
     package, else the repository's root (a checkout, or an editable install of one)."""
     packaged = HERE / "app"
     return packaged if (packaged / "app.py").is_file() else HERE.parent

@@ -235,8 +235,8 @@ TITLES_ES = {
 def test_the_language_survives_the_first_page_switch_of_a_fresh_server(page):
     """/?lang=es, then a page from the navigation: the page is Spanish and the link keeps lang=es.
 
-    A fresh server runs a session's first run in Streamlit's legacy pages/ mode (see ui/frame.py);
-    forgetting that the mode was left puts this process back in that state, as on a new server.
+    Forgetting whether Streamlit saw a pages/ folder puts this process back in a fresh server's
+    state (app_pages/ is not one: ui/frame.py); a widget's id once changed on that first switch.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
@@ -426,7 +426,7 @@ def test_one_notation_everywhere_the_papers(lang):
     name = {"en": "candidate", "es": "valores candidatos"}[lang]
     mentions = [v for v in catalog(lang).values() if re.search("candidat", v, re.I)]
     assert mentions and all(name in v.lower() for v in mentions), mentions
-    for path in (*(ROOT / "pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")):
+    for path in (*(ROOT / "app_pages").glob("*.py"), *(ROOT / "ui").rglob("*.py")):
         assert "W_{g}" not in path.read_text() and "b_{g}" not in path.read_text(), path
 
 

@@ -570,7 +570,7 @@ def test_reset_forgets_the_upload():
 
 
 def test_page_source_renders_no_raw_html():
-    source = (ROOT / "pages" / "belt.py").read_text()
+    source = (ROOT / "app_pages" / "belt.py").read_text()
     assert "unsafe_allow_html" not in source
 
 

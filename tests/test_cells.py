@@ -19,10 +19,10 @@ NOT_YET_CONVERTED = {
     "lstm_core/echo.py": "EchoConfig's own list of cells",
     "lstm_core/live.py": "the echo page's default pair (rnn, lstm)",
     "lstm_core/against.py": "bench --against compares with torch.nn.LSTM by design",
-    "pages/belt.py": "",
-    "pages/bptt.py": "",
-    "pages/echo.py": "",
-    "pages/text.py": "",
+    "app_pages/belt.py": "",
+    "app_pages/bptt.py": "",
+    "app_pages/echo.py": "",
+    "app_pages/text.py": "",
     "ui/figures/bptt.py": "",
     "ui/figures/echo.py": "",
     "ui/figures/__init__.py": "the palette: a colour per cell kind",
@@ -32,7 +32,7 @@ NOT_YET_CONVERTED = {
 
 
 def sources():
-    for folder in ("lstm_core", "ui", "pages"):
+    for folder in ("lstm_core", "ui", "app_pages"):
         yield from sorted((ROOT / folder).rglob("*.py"))
     yield ROOT / "app.py"
 

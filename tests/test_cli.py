@@ -346,7 +346,7 @@ def small_text_model(tmp_path, *extra):
 
 def test_generate_defaults_to_the_training_texts_start_and_the_apps_temperature(tmp_path):
     ckpt = small_text_model(tmp_path, "--lowercase")
-    assert DEFAULT_TEMPERATURE == 0.7  # the text page's slider starts here too (pages/text.py)
+    assert DEFAULT_TEMPERATURE == 0.7  # the text page's slider starts here too (app_pages/text.py)
     out = json.loads(cli("generate", "--checkpoint", ckpt, "--length", 30, "--json").stdout)
     assert (
         out["seed_text"]

@@ -94,7 +94,7 @@ def test_the_text_alternative_says_what_the_figure_shows():
 def chart_keys() -> set[str]:
     """Every key a page gives frame.chart (a numbered key, f"belt_match_{rank}", by its stem)."""
     keys = set()
-    for path in (ROOT / "pages").glob("*.py"):
+    for path in (ROOT / "app_pages").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "chart"):
                 continue

@@ -48,7 +48,7 @@ def used_keys() -> set[str]:
     """Every catalog key the code asks for: literal t("...") calls, plus the keys built from
     names (pages, model sources, gates, vector names, diagram labels)."""
     keys = set()
-    for folder in ("pages", "ui"):
+    for folder in ("app_pages", "ui"):
         for path in (ROOT / folder).rglob("*.py"):
             keys |= set(re.findall(r'\bt\(\s*"([a-z_]+\.[a-z0-9_.]+)"', path.read_text()))
     for page in PAGES:
@@ -75,7 +75,9 @@ def used_keys() -> set[str]:
 def cell_page_said() -> set[str]:
     """The keys the cell page says in each cell's own words: said("cell.x") asks cell.x_<cell>."""
     return set(
-        re.findall(r'\bsaid\(\s*"([a-z_]+\.[a-z0-9_]+)"', (ROOT / "pages" / "cell.py").read_text())
+        re.findall(
+            r'\bsaid\(\s*"([a-z_]+\.[a-z0-9_]+)"', (ROOT / "app_pages" / "cell.py").read_text()
+        )
     )
 
 

@@ -119,8 +119,8 @@ def test_the_wheel_carries_the_app_and_requirements_txt(installed):
         "lstm_lab/app/samples/logbook_h128.npz",
     ):
         assert needed in names, needed
-    pages = {p.name for p in (ROOT / "pages").glob("*.py")}
-    assert pages and {f"lstm_lab/app/pages/{p}" for p in pages} <= names
+    pages = {p.name for p in (ROOT / "app_pages").glob("*.py")}
+    assert pages and {f"lstm_lab/app/app_pages/{p}" for p in pages} <= names
     declared = {
         str(Requirement(line.split(":", 1)[1].strip()))
         for line in metadata.splitlines()

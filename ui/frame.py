@@ -1,6 +1,6 @@
 """The picture frame every page sits in: the page list, the router, the shared sidebar.
 
-app.py calls `run()`; every page file starts with `enter()`; pages draw Plotly figures with
+app.py calls `run()`; pages draw Plotly figures with
 `chart()` (st.plotly_chart, with the numbers written the session's way, a camera that saves the
 figure as PNG or SVG, and a text alternative; see ui/figures/takeaway.py).
 
@@ -10,12 +10,10 @@ way back to step N above it. Presenter mode (`present=1`, or the sidebar's toggl
 too: larger type and figures, the sidebar collapsed, and on a lesson's page only the controls the
 step names left on screen, the others folded behind one expander (see `_present`).
 
-Why `enter()`: with a folder named pages/ beside app.py, a freshly started Streamlit server runs
-in its legacy multipage mode until some session has run app.py, and in that mode a first visit
-to /cell runs pages/cell.py on its own, without the router or the sidebar. `enter()` notices that
-(app.py marks the runs it routes), switches the server to st.navigation (calling it is what
-leaves legacy mode) and reruns, which goes through app.py to the same page: a page's identity is
-its url_path, and every page's url_path is its file name.
+The pages live in app_pages/, not pages/: a folder named pages/ beside app.py would put Streamlit
+in its legacy multipage mode, where a fresh server's first visit to /cell ran the page on its own,
+without the router or the sidebar, and an unknown path got Streamlit's own English "Page not
+found". Here `st.navigation` in `run()` is the only router; a page's url_path is its file name.
 """
 
 from __future__ import annotations
@@ -40,7 +38,7 @@ from ui.safe import md_escape
 
 @dataclass(frozen=True)
 class PageSpec:
-    id: str  # file pages/<id>.py, URL /<id>, catalog keys nav.<id> and home.<id>_promise
+    id: str  # file app_pages/<id>.py, URL /<id>, catalog keys nav.<id> and home.<id>_promise
     icon: str
     default: bool = False
 
@@ -51,7 +49,7 @@ class PageSpec:
 
 def page_file(page: str) -> str:
     """A page's script, relative to app.py (what st.Page and st.page_link take)."""
-    return f"pages/{page}.py"
+    return f"app_pages/{page}.py"
 
 
 PAGES = (
@@ -283,13 +281,6 @@ def _figure_words(lang: str) -> dict[str, str]:
         for k, v in catalog(lang).items()
         if k.startswith(prefix) and not k.startswith(prefix + "title.")
     }
-
-
-def enter() -> None:
-    """First line of every page: make sure the page runs inside the frame (see the module doc)."""
-    if not getattr(_router, "active", False):
-        st.navigation(_st_pages(), position="hidden")
-        st.rerun()
 
 
 def session_id() -> str:

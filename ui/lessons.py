@@ -8,7 +8,7 @@ facts, so a number on the path is the number of the record. tests/test_lessons.p
 step's page with its settings (no warning, the widgets hold them) and checks each sentence about
 an outcome against the engine at those settings, across seeds.
 
-Nothing here draws: pages/lessons.py shows the path, ui/frame.py the way back and presenter mode.
+Nothing here draws: app_pages/lessons.py shows the path, ui/frame.py the way back and presenter mode.
 """
 
 from __future__ import annotations

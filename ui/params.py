@@ -339,8 +339,9 @@ def relink(params, *, reset_absent: bool) -> None:
 
 
 def _to_default(p: Param) -> None:
-    if st.session_state.pop(f"_auto.{p.name}", None) is not None:
-        st.session_state.pop(p.name, None)  # the page works its default out again
+    worked_out = st.session_state.pop(f"_auto.{p.name}", None) is not None
+    if worked_out or p.default_label:  # a default the page works out (a training
+        st.session_state.pop(p.name, None)  # step's "latest"): the page works it out again
     else:
         st.session_state[p.name] = p.current_default
 

@@ -7,14 +7,10 @@ import re
 
 import streamlit as st
 
-from ui import frame
-
-frame.enter()
-
-from lstm_core import Clamp, EchoConfig  # noqa: E402
-from lstm_core.cells import CELLS, cell_kind  # noqa: E402
-from lstm_core.echo import echo_accuracy  # noqa: E402
-from lstm_core.explain import (  # noqa: E402
+from lstm_core import Clamp, EchoConfig
+from lstm_core.cells import CELLS, cell_kind
+from lstm_core.echo import echo_accuracy
+from lstm_core.explain import (
     clamp_range,
     gate_parts,
     intervene,
@@ -23,11 +19,11 @@ from lstm_core.explain import (  # noqa: E402
     top_predictions,
     unit_step,
 )
-from ui import models, params, rewind, uploads  # noqa: E402
-from ui.figures import cell as cell_figs  # noqa: E402
-from ui.i18n import labeler, num, number_style, t, tex  # noqa: E402
-from ui.params import Param  # noqa: E402
-from ui.safe import md_escape, tape, token_label  # noqa: E402
+from ui import frame, models, params, rewind, uploads
+from ui.figures import cell as cell_figs
+from ui.i18n import labeler, num, number_style, t, tex
+from ui.params import Param
+from ui.safe import md_escape, tape, token_label
 
 SAMPLE_GRU = "echo_gru"  # the GRU sample (ui/samples.py ECHO_MODELS)
 SOURCES = (*models.SOURCES, SAMPLE_GRU, "upload")

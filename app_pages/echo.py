@@ -5,19 +5,15 @@ import time
 
 import streamlit as st
 
-from ui import frame
-
-frame.enter()
-
-from lstm_core import EchoConfig, checkpoint_bytes  # noqa: E402
-from lstm_core.demos import ECHO_PRESETS  # noqa: E402
-from lstm_core.echo import bit_trace, bits_held, memory_curve  # noqa: E402
-from lstm_core.live import EchoSweep, echo_run  # noqa: E402
-from lstm_core.rewind_echo import view_of  # noqa: E402
-from ui import load, params, rewind, rewind_echo  # noqa: E402
-from ui.figures import echo as figs  # noqa: E402
-from ui.i18n import explain, labeler, num, t  # noqa: E402
-from ui.params import Param  # noqa: E402
+from lstm_core import EchoConfig, checkpoint_bytes
+from lstm_core.demos import ECHO_PRESETS
+from lstm_core.echo import bit_trace, bits_held, memory_curve
+from lstm_core.live import EchoSweep, echo_run
+from lstm_core.rewind_echo import view_of
+from ui import frame, load, params, rewind, rewind_echo
+from ui.figures import echo as figs
+from ui.i18n import explain, labeler, num, t
+from ui.params import Param
 
 D = EchoConfig()  # the notebook's defaults
 P = params.register(

@@ -7,26 +7,22 @@ import hashlib
 
 import streamlit as st
 
-from ui import frame
-
-frame.enter()
-
-import lstm_core  # noqa: E402
-from lstm_core import Model, ModelConfig, TextError, Vocabulary, checkpoint_bytes  # noqa: E402
-from lstm_core.explain import top_predictions  # noqa: E402
-from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
-from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper  # noqa: E402
-from lstm_core.text import BITS_PER_NAT, overfitting  # noqa: E402
-from lstm_core.training import TextSettings  # noqa: E402
-from ui import corpora, load, params, rewind, rewind_text, samples, uploads  # noqa: E402
-from ui.background import BackgroundText  # noqa: E402
-from ui.figures import belt as belt_figs  # noqa: E402
-from ui.figures import cell as cell_figs  # noqa: E402
-from ui.figures import text as figs  # noqa: E402
-from ui.generation import Generation  # noqa: E402
-from ui.i18n import explain, labeler, num, number_style, t  # noqa: E402
-from ui.params import Param  # noqa: E402
-from ui.safe import md_escape, token_label  # noqa: E402
+import lstm_core
+from lstm_core import Model, ModelConfig, TextError, Vocabulary, checkpoint_bytes
+from lstm_core.explain import top_predictions
+from lstm_core.fetch import FetchError, fetch_text
+from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper
+from lstm_core.text import BITS_PER_NAT, overfitting
+from lstm_core.training import TextSettings
+from ui import corpora, frame, load, params, rewind, rewind_text, samples, uploads
+from ui.background import BackgroundText
+from ui.figures import belt as belt_figs
+from ui.figures import cell as cell_figs
+from ui.figures import text as figs
+from ui.generation import Generation
+from ui.i18n import explain, labeler, num, number_style, t
+from ui.params import Param
+from ui.safe import md_escape, token_label
 
 SPEEDS = {"instant": None, "fast": 60, "medium": 20, "slow": 6}  # characters per second
 TRAINING = TextSettings()  # the defaults of the training settings below

@@ -3,11 +3,7 @@ that track a property of the text, and what each step takes off and puts on the 
 
 import streamlit as st
 
-from ui import frame
-
-frame.enter()
-
-from lstm_core.analysis import (  # noqa: E402
+from lstm_core.analysis import (
     CHAR_CLASSES,
     PropertyError,
     belt_flow,
@@ -18,11 +14,11 @@ from lstm_core.analysis import (  # noqa: E402
     text_property,
     untrained_best,
 )
-from ui import models, params, rewind, uploads  # noqa: E402
-from ui.figures import belt as figs  # noqa: E402
-from ui.i18n import explain, labeler, separators, t  # noqa: E402
-from ui.params import Param  # noqa: E402
-from ui.safe import md_escape, token_label  # noqa: E402
+from ui import frame, models, params, rewind, uploads
+from ui.figures import belt as figs
+from ui.i18n import explain, labeler, separators, t
+from ui.params import Param
+from ui.safe import md_escape, token_label
 
 SOURCES = ("text_en", "text_es", "logbook", "echo_trained", "upload", "text_random", "echo_random")
 TEXT_PROPERTIES = ("quotes", "parens", "word_position", "since_newline", "char_class", "regex")

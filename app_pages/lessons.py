@@ -4,13 +4,9 @@ real page in the exact state with "show me". The step is in the link: ?step=5 is
 
 import streamlit as st
 
-from ui import frame
-
-frame.enter()
-
-from ui import lessons, params  # noqa: E402
-from ui.i18n import current_language, t  # noqa: E402
-from ui.params import Param  # noqa: E402
+from ui import frame, lessons, params
+from ui.i18n import current_language, t
+from ui.params import Param
 
 STEPS = lessons.STEPS
 P = params.register("lessons", (Param("step", 1, "int", low=1, high=len(STEPS)),))
@@ -62,7 +58,7 @@ with st.container(border=True):
     st.markdown(f"**{t('lessons.why_title')}** {step.text('why')}")
     link, where = st.columns([2, 3], vertical_alignment="center")
     link.page_link(
-        f"pages/{step.page}.py",
+        frame.page_file(step.page),
         label=t("lessons.show_me", page=t(f"nav.{step.page}")),
         icon=":material/play_circle:",
         query_params=lessons.show_me(n),

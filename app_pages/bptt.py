@@ -4,11 +4,7 @@ cuts off, and what clipping does when the gradient explodes."""
 
 import streamlit as st
 
-from ui import frame
-
-frame.enter()
-
-from lstm_core.bptt import (  # noqa: E402
+from lstm_core.bptt import (
     EXPLOSION_HIDDEN,
     RESOLVABLE,
     SCALE_LIMIT,
@@ -22,11 +18,11 @@ from lstm_core.bptt import (  # noqa: E402
     gradient_flow,
     reach,
 )
-from lstm_core.demos import BPTT_ECHO_CLIP, BPTT_PRESET, bptt_echo_config  # noqa: E402
-from ui import models, params, rewind  # noqa: E402
-from ui.figures import bptt as figs  # noqa: E402
-from ui.i18n import explain, labeler, num, t  # noqa: E402
-from ui.params import Param  # noqa: E402
+from lstm_core.demos import BPTT_ECHO_CLIP, BPTT_PRESET, bptt_echo_config
+from ui import frame, models, params, rewind
+from ui.figures import bptt as figs
+from ui.i18n import explain, labeler, num, t
+from ui.params import Param
 
 EQUATIONS = (
     r"\frac{\partial L}{\partial W} = \sum_{t=1}^{T} \frac{\partial L_t}{\partial W}",

@@ -2,12 +2,8 @@
 
 import streamlit as st
 
-from ui import frame
-
-frame.enter()
-
-from ui.frame import PAGES  # noqa: E402
-from ui.i18n import t  # noqa: E402
+from ui.frame import PAGES
+from ui.i18n import t
 
 st.title(t("home.title"))
 st.markdown(t("home.lead"))
@@ -37,7 +33,7 @@ for spec in PAGES:
     if spec.default:
         continue
     with st.container(border=True):
-        st.page_link(f"pages/{spec.id}.py", label=t(f"nav.{spec.id}"), icon=spec.icon)
+        st.page_link(spec.file, label=t(f"nav.{spec.id}"), icon=spec.icon)
         st.markdown(t(f"home.promise_{spec.id}"))
 
 st.caption(t("home.sources"))
