@@ -13,6 +13,7 @@ frame.enter()
 
 import lstm_core  # noqa: E402
 from lstm_core import Model, ModelConfig, TextError, Vocabulary, checkpoint_bytes  # noqa: E402
+from lstm_core.cells import DEFAULT_CELL, NAMES  # noqa: E402
 from lstm_core.explain import top_predictions  # noqa: E402
 from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
 from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper  # noqa: E402
@@ -42,6 +43,7 @@ P = params.register(
         Param("lowercase", True, "bool"),
         Param("url", "", "text", max_length=500),
         Param("model", "sample", "choice", options=("sample", "new", "upload")),
+        Param("cell", DEFAULT_CELL, "choice", options=NAMES),  # what a new model is made of
         Param("hidden_size", 128, "int", low=1, high=512),
         Param("num_layers", 1, "int", low=1, high=3),
         Param("seq_length", TRAINING.seq_length, "int", low=2, high=400),
@@ -201,8 +203,16 @@ m1, m2, m3 = st.columns([2, 1, 1])
 choice = params.radio(
     P["model"], t("text.model"), labeler("text.model_"), container=m1, horizontal=True
 )
-hidden, layers = P["hidden_size"].default, P["num_layers"].default
+hidden, layers, cell = P["hidden_size"].default, P["num_layers"].default, P["cell"].default
 if choice == "new":
+    cell = params.radio(
+        P["cell"],
+        t("text.cell"),
+        labeler("text.cell_"),
+        container=m1,
+        horizontal=True,
+        help=t("text.cell_help"),
+    )
     hidden = params.number(
         P["hidden_size"], t("text.hidden_size"), step=16, container=m2, help=t("text.hidden_help")
     )
@@ -260,10 +270,10 @@ except TextError as exc:
     frame.stop()
 corpus_hash = hashlib.sha256(corpus.text.encode("utf-8")).hexdigest()[:16]
 if base is None:
-    model_key = ("new", hidden, layers, frame.seed())
+    model_key = ("new", cell, hidden, layers, frame.seed())
     config = ModelConfig(
         "char-lm",
-        "lstm",
+        cell,
         len(corpus.vocab),
         int(hidden),
         int(layers),
@@ -678,7 +688,11 @@ if gen is not None and gen.n and not gen.running:
     values = gen.step_values(position)
     frame.chart(
         cell_figs.step_vectors(
-            values, unit, {k: t(f"cell.vector_{k}") for k in values}, t("cell.units_axis")
+            values,
+            unit,
+            {k: t(f"cell.vector_{k}") for k in values},
+            t("cell.units_axis"),
+            squash=gen.squash,
         ),
         key="gen_gates",
     )

@@ -17,7 +17,6 @@ NOT_YET_CONVERTED = {
     "lstm_core/demos.py": "the presets' claims name the cells they are about",
     "lstm_core/against.py": "bench --against compares with torch.nn.LSTM by design",
     "pages/belt.py": "",
-    "pages/text.py": "",
     "ui/figures/__init__.py": "the palette: a colour per cell kind",
 }
 
