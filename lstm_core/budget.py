@@ -47,13 +47,13 @@ WORKER_ADDRESS_SPACE = WORKER_BUDGET + 512 * 2**20
 # carries them still fits under the 20 MB upload limit.
 TEXT_HISTORY = 16 * 2**20
 # The echo page's history (rewind_echo.py), in the page's session: shared by the models one run
-# trains (an RNN and an LSTM side by side), each kept at the same steps. Echo models are tiny:
+# trains (an RNN and an LSTM side by side, or all three cells), each kept at the same steps. Echo models are tiny:
 # 8 MB holds about 100 moments of the RNN vs LSTM preset's pair (64 units each), and the most a
 # history keeps (history.MAX_MOMENTS) of the notebook's 4-unit LSTM in under 200 kB.
 ECHO_HISTORY = 8 * 2**20
-# The BPTT page's pair (an RNN and an LSTM of up to 128 units, ui/models.py), shared by every
-# session that opens the same settings, so smaller: about 50 moments of the preset's 64-unit
-# pair, 12 at 128 units.
+# The BPTT page's models (an RNN, a GRU and an LSTM of up to 128 units, ui/models.py), shared
+# by every session that opens the same settings, so smaller: about 30 moments of the preset's
+# 64-unit three, 8 at 128 units.
 BPTT_HISTORY = 4 * 2**20
 
 

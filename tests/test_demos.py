@@ -115,10 +115,11 @@ def test_rnn_vs_lstm_the_rnn_stays_at_chance_and_the_lstm_passes_99_percent(seed
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", SEEDS)
 def test_three_cells_the_rnn_stays_at_chance_and_both_gated_cells_pass_99_percent(seed):
-    # measured at seeds 0-4 (60 epochs of 66 windows, the three side by side): RNN 0.493-0.507
-    # at the end, 0.512-0.586 at most on the chart; GRU 0.9999-1.0000; LSTM 0.9996-1.0000;
-    # 29-33 s of CPU for the three at load 8. At echo_step 20 (the pair's recipe) the GRU ended
-    # at 0.887-0.997, below 99% at three seeds of five: hence the shorter echo
+    # measured at seeds 0-4 (30 epochs of 66 windows, the three side by side): RNN 0.493-0.505
+    # at the end, 0.511-0.586 at most on the chart; GRU 0.9980-1.0000 (0.998-1.0 on the chart's
+    # last point); LSTM 0.9995-1.0000; 16 s of CPU for the three at load 1-2. At echo_step 20
+    # (the pair's recipe, 60 epochs) the GRU ended at 0.887-0.997, below 99% at three seeds of
+    # five: hence the shorter echo
     results, _ = train_preset("three_cells", seed)
     assert {claim.cell for claim in results} == {"rnn", "gru", "lstm"}
     check(results)
@@ -197,7 +198,8 @@ def test_the_presets_train_within_the_time_their_notes_promise():
     Timed only while the machine is quiet: then a run's CPU time is about what it would take
     alone. Measured at load 0.95 a core: the RNN vs LSTM pair 18.7-19.7 s (against 19.5: the
     promise is "about"), the cure's LSTM 15.8 s, the short-window run 7.8 s, the BPTT pair
-    17.7 s (against 30)."""
+    17.7 s (against 30). At load 0.4 a core: the three cells 16.3-16.9 s (against 19.5), the
+    BPTT page's three 26.8 s (RNN 2.7, GRU 13.5, LSTM 10.6; against 35)."""
     load = os.getloadavg()[0] / (os.cpu_count() or 1)
     if load > 0.75:
         pytest.skip(f"the machine is busy (load {load:.1f} a core): times would say nothing")
