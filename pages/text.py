@@ -68,6 +68,7 @@ frame.header("text")
 
 PAPER = {  # the paper's setup (see text.paper_setup); the rest keeps the page's defaults
     "model": "new",
+    "cell": DEFAULT_CELL,  # the paper's LSTM
     "lowercase": True,
     "hidden_size": 256,
     "num_layers": 1,
