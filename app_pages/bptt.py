@@ -1,5 +1,5 @@
-"""Backpropagation through time: why RNNs forget and LSTMs remember. The paper's equations 7-10
-on real models: how far each step's loss reaches back, how fast that fades, what truncation
+"""Backpropagation through time: why RNNs forget and gated cells (GRU, LSTM) remember. The
+paper's equations 7-10 on real models: how far each step's loss reaches back, how fast that fades, what truncation
 cuts off, and what clipping does when the gradient explodes."""
 
 import streamlit as st
@@ -18,7 +18,8 @@ from lstm_core.bptt import (
     gradient_flow,
     reach,
 )
-from lstm_core.demos import BPTT_ECHO_CLIP, BPTT_PRESET, bptt_echo_config
+from lstm_core.cells import DEFAULT_CELL
+from lstm_core.demos import BPTT_ECHO_CLIP, BPTT_EXPLODES, BPTT_PRESET, bptt_echo_config
 from ui import frame, models, params, rewind
 from ui.figures import bptt as figs
 from ui.i18n import explain, labeler, num, t
@@ -74,10 +75,7 @@ preset_facts = {
     "h": PRESET["bptt_hidden"],
     "steps": PRESET["bptt_steps"],
     "T": PRESET["bptt_length"],
-    "rnn_most": BPTT_PRESET.score("rnn").at_most,
-    "lstm_least": BPTT_PRESET.score("lstm").at_least,
-    "rnn_reach": BPTT_PRESET.reach("rnn_h")[0],
-    "lstm_reach": BPTT_PRESET.reach("lstm_c")[1],
+    **BPTT_PRESET.facts,
     "seconds": BPTT_PRESET.seconds,
 }
 row = st.container(horizontal=True, vertical_alignment="center")
@@ -153,18 +151,15 @@ if steps:  # the pair's history: the gradient maps at any kept step of its train
 else:
     rewind.unused_link(P["bptt_at_step"])
 rewinding = at_step is not None and at_step < max(trained.steps.values())
-rnn = adjusted(pair["rnn"], scale)
-lstm = adjusted(pair["lstm"], scale, forget)
-inputs, targets = models.bptt_sequence(task, lstm, int(T), int(echo_step), frame.seed())
+drawn = {name: adjusted(m, scale, forget) for name, m in pair.items()}  # the models as drawn
+some_model = next(iter(drawn.values()))  # they read the same vocabulary: any gives the sequence
+inputs, targets = models.bptt_sequence(task, some_model, int(T), int(echo_step), frame.seed())
 truncated = st.session_state.get("bptt_truncated", False)  # its toggle sits under the heatmaps
 cut = int(window) if truncated else None
 keep = check_pairs(len(inputs), cut)  # the entries the gradient check may look at
-flows = {
-    "rnn": gradient_flow(rnn, inputs, targets, cut, keep),
-    "lstm": gradient_flow(lstm, inputs, targets, cut, keep),
-}
-cells = {name: t(f"bptt.cell_{name}") for name in ("rnn", "lstm")}
-echo_recipe = bptt_echo_config("lstm", int(hidden), int(echo_step), 0)
+flows = {name: gradient_flow(m, inputs, targets, cut, keep) for name, m in drawn.items()}
+cells = {name: t(f"bptt.cell_{name}") for name in drawn}
+echo_recipe = bptt_echo_config(DEFAULT_CELL, int(hidden), int(echo_step), 0)
 recipe = {
     "lr": echo_recipe.learning_rate,
     "decay": echo_recipe.lr_decay,
@@ -174,8 +169,11 @@ recipe = {
 if steps == 0:
     st.caption(t("bptt.models_note_untrained", h=hidden, scale=scale, forget=forget, T=len(inputs)))
 else:
-    same = trained.steps["rnn"] == trained.steps["lstm"] == steps
-    taken = t("bptt.steps_same", steps=steps) if same else t("bptt.steps_each", **trained.steps)
+    same = all(done == steps for done in trained.steps.values())
+    each = [t("bptt.steps_of", steps=trained.steps[n], cell=cells[n]) for n in cells]
+    taken = (
+        t("bptt.steps_same", steps=steps) if same else t("bptt.steps_each", each=", ".join(each))
+    )
     st.caption(
         t(
             "bptt.models_note_trained",
@@ -188,7 +186,7 @@ else:
             T=len(inputs),
         )
     )
-    base = bptt_echo_config("lstm", 1, 1, 0).truncated_backprop_length  # the recipe's own
+    base = bptt_echo_config(DEFAULT_CELL, 1, 1, 0).truncated_backprop_length  # the recipe's own
     st.caption(t(f"bptt.train_window_{task}", train=trained.window, base=base))
 if rewinding:
     st.info(t("rewind.bptt_at", step=at_step, steps=steps), icon=":material/history:")
@@ -198,29 +196,38 @@ adjusted_now = not unchanged
 unchanged = unchanged and not rewinding  # the scores of the pair as trained are not these
 scores = {
     name: trained.scores[name] if unchanged else models.bptt_score(task, m, int(echo_step))
-    for name, m in (("rnn", rnn), ("lstm", lstm))
+    for name, m in drawn.items()
 }
+score_list = ", ".join(
+    t(f"bptt.score_of_{task}", cell=cells[n], score=s) for n, s in scores.items()
+)
 st.caption(
     t(
         f"bptt.score_{task}" if not adjusted_now else f"bptt.score_{task}_adjusted",
-        rnn=scores["rnn"],
-        lstm=scores["lstm"],
+        scores=score_list,
         chance=trained.chance,
         scale=scale,
         forget=forget,
     )
 )
 if task == "echo" and steps:  # what the scores say, in words drawn from them (and the
-    # preset's bounds: "learned" as its LSTM does, "did not" as its RNN does not)
-    learned = {name: score >= BPTT_PRESET.score("lstm").at_least for name, score in scores.items()}
-    failed = {name: score <= BPTT_PRESET.score("rnn").at_most for name, score in scores.items()}
-    if learned["lstm"] and failed["rnn"]:
-        st.markdown(t("bptt.verdict_lstm", k=echo_step))
-    elif learned["lstm"] and learned["rnn"]:
+    # preset's bounds: "learned" as its gated cells do, "did not" as its RNN does not)
+    learned = [cells[n] for n, score in scores.items() if score >= BPTT_PRESET.learned]
+    failed = [cells[n] for n, score in scores.items() if score <= BPTT_PRESET.failed]
+    if learned and failed:
+        st.markdown(
+            t(
+                "bptt.verdict_some",
+                k=echo_step,
+                learned=" · ".join(learned),
+                failed=" · ".join(failed),
+            )
+        )
+    elif len(learned) == len(scores):
         st.markdown(t("bptt.verdict_both", k=echo_step, preset=t("bptt.preset", **preset_facts)))
-    elif failed["lstm"] and failed["rnn"]:
+    elif len(failed) == len(scores):
         st.markdown(t("bptt.verdict_neither", k=echo_step))
-for name in ("rnn", "lstm"):
+for name in drawn:
     if trained.steps[name] < steps:  # it stopped early: say how far it got, and why
         st.warning(
             t(
@@ -235,7 +242,11 @@ for name in ("rnn", "lstm"):
 
 # ==================================================================================== the heatmaps
 st.subheader(t("bptt.flow_title"))
-panels = {"rnn_h": flows["rnn"].dh, "lstm_h": flows["lstm"].dh, "lstm_c": flows["lstm"].dc}
+panels = {}  # each cell's map of h, and of c beside it for a cell with a belt
+for name, flow in flows.items():
+    panels[f"{name}_h"] = flow.dh
+    if flow.dc is not None:
+        panels[f"{name}_c"] = flow.dc
 st.markdown(t("bptt.flow_intro", factor=figs.flow_shades(panels, int(window), truncated).factor))
 names = {name: t(f"bptt.panel_{name}") for name in panels}
 heat_labels = {
@@ -267,8 +278,7 @@ frame.chart(
     figs.decay_lines(decays, int(window), int(echo_step) if task == "echo" else None, line_labels),
     key="bptt_decay",
 )
-m1, m2, m3 = st.columns(3)
-for column, name in zip((m1, m2, m3), panels, strict=True):
+for column, name in zip(st.columns(len(panels)), panels, strict=True):
     value = reach(decays[name])
     if value is None:
         shown = t("bptt.reach_all", T=len(inputs))
@@ -289,7 +299,8 @@ else:
 
 # ==================================================================================== clipping
 st.subheader(t("bptt.clipping_title"))
-st.markdown(t("bptt.clipping_intro", top=figs.CLIP_TOP, n=rnn.flat.size))
+clipped = drawn[BPTT_EXPLODES]  # the plain RNN: nothing holds its gradient back
+st.markdown(t("bptt.clipping_intro", top=figs.CLIP_TOP, n=clipped.flat.size))
 
 
 def make_it_explode() -> None:
@@ -312,8 +323,8 @@ c3.button(
 )
 if st.session_state.pop("bptt.explode", False):
     found = find_explosion(
-        lambda units: trained_pair(units).models["rnn"],
-        lambda length: models.bptt_sequence(task, lstm, length, int(echo_step), frame.seed()),
+        lambda units: trained_pair(units).models[BPTT_EXPLODES],
+        lambda length: models.bptt_sequence(task, clipped, length, int(echo_step), frame.seed()),
         int(hidden),
         int(T),
         float(clip_norm),
@@ -343,7 +354,7 @@ if exploded is not None:
         icon=":material/bolt:",
     )
 
-effect = clip_effect(rnn, inputs, targets, float(clip_norm), float(clip_value))
+effect = clip_effect(clipped, inputs, targets, float(clip_norm), float(clip_value))
 k1, k2, k3 = st.columns(3)
 k1.metric(t("bptt.raw_norm"), num(effect.raw_norm, ".3g"))
 k2.metric(t("bptt.norm_after"), num(effect.norm_by_norm, ".3g"), help=t("bptt.norm_after_help"))
@@ -389,10 +400,11 @@ settings = (task, T, hidden, steps, at_step, scale, forget, cut, echo_step, fram
 
 def run_check() -> None:
     entries = [
-        *check_flow(rnn, inputs, targets, flows["rnn"], cut, seed=frame.seed()),
-        *check_flow(lstm, inputs, targets, flows["lstm"], cut, seed=frame.seed()),
+        entry
+        for name, m in drawn.items()
+        for entry in check_flow(m, inputs, targets, flows[name], cut, seed=frame.seed())
     ]
-    weights = check_clip_gradient(rnn, inputs, targets, seed=frame.seed())
+    weights = check_clip_gradient(clipped, inputs, targets, seed=frame.seed())
     st.session_state["bptt.check"] = (settings, entries, weights)
 
 
@@ -401,12 +413,12 @@ checked = st.session_state.get("bptt.check")
 if checked is not None and checked[0] == settings:  # only for the models on the page now
     _, entries, weights = checked
     st.markdown(t("bptt.check_result"))
-    columns = st.columns(4)
+    columns = st.columns(len(panels) + 1)
     for column, name in zip(columns, panels, strict=False):
         mine = [x for x in entries if x.panel == name]
         worst = max((x.error for x in mine), default=0.0)
         column.metric(names[name], num(worst, ".1e"), help=t("bptt.check_result_help", n=len(mine)))
-    columns[3].metric(
+    columns[-1].metric(
         t("bptt.check_weights"),
         num(weights, ".1e") if weights is not None else t("bptt.check_too_steep"),
         help=t("bptt.check_weights_help"),

@@ -1,12 +1,13 @@
 """Echo task: the notebook's experiment, trained live. Watch memory form, compare an RNN with an
-LSTM on the same data, see truncation fail, and sweep the memory span."""
+LSTM (and a GRU) on the same data, see truncation fail, and sweep the memory span."""
 
 import time
 
 import streamlit as st
 
 from lstm_core import EchoConfig, checkpoint_bytes
-from lstm_core.demos import ECHO_PRESETS
+from lstm_core.cells import DEFAULT_CELL, NAMES
+from lstm_core.demos import COMPARISONS, ECHO_PRESETS
 from lstm_core.echo import bit_trace, bits_held, memory_curve
 from lstm_core.live import EchoSweep, echo_run
 from lstm_core.rewind_echo import view_of
@@ -19,8 +20,9 @@ D = EchoConfig()  # the notebook's defaults
 P = params.register(
     "echo",
     (
-        Param("cell", "lstm", "choice", options=("lstm", "rnn")),
+        Param("cell", DEFAULT_CELL, "choice", options=NAMES),
         Param("compare", False, "bool"),
+        Param("versus", "pair", "choice", options=tuple(COMPARISONS)),  # which cells compare
         Param("echo_step", D.echo_step, "int", low=0, high=50),
         Param("truncated_backprop_length", D.truncated_backprop_length, "int", low=1, high=200),
         Param("state_size", D.state_size, "int", low=1, high=64),
@@ -83,7 +85,7 @@ def preset_facts(name: str) -> dict:
 
 # ------------------------------------------------------------------------------ presets
 st.markdown(t("echo.presets_intro"))
-for column, name in zip(st.columns(3), PRESETS, strict=True):
+for column, name in zip(st.columns(len(PRESETS)), PRESETS, strict=True):
     with column:
         st.button(
             t(f"echo.preset_{name}"),
@@ -100,6 +102,15 @@ with st.expander(t("echo.settings"), expanded=True):
     top = st.container(horizontal=True, vertical_alignment="center", gap="large")
     compare = params.toggle(
         P["compare"], t("echo.compare"), container=top, help=t("echo.compare_help")
+    )
+    versus = params.radio(
+        P["versus"],
+        t("echo.versus"),
+        labeler("echo.versus_"),
+        container=top,
+        disabled=not compare,
+        horizontal=True,
+        label_visibility="collapsed",
     )
     cell = params.radio(
         P["cell"],
@@ -197,7 +208,7 @@ try:
 except ValueError as exc:
     st.error(t("echo.bad_settings", reason=explain(exc)), icon=":material/error:")
     frame.stop()
-cells = ("rnn", "lstm") if compare else (cell,)
+cells = COMPARISONS[versus] if compare else (cell,)
 if config.echo_step >= config.truncated_backprop_length:
     st.warning(
         t("echo.truncation_warning", k=config.echo_step, w=config.truncated_backprop_length),
@@ -426,13 +437,13 @@ rewind_echo.section(run, P["echo_at_step"], int(series), window_labels())
 
 # ------------------------------------------------------------------------------ truncation
 TRUNCATION = ECHO_PRESETS["truncation"]
-CURE = TRUNCATION.claim("lstm", cured=True)
+CURE = TRUNCATION.claim(*TRUNCATION.cells, cured=True)
 
 
 def at_truncation_preset(changes: tuple = ()) -> bool:
     """Whether the page trains the truncation preset (with `changes`: its cure) right now."""
-    wanted = TRUNCATION.config("lstm", config.seed, changes)
-    return cells == ("lstm",) and config == wanted
+    wanted = TRUNCATION.config(*TRUNCATION.cells, config.seed, changes)
+    return cells == TRUNCATION.cells and config == wanted
 
 
 cut = config.echo_step >= config.truncated_backprop_length
@@ -526,9 +537,7 @@ def sweep_view() -> None:
         text = t("echo.sweep_done", seconds=current.wall_seconds)
     st.progress(current.progress, text=text)
     w = current.base.truncated_backprop_length
-    labels = {
-        "rnn": t("echo.cell_rnn"),
-        "lstm": t("echo.cell_lstm"),
+    labels = {n: t(f"echo.cell_{n}") for n in current.cells} | {
         "accuracy": t("echo.accuracy"),
         "echo_step": "echo_step",
         "window": t("echo.sweep_window", w=w),

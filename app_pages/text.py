@@ -9,6 +9,7 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import Model, ModelConfig, TextError, Vocabulary, checkpoint_bytes
+from lstm_core.cells import DEFAULT_CELL, NAMES
 from lstm_core.explain import top_predictions
 from lstm_core.fetch import FetchError, fetch_text
 from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper
@@ -38,6 +39,7 @@ P = params.register(
         Param("lowercase", True, "bool"),
         Param("url", "", "text", max_length=500),
         Param("model", "sample", "choice", options=("sample", "new", "upload")),
+        Param("cell", DEFAULT_CELL, "choice", options=NAMES),  # what a new model is made of
         Param("hidden_size", 128, "int", low=1, high=512),
         Param("num_layers", 1, "int", low=1, high=3),
         Param("seq_length", TRAINING.seq_length, "int", low=2, high=400),
@@ -62,6 +64,7 @@ frame.header("text")
 
 PAPER = {  # the paper's setup (see text.paper_setup); the rest keeps the page's defaults
     "model": "new",
+    "cell": DEFAULT_CELL,  # the paper's LSTM
     "lowercase": True,
     "hidden_size": 256,
     "num_layers": 1,
@@ -197,8 +200,16 @@ m1, m2, m3 = st.columns([2, 1, 1])
 choice = params.radio(
     P["model"], t("text.model"), labeler("text.model_"), container=m1, horizontal=True
 )
-hidden, layers = P["hidden_size"].default, P["num_layers"].default
+hidden, layers, cell = P["hidden_size"].default, P["num_layers"].default, P["cell"].default
 if choice == "new":
+    cell = params.radio(
+        P["cell"],
+        t("text.cell"),
+        labeler("text.cell_"),
+        container=m1,
+        horizontal=True,
+        help=t("text.cell_help"),
+    )
     hidden = params.number(
         P["hidden_size"], t("text.hidden_size"), step=16, container=m2, help=t("text.hidden_help")
     )
@@ -256,10 +267,10 @@ except TextError as exc:
     frame.stop()
 corpus_hash = hashlib.sha256(corpus.text.encode("utf-8")).hexdigest()[:16]
 if base is None:
-    model_key = ("new", hidden, layers, frame.seed())
+    model_key = ("new", cell, hidden, layers, frame.seed())
     config = ModelConfig(
         "char-lm",
-        "lstm",
+        cell,
         len(corpus.vocab),
         int(hidden),
         int(layers),
@@ -674,7 +685,11 @@ if gen is not None and gen.n and not gen.running:
     values = gen.step_values(position)
     frame.chart(
         cell_figs.step_vectors(
-            values, unit, {k: t(f"cell.vector_{k}") for k in values}, t("cell.units_axis")
+            values,
+            unit,
+            {k: t(f"cell.vector_{k}") for k in values},
+            t("cell.units_axis"),
+            squash=gen.squash,
         ),
         key="gen_gates",
     )

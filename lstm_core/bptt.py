@@ -11,7 +11,11 @@ Backpropagation through time sums, for each weight, what every step's loss says 
 Whether step k can learn from the loss at step t depends on the size of the product (9): a
 tanh RNN multiplies by diag(1 - h_j²) W_h^T every step, which shrinks (or blows up) the
 gradient geometrically; an LSTM's cell state is multiplied by the forget gate f_j, which can
-stay close to 1 for as long as the memory is needed.
+stay close to 1 for as long as the memory is needed, and a GRU's h by its update gate z_j (plus
+what flows through the candidate), the same kind of valve on h itself.
+
+Every cell's backward step comes from its own module (`cells.CellKind.step_backward`): this
+file asks only whether a cell carries a belt c beside h.
 
 `gradient_flow` measures it on a real model and a real sequence. It backpropagates every loss
 term L_t separately, all at once: the T gradients travel side by side as the rows of one
@@ -26,18 +30,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .cell import lstm_local_derivatives, lstm_step_backward, split_gates
+from .cells import cell_kind
 from .gradcheck import check_gradients, numerical_state_slopes, relative_error
 from .model import Model
 from .optim import clip_by_global_norm, clip_by_value
-from .rnn import rnn_step_backward
 
 
 class GradientFlow(NamedTuple):
     """Gradient norms for one sequence (steps counted 1..T; row t-1, column k-1)."""
 
     dh: np.ndarray  # (T, T): ||dL_t/dh_k|| for k <= t, NaN above the diagonal
-    dc: np.ndarray | None  # (T, T): ||dL_t/dc_k||, LSTM only
+    dc: np.ndarray | None  # (T, T): ||dL_t/dc_k||, for a cell with a belt (the LSTM) only
     losses: np.ndarray  # (T,): L_t, the cross-entropy at each step (nats)
     kept: dict  # ("h" or "c", t, k) -> the vector dL_t/dh_k (or dc_k), (H,), for `keep`
 
@@ -78,13 +81,13 @@ def gradient_flow(
     W = model.p["W0"].astype(np.float64)
     top = (dlogits @ model.p["Wy"].T.astype(np.float64)).astype(model.dtype)  # (T, H): dL_t/dh_t
     W_hT = np.ascontiguousarray(W[:H].T).astype(model.dtype)
-    lstm = cfg.cell == "lstm"
+    kind = cell_kind(cfg.cell)
+    belt = "c" in kind.state
     # row s of dh (dc): the gradient of L_{s+1}, on its way back; zero until its own step
     dh_next = np.zeros((T, H), model.dtype)
-    dc_next = np.zeros((T, H), model.dtype) if lstm else None
+    dc_next = np.zeros((T, H), model.dtype) if belt else None
     norms_h = np.full((T, T), np.nan)
-    norms_c = np.full((T, T), np.nan) if lstm else None
-    da = split_gates(np.empty((T, 4 * H), model.dtype)) if lstm else np.empty((T, H), model.dtype)
+    norms_c = np.full((T, T), np.nan) if belt else None
     kept, keep_at = {}, {}
     for t, k in keep:
         keep_at.setdefault(k, []).append(t)
@@ -94,18 +97,14 @@ def gradient_flow(
         live = slice(k, T)  # rows of losses at or after this step; the others are still zero
         norms_h[live, k] = np.linalg.norm(dh[live], axis=1)
         kept.update({("h", t, k): dh[t].copy() for t in keep_at.get(k, ())})
-        step = layer.step(k)
-        if lstm:  # the step's own derivatives, (1, ·), broadcast over the T rows
-            local, belt = lstm_local_derivatives(step.gates, step.c_prev, step.tanh_c)
-            g = lstm_step_backward(step, dh, dc_next, W_hT, da, (local.fig, local.o, belt))
-            norms_c[live, k] = np.linalg.norm(g.dc[live], axis=1)  # dL/dc_k in full
-            kept.update({("c", t, k): g.dc[t].copy() for t in keep_at.get(k, ())})
-            dh_next, dc_next = g.dh_prev, g.dc_prev
-        else:
-            _, dh_next = rnn_step_backward(step, dh, W_hT, da)
+        # the step's own derivatives, (1, ·), broadcast over the T rows
+        dh_next, dc_next, dc = kind.step_backward(layer.step(k), dh, dc_next, W_hT)
+        if belt:
+            norms_c[live, k] = np.linalg.norm(dc[live], axis=1)  # dL/dc_k in full
+            kept.update({("c", t, k): dc[t].copy() for t in keep_at.get(k, ())})
         if window and k % window == 0:  # the first step of a window: the gradient goes no further
             dh_next = np.zeros_like(dh_next)
-            if lstm:
+            if belt:
                 dc_next = np.zeros_like(dc_next)
     return GradientFlow(norms_h, norms_c, losses, kept)
 
@@ -134,14 +133,17 @@ def truncation_mask(T: int, window: int) -> np.ndarray:
 
 
 def adjusted(model: Model, recurrent_scale: float = 1.0, forget_shift: float = 0.0) -> Model:
-    """A copy with the recurrent weights W_h multiplied by `recurrent_scale` and, for an LSTM,
-    `forget_shift` added to the forget gate's bias b_f (the belt opens as it grows)."""
+    """A copy with the recurrent weights W_h multiplied by `recurrent_scale` and, for a cell with
+    a gate that keeps the old memory (an LSTM's forget gate f, a GRU's update gate z),
+    `forget_shift` added to that gate's bias (b_f; a GRU's b_iz): it opens as the shift grows."""
     out = model.copy()
+    kind = cell_kind(out.config.cell)
     H = out.config.hidden_size
+    block = kind.gates.index(kind.keeps) if kind.keeps else None
     for k in range(out.config.num_layers):
         out.p[f"W{k}"][:H] *= recurrent_scale  # the rows that multiply h_{t-1}
-        if out.config.cell == "lstm":
-            out.p[f"b{k}"][:H] += forget_shift  # blocks f|i|g|o: the forget block
+        if block is not None:  # its block of b (of b_ih where the biases are kept apart)
+            out.p[f"b{k}"][block * H : (block + 1) * H] += forget_shift
     return out
 
 
@@ -252,7 +254,7 @@ RESOLVABLE = (1e-6, 1e4)  # sizes centred differences in float64 measure to abou
 class NormCheck(NamedTuple):
     """One entry of a gradient map, measured again by finite differences."""
 
-    panel: str  # "rnn_h", "lstm_h" or "lstm_c"
+    panel: str  # the cell and its state: "rnn_h", "gru_h", "lstm_h" or "lstm_c"
     t: int  # the loss's step (counted from 1, as on the page)
     k: int  # the earlier step (counted from 1)
     engine: float  # the map's value: ||dL_t/dh_k|| (or dc_k), from `gradient_flow`

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .cells import DEFAULT_CELL, cell_kind
 from .errors import LabError
 
 MAX_VOCAB = 1000  # distinct characters of a training text (one alphabet with accents: < 300)
@@ -46,13 +47,13 @@ WORKER_ADDRESS_SPACE = WORKER_BUDGET + 512 * 2**20
 # carries them still fits under the 20 MB upload limit.
 TEXT_HISTORY = 16 * 2**20
 # The echo page's history (rewind_echo.py), in the page's session: shared by the models one run
-# trains (an RNN and an LSTM side by side), each kept at the same steps. Echo models are tiny:
+# trains (an RNN and an LSTM side by side, or all three cells), each kept at the same steps. Echo models are tiny:
 # 8 MB holds about 100 moments of the RNN vs LSTM preset's pair (64 units each), and the most a
 # history keeps (history.MAX_MOMENTS) of the notebook's 4-unit LSTM in under 200 kB.
 ECHO_HISTORY = 8 * 2**20
-# The BPTT page's pair (an RNN and an LSTM of up to 128 units, ui/models.py), shared by every
-# session that opens the same settings, so smaller: about 50 moments of the preset's 64-unit
-# pair, 12 at 128 units.
+# The BPTT page's models (an RNN, a GRU and an LSTM of up to 128 units, ui/models.py), shared
+# by every session that opens the same settings, so smaller: about 30 moments of the preset's
+# 64-unit three, 8 at 128 units.
 BPTT_HISTORY = 4 * 2**20
 
 
@@ -68,23 +69,38 @@ class MemoryEstimate(NamedTuple):
 
 
 def training_step_bytes(
-    vocab: int, hidden: int, layers: int, seq_length: int, batch_size: int, itemsize: int = 4
+    vocab: int,
+    hidden: int,
+    layers: int,
+    seq_length: int,
+    batch_size: int,
+    itemsize: int = 4,
+    cell: str = DEFAULT_CELL,
 ) -> MemoryEstimate:
     """The arrays one char-LM training step holds at its peak (forward traces, BPTT buffers,
     the head's probabilities, parameters with Adam's moments and a kept copy), in bytes.
 
-    Per layer and position: pre-activations, gates, their local derivatives and dL/da (4H each),
-    h, c, tanh c, the belt derivative and a dropout mask (H each), and the [h, x] rows of the
-    weight gradient (H + D, D = V for the one-hot first layer). The head keeps logits,
-    probabilities and their gradient (V each). Within 25% of what NumPy allocates (a test).
+    Per layer and position, for a cell of G = width · H gate columns (lstm_core.cells: the LSTM
+    4H, the GRU 3H, the RNN H): pre-activations, gates, their local derivatives and dL/da (G
+    each), and a second local derivative and dL/da where the recurrent bias acts apart (the
+    GRU's b_hn, inside the reset product: G each); h and a dropout mask (H each), and for a cell
+    with a belt c, tanh c and the belt derivative (H each); then the [h, x] rows of the weight
+    gradient (H + D, D = V for the one-hot first layer). The head keeps logits, probabilities
+    and their gradient (V each). Within 25% of what NumPy allocates, for every cell (a test).
     """
+    kind = cell_kind(cell)
+    G = kind.width * hidden
+    # the (T, B, ·) arrays of a layer, in floats per position
+    per_layer = (4 + 2 * (kind.bias_blocks - 1)) * G + 2 * hidden
+    if "c" in kind.state:
+        per_layer += 3 * hidden
     N = seq_length * batch_size
     per_position = 4 * vocab  # logits, probs, dlogits, the softmax's temporary
     params = 0
     for k in range(layers):
         D = vocab if k == 0 else hidden
-        per_position += 21 * hidden + hidden + D + 2  # + the ids and the row index
-        params += (hidden + D) * 4 * hidden + 4 * hidden
+        per_position += per_layer + hidden + D + 2  # + the ids and the row index
+        params += (hidden + D) * G + kind.bias_blocks * G
     params += hidden * vocab + vocab
     parts = {
         "batch_size × seq_length": N * per_position,
@@ -94,9 +110,11 @@ def training_step_bytes(
     return MemoryEstimate(int(total), max(parts, key=parts.get))
 
 
-def check_training(vocab: int, hidden: int, layers: int, seq_length: int, batch_size: int) -> None:
+def check_training(
+    vocab: int, hidden: int, layers: int, seq_length: int, batch_size: int, cell: str = DEFAULT_CELL
+) -> None:
     """Refuse (LabError, one line) a char-LM training run over WORKER_BUDGET."""
-    need = training_step_bytes(vocab, hidden, layers, seq_length, batch_size)
+    need = training_step_bytes(vocab, hidden, layers, seq_length, batch_size, cell=cell)
     if need.bytes <= WORKER_BUDGET:
         return
     window = need.biggest != "hidden_size"
@@ -112,7 +130,14 @@ def check_training(vocab: int, hidden: int, layers: int, seq_length: int, batch_
 
 def check_text_training(config, seq_length: int, batch_size: int) -> None:
     """check_training for a character model's config (a ModelConfig) at these window settings."""
-    check_training(config.input_size, config.hidden_size, config.num_layers, seq_length, batch_size)
+    check_training(
+        config.input_size,
+        config.hidden_size,
+        config.num_layers,
+        seq_length,
+        batch_size,
+        config.cell,
+    )
 
 
 def out_of_memory(exc: MemoryError) -> LabError:

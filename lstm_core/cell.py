@@ -306,6 +306,7 @@ class LSTMCell:
     width, bias_blocks = 4, 1
     state = ("h", "c")
     torch_class, torch_gates = "LSTM", ("i", "f", "g", "o")
+    keeps = "f"  # the forget gate: open, the belt keeps c_{t-1}
     # what the page "Inside one step" reads (lstm_core/explain.py)
     squash, scaled_by = SQUASH, SCALED_BY
     tex = TEX

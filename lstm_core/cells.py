@@ -41,6 +41,7 @@ class CellKind(Protocol):
     tex: dict[str, tuple[str, str]]  # gate -> (symbol, formula) in TeX
     tex_state: tuple[tuple[str, str, str, str], ...]  # (symbol, formula, numbers, field)
     vectors: tuple[str, ...]  # the step's (B, H) arrays the page draws side by side
+    keeps: str | None  # the gate whose opening keeps the old memory (LSTM f, GRU z; None)
 
     def init(self, W: np.ndarray, b: np.ndarray, rng: np.random.Generator, forget_bias: float):
         """Draw a layer's W and b in place, as PyTorch draws its module."""
@@ -83,6 +84,8 @@ class CellKind(Protocol):
 CELLS: dict[str, CellKind] = {kind.name: kind for kind in (cell.LSTM, gru.GRU, rnn.RNN)}
 NAMES = tuple(CELLS)  # the names, as the command line offers them
 DEFAULT_CELL = "lstm"  # what a model is made of when nobody says (the lab's namesake)
+# the order a comparison shows them in: fewest gate blocks first (RNN, GRU, LSTM)
+SIDE_BY_SIDE = tuple(sorted(NAMES, key=lambda name: CELLS[name].width))
 
 
 def cell_kind(name: str) -> CellKind:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .cells import NAMES
+from .cells import DEFAULT_CELL, NAMES
 from .errors import LabError
 from .model import Model, ModelConfig
 
@@ -37,7 +37,7 @@ class EchoConfig:
     num_epochs: int = 100
     optimizer: str = "adagrad"
     learning_rate: float = 0.3
-    cell: str = "lstm"
+    cell: str = DEFAULT_CELL
     seed: int = 0
     forget_bias: float = 1.0  # the notebook's TensorFlow BasicLSTMCell starts its forget gates at 1
     lr_decay: float = (

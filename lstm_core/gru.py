@@ -274,6 +274,7 @@ class GRUCell:
     width, bias_blocks = 3, 2
     state = ("h",)
     torch_class, torch_gates = "GRU", GATES
+    keeps = "z"  # the update gate: open, h_t keeps h_{t-1}
     # what the page "Inside one step" reads (lstm_core/explain.py)
     squash, scaled_by = SQUASH, SCALED_BY
     tex, tex_state = TEX, TEX_STATE

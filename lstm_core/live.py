@@ -5,8 +5,8 @@ for a few milliseconds at a time and keeps what a page draws: the loss of every 
 and then, the accuracy on fresh data, each in a `History` whose memory stays bounded however
 long training goes on (old points are averaged in pairs when it fills up).
 
-`EchoSweep` runs the memory-span experiment the same way: train an RNN and an LSTM for every
-echo_step in a range, slice by slice, and record the accuracy each reaches.
+`EchoSweep` runs the memory-span experiment the same way: train each kind of cell (an RNN, a GRU
+and an LSTM) for every echo_step in a range, slice by slice, and record the accuracy each reaches.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from .budget import ECHO_HISTORY
+from .cells import SIDE_BY_SIDE
 from .echo import EchoConfig, echo_accuracy
 from .history import shared_budgets
 from .training import EchoTrainer, Trainer
@@ -227,7 +228,7 @@ class EchoSweep(_Clock):
         self,
         base: EchoConfig,
         echo_steps: Iterable[int] = range(1, 21),
-        cells: Iterable[str] = ("rnn", "lstm"),
+        cells: Iterable[str] = SIDE_BY_SIDE,
         max_epochs: int = 10,
         target: float = 0.99,
         patience: int = 5,

@@ -92,6 +92,7 @@ class RNNCell:
     width, bias_blocks = 1, 1
     state = ("h",)
     torch_class, torch_gates = "RNN", ()
+    keeps = None  # no gate: every step rewrites h
     # what the page "Inside one step" reads (lstm_core/explain.py): nothing to take apart
     squash = scaled_by = tex = GATE_NAMES  # all empty: no gates
     tex_state = TEX_STATE

@@ -55,7 +55,7 @@ def numeric_norm(model, layer, x, y, t: int, k: int, which: str, eps: float = 1e
     return float(np.linalg.norm(grad))
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_every_norm_matches_finite_differences(cell):
     model = small_model("char-lm", cell, 1, hidden=4, seed=2, dtype=np.float64)
     rng = np.random.default_rng(0)
@@ -72,7 +72,7 @@ def test_every_norm_matches_finite_differences(cell):
                     numeric_norm(model, layer, x, y, t, k, "c"), rel=1e-6
                 )
     assert np.isnan(flow.dh[np.triu_indices(7, 1)]).all()  # nothing flows forward in time
-    assert (flow.dc is None) == (cell == "rnn")
+    assert (flow.dc is None) == (cell != "lstm")  # only the LSTM has a belt
     trace = model.run(x[None, :])
     np.testing.assert_allclose(flow.losses, -np.log(trace.probs[np.arange(7), 0, y]))
 
@@ -84,7 +84,7 @@ def test_an_echo_model_works_too():
     assert flow.dh.shape == (12, 12) and np.isfinite(flow.dh[np.tril_indices(12)]).all()
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_truncation_stops_the_gradient_at_each_window_and_changes_nothing_inside(cell):
     model = small_model("char-lm", cell, 1, hidden=5, seed=3, dtype=np.float64)
     rng = np.random.default_rng(1)
@@ -128,6 +128,15 @@ def test_adjusted_scales_only_the_recurrent_weights_and_shifts_only_the_forget_b
     np.testing.assert_allclose(out.p["W0"][:H], 2 * model.p["W0"][:H])
     np.testing.assert_array_equal(out.p["W0"][H:], model.p["W0"][H:])
     np.testing.assert_allclose(out.p["b0"][:H], model.p["b0"][:H] + 3)
+    np.testing.assert_array_equal(out.p["b0"][H:], model.p["b0"][H:])
+    gru = small_model("char-lm", "gru", 1, hidden=4, seed=0, dtype=np.float64)
+    shifted = adjusted(gru, 1.0, 3.0)  # the update gate z keeps the old h: its b_iz moves
+    np.testing.assert_allclose(shifted.p["b0"][H : 2 * H], gru.p["b0"][H : 2 * H] + 3)
+    np.testing.assert_array_equal(
+        np.delete(shifted.p["b0"], range(H, 2 * H)), np.delete(gru.p["b0"], range(H, 2 * H))
+    )
+    rnn = small_model("char-lm", "rnn", 1, hidden=4, seed=0, dtype=np.float64)
+    np.testing.assert_array_equal(adjusted(rnn, 1.0, 3.0).flat, rnn.flat)  # no gate to open
     np.testing.assert_array_equal(out.p["b0"][H:], model.p["b0"][H:])
     rnn = small_model("char-lm", "rnn", 1, hidden=4, seed=0, dtype=np.float64)
     np.testing.assert_array_equal(adjusted(rnn, 1.0, 5.0).p["b0"], rnn.p["b0"])  # no forget gate
@@ -320,7 +329,7 @@ def test_the_decay_axis_title_reads_as_plain_text():
         assert "_{" not in title and "·_" not in title, title
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("window", [None, 4])
 def test_the_differences_the_check_runs_match_every_vector_the_maps_come_from(cell, window):
     """numerical_state_slopes along the identity is the whole gradient dL_t/dh_k by differences;
@@ -384,21 +393,20 @@ def test_the_page_check_agrees_with_the_maps_and_respects_truncation(cell, H, T,
     assert weights is None or weights < 1e-4
 
 
-@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 def test_the_page_check_catches_a_wrong_backward_step(cell, monkeypatch):
     import lstm_core.bptt as bptt
 
     model, x, y = page_like(cell, 16, 40, 1.0)
-    name = "lstm_step_backward" if cell == "lstm" else "rnn_step_backward"
-    real = getattr(bptt, name)
+    kind = bptt.cell_kind(cell)  # gradient_flow steps back through the cell's own step_backward
+    real = kind.step_backward
 
     def off_by_a_bit(*args, **kwargs):  # a deliberately wrong BPTT: one unit's gradient scaled
         out = real(*args, **kwargs)
-        back = out.dh_prev if cell == "lstm" else out[1]
-        back[:, 0] *= 1.05
+        out[0][:, 0] *= 1.05  # dL/dh_{t-1}
         return out
 
-    monkeypatch.setattr(bptt, name, off_by_a_bit)
+    monkeypatch.setattr(kind, "step_backward", off_by_a_bit)
     flow = gradient_flow(model, x, y, keep=check_pairs(40))
     assert max(e.error for e in check_flow(model, x, y, flow)) > 1e-3
 

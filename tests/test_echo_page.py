@@ -311,7 +311,7 @@ def test_the_sweep_runs_in_slices_and_stops():
     at.button(key="echo_sweep_stop").click().run()
     assert not at.session_state["echo.sweep"].running
     chart = charts(at)[-1]
-    assert {d["name"] for d in chart["data"]} <= {"RNN", "LSTM"}
+    assert {d["name"] for d in chart["data"]} <= {"RNN", "GRU", "LSTM"}
 
 
 def test_old_links_still_open_and_garbage_gives_one_warning():

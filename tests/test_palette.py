@@ -91,9 +91,10 @@ def test_the_simulation_reproduces_the_reported_problem():
 # Every set of categorical colours that share a plot, as the figure builders use them.
 SETS = {
     "gates": figures.GATE_COLORS,
-    "rnn vs lstm (echo, bptt)": echo.CELL_COLORS,
+    "rnn vs gru vs lstm (echo, bptt)": echo.CELL_COLORS,
     "the notebook's bars": echo.BIT_COLORS,
-    "gradient lines (bptt)": bptt.LINE_COLORS,
+    # each cell's colour; the LSTM's c the LSTM's colour dashed
+    "gradient lines (bptt)": {p: bptt.line_style(p)["color"] for p in ("rnn_h", "gru_h", "lstm_h")},
     "clipping (bptt)": figures.CLIP_COLORS,
     "belt unit lines, solid": {
         "c": figures.STATE_COLOR,

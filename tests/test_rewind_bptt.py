@@ -41,9 +41,9 @@ def heat_of(pair: dict, seed: int = 0) -> np.ndarray:
 def test_the_pairs_history_keeps_its_budget_and_the_same_steps():
     models.bptt_pair("echo", 16, 100, 3, 0)  # trained to 100 steps (cached, shared)
     kept = models.bptt_rewindable("echo", 16, 100, 3, 0)
-    rnn, lstm = kept["rnn"].history, kept["lstm"].history
-    assert rnn.steps == lstm.steps and rnn.steps[0] == 0 and rnn.steps[-1] == 100
-    assert rnn.nbytes + lstm.nbytes <= BPTT_HISTORY
+    rnn, gru, lstm = kept["rnn"].history, kept["gru"].history, kept["lstm"].history
+    assert rnn.steps == gru.steps == lstm.steps and rnn.steps[0] == 0 and rnn.steps[-1] == 100
+    assert rnn.nbytes + gru.nbytes + lstm.nbytes <= BPTT_HISTORY  # the three share the budget
     np.testing.assert_array_equal(lstm.weights[-1], kept["lstm"].flat.astype(np.float32))
 
 

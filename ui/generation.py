@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from lstm_core import Model, SampledChar, generate
+from lstm_core.cells import cell_kind
 from lstm_core.sampling import least_confident
 
 
@@ -38,10 +39,13 @@ class Generation:
             model, seed_text, length, temperature, top_k, seed
         )
         L, H, V = cfg.num_layers, cfg.hidden_size, len(cfg.vocab)
+        kind = cell_kind(cfg.cell)
+        self.gate_names, self.vectors = kind.gates, kind.vectors  # () for a cell without gates
+        self.squash = kind.squash  # gate -> "sigmoid" or "tanh", for the bars' ranges
         self.probs = np.empty((length, V), np.float32)
         self.raw = np.empty((length, V), np.float32)
-        self.gates = np.empty((length, L, 4 * H), np.float16)
-        self.c = np.empty((length, L, H), np.float16)
+        self.gates = np.empty((length, L, len(kind.gates) * H), np.float16)
+        self.c = np.empty((length, L, H), np.float16) if "c" in kind.state else None  # a belt
         self.h = np.empty((length, L, H), np.float16)
         self.chars: list[str] = []
         self.running = True
@@ -67,8 +71,11 @@ class Generation:
             k = self.n
             self.probs[k], self.raw[k] = s.probs, s.raw_probs
             for layer, rec in enumerate(s.steps):
-                self.gates[k, layer] = rec.gates.all[0]
-                self.c[k, layer], self.h[k, layer] = rec.c[0], rec.h[0]
+                if self.gate_names:
+                    self.gates[k, layer] = rec.gates.all[0]
+                if self.c is not None:
+                    self.c[k, layer] = rec.c[0]
+                self.h[k, layer] = rec.h[0]
             self.chars.append(s.char)
         if self.done:
             self.running = False
@@ -79,15 +86,15 @@ class Generation:
         return least_confident(self.raw[: self.n]) if self.n else 0
 
     def step_values(self, k: int, layer: int = 0) -> dict[str, np.ndarray]:
-        """f, i, c~, o, c, h (each (H,)) of the step that produced character k."""
+        """The vectors (each (H,)) of the step that produced character k, in the order the cell
+        names them: f, i, c~, o, c, h for an LSTM; r, z, n, h for a GRU; h for an RNN."""
         g = self.gates[k, layer].astype(np.float32)
-        H = g.shape[0] // 4
-        out = {name: g[j * H : (j + 1) * H] for j, name in enumerate(("f", "i", "g", "o"))}
-        out["c"], out["h"] = (
-            self.c[k, layer].astype(np.float32),
-            self.h[k, layer].astype(np.float32),
-        )
-        return out
+        H = self.h.shape[-1]
+        out = {name: g[j * H : (j + 1) * H] for j, name in enumerate(self.gate_names)}
+        out["h"] = self.h[k, layer].astype(np.float32)
+        if self.c is not None:
+            out["c"] = self.c[k, layer].astype(np.float32)
+        return {name: out[name] for name in self.vectors if name in out}
 
     def unit_series(self, unit: int, which: str = "h", layer: int = 0) -> np.ndarray:
         return (self.h if which == "h" else self.c)[: self.n, layer, unit].astype(np.float32)

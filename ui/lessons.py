@@ -123,10 +123,7 @@ STEPS: tuple[Step, ...] = (
         "bptt_heatmaps",
         derived=lambda facts: {
             "seconds": BPTT_PRESET.seconds,
-            "rnn_most": BPTT_PRESET.score("rnn").at_most,
-            "lstm_least": BPTT_PRESET.score("lstm").at_least,
-            "rnn_reach": BPTT_PRESET.reach("rnn_h")[0],
-            "lstm_reach": BPTT_PRESET.reach("lstm_c")[1],
+            **BPTT_PRESET.facts,
         },
     ),
     Step(

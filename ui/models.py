@@ -13,6 +13,7 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig, demos
+from lstm_core.cells import DEFAULT_CELL, SIDE_BY_SIDE
 from ui import samples
 
 SOURCES = ("echo_trained", "echo_random", "text_en", "text_es", "logbook", "text_random")
@@ -43,11 +44,11 @@ def sample_model(source: str) -> Model:
 def random_model(kind: str, units: int, seed: int) -> Model:
     """A fresh, untrained LSTM: an echo model, or a char model over the English sample's vocabulary."""
     if kind == "echo":
-        config = ModelConfig("echo", "lstm", 1, units, 1, 2)
+        config = ModelConfig("echo", DEFAULT_CELL, 1, units, 1, 2)
     else:
         vocab = sample_model("text_en").config.vocab
         config = ModelConfig(
-            "char-lm", "lstm", len(vocab), units, 1, len(vocab), vocab=vocab, lowercase=True
+            "char-lm", DEFAULT_CELL, len(vocab), units, 1, len(vocab), vocab=vocab, lowercase=True
         )
     return Model.create(config, seed=seed)
 
@@ -143,11 +144,11 @@ BPTT_TEXT_CLIP = 5.0
 
 
 def bptt_train_window(task: str, echo_step: int) -> int:
-    """The truncation window both models train with (lstm_core.demos.bptt_echo_config for the
+    """The truncation window every model of the pair trains with (lstm_core.demos.bptt_echo_config for the
     echo; 15 characters for text). The page's own window slider does not change it (it only
     changes how the page computes the gradients)."""
     if task == "echo":
-        return demos.bptt_echo_config("lstm", 1, echo_step, 0).truncated_backprop_length
+        return demos.bptt_echo_config(DEFAULT_CELL, 1, echo_step, 0).truncated_backprop_length
     return 15
 
 
@@ -165,9 +166,11 @@ def bptt_score(task: str, model: Model, echo_step: int) -> float:
 
 @dataclass(frozen=True)
 class TrainedPair:
-    """An RNN and an LSTM after (up to) some number of updates, and how their training went."""
+    """One model of each kind of cell (an RNN, a GRU, an LSTM: lstm_core.cells.SIDE_BY_SIDE)
+    after (up to) some number of updates, and how their training went. (A "pair" from the days
+    it was an RNN and an LSTM.)"""
 
-    models: dict[str, Model]  # "rnn", "lstm": read-only, shared by every session
+    models: dict[str, Model]  # cell name -> model: read-only, shared by every session
     steps: dict[str, int]  # the updates each model actually took
     problems: dict[str, Any]  # why a model stopped early (a LabError), else None
     scores: dict[str, float]  # echo: accuracy on fresh bits; text: held-out bits per character
@@ -184,18 +187,19 @@ def logbook_corpus():
 
 
 class _PairTraining:
-    """The two trainers of one (task, hidden, echo_step, seed), only ever moved forward, and the
-    pair as it was at each of BPTT_STEPS reached so far. Shared by every session: the lock lets
+    """The trainers (one per kind of cell) of one (task, hidden, echo_step, seed), only ever
+    moved forward, and the models as they were at each of BPTT_STEPS reached so far. Shared by every session: the lock lets
     one session train at a time, and what it hands out are copies nobody changes."""
 
     def __init__(self, task: str, hidden: int, echo_step: int, seed: int) -> None:
         self.task, self.lock, self.echo_step = task, threading.Lock(), echo_step
         self.window = bptt_train_window(task, echo_step)
-        cells = ("rnn", "lstm")
-        self.trainers = {cell: self._trainer(cell, hidden, echo_step, seed) for cell in cells}
+        self.trainers = {
+            cell: self._trainer(cell, hidden, echo_step, seed) for cell in SIDE_BY_SIDE
+        }
         budgets = shared_budgets([tr.model for tr in self.trainers.values()], BPTT_HISTORY)
         for trainer, budget in zip(self.trainers.values(), budgets, strict=True):
-            trainer.keep_history(budget)  # the same steps for both: one slider shows the pair
+            trainer.keep_history(budget)  # the same steps for all: one slider shows them all
         self.pairs: dict[int, TrainedPair] = {}
 
     def _trainer(self, cell: str, hidden: int, echo_step: int, seed: int):
@@ -271,7 +275,7 @@ def _pair_training(task: str, hidden: int, echo_step: int, seed: int) -> _PairTr
 def bptt_pair(
     task: str, hidden: int, steps: int, echo_step: int, seed: int, progress=None
 ) -> TrainedPair:
-    """An RNN and an LSTM of the same size, each trained `steps` updates (one of BPTT_STEPS) on
+    """An RNN, a GRU and an LSTM of the same size, each trained `steps` updates (one of BPTT_STEPS) on
     the task, with truncated BPTT windows of `bptt_train_window`. Cached and shared: moving up
     from 300 to 1000 steps trains only the 700 in between. progress(done, total) while training."""
     if steps not in BPTT_STEPS:

@@ -10,19 +10,21 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
-from ui.figures import CELL_COLORS, CLIP_COLORS, OKABE_ITO, layout, panel_columns
+from ui.figures import CELL_COLORS, CLIP_COLORS, layout, panel_columns
 from ui.figures.echo import log_ticks
 
 FLOW_SCALE = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]]
 MAX_SHADES = 14  # at most this many shades of blue: beyond it, one shade spans several decades
-LINE_COLORS = {
-    "rnn_h": CELL_COLORS["rnn"],
-    "lstm_h": CELL_COLORS["lstm"],
-    "lstm_c": OKABE_ITO["sky"],
-}
+STATE_DASH = {"h": "solid", "c": "dash"}  # a map's line: its cell's colour, dashed for the belt c
 CUT_COLOR = "#b8b8b8"  # what truncation cut off: exactly zero, a colour of its own
 CLIP_TOP = 40  # the clipping chart shows this many of the largest components
 FLOOR = -12.0  # log10 of the smallest norm drawn: below it the gradient has practically vanished
+
+
+def line_style(panel: str) -> dict:
+    """The line of a map ("gru_h", "lstm_c": a cell and its state) on the decay chart."""
+    cell, _, state = panel.rpartition("_")
+    return {"color": CELL_COLORS.get(cell, "#444"), "dash": STATE_DASH.get(state), "width": 2.5}
 
 
 def _log_norms(norms: np.ndarray, cut: np.ndarray) -> np.ndarray:
@@ -202,7 +204,7 @@ def decay_lines(
                 y=y[ok].astype(np.float64),
                 mode="lines",
                 name=labels[name],
-                line={"color": LINE_COLORS.get(name, "#444"), "width": 2.5},
+                line=line_style(name),
             )
         )
     fig.add_vline(
