@@ -153,7 +153,7 @@ def cmd_train_text(args) -> int:
             vocab=vocab.chars,
             lowercase=args.lowercase,
         )
-        model = Model.create(config, seed=args.seed)
+        model = Model.create(config, seed=args.seed, forget_bias=args.forget_bias)
         ids = vocab.encode(text)
     trainer = TextTrainer(
         model,
@@ -181,6 +181,7 @@ def cmd_train_text(args) -> int:
             "optimizer": args.optimizer,
             "learning_rate": args.learning_rate,
             "dropout": args.dropout,
+            "forget_bias": args.forget_bias,
             "seed": args.seed,
             "final_loss": float(np.mean(recent)) if recent else float("nan"),
         }
@@ -541,6 +542,14 @@ def build_parser(
         type=_non_negative_float,
         default=5.0,
         help="clip the gradient's global norm to this (0 turns clipping off)",
+    )
+    p.add_argument(
+        "--forget-bias",
+        type=float,
+        default=0.0,
+        help="added to the LSTM's forget-gate bias at the start (0: PyTorch's start); a positive "
+        "one opens the belt from the first step, so long dependencies are found sooner (a new "
+        "model only, not --init)",
     )
     p.add_argument(
         "--lowercase", action="store_true", help="lowercase the text first (as the paper)"
