@@ -26,10 +26,10 @@ from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, token_label  # noqa: E402
 
 SOURCES = (
-    "belt",
     "text_en",
     "text_es",
     "logbook",
+    "belt",
     "echo_trained",
     "upload",
     "text_random",
@@ -40,7 +40,9 @@ MAX_TEXT = 400
 P = params.register(
     "belt",
     (
-        Param("belt_model", "belt", "choice", options=SOURCES),
+        Param(
+            "belt_model", params.ByLanguage(en="text_en", es="text_es"), "choice", options=SOURCES
+        ),
         Param("belt_units", 64, "int", low=1, high=256),
         Param("belt_text", "", "text", max_length=MAX_TEXT),
         Param("belt_layer", 0, "int", low=0, high=2),
