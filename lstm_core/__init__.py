@@ -26,7 +26,7 @@ from .sampling import SampledChar, generate, generate_text, reshape_distribution
 from .sequence import LayerTrace, Workspace, layer_backward, layer_forward
 from .text import TextError, Vocabulary, bits_per_character, decode_text, prepare_corpus, read_text
 from .torch_io import from_torch, to_torch
-from .training import EchoTrainer, Snapshot, TextTrainer, Trainer
+from .training import EchoTrainer, Snapshot, TextSettings, TextTrainer, Trainer
 
 __all__ = [
     "CELLS",
@@ -50,6 +50,7 @@ __all__ = [
     "SampledChar",
     "Snapshot",
     "TextError",
+    "TextSettings",
     "TextTrainer",
     "Trace",
     "Trainer",

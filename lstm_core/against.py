@@ -22,6 +22,13 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
+from . import blas
+from .echo import EchoConfig
+from .model import Model, ModelConfig
+from .training import EchoTrainer, TextSettings, TextTrainer
+
 V, T, B = 65, 60, 32
 WARMUP, STEPS = 5, 20
 ECHO_WINDOWS = 300
@@ -55,13 +62,6 @@ def _median_seconds(step, n: int, warmup: int) -> float:
 
 
 def _ours(task: str, H: int, threads: int) -> dict:
-    import numpy as np
-
-    from . import blas
-    from .echo import EchoConfig
-    from .model import Model, ModelConfig
-    from .training import EchoTrainer, TextTrainer
-
     blas.set_threads(threads)
     if task == "echo":
         trainer = EchoTrainer(EchoConfig())
@@ -70,14 +70,15 @@ def _ours(task: str, H: int, threads: int) -> dict:
         vocab = tuple(chr(0x21 + k) for k in range(V))
         model = Model.create(ModelConfig("char-lm", "lstm", V, H, 1, V, vocab=vocab), seed=0)
         ids = np.random.default_rng(1).integers(0, V, 200_000)
-        trainer = TextTrainer(model, ids, T, B, "adam", 2e-3, dropout=0.0, clip_norm=5.0)
+        trainer = TextTrainer(
+            model, ids, TextSettings(T, B, 2e-3, "adam", dropout=0.0, clip_norm=5.0)
+        )
         seconds = _median_seconds(trainer.step, STEPS, WARMUP)
     return {"seconds": seconds, "libraries": blas.describe()}
 
 
 def _torch(task: str, H: int, threads: int) -> dict:
-    import numpy as np
-    import torch
+    import torch  # optional: never a dependency (torch_available says whether it is there)
     from torch import nn
 
     torch.set_num_threads(threads)

@@ -16,6 +16,8 @@ import numpy as np
 
 from .errors import LabError
 from .matching import MatchError, match_spans
+from .model import Model
+from .text import Vocabulary
 
 try:  # the regular-expression parser, to refuse patterns that can run for ever
     from re import _constants as sre_constants
@@ -286,8 +288,6 @@ def untrained_best(
     Even random units follow some properties a little (a space resets many of them, so word
     position is easy), so a trained unit's r means something only above this. value: "c" or "h".
     """
-    from .model import Model
-
     twin = Model.create(model.config, seed=seed, dtype=model.dtype)
     trace = twin.run(inputs).layers[layer]
     series = (trace.memory if value == "c" else trace.h)[1:, 0]
@@ -303,8 +303,6 @@ def rank_over_texts(
 
     Characters outside the model's vocabulary are dropped first (lowercased if the model is).
     """
-    from .text import Vocabulary
-
     vocab = Vocabulary(model.config.vocab)
     values, props = [], []
     for text in texts:

@@ -28,7 +28,8 @@ from .cells import DEFAULT_CELL, NAMES, cell_kind
 from .echo import EchoConfig
 from .model import Model, ModelConfig
 from .sampling import generate
-from .training import EchoTrainer, TextTrainer
+from .training import EchoTrainer, TextSettings, TextTrainer
+from .training_process import TrainingProcess
 
 TARGETS = {
     "fraction_of_matmul_peak_H256": 0.6,
@@ -87,16 +88,8 @@ def charlm_model(V: int, H: int, cell: str = DEFAULT_CELL) -> Model:
 def charlm_trainer(V: int, H: int, T: int, B: int, quick: bool, cell: str = DEFAULT_CELL):
     """The text trainer a char-LM step is measured with: Adam, no dropout, no clipping."""
     ids = np.random.default_rng(1).integers(0, V, 200_000 if not quick else 20_000)
-    return TextTrainer(
-        charlm_model(V, H, cell),
-        ids,
-        seq_length=T,
-        batch_size=B,
-        optimizer="adam",
-        learning_rate=2e-3,
-        dropout=0.0,
-        clip_norm=0.0,
-    )
+    settings = TextSettings(T, B, optimizer="adam", learning_rate=2e-3, dropout=0.0, clip_norm=0.0)
+    return TextTrainer(charlm_model(V, H, cell), ids, settings)
 
 
 def echo_trainer(cell: str) -> EchoTrainer:
@@ -191,22 +184,14 @@ def bench_sampling(H: int = 256, V: int = 65, quick: bool = False) -> dict:
 
 def bench_worker(V: int = 65, H: int = 128, T: int = 60, B: int = 32, quick: bool = False) -> dict:
     """Characters/s of the text page's training: in-process steps, then a worker process."""
-    from .worker import TrainingProcess
 
     vocab = tuple(chr(0x21 + k) for k in range(V))
     model = charlm_model(V, H)
     rng = np.random.default_rng(1)
     ids = rng.integers(0, V, 200_000)
     held_out = "".join(vocab[k] for k in rng.integers(0, V, 20_000))
-    settings = {
-        "seq_length": T,
-        "batch_size": B,
-        "learning_rate": 2e-3,
-        "optimizer": "adam",
-        "dropout": 0.2,
-        "seed": 0,
-    }
-    trainer = TextTrainer(model.copy(), ids, T, B, "adam", 2e-3, 0.2)
+    settings = TextSettings(T, B)  # the text page's settings at this size
+    trainer = TextTrainer(model.copy(), ids, settings)
     step = best_time(trainer.step, repeat=3 if quick else 7, number=2 if quick else 5, warmup=2)
     seconds = 2.0 if quick else 8.0
     # as the page runs it for a student training alone: up to two BLAS threads, its choice

@@ -27,7 +27,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .cell import lstm_local_derivatives, lstm_step_backward, split_gates
+from .gradcheck import check_gradients, numerical_state_slopes, relative_error
 from .model import Model
+from .optim import clip_by_global_norm, clip_by_value
 from .rnn import rnn_step_backward
 
 
@@ -160,8 +162,6 @@ def clip_effect(
     model: Model, inputs: np.ndarray, targets: np.ndarray, max_norm: float, max_value: float
 ) -> ClipEffect:
     """The gradient of the mean cross-entropy over one sequence (T,), clipped both ways."""
-    from .optim import clip_by_global_norm, clip_by_value
-
     model = model.astype(np.float64)  # an exploding gradient is the point here: give it room
     x = model.time_major(np.asarray(inputs)[None, :])
     y = np.asarray(targets, dtype=np.intp)[:, None]
@@ -293,8 +293,6 @@ def check_flow(
     Entries outside RESOLVABLE are skipped: float64 differences cannot measure them. Entries cut
     off by truncation are kept: with the window's incoming state held fixed, every slope is 0.
     """
-    from .gradcheck import numerical_state_slopes, relative_error
-
     T = len(inputs)
     trace = model.astype(np.float64).run(np.asarray(inputs)[None, :])
     rng = np.random.default_rng(seed)
@@ -352,8 +350,6 @@ def check_clip_gradient(
     """Finite differences against the gradient the clipping section clips (the mean loss of the
     whole sequence): the largest relative error over `entries` weights of each array. None if
     the gradient is too steep (norm above RESOLVABLE) for differences to measure."""
-    from .gradcheck import check_gradients
-
     m = model.astype(np.float64)
     x = m.time_major(np.asarray(inputs)[None, :])
     y = np.asarray(targets, dtype=np.intp)[:, None]

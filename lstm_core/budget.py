@@ -45,6 +45,15 @@ WORKER_ADDRESS_SPACE = WORKER_BUDGET + 512 * 2**20
 # in the page's session. 16 MB is about 40 moments of a 128-unit model, and a checkpoint that
 # carries them still fits under the 20 MB upload limit.
 TEXT_HISTORY = 16 * 2**20
+# The echo page's history (rewind_echo.py), in the page's session: shared by the models one run
+# trains (an RNN and an LSTM side by side), each kept at the same steps. Echo models are tiny:
+# 8 MB holds about 100 moments of the RNN vs LSTM preset's pair (64 units each), and the most a
+# history keeps (history.MAX_MOMENTS) of the notebook's 4-unit LSTM in under 200 kB.
+ECHO_HISTORY = 8 * 2**20
+# The BPTT page's pair (an RNN and an LSTM of up to 128 units, ui/models.py), shared by every
+# session that opens the same settings, so smaller: about 50 moments of the preset's 64-unit
+# pair, 12 at 128 units.
+BPTT_HISTORY = 4 * 2**20
 
 
 class MemoryEstimate(NamedTuple):

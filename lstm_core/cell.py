@@ -37,6 +37,26 @@ import numpy as np
 
 GATES = ("f", "i", "g", "o")  # column blocks of the fused matrix, in this order
 GATE_NAMES = {"f": "forget", "i": "input", "g": "candidate", "o": "output"}
+# Equations (1)-(6) in TeX, as the page "Inside one step" writes them (the paper's names: W_c
+# and b_c for the candidate c~, g in the code). A gate: its symbol and its formula. A state:
+# symbol, formula, the same with the step's numbers (<name>: a field of `UnitStep`), its field.
+SQUASH = {"f": "sigmoid", "i": "sigmoid", "g": "tanh", "o": "sigmoid"}  # how each gate squashes
+SCALED_BY: dict[str, str] = {}  # no gate scales another's recurrent part
+TEX = {
+    "f": ("f_t", r"\sigma(W_{f}[h_{t-1}, x_t] + b_{f})"),
+    "i": ("i_t", r"\sigma(W_{i}[h_{t-1}, x_t] + b_{i})"),
+    "g": (r"\tilde{c}_t", r"\tanh(W_{c}[h_{t-1}, x_t] + b_{c})"),
+    "o": ("o_t", r"\sigma(W_{o}[h_{t-1}, x_t] + b_{o})"),
+}
+TEX_STATE = (
+    (
+        "c_t",
+        r"f_t \odot c_{t-1} + i_t \odot \tilde{c}_t",
+        r"<f> \cdot (<c_prev>) + <i> \cdot (<g>)",
+        "c",
+    ),
+    ("h_t", r"o_t \odot \tanh(c_t)", r"<o> \cdot \tanh(<c>)", "h"),
+)
 
 
 class Gates(NamedTuple):
@@ -79,6 +99,31 @@ class LSTMStep(NamedTuple):
 
     def __repr__(self) -> str:
         return f"LSTMStep(B={self.h.shape[0]}, H={self.h.shape[-1]}: x, h_prev, c_prev, pre, gates, c, tanh_c, h)"
+
+    def unit(self, row: int, unit: int) -> UnitStep:
+        """Every scalar of one unit (row: which sequence of the batch), as the page draws it."""
+        f, i, g, o = (float(getattr(self, k)[row, unit]) for k in GATES)
+        c_prev = float(self.c_prev[row, unit])
+        c, tanh_c, h = (float(a[row, unit]) for a in (self.c, self.tanh_c, self.h))
+        return UnitStep(
+            float(self.h_prev[row, unit]), c_prev, f, i, g, o, f * c_prev, i * g, c, tanh_c, h
+        )
+
+
+class UnitStep(NamedTuple):
+    """One unit of one LSTM step, every scalar the cell diagram and the equations show."""
+
+    h_prev: float
+    c_prev: float
+    f: float
+    i: float
+    g: float  # c~
+    o: float
+    kept: float  # f · c_{t-1}: what survives on the belt
+    added: float  # i · c~: what the input gate puts on it
+    c: float
+    tanh_c: float
+    h: float
 
 
 class LSTMStepGradients(NamedTuple):
@@ -261,6 +306,11 @@ class LSTMCell:
     width, bias_blocks = 4, 1
     state = ("h", "c")
     torch_class, torch_gates = "LSTM", ("i", "f", "g", "o")
+    # what the page "Inside one step" reads (lstm_core/explain.py)
+    squash, scaled_by = SQUASH, SCALED_BY
+    tex = TEX
+    tex_state = TEX_STATE
+    vectors = ("f", "i", "g", "o", "c", "h")  # a step's vectors, drawn side by side
 
     def __repr__(self) -> str:
         return "LSTMCell()"

@@ -34,6 +34,13 @@ class CellKind(Protocol):
     state: tuple[str, ...]  # what a step carries to the next: ("h", "c") or ("h",)
     torch_class: str  # "LSTM": the torch.nn module with the same maths
     torch_gates: tuple[str, ...]  # PyTorch's order of the same blocks: ("i", "f", "g", "o")
+    # what the page "Inside one step" explains (explain.py reads it; a step record's .unit(row,
+    # unit) gives one unit's scalars as a named record):
+    squash: dict[str, str]  # gate -> "sigmoid" or "tanh"
+    scaled_by: dict[str, str]  # gate -> the gate that scales its recurrent part (GRU: n <- r)
+    tex: dict[str, tuple[str, str]]  # gate -> (symbol, formula) in TeX
+    tex_state: tuple[tuple[str, str, str, str], ...]  # (symbol, formula, numbers, field)
+    vectors: tuple[str, ...]  # the step's (B, H) arrays the page draws side by side
 
     def init(self, W: np.ndarray, b: np.ndarray, rng: np.random.Generator, forget_bias: float):
         """Draw a layer's W and b in place, as PyTorch draws its module."""

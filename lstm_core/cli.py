@@ -16,13 +16,18 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
+from .against import CHARLM, format_against, run_against
+from .belt_corpus import generate_belt_corpus
+from .bench import format_report, run_benchmark
 from .cells import DEFAULT_CELL, NAMES
 from .checkpoint import CheckpointError, describe, load_checkpoint, save_checkpoint
+from .corpus import generate_corpus
 from .echo import EchoConfig
 from .model import Model, ModelConfig
 from .optim import OPTIMIZERS
@@ -36,7 +41,7 @@ from .text import (
     read_text,
     split_held_out,
 )
-from .training import EchoTrainer, TextTrainer
+from .training import EchoTrainer, TextSettings, TextTrainer
 
 
 def _int_at_least(lowest: int):
@@ -155,18 +160,17 @@ def cmd_train_text(args) -> int:
         )
         model = Model.create(config, seed=args.seed, forget_bias=args.forget_bias)
         ids = vocab.encode(text)
-    trainer = TextTrainer(
-        model,
-        ids,
+    settings = TextSettings(
         args.seq_length,
         args.batch_size,
-        args.optimizer,
         args.learning_rate,
+        args.optimizer,
         args.dropout,
         args.clip_norm,
         args.seed,
     )
-    progress = Progress(args.steps, chars_per_unit=args.batch_size * args.seq_length)
+    trainer = TextTrainer(model, ids, settings)
+    progress = Progress(args.steps, chars_per_unit=settings.characters_per_step)
     recent: list[float] = []
 
     def record() -> dict:  # what the checkpoint says about its training, as it stands
@@ -176,13 +180,8 @@ def cmd_train_text(args) -> int:
             "characters": len(ids),
             "held_out": len(held_out),
             "steps": trainer.steps_done,
-            "seq_length": args.seq_length,
-            "batch_size": args.batch_size,
-            "optimizer": args.optimizer,
-            "learning_rate": args.learning_rate,
-            "dropout": args.dropout,
+            **asdict(settings),
             "forget_bias": args.forget_bias,
-            "seed": args.seed,
             "final_loss": float(np.mean(recent)) if recent else float("nan"),
         }
 
@@ -408,9 +407,6 @@ def cmd_inspect(args) -> int:
 
 # ---------------------------------------------------------------------------- corpus
 def cmd_corpus(args) -> int:
-    from .belt_corpus import generate_belt_corpus
-    from .corpus import generate_corpus
-
     generate = generate_belt_corpus if args.kind == "belt" else generate_corpus
     text = generate(seed=args.seed, min_bytes=args.min_bytes)
     Path(args.out).write_text(text, encoding="utf-8")
@@ -447,11 +443,7 @@ def _sizes(text: str) -> tuple[tuple[int, int], ...]:
 
 
 def cmd_bench(args) -> int:
-    from .bench import format_report, run_benchmark
-
     if args.against == "torch":
-        from .against import CHARLM, format_against, run_against
-
         results = run_against(rounds=args.rounds, configs=args.sizes or CHARLM)
         print(json.dumps(results, indent=2) if args.json else format_against(results))
         return 0
@@ -495,6 +487,7 @@ def build_parser(
     def json_flag(p: argparse.ArgumentParser, what: str = "a JSON summary") -> None:
         p.add_argument("--json", action="store_true", help=f"print {what} instead of text")
 
+    d = TextSettings()
     p = command(
         "train-text",
         help="train a character language model on a text file",
@@ -525,22 +518,29 @@ def build_parser(
     p.add_argument(
         "--seq-length",
         type=_positive_int,
-        default=60,
+        default=d.seq_length,
         help="characters per training window, backpropagated through (the paper: 60)",
     )
-    p.add_argument("--batch-size", type=_positive_int, default=32, help="windows per step")
-    p.add_argument("--steps", type=_positive_int, default=1000, help="training steps")
-    p.add_argument("--learning-rate", type=_positive_float, default=2e-3, help="step size")
     p.add_argument(
-        "--optimizer", choices=sorted(OPTIMIZERS), default="adam", help="the update rule"
+        "--batch-size", type=_positive_int, default=d.batch_size, help="windows per step"
+    )
+    p.add_argument("--steps", type=_positive_int, default=1000, help="training steps")
+    p.add_argument(
+        "--learning-rate", type=_positive_float, default=d.learning_rate, help="step size"
     )
     p.add_argument(
-        "--dropout", type=_fraction, default=0.2, help="dropout on the LSTM's output while training"
+        "--optimizer", choices=sorted(OPTIMIZERS), default=d.optimizer, help="the update rule"
+    )
+    p.add_argument(
+        "--dropout",
+        type=_fraction,
+        default=d.dropout,
+        help="dropout on the LSTM's output while training",
     )
     p.add_argument(
         "--clip-norm",
         type=_non_negative_float,
-        default=5.0,
+        default=d.clip_norm,
         help="clip the gradient's global norm to this (0 turns clipping off)",
     )
     p.add_argument(
@@ -561,7 +561,7 @@ def build_parser(
         help="also write --out every N steps, so a long run can be stopped or lost at any time",
     )
     p.add_argument(
-        "--seed", type=_non_negative_int, default=0, help="seed of the weights and batches"
+        "--seed", type=_non_negative_int, default=d.seed, help="seed of the weights and batches"
     )
     json_flag(p)
     p.set_defaults(func=cmd_train_text)

@@ -21,10 +21,9 @@ from .model import Model
 from .training import EchoTrainer
 
 NOTEBOOK = EchoConfig()  # the notebook's setup: every preset starts from it
-# The echo page trains in slices between redraws, each at least twice as long as the drawing
-# around it (pages/echo.py): training got 65% of the clock with the browser on the same busy
-# 2-core machine (48% at load 12, where slices hit their longest), more on a quiet server. A
-# preset's promise of N seconds allows N × PAGE_SHARE seconds of the engine (tests/test_demos.py).
+# The echo page trains in slices between redraws (pages/echo.py), so training gets only a share
+# of the clock (measured: README, "Speed"). A preset's promise of N seconds allows
+# N × PAGE_SHARE seconds of the engine (tests/test_demos.py).
 PAGE_SHARE = 0.65
 
 

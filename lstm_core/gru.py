@@ -45,6 +45,25 @@ import numpy as np
 
 GATES = ("r", "z", "n")  # column blocks of the fused matrix, in this order (PyTorch's too)
 GATE_NAMES = {"r": "reset", "z": "update", "n": "candidate"}
+# Equations (1)-(4) in TeX, as the page "Inside one step" writes them (PyTorch's names). A gate:
+# its symbol and formula, the recurrent part first as the page adds up its numbers; the reset
+# product of (3) as PyTorch writes it. The state: symbol, formula, the same with the step's
+# numbers (<name>: a field of `GRUUnitStep`), its field.
+SQUASH = {"r": "sigmoid", "z": "sigmoid", "n": "tanh"}  # how each gate squashes
+SCALED_BY = {"n": "r"}  # (3): r scales the candidate's recurrent part, b_hn included
+TEX = {
+    "r": ("r_t", r"\sigma(W_{hr} h_{t-1} + W_{ir} x_t + b_{ir} + b_{hr})"),
+    "z": ("z_t", r"\sigma(W_{hz} h_{t-1} + W_{iz} x_t + b_{iz} + b_{hz})"),
+    "n": ("n_t", r"\tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn}))"),
+}
+TEX_STATE = (
+    (
+        "h_t",
+        r"(1 - z_t) \odot n_t + z_t \odot h_{t-1}",
+        r"(1 - <z>) \cdot (<n>) + <z> \cdot (<h_prev>)",
+        "h",
+    ),
+)
 
 
 class GRUGates(NamedTuple):
@@ -86,6 +105,27 @@ class GRUStep(NamedTuple):
 
     def __repr__(self) -> str:
         return f"GRUStep(B={self.h.shape[0]}, H={self.h.shape[-1]}: x, h_prev, pre, gates, hn, h)"
+
+    def unit(self, row: int, unit: int) -> GRUUnitStep:
+        """Every scalar of one unit (row: which sequence of the batch), as the page draws it."""
+        r, z, n = (float(getattr(self, k)[row, unit]) for k in GATES)
+        h_prev, hn = float(self.h_prev[row, unit]), float(self.hn[row, unit])
+        h = float(self.h[row, unit])
+        return GRUUnitStep(h_prev, r, z, n, hn, r * hn, z * h_prev, (1.0 - z) * n, h)
+
+
+class GRUUnitStep(NamedTuple):
+    """One unit of one GRU step, every scalar the drawing and the equations show."""
+
+    h_prev: float
+    r: float
+    z: float
+    n: float
+    hn: float  # W_hn h_{t-1} + b_hn: the recurrent part of the candidate
+    reset: float  # r · hn: what of it the reset gate lets into the candidate
+    kept: float  # z · h_{t-1}: what the update gate keeps of the old state
+    added: float  # (1 - z) · n: what it lets in of the candidate
+    h: float
 
 
 def new_gru_step(x: np.ndarray, h_prev: np.ndarray) -> GRUStep:
@@ -234,6 +274,10 @@ class GRUCell:
     width, bias_blocks = 3, 2
     state = ("h",)
     torch_class, torch_gates = "GRU", GATES
+    # what the page "Inside one step" reads (lstm_core/explain.py)
+    squash, scaled_by = SQUASH, SCALED_BY
+    tex, tex_state = TEX, TEX_STATE
+    vectors = ("r", "z", "n", "h")  # a step's vectors, drawn side by side
 
     def __repr__(self) -> str:
         return "GRUCell()"

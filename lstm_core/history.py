@@ -106,6 +106,15 @@ class WeightHistory:
         return history
 
 
+def shared_budgets(models: list[Model], budget: int) -> list[int]:
+    """Budgets for the histories of models trained side by side (an RNN and an LSTM): together
+    within `budget`, and each of the same capacity in moments, so that offered the same steps
+    they keep the same steps (a slider shows them all at one step)."""
+    sizes = [m.flat.size * 4 for m in models]  # bytes of a float32 snapshot
+    moments = max(2, min(MAX_MOMENTS, budget // max(1, sum(sizes))))
+    return [moments * size for size in sizes]
+
+
 def model_at(model: Model, history: WeightHistory, index: int) -> Model:
     """The model as it was at the history's moment `index` (same config and meta)."""
     return Model(model.config, history.weights[index].astype(model.dtype), model.meta)

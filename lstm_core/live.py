@@ -17,7 +17,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from .budget import ECHO_HISTORY
 from .echo import EchoConfig, echo_accuracy
+from .history import shared_budgets
 from .training import EchoTrainer, Trainer
 
 
@@ -193,8 +195,12 @@ class LiveRun(_Clock):
 
 
 def echo_run(config: EchoConfig, cells: Iterable[str]) -> LiveRun:
-    """Echo trainers for the given cells, on the same data and seed, scored on fresh data."""
+    """Echo trainers for the given cells, on the same data and seed, scored on fresh data, each
+    keeping its history (history.py) at the same steps, together within budget.ECHO_HISTORY."""
     trainers = {cell: EchoTrainer(replace(config, cell=cell)) for cell in cells}
+    budgets = shared_budgets([tr.model for tr in trainers.values()], ECHO_HISTORY)
+    for trainer, budget in zip(trainers.values(), budgets, strict=True):
+        trainer.keep_history(budget)
     return LiveRun(
         trainers,
         evaluate=lambda tr: echo_accuracy(tr.model, tr.config, length=5000),

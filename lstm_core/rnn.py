@@ -20,6 +20,9 @@ from typing import NamedTuple
 import numpy as np
 
 GATE_NAMES: dict[str, str] = {}
+# The equation in TeX, for the page "Inside one step": no gates, one state (symbol, formula, the
+# same with the step's numbers, <name> a field of `RNNUnitStep`, and its field)
+TEX_STATE = (("h_t", r"\tanh(W[h_{t-1}, x_t] + b)", r"\tanh(<pre>)", "h"),)
 
 
 class RNNStep(NamedTuple):
@@ -32,6 +35,18 @@ class RNNStep(NamedTuple):
 
     def __repr__(self) -> str:
         return f"RNNStep(B={self.h.shape[0]}, H={self.h.shape[-1]}: x, h_prev, pre, h)"
+
+    def unit(self, row: int, unit: int) -> RNNUnitStep:
+        """Every scalar of one unit (row: which sequence of the batch)."""
+        return RNNUnitStep(*(float(a[row, unit]) for a in (self.h_prev, self.pre, self.h)))
+
+
+class RNNUnitStep(NamedTuple):
+    """One unit of one RNN step."""
+
+    h_prev: float
+    pre: float  # W[h_{t-1}, x_t] + b
+    h: float
 
 
 def new_rnn_step(x: np.ndarray, h_prev: np.ndarray) -> RNNStep:
@@ -77,6 +92,10 @@ class RNNCell:
     width, bias_blocks = 1, 1
     state = ("h",)
     torch_class, torch_gates = "RNN", ()
+    # what the page "Inside one step" reads (lstm_core/explain.py): nothing to take apart
+    squash = scaled_by = tex = GATE_NAMES  # all empty: no gates
+    tex_state = TEX_STATE
+    vectors = ("h",)
 
     def __repr__(self) -> str:
         return "RNNCell()"

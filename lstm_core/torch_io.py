@@ -69,7 +69,7 @@ def from_torch(
 def to_torch(model: Model):
     """(rnn, head): a `torch.nn.LSTM` (`nn.GRU`, `nn.RNN`) and an `nn.Linear` holding the model's
     weights, in the model's float precision (float32 or float64)."""
-    import torch
+    import torch  # optional: only this conversion needs it, and it is never a dependency
 
     cfg = model.config
     module = getattr(torch.nn, cfg.cell_kind.torch_class)

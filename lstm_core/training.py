@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -244,6 +244,14 @@ class EchoTrainer(Trainer):
                 break
         return measured
 
+    def last_input(self):
+        """(x (T, B, 1), y (T, B), the state carried into it) of the last window trained on:
+        what the window view of any weights reads (rewind_echo.py). None before the first step."""
+        if self._shown is None:
+            return None
+        x, y, state, _ = self._shown
+        return x, y, state
+
     def last_window(self):
         """(x (T, B), y (T, B), trace) of the last window trained on, exactly as training saw it:
         its data, the state carried into it from the window before (trace.layers[0].h[0], .c[0]),
@@ -259,32 +267,58 @@ class EchoTrainer(Trainer):
         return x[:, :, 0].astype(np.int8), y, model.forward(x, state)
 
 
+@dataclass(frozen=True)
+class TextSettings:
+    """How a character model trains: the one place these defaults are written (the text page,
+    its worker and `train-text` all read them). Crosses the worker's pipe as `asdict`."""
+
+    seq_length: int = 60  # characters per window, backpropagated through (the paper: 60)
+    batch_size: int = 32  # windows per step
+    learning_rate: float = 2e-3
+    optimizer: str = "adam"
+    dropout: float = 0.2  # on each layer's output while training
+    clip_norm: float = 5.0  # the gradient's global norm is clipped to this (0: no clipping)
+    seed: int = 0  # of the batches and the dropout masks
+
+    @property
+    def characters_per_step(self) -> int:
+        return self.seq_length * self.batch_size
+
+
 class TextTrainer(Trainer):
-    """Random windows of `seq_length` characters, each predicting the next character everywhere."""
+    """Random windows of `seq_length` characters, each predicting the next character everywhere.
+
+    first_step: the count to go on from (a worker's new trainer after a change of settings)."""
 
     def __init__(
         self,
         model: Model,
         ids: np.ndarray,
-        seq_length: int = 60,
-        batch_size: int = 32,
-        optimizer: str = "adam",
-        learning_rate: float = 2e-3,
-        dropout: float = 0.2,
-        clip_norm: float = 5.0,
-        seed: int = 0,
+        settings: TextSettings | None = None,
+        first_step: int = 0,
     ) -> None:
+        s = settings = settings or TextSettings()
         if model.config.kind != "char-lm":
             raise ValueError("a text trainer needs a character model")
-        if seq_length < 1 or batch_size < 1:
+        if s.seq_length < 1 or s.batch_size < 1:
             raise ValueError("seq_length and batch_size must be at least 1")
-        if len(ids) < seq_length + 1:
+        if len(ids) < s.seq_length + 1:
             raise ValueError(
-                f"the text has {len(ids)} characters; a window of {seq_length} needs {seq_length + 1}"
+                f"the text has {len(ids)} characters; a window of {s.seq_length} needs "
+                f"{s.seq_length + 1}"
             )
-        super().__init__(model, optimizer, learning_rate, clip_norm, 0.0, dropout, seed)
+        super().__init__(model, s.optimizer, s.learning_rate, s.clip_norm, 0.0, s.dropout, s.seed)
         self.ids = np.asarray(ids, dtype=np.intp)
-        self.seq_length, self.batch_size = seq_length, batch_size
+        self.settings = settings
+        self.steps_done = first_step
+
+    @property
+    def seq_length(self) -> int:
+        return self.settings.seq_length
+
+    @property
+    def batch_size(self) -> int:
+        return self.settings.batch_size
 
     def next_batch(self):
         x, y = sample_windows(self.ids, self.seq_length, self.batch_size, self.rng)
@@ -292,4 +326,4 @@ class TextTrainer(Trainer):
 
     @property
     def characters_seen(self) -> int:
-        return self.steps_done * self.seq_length * self.batch_size
+        return self.steps_done * self.settings.characters_per_step

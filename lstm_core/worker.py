@@ -1,15 +1,16 @@
 """Training a character model in its own process, so a page can redraw while it trains at speed.
 
 Why a process and not a thread: a training step makes about a hundred NumPy calls, each of
-which gives up CPython's global interpreter lock and then waits to get it back. Next to any
-busy Python thread (a web server drawing a page, say) each wait can last the interpreter's
-switch interval, and training slows to a crawl: measured on a 2-core machine, 62 steps/s alone
-and 11 with a busy thread beside it. A separate process has its own interpreter.
+which gives up CPython's global interpreter lock and then waits to get it back; next to any busy
+Python thread (a web server drawing a page) each wait can last the interpreter's switch interval,
+and training slows to a crawl (README, "Speed"). A separate process has its own interpreter.
 
-`TrainingProcess` (in the page's process) starts `python -m lstm_core.worker` and talks to it
-over the worker's stdin and stdout in frames: an 8-byte header (JSON length, payload length,
-big-endian uint32), the JSON, the payload. Nothing is pickled: a model travels as a checkpoint
-(read back with `load_checkpoint`), token ids as int32 bytes.
+`TrainingProcess` (training_process.py, in the page's process) starts `python -m
+lstm_core.worker` and talks to it over the worker's stdin and stdout in frames: an 8-byte header
+(JSON length, payload length, big-endian uint32), the JSON, the payload. The two messages with
+many fields are records defined here, `Start` and `Progress`; commands are small dicts
+({"cmd": ...}). Nothing is pickled: a model travels as a checkpoint (read back with
+`load_checkpoint`), token ids as int32 bytes.
 
 The worker trains in short bursts and reports after each (new losses, bits per character on
 the held-out text, samples of text, and the training history's new moments). It lowers its own priority so the page stays responsive,
@@ -19,30 +20,35 @@ parent goes away or has been silent for IDLE_EXIT seconds.
 The history (history.py, within budget.TEXT_HISTORY) travels in the progress frames, a moment at
 a time: each report lists the steps the worker keeps now and carries, as float32 bytes in its
 payload, the weights of the kept steps the page has not had yet; the page drops what the worker
-thinned away. So each moment crosses the pipe once (about 0.4 MB at 128 units, most of them in
-the first seconds, when early learning is kept densely), the page can rewind while training goes
-on, and nothing large waits for a request. The latest step, which the worker keeps only until
+thinned away. So each moment crosses the pipe once (most of them in the first seconds, when
+early learning is kept densely), the page can rewind while training goes on, and nothing large
+waits for a request. The latest step, which the worker keeps only until
 the next one, is not sent: the page has it from the weights it fetches on Pause.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import math
 import os
 import queue
 import struct
-import subprocess
 import sys
 import threading
 import time
-from collections import deque
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import numpy as np
 
-from . import blas
+from . import blas, budget
+from .budget import check_text_training, out_of_memory
+from .checkpoint import checkpoint_bytes, load_checkpoint
+from .errors import LabError
+from .history import WeightHistory
+from .sampling import generate_text
+from .text import bits_per_character
+from .training import TextSettings, TextTrainer
 
 # seconds without a word from the page before training pauses, and before the worker exits
 IDLE_PAUSE = float(os.environ.get("LSTM_LAB_IDLE_PAUSE", "20"))
@@ -71,8 +77,59 @@ def read_frame(stream) -> tuple[dict, bytes] | None:
     return json.loads(data.decode("utf-8")), payload
 
 
+# ==================================================================================== the messages
+@dataclass(frozen=True)
+class Start:
+    """The first frame: what the worker trains, and how. Its payload: the checkpoint's bytes, then
+    the training text's ids as int32."""
+
+    checkpoint_bytes: int  # how much of the payload is the checkpoint
+    held_out: str  # scored for bits per character
+    prime: str  # what the samples start from
+    temperature: float
+    eval_every: int  # steps between two scorings of the held-out text
+    sample_every: int  # steps between two samples
+    settings: TextSettings
+    counts: tuple[int, int, float] = (0, 0, 0.0)  # steps, characters, seconds (a resumed run)
+    threads: int = 1  # the most BLAS threads it may use (see _Threads)
+    address_space: int | None = None  # bytes: the operating system's cap on the worker's memory
+
+    def to_dict(self) -> dict:
+        return {"cmd": "init", **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Start:
+        given = {f.name: d[f.name] for f in fields(cls) if f.name in d}
+        given["settings"] = TextSettings(**d["settings"])
+        return cls(**given)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A report after each burst: where training stands, and what is new since the last one."""
+
+    steps: int = 0
+    characters: int = 0
+    seconds: float = 0.0  # spent training
+    status: str = "paused"  # "paused", "training", "diverged" or "failed"
+    message: dict | None = None  # why training stopped by itself (`LabError.as_dict`)
+    order: int = 0  # the train or pause order this report follows
+    loss: list = field(default_factory=list)  # new [step, loss] pairs
+    bpc: list = field(default_factory=list)  # new [step, bits per character] pairs
+    samples: list = field(default_factory=list)  # new [step, text] pairs
+    threads: int = 1  # BLAS threads in use
+    history: dict | None = None  # {"kept": steps, "new": steps whose weights are in the payload}
+
+    def to_dict(self) -> dict:
+        return {"type": "progress", **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Progress:
+        return cls(**{f.name: d[f.name] for f in fields(cls) if f.name in d})
+
+
 # ==================================================================================== the worker
-def _note(code: str, text: str, **params) -> dict:
+def note(code: str, text: str, **params) -> dict:
     """A message for the page, as `LabError.as_dict` gives it: English text, code, params."""
     return {"text": text, "code": code, "params": params}
 
@@ -81,9 +138,9 @@ class _Threads:
     """How many threads the training steps' matrix products use: the faster of 1 and 2, as
     measured while training, never more than the page allows.
 
-    Two threads make a lone model train about a third faster (H=128: 16 against 21 ms a step);
-    but when the machine is busy (a browser drawing the page, other students' workers), OpenBLAS's
-    threads wait for each other and a step can take ten times as long. So the worker starts on
+    Two threads make a lone model train faster; but when the machine is busy (a browser drawing
+    the page, other students' workers), OpenBLAS's threads wait for each other and a step can
+    take many times as long (README, "Speed"). So the worker starts on
     one, tries the other count for a burst now and then, and keeps whichever steps faster (the
     median step of each burst; a lost try waits twice as long before the next, up to a minute).
     The page allows 2 only while its session is the only one training.
@@ -137,42 +194,41 @@ class _Threads:
 class _Worker:
     """The worker's side: one model, trained in bursts between commands from the page."""
 
-    def __init__(self, init: dict, payload: bytes, out) -> None:
-        from .checkpoint import load_checkpoint
-
-        n = init["checkpoint_bytes"]
+    def __init__(self, start: Start, payload: bytes, out) -> None:
+        n = start.checkpoint_bytes
         self.model = load_checkpoint(payload[:n])
         self.ids = np.frombuffer(payload[n:], dtype=np.int32).astype(np.intp)
-        self.held_out, self.prime = init["held_out"], init["prime"]
-        self.temperature = init["temperature"]
-        self.eval_every, self.sample_every = init["eval_every"], init["sample_every"]
+        self.held_out, self.prime = start.held_out, start.prime
+        self.temperature = start.temperature
+        self.eval_every, self.sample_every = start.eval_every, start.sample_every
         self.out = out
-        self.settings = init["settings"]
-        self.steps, self.characters, self.seconds = init.get(
-            "counts", (0, 0, 0.0)
-        )  # a resumed run goes on
-        self.threads = _Threads(init.get("threads", 1))
+        self.settings = start.settings
+        self._steps, self.characters, self.seconds = start.counts  # a resumed run goes on
+        self.threads = _Threads(start.threads)
         self.training, self.status, self.message, self.order = False, "paused", None, 0
         self.losses, self.bpcs, self.samples = [], [], []
+        self.trainer: TextTrainer | None = None  # until settings within the budget arrive
         self.history, self.sent = self.take_history()
-        self.trainer = None  # until settings within the budget arrive
         self.refused = self.try_trainer(self.settings)  # said when asked to train
+
+    @property
+    def steps(self) -> int:
+        """Updates so far: the trainer counts them (the count the worker started with, until a
+        trainer within the budget exists)."""
+        return self.trainer.steps_done if self.trainer is not None else self._steps
 
     def take_history(self) -> tuple:
         """The history to keep: the one the model came with (the page has its moments), else a
         new one; then this step's weights. A history that goes further than the counts given
         (an uploaded checkpoint's) sets the step count: training goes on from its last step."""
-        from .budget import TEXT_HISTORY
-        from .history import WeightHistory
-
         history, self.model.history = self.model.history, None  # weights frames go without it
         if history is None:
-            history = WeightHistory(budget=TEXT_HISTORY)
-        history.budget = TEXT_HISTORY
+            history = WeightHistory(budget=budget.TEXT_HISTORY)
+        history.budget = budget.TEXT_HISTORY
         sent = set(history.steps)
-        if history.steps and history.steps[-1] > self.steps:
-            self.steps = history.steps[-1]
-        history.offer(self.steps, self.model.flat)
+        if history.steps and history.steps[-1] > self._steps:
+            self._steps = history.steps[-1]
+        history.offer(self._steps, self.model.flat)
         return history, sent
 
     def history_news(self) -> tuple[dict, bytes]:
@@ -184,66 +240,49 @@ class _Worker:
         payload = b"".join(h.weights[j].tobytes() for j in new)
         return {"kept": kept, "new": [kept[j] for j in new]}, payload
 
-    def new_trainer(self, s: dict):
-        """A trainer at these settings; LabError if they are over the budget (budget.py),
-        MemoryError if the operating system's limit stops it anyway."""
-        from .budget import check_text_training
-        from .training import TextTrainer
-
-        check_text_training(self.model.config, s["seq_length"], s["batch_size"])
-        return TextTrainer(
-            self.model,
-            self.ids,
-            s["seq_length"],
-            s["batch_size"],
-            s["optimizer"],
-            s["learning_rate"],
-            s["dropout"],
-            seed=s["seed"] + self.steps,
-        )
+    def new_trainer(self, s: TextSettings) -> TextTrainer:
+        """A trainer at these settings, going on from this step and keeping this history;
+        LabError if they are over the budget (budget.py), MemoryError if the operating
+        system's limit stops it anyway."""
+        check_text_training(self.model.config, s.seq_length, s.batch_size)
+        steps = self.steps
+        trainer = TextTrainer(self.model, self.ids, replace(s, seed=s.seed + steps), steps)
+        trainer.history = self.history  # each accepted step is offered to it
+        return trainer
 
     def report(self) -> None:
         """Everything new since the last report, and where training stands."""
         history, payload = self.history_news()
-        write_frame(
-            self.out,
-            {
-                "type": "progress",
-                "steps": self.steps,
-                "characters": self.characters,
-                "seconds": self.seconds,
-                "status": self.status,
-                "message": self.message,
-                "order": self.order,
-                "loss": self.losses,
-                "bpc": self.bpcs,
-                "samples": self.samples,
-                "threads": self.threads.now,
-                "history": history,
-            },
-            payload,
+        progress = Progress(
+            self.steps,
+            self.characters,
+            self.seconds,
+            self.status,
+            self.message,
+            self.order,
+            self.losses,
+            self.bpcs,
+            self.samples,
+            self.threads.now,
+            history,
         )
+        write_frame(self.out, progress.to_dict(), payload)
         self.losses, self.bpcs, self.samples = [], [], []
 
     def send_weights(self, reason: str) -> None:
         """The model as a checkpoint: asked for, or "saved" when training pauses by itself (the
         page keeps it, so nothing is lost if this process ends before anyone asks)."""
-        from .checkpoint import checkpoint_bytes
-
         header = {"type": "weights", "steps": self.steps, "reason": reason}
         write_frame(self.out, header, checkpoint_bytes(self.model))
 
-    def try_trainer(self, settings: dict) -> dict | None:
+    def try_trainer(self, settings: TextSettings) -> dict | None:
         """Make the trainer for these settings; None, or why not (the old trainer stays)."""
-        from .budget import out_of_memory
-        from .errors import LabError
-
         try:
             self.trainer = self.new_trainer(settings)
         except LabError as exc:  # over the budget: the message names the setting to lower
             return exc.as_dict()
         except ValueError as exc:  # e.g. a window longer than the text
-            return _note("settings", str(exc), detail=str(exc)[:200])
+            return note("settings", str(exc), detail=str(exc)[:200])
         except MemoryError as exc:  # the operating system's limit stopped it anyway
             return out_of_memory(exc).as_dict()
         self.settings = settings
@@ -267,7 +306,7 @@ class _Worker:
         elif kind == "pause":
             self.stop_training(self.status if stuck else "paused", self.message)
         elif kind == "settings":
-            problem = self.try_trainer(cmd["settings"])
+            problem = self.try_trainer(TextSettings(**cmd["settings"]))
             if problem is not None:  # the old settings (and trainer, if any) stay
                 self.message = problem
                 if self.trainer is None:
@@ -288,11 +327,8 @@ class _Worker:
 
     def burst(self) -> None:
         """Train for BURST seconds (or until something stops it), then report."""
-        from .sampling import generate_text
-        from .text import bits_per_character
-
         started = time.monotonic()
-        per_step = self.settings["seq_length"] * self.settings["batch_size"]
+        per_step = self.settings.characters_per_step
         threads, switched = self.threads.now, self.threads.pick()
         step_times: list[float] = []
         try:
@@ -304,26 +340,23 @@ class _Worker:
                     self.training, self.status = False, "diverged"
                     self.message = self.trainer.problem.as_dict()
                     break
-                self.steps += 1
+                step = snap.step  # the trainer counted it and offered its weights to the history
                 self.characters += per_step
-                self.history.offer(self.steps, self.model.flat)
-                self.losses.append([self.steps, snap.loss])
-                if self.steps % self.eval_every == 0 and self.held_out:
+                self.losses.append([step, snap.loss])
+                if step % self.eval_every == 0 and self.held_out:
                     bpc, _, _ = bits_per_character(self.model, self.held_out[:HELD_OUT_SCORED])
                     if math.isfinite(bpc):
-                        self.bpcs.append([self.steps, bpc])
-                if self.steps % self.sample_every == 0:
+                        self.bpcs.append([step, bpc])
+                if step % self.sample_every == 0:
                     text = generate_text(
-                        self.model, self.prime, 160, temperature=self.temperature, seed=self.steps
+                        self.model, self.prime, 160, temperature=self.temperature, seed=step
                     )
-                    self.samples.append([self.steps, text])
+                    self.samples.append([step, text])
         except MemoryError as exc:  # the operating system's limit: this worker, not the machine
-            from .budget import out_of_memory
-
             self.training, self.status, self.message = False, "failed", out_of_memory(exc).as_dict()
         except (ValueError, FloatingPointError) as exc:  # say so; never die silently
             self.training, self.status = False, "failed"
-            self.message = _note("failed", f"training stopped: {exc}", detail=str(exc)[:200])
+            self.message = note("failed", f"training stopped: {exc}", detail=str(exc)[:200])
         self.threads.record(switched, step_times[1:] if switched != threads else step_times)
         self.seconds += time.monotonic() - started
         self.report()
@@ -333,7 +366,7 @@ def _limit_address_space(limit: int | None) -> None:
     """The operating system's cap on this process's memory (budget.WORKER_ADDRESS_SPACE), where
     it has one (Linux, macOS); never raised above a limit already set."""
     try:
-        import resource
+        import resource  # here: Unix only
     except ImportError:  # Windows: the estimate alone guards it
         return
     if not limit:
@@ -357,8 +390,9 @@ def _serve(inp, out) -> None:
     first = commands.get()
     if first is None:
         return
-    _limit_address_space(first[0].get("address_space"))
-    worker = _Worker(*first, out)
+    start = Start.from_dict(first[0])
+    _limit_address_space(start.address_space)
+    worker = _Worker(start, first[1], out)
     last_heard = time.monotonic()
     while True:
         try:  # wait for orders while paused; only peek while training
@@ -376,7 +410,7 @@ def _serve(inp, out) -> None:
         if idle > IDLE_EXIT:
             return
         if worker.training and idle > IDLE_PAUSE:
-            worker.stop_training("paused", _note("idle", "training paused: nobody was watching"))
+            worker.stop_training("paused", note("idle", "training paused: nobody was watching"))
             worker.send_weights("saved")
         elif worker.training:
             worker.burst()
@@ -388,228 +422,6 @@ def main() -> None:
     _serve(sys.stdin.buffer, sys.stdout.buffer)
     sys.stdout.flush()
     os._exit(0)  # at once: the thread reading stdin may still be blocked in a read
-
-
-# ==================================================================================== the page side
-class HistoryMirror:
-    """The page's copy of the worker's kept moments (see the module docstring), brought up to
-    date by each report: what the worker no longer keeps is dropped, what is new is added."""
-
-    def __init__(self, model) -> None:
-        history = model.history
-        self.size = model.config.num_parameters()  # float32 values per moment
-        self.steps: list[int] = list(history.steps) if history is not None else []
-        self.weights: list[np.ndarray] = list(history.weights) if history is not None else []
-
-    def take(self, kept: list[int], new: list[int], payload: bytes) -> None:
-        if len(payload) != 4 * self.size * len(new):
-            return  # not a frame this page can read: keep what it has
-        keep = set(kept)
-        pairs = [(s, w) for s, w in zip(self.steps, self.weights, strict=True) if s in keep]
-        arrays = np.frombuffer(payload, np.float32).reshape(len(new), self.size)
-        pairs += [(int(s), np.array(w)) for s, w in zip(new, arrays, strict=True)]
-        pairs.sort(key=lambda pair: pair[0])
-        self.steps = [s for s, _ in pairs]
-        self.weights = [w for _, w in pairs]
-
-
-class TrainingProcess:
-    """A worker process training one character model; its progress, as the page reads it."""
-
-    def __init__(
-        self,
-        model,
-        ids: np.ndarray,
-        held_out: str,
-        settings: dict,
-        prime: str,
-        temperature: float,
-        eval_every: int = 100,
-        sample_every: int = 250,
-        resume: TrainingProcess | None = None,
-        threads: int = 1,
-        address_space: int | None = None,
-    ) -> None:
-        """resume: a worker that has exited; its curves, samples and counts go on here (the model
-        passed in is the one it saved). threads: how many BLAS threads it may use (see _Threads).
-        address_space: the operating system's limit on the worker's memory, in bytes
-        (default budget.WORKER_ADDRESS_SPACE)."""
-        from .budget import WORKER_ADDRESS_SPACE
-        from .checkpoint import checkpoint_bytes
-        from .live import History
-
-        env = {
-            **os.environ,
-            "OPENBLAS_NUM_THREADS": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-        }
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lstm_core.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-        )
-        self.lock = threading.Lock()
-        self.losses, self.bpc = History(1000), History(250)
-        self.samples: deque = deque(maxlen=24)
-        self.steps, self.characters, self.seconds = 0, 0, 0.0
-        if resume is not None:
-            self.losses, self.bpc, self.samples = resume.losses, resume.bpc, resume.samples
-            self.steps, self.characters, self.seconds = (
-                resume.steps,
-                resume.characters,
-                resume.seconds,
-            )
-        self.status = "paused"
-        self.message: dict | None = None  # why training stopped by itself: text, code, params
-        self._weights: queue.Queue = queue.Queue()
-        self.saved: tuple[int, bytes] | None = None  # (steps, checkpoint) last sent by the worker
-        self._order = 0  # train and pause orders given so far; reports say which one they follow
-        self._heard = 0  # the order the latest report followed
-        ckpt = checkpoint_bytes(model)
-        header = {
-            "cmd": "init",
-            "checkpoint_bytes": len(ckpt),
-            "held_out": held_out,
-            "prime": prime,
-            "temperature": temperature,
-            "eval_every": eval_every,
-            "sample_every": sample_every,
-            "settings": settings,
-            "counts": (self.steps, self.characters, self.seconds),
-            "threads": threads,
-            "address_space": address_space or WORKER_ADDRESS_SPACE,
-        }
-        self.threads = 1  # what the worker last said it uses
-        self.history = HistoryMirror(model)
-        self._send(header, ckpt + np.asarray(ids, dtype=np.int32).tobytes())
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _send(self, header: dict, payload: bytes = b"") -> bool:
-        try:
-            write_frame(self.proc.stdin, header, payload)
-            return True
-        except (BrokenPipeError, OSError, ValueError):
-            return False
-
-    def _read(self) -> None:  # a thread of the page's process, blocked on the pipe almost always
-        while (frame := read_frame(self.proc.stdout)) is not None:
-            msg, payload = frame
-            if msg["type"] == "weights":
-                self.saved = (msg["steps"], payload)
-                if msg.get("reason") == "asked":
-                    self._weights.put(payload)
-                continue
-            with self.lock:
-                for step, loss in msg["loss"]:
-                    self.losses.add(step, loss)
-                for step, bpc in msg["bpc"]:
-                    self.bpc.add(step, bpc)
-                self.samples.extend(tuple(s) for s in msg["samples"])
-                if "history" in msg:
-                    self.history.take(msg["history"]["kept"], msg["history"]["new"], payload)
-                self.threads = msg.get("threads", 1)
-                self.steps, self.characters, self.seconds = (
-                    msg["steps"],
-                    msg["characters"],
-                    msg["seconds"],
-                )
-                if msg["order"] == self._order:  # not a report from before the latest train/pause
-                    self.status, self.message = msg["status"], msg["message"]
-                self._heard = msg["order"]
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.proc.wait(timeout=5)  # reap it: no zombie left behind
-        with self.lock:  # the worker is gone
-            if self.status == "training":
-                self.status, self.message = "paused", _note("lost", "the training process stopped")
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def drain(self, timeout: float = 5.0) -> bool:
-        """After the worker has exited: wait until everything it wrote has been read."""
-        self._reader.join(timeout)
-        return not self._reader.is_alive()
-
-    def train(self) -> None:
-        with self.lock:
-            self._order += 1
-            self.status, self.message = "training", None
-            self._send({"cmd": "train", "order": self._order})
-
-    def pause(self, wait: float = 5.0) -> None:
-        """Stop training; wait (seconds, at most) until the worker's last report has arrived."""
-        with self.lock:
-            self._order += 1
-            order = self._order
-            if self.status == "training":
-                self.status = "paused"
-            sent = self._send({"cmd": "pause", "order": order})
-        end = time.monotonic() + wait
-        while sent and self._heard < order and self.alive and time.monotonic() < end:
-            time.sleep(0.005)
-
-    def ping(self) -> None:
-        self._send({"cmd": "ping"})
-
-    def set_settings(self, settings: dict) -> None:
-        self._send({"cmd": "settings", "settings": settings})
-
-    def set_temperature(self, value: float) -> None:
-        self._send({"cmd": "temperature", "value": value})
-
-    def allow_threads(self, n: int) -> None:
-        """Let the worker use up to n BLAS threads (it picks 1 or 2 by measuring)."""
-        self._send({"cmd": "threads", "value": int(n)})
-
-    def weights(self, timeout: float = 10.0):
-        """The model as trained so far (a fresh Model), or None if the worker does not answer."""
-        from .checkpoint import load_checkpoint
-
-        while not self._weights.empty():  # an answer that came after an earlier call gave up
-            self._weights.get_nowait()
-        if not self._send({"cmd": "weights"}):
-            return None
-        try:
-            return load_checkpoint(io.BytesIO(self._weights.get(timeout=timeout)))
-        except queue.Empty:
-            return None
-
-    def moments(self) -> tuple[list[int], list[np.ndarray]]:
-        """The training history's moments received so far: (steps, weights), copies of the lists."""
-        with self.lock:
-            return list(self.history.steps), list(self.history.weights)
-
-    def snapshot(self) -> dict:
-        """Copies of the histories and counters, taken under the lock."""
-        with self.lock:
-            return {
-                "steps": self.steps,
-                "loss": self.losses.arrays(),
-                "loss_smooth": self.losses.smoothed(),
-                "bpc": self.bpc.arrays(),
-                "samples": list(self.samples),
-                "characters": self.characters,
-                "seconds": self.seconds,
-                "status": self.status,
-            }
-
-    def stop(self, wait: bool = True) -> None:
-        """End the worker: it exits when its input closes (wait: make sure of it, killing if need be)."""
-        self._send({"cmd": "stop"})
-        with contextlib.suppress(OSError):
-            self.proc.stdin.close()
-        if wait:
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 if __name__ == "__main__":

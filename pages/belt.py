@@ -19,7 +19,7 @@ from lstm_core.analysis import (  # noqa: E402
     text_property,
     untrained_best,
 )
-from ui import models, params, rewind  # noqa: E402
+from ui import models, params, rewind, uploads  # noqa: E402
 from ui.figures import belt as figs  # noqa: E402
 from ui.i18n import current_language, explain, labeler, separators, t  # noqa: E402
 from ui.params import Param  # noqa: E402
@@ -59,7 +59,6 @@ P = params.register(
         rewind.step_param("belt_at_step"),
     ),
 )
-STATIC = {"displayModeBar": False}  # no toolbar: its tooltips are Plotly's English
 params.setup("belt")
 frame.header("belt")
 
@@ -68,7 +67,7 @@ frame.header("belt")
 top_left, top_right = st.columns([4, 1])
 source = params.select(P["belt_model"], t("belt.model"), labeler("belt.model_"), container=top_left)
 if source == "upload":
-    model_key, model = models.checkpoint_or_stop("belt", top_left)
+    model_key, model = uploads.checkpoint_or_stop("belt", top_left)
 else:
     units = 8
     if source.endswith("random"):
@@ -224,7 +223,6 @@ def every_unit() -> None:
         frame.chart(
             figs.belt_overview(series, order, labels, QUANTITIES),
             key="belt_overview",
-            config=STATIC,
         )
     around_the_cursor(order)
     params.write_url((P["belt_sort"],))
@@ -244,13 +242,12 @@ def around_the_cursor(order) -> None:
             frame.chart(
                 figs.cursor_strip(T, cursor, start, stop, strip_labels),
                 key="belt_strip",
-                config=STATIC,
             )
     st.markdown(t("belt.at_cursor", t=cursor, token=md_escape(token_label(tokens[cursor]))))
     window = figs.belt_window(
         series, order, cursor, start, stop, tokens, labels, QUANTITIES, colorbars=not whole
     )  # the overview above has them
-    frame.chart(window, key="belt_window", config=STATIC)
+    frame.chart(window, key="belt_window")
     st.caption(t("belt.heatmaps_caption" if lstm else "belt.heatmaps_caption_rnn"))
 
     st.subheader(t("belt.flow_title"))
@@ -283,7 +280,6 @@ def around_the_cursor(order) -> None:
         frame.chart(
             figs.belt_waterfall(flows, flow_start, flow_stop, tokens, flow_labels),
             key="belt_waterfall",
-            config=STATIC,
         )
         st.caption(t("belt.flow_caption", start=flow_start, stop=flow_stop - 1))
     else:
@@ -310,13 +306,11 @@ def one_unit() -> None:
         frame.chart(
             figs.unit_lines({q: v[:, unit] for q, v in series.items()}, tokens, labels),
             key="belt_unit_lines",
-            config=STATIC,
         )
     st.markdown(t("belt.colored_caption", unit=unit, value=t(f"belt.track_{track}")))
     frame.chart(
         figs.colored_text(tokens, series[track][:, unit], track, step=t("cell.steps_axis")),
         key="belt_colored",
-        config=STATIC,
     )
     params.write_url((P["belt_unit"], P["belt_track"]))
 
@@ -396,7 +390,6 @@ def find_the_unit() -> None:
                     },
                 ),
                 key="belt_ranking",
-                config=STATIC,
             )
         with r2:
             overlay_labels = {
@@ -407,7 +400,6 @@ def find_the_unit() -> None:
             frame.chart(
                 figs.property_overlay(prop, series[value][:, best[0]], tokens, overlay_labels),
                 key="belt_overlay",
-                config=STATIC,
             )
         baseline = memo(
             ("untrained", trace_key, layer_index, value, prop.tobytes(), frame.seed()),
@@ -427,7 +419,6 @@ def find_the_unit() -> None:
             frame.chart(
                 figs.colored_text(tokens, series[value][:, u], value, step=t("cell.steps_axis")),
                 key=f"belt_match_{rank}",
-                config=STATIC,
             )
     params.write_url(
         (P["belt_property"], P["belt_class"], P["belt_regex"], P["belt_lag"], P["belt_find_value"])

@@ -23,7 +23,7 @@ from lstm_core.bptt import (  # noqa: E402
     reach,
 )
 from lstm_core.demos import BPTT_ECHO_CLIP, BPTT_PRESET, bptt_echo_config  # noqa: E402
-from ui import models, params  # noqa: E402
+from ui import models, params, rewind  # noqa: E402
 from ui.figures import bptt as figs  # noqa: E402
 from ui.i18n import explain, labeler, num, t  # noqa: E402
 from ui.params import Param  # noqa: E402
@@ -49,9 +49,9 @@ P = params.register(
         Param("bptt_truncated", False, "bool"),
         Param("bptt_clip_norm", 5.0, "float", low=0.01, high=1000.0),
         Param("bptt_clip_value", 0.5, "float", low=0.001, high=1000.0),
+        rewind.step_param("bptt_at_step"),
     ),
 )
-STATIC = {"displayModeBar": False}
 CHECK_OK = 1e-4  # relative error below which the finite differences agree (4 digits or more)
 params.setup("bptt")
 st.session_state.update(st.session_state.pop("bptt.apply", {}))  # set by "Make it explode"
@@ -146,8 +146,19 @@ def trained_pair(units: int) -> models.TrainedPair:
 
 
 trained = trained_pair(int(hidden))
-rnn = adjusted(trained.models["rnn"], scale)
-lstm = adjusted(trained.models["lstm"], scale, forget)
+pair, at_step = trained.models, None
+if steps:  # the pair's history: the gradient maps at any kept step of its training
+    pair, at_step = rewind.rewound_all(
+        P["bptt_at_step"],
+        models.bptt_rewindable(task, int(hidden), int(steps), int(echo_step), frame.seed()),
+        "bptt",
+        intro="rewind.bptt_intro",
+    )
+else:
+    rewind.unused_link(P["bptt_at_step"])
+rewinding = at_step is not None and at_step < max(trained.steps.values())
+rnn = adjusted(pair["rnn"], scale)
+lstm = adjusted(pair["lstm"], scale, forget)
 inputs, targets = models.bptt_sequence(task, lstm, int(T), int(echo_step), frame.seed())
 truncated = st.session_state.get("bptt_truncated", False)  # its toggle sits under the heatmaps
 cut = int(window) if truncated else None
@@ -183,15 +194,19 @@ else:
     )
     base = bptt_echo_config("lstm", 1, 1, 0).truncated_backprop_length  # the recipe's own
     st.caption(t(f"bptt.train_window_{task}", train=trained.window, base=base))
+if rewinding:
+    st.info(t("rewind.bptt_at", step=at_step, steps=steps), icon=":material/history:")
 # the models as drawn: after the scale and the forget shift they are other models, scored anew
 unchanged = scale == 1.0 and forget == 0.0
+adjusted_now = not unchanged
+unchanged = unchanged and not rewinding  # the scores of the pair as trained are not these
 scores = {
     name: trained.scores[name] if unchanged else models.bptt_score(task, m, int(echo_step))
     for name, m in (("rnn", rnn), ("lstm", lstm))
 }
 st.caption(
     t(
-        f"bptt.score_{task}" if unchanged else f"bptt.score_{task}_adjusted",
+        f"bptt.score_{task}" if not adjusted_now else f"bptt.score_{task}_adjusted",
         rnn=scores["rnn"],
         lstm=scores["lstm"],
         chance=trained.chance,
@@ -238,7 +253,6 @@ heat_labels = {
 frame.chart(
     figs.flow_heatmaps(panels, int(window), heat_labels, truncated),
     key="bptt_heatmaps",
-    config=STATIC,
 )
 st.caption(t("bptt.truncation_overlay", window=window))
 params.toggle(
@@ -256,7 +270,6 @@ line_labels = {
 frame.chart(
     figs.decay_lines(decays, int(window), int(echo_step) if task == "echo" else None, line_labels),
     key="bptt_decay",
-    config=STATIC,
 )
 m1, m2, m3 = st.columns(3)
 for column, name in zip((m1, m2, m3), panels, strict=True):
@@ -370,13 +383,12 @@ clip_labels = {
 frame.chart(
     figs.clipping(effect.raw, effect.by_norm, effect.by_value, clip_labels),
     key="bptt_clipping",
-    config=STATIC,
 )
 
 # ==================================================================================== gradient check
 st.subheader(t("bptt.check_title"))
 st.markdown(t("bptt.check_intro", lo=RESOLVABLE[0], hi=RESOLVABLE[1]))
-settings = (task, T, hidden, steps, scale, forget, cut, echo_step, frame.seed())
+settings = (task, T, hidden, steps, at_step, scale, forget, cut, echo_step, frame.seed())
 
 
 def run_check() -> None:

@@ -1,5 +1,9 @@
-"""Inside one step: the six equations with their live numbers, the cell drawn and coloured by its
-activations, a valve clamped by hand, and sigmoid as a valve."""
+"""Inside one step: the cell's equations with their live numbers (six for an LSTM, four for a
+GRU), the cell drawn and coloured by its activations, a valve clamped by hand, and sigmoid as a
+valve. What differs between cells is data of the cell's own module (lstm_core/cell.py, gru.py):
+its gates, how each squashes, its equations in TeX, the vectors it draws."""
+
+import re
 
 import streamlit as st
 
@@ -7,9 +11,11 @@ from ui import frame
 
 frame.enter()
 
-from lstm_core import GATES, Clamp, EchoConfig  # noqa: E402
+from lstm_core import Clamp, EchoConfig  # noqa: E402
+from lstm_core.cells import CELLS, cell_kind  # noqa: E402
 from lstm_core.echo import echo_accuracy  # noqa: E402
 from lstm_core.explain import (  # noqa: E402
+    clamp_range,
     gate_parts,
     intervene,
     output_change,
@@ -17,12 +23,20 @@ from lstm_core.explain import (  # noqa: E402
     top_predictions,
     unit_step,
 )
-from ui import figures, models, params, rewind  # noqa: E402
+from ui import models, params, rewind, uploads  # noqa: E402
+from ui.figures import cell as cell_figs  # noqa: E402
 from ui.i18n import labeler, num, number_style, t, tex  # noqa: E402
 from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, tape, token_label  # noqa: E402
 
-SOURCES = (*models.SOURCES, "upload")
+SAMPLE_GRU = "echo_gru"  # the GRU sample (ui/samples.py ECHO_MODELS)
+SOURCES = (*models.SOURCES, SAMPLE_GRU, "upload")
+ALL_GATES = tuple(dict.fromkeys(g for kind in CELLS.values() for g in kind.gates))
+DIAGRAM_LABELS = (  # what the drawings write (each cell's drawing takes the ones it needs)
+    *("input", "belt", "forget", "input_gate", "candidate", "output"),
+    *("memory", "update", "reset", "recurrent"),
+)
+SQUASH_TEX = {"sigmoid": r"\sigma", "tanh": r"\tanh"}
 P = params.register(
     "cell",
     (
@@ -32,7 +46,7 @@ P = params.register(
         Param("step", 0, "int", low=0, high=models.MAX_INPUT - 1),
         Param("unit", 0, "int", low=0, high=4095),
         Param("layer", 0, "int", low=0, high=2),
-        Param("clamp_gate", "none", "choice", options=("none", *GATES)),
+        Param("clamp_gate", "none", "choice", options=("none", *ALL_GATES)),
         Param("clamp_unit", 0, "int", low=0, high=4095),
         Param("clamp_value", 1.0, "float", low=-1.0, high=1.0),
         Param("clamp_from", 0, "int", low=0, high=models.MAX_INPUT - 1),
@@ -40,9 +54,6 @@ P = params.register(
         rewind.step_param("at_step"),
     ),
 )
-STATIC = {
-    "displayModeBar": False
-}  # explanatory charts: no toolbar (its tooltips are Plotly's English)
 params.setup("cell")
 frame.header("cell")
 
@@ -50,9 +61,11 @@ frame.header("cell")
 left, right = st.columns([4, 1])
 source = params.select(P["model"], t("cell.model"), labeler("cell.model_"), container=left)
 if source == "upload":
-    model = models.checkpoint_or_stop("cell", left)[1]
-    if model.config.cell != "lstm":
-        st.warning(t("cell.not_lstm"), icon=":material/block:")
+    model = uploads.checkpoint_or_stop("cell", left)[1]
+    if not cell_kind(model.config.cell).gates:
+        st.warning(
+            t("cell.no_gates", cell=cell_kind(model.config.cell).title), icon=":material/block:"
+        )
         frame.stop()
 else:
     with right:
@@ -67,7 +80,27 @@ else:
 full = model
 model, at_step = rewind.rewound(P["at_step"], model, "cell")  # a model with a history: any step
 cfg = model.config
-if source in ("echo_trained", "echo_random"):  # what the echo model was made for
+kind = cell_kind(cfg.cell)
+
+
+def said(key: str, **values) -> str:
+    """A sentence that differs from cell to cell: the catalog's <key>_<cell>."""
+    return t(f"{key}_{kind.name}", **values)
+
+
+if source == SAMPLE_GRU:
+    echo = EchoConfig()
+    accuracy = echo_accuracy(model, echo)
+    st.caption(
+        t(
+            "cell.echo_task_sample",
+            k=echo.echo_step,
+            cell=kind.title,
+            h=cfg.hidden_size,
+            acc=accuracy,
+        )
+    )
+elif source in ("echo_trained", "echo_random"):  # what the echo model was made for
     echo = EchoConfig()  # the notebook's setup, which ui/models.py trains
     if source == "echo_trained" and model is not full:  # an earlier step: its own accuracy
         accuracy = echo_accuracy(model, echo)
@@ -134,14 +167,20 @@ step_area = st.container()
 
 # ------------------------------------------------------------------ intervention
 st.subheader(t("cell.intervene_title"))
-st.markdown(t("cell.intervene_intro"))
+st.markdown(said("cell.intervene_intro"))
 g1, g2 = st.columns(2)
 g3, g4 = st.columns(2)
-gate = params.select(P["clamp_gate"], t("cell.clamp_gate"), labeler("gate."), container=g1)
+gate = params.select(
+    P["clamp_gate"],
+    t("cell.clamp_gate"),
+    labeler("gate."),
+    options=("none", *kind.gates),
+    container=g1,
+)
 clamp_unit = params.number(
     P["clamp_unit"], t("cell.clamp_unit", h=H - 1), high=H - 1, step=1, container=g2
 )
-low = -1.0 if gate == "g" else 0.0
+low = clamp_range(model, gate)[0] if gate != "none" else 0.0
 value = params.stepped(
     P["clamp_value"],
     t("cell.clamp_value"),
@@ -162,10 +201,11 @@ else:
     b_layer, a_layer = result.before.layers[layer_index], result.after.layers[layer_index]
     before = [out_labels[k] for k in result.before.probs[:, 0].argmax(-1)]
     after = [out_labels[k] for k in result.after.probs[:, 0].argmax(-1)]
+    belt = b_layer.c is not None  # a cell state beside h (the LSTM's), drawn above it
     frame.chart(
-        figures.intervention(
-            b_layer.c[1:, 0, clamp_unit],
-            a_layer.c[1:, 0, clamp_unit],
+        cell_figs.intervention(
+            b_layer.c[1:, 0, clamp_unit] if belt else None,
+            a_layer.c[1:, 0, clamp_unit] if belt else None,
             b_layer.h[1:, 0, clamp_unit],
             a_layer.h[1:, 0, clamp_unit],
             output_change(result.before, result.after)[:, 0],
@@ -183,25 +223,24 @@ else:
             answers=(before, after),
         ),
         key="cell_intervention",
-        config=STATIC,
     )
     changed = sum(a != b for a, b in zip(before, after, strict=True))
     st.caption(t("cell.predictions_changed", n=changed, total=len(after)))
     frame.chart(
-        figures.change_heatmap(
-            result.cell_change(layer_index)[:, 0],
+        cell_figs.change_heatmap(
+            result.memory_change(layer_index)[:, 0],
             seq.tokens,
             {
-                "title": t("cell.delta_title"),
+                "title": said("cell.delta_title"),
                 "units": t("cell.units_axis"),
                 "steps": t("cell.steps_axis"),
-                "hover": t("cell.delta_hover"),
+                "hover": said("cell.delta_hover"),
+                "delta": f"Δ{kind.state[-1]}",  # what carries the memory: c, or h itself
             },
         ),
         key="cell_delta",
-        config=STATIC,
     )
-    st.caption(t("cell.delta_caption", gate=t(f"gate.{gate}"), unit=clamp_unit, start=start))
+    st.caption(said("cell.delta_caption", gate=t(f"gate.{gate}"), unit=clamp_unit, start=start))
 
 # ------------------------------------------------------------------ the cell and its equations
 # With a clamp chosen, everything about the step is the clamped run's (before the clamp's first
@@ -219,63 +258,69 @@ with step_area:
             t(note, gate=t(f"gate.{gate}"), unit=clamp_unit, value=value, start=start),
             icon=":material/back_hand:",
         )
-    labels = {
-        k: t(f"cell.diagram_{k}")
-        for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
-    }
+    labels = {k: t(f"cell.diagram_{k}") for k in DIAGRAM_LABELS}
     labels |= number_style()  # the numbers written on the drawing
     frame.chart(
-        figures.cell_diagram(v, labels, float(step.h_prev[0, unit]), seq.tokens[t_step]),
+        cell_figs.step_diagram(v, labels, float(step.h_prev[0, unit]), seq.tokens[t_step]),
         key="cell_diagram",
-        config=STATIC,
     )
-    st.caption(t("cell.diagram_caption"))
+    st.caption(said("cell.diagram_caption"))
     mem, inp, bias = t("cell.part_memory"), t("cell.part_input"), t("cell.part_bias")
     held_text = t("cell.eq_held")
 
-    def gate_tex(g: str, name: str, fn: str) -> str:
-        """One gate's equation on three lines: the formula, its three parts, its value (a
-        clamped gate: what it would have been, then a fourth line with the value it is held at)."""
-        p = parts[g]
-        w = "c" if g == "g" else g  # the paper's names: W_c and b_c for the candidate c~
+    def gate_tex(g: str) -> str:
+        """One gate's equation on three lines: the formula (the cell's own TeX), its parts, its
+        value (a clamped gate: what it would have been, then a fourth line with the value it is
+        held at). A gate whose recurrent part another gate scales (the GRU's n, by r) shows that
+        scale and the recurrent part's own bias."""
+        p, (symbol, formula), fn = parts[g], kind.tex[g], SQUASH_TEX[kind.squash[g]]
         last = rf"{fn}({tex(p.pre):.2f}) = \mathbf{{{tex(p.value):.3f}}}"
         if held and g == gate:
             last = rf"{fn}({tex(p.pre):.2f}) = {tex(p.free):.3f}\\ &\to \text{{{held_text}}}\ \mathbf{{{tex(p.value):.3f}}}"
+        if g in kind.scaled_by:
+            numbers = (
+                rf"\underbrace{{{tex(p.input):.2f}}}_{{\text{{{inp}}}}}"
+                rf" \underbrace{{{tex(p.bias):+.2f}}}_{{\text{{{bias}}}}}"
+                rf" + {tex(p.scale):.3f} \cdot (\underbrace{{{tex(p.recurrent):.2f}}}_{{\text{{{mem}}}}}"
+                rf" \underbrace{{{tex(p.recurrent_bias):+.2f}}}_{{\text{{{bias}}}}})"
+            )
+        else:
+            numbers = (
+                rf"\underbrace{{{tex(p.recurrent):.2f}}}_{{\text{{{mem}}}}}"
+                rf" \underbrace{{{tex(p.input):+.2f}}}_{{\text{{{inp}}}}}"
+                rf" \underbrace{{{tex(p.bias):+.2f}}}_{{\text{{{bias}}}}}"
+            )
         return (
-            rf"\begin{{aligned}}{name} &= {fn}(W_{{{w}}}[h_{{t-1}}, x_t] + b_{{{w}}})\\"
-            rf" &= {fn}(\underbrace{{{tex(p.recurrent):.2f}}}_{{\text{{{mem}}}}}"
-            rf" \underbrace{{{tex(p.input):+.2f}}}_{{\text{{{inp}}}}}"
-            rf" \underbrace{{{tex(p.bias):+.2f}}}_{{\text{{{bias}}}}})\\ &= {last}\end{{aligned}}"
+            rf"\begin{{aligned}}{symbol} &= {formula}\\"
+            rf" &= {fn}({numbers})\\ &= {last}\end{{aligned}}"
         )
 
-    # two equations a row, in the paper's order: f, i | c~, o | c, h
-    equations = (
-        gate_tex("f", "f_t", r"\sigma"),
-        gate_tex("i", "i_t", r"\sigma"),
-        gate_tex("g", r"\tilde{c}_t", r"\tanh"),
-        gate_tex("o", "o_t", r"\sigma"),
-        rf"\begin{{aligned}}c_t &= f_t \odot c_{{t-1}} + i_t \odot \tilde{{c}}_t\\"
-        rf" &= {tex(v.f):.3f} \cdot ({tex(v.c_prev):.3f}) + {tex(v.i):.3f} \cdot ({tex(v.g):.3f})\\"
-        rf" &= \mathbf{{{tex(v.c):.3f}}}\end{{aligned}}",
-        rf"\begin{{aligned}}h_t &= o_t \odot \tanh(c_t)\\ &= {tex(v.o):.3f} \cdot \tanh({tex(v.c):.3f})\\"
-        rf" &= \mathbf{{{tex(v.h):.3f}}}\end{{aligned}}",
-    )
-    for pair in (equations[0:2], equations[2:4]):  # the gates two by two; c and h, longer, alone
-        for column, latex in zip(st.columns(2), pair, strict=True):
+    def state_tex(symbol: str, formula: str, numbers: str, field: str) -> str:
+        """A state's equation: the formula, the same with this unit's numbers, the result."""
+        filled = re.sub(r"<(\w+)>", lambda m: f"{tex(getattr(v, m.group(1))):.3f}", numbers)
+        result = rf"\mathbf{{{tex(getattr(v, field)):.3f}}}"
+        return rf"\begin{{aligned}}{symbol} &= {formula}\\ &= {filled}\\ &= {result}\end{{aligned}}"
+
+    # the gates two by two, in the cell's order (f, i | c~, o; r, z | n); the states, longer, alone
+    gate_equations = [gate_tex(g) for g in kind.gates]
+    for k in range(0, len(gate_equations) - 1, 2):
+        for column, latex in zip(st.columns(2), gate_equations[k : k + 2], strict=True):
             column.latex(latex)
-    st.latex(equations[4])
-    st.latex(equations[5])
-    st.caption(t("cell.equations_caption"))
+    if len(gate_equations) % 2:
+        st.latex(gate_equations[-1])
+    for equation in kind.tex_state:
+        st.latex(state_tex(*equation))
+    st.caption(said("cell.equations_caption"))
 
     frame.chart(
-        figures.step_vectors(
-            {name: getattr(step, name)[0] for name in ("f", "i", "g", "o", "c", "h")},
+        cell_figs.step_vectors(
+            {name: getattr(step, name)[0] for name in kind.vectors},
             unit,
-            {k: t(f"cell.vector_{k}") for k in ("f", "i", "g", "o", "c", "h")},
+            {k: t(f"cell.vector_{k}") for k in kind.vectors},
             t("cell.units_axis"),
+            kind.squash,
         ),
         key="cell_vectors",
-        config=STATIC,
     )
 
     # what the model answers at this step
@@ -292,7 +337,7 @@ with valve_text:
     st.metric(t("cell.valve_metric"), num(float(sigmoid(a)), ".0%"))
 with valve_plot:
     frame.chart(
-        figures.valve_curve(
+        cell_figs.valve_curve(
             a,
             {
                 "closed": t("cell.valve_closed"),
@@ -302,5 +347,4 @@ with valve_plot:
             },
         ),
         key="cell_valve",
-        config=STATIC,
     )

@@ -13,7 +13,8 @@ from lstm_core import EchoConfig, checkpoint_bytes  # noqa: E402
 from lstm_core.demos import ECHO_PRESETS  # noqa: E402
 from lstm_core.echo import bit_trace, bits_held, memory_curve  # noqa: E402
 from lstm_core.live import EchoSweep, echo_run  # noqa: E402
-from ui import load, params  # noqa: E402
+from lstm_core.rewind_echo import view_of  # noqa: E402
+from ui import load, params, rewind, rewind_echo  # noqa: E402
 from ui.figures import echo as figs  # noqa: E402
 from ui.i18n import explain, labeler, num, t  # noqa: E402
 from ui.params import Param  # noqa: E402
@@ -35,11 +36,11 @@ P = params.register(
         Param("lr_decay", D.lr_decay, "float", low=0.5, high=1.0),
         Param("series", 0, "int", low=0, high=63),
         Param("sweep_epochs", 10, "int", low=1, high=50),  # the most epochs for each point
+        rewind.step_param("echo_at_step"),
     ),
 )
 DEFAULTS = {p.name: p.default for p in P.values()}
 PRESETS = {name: {**DEFAULTS, **preset.values} for name, preset in ECHO_PRESETS.items()}
-STATIC = {"displayModeBar": False}
 # seconds: training per redraw, between redraws, window views. Most of the clock goes into
 # training: a slice lasts SLICE, or twice as long as the page took since the last one (drawing,
 # waiting for its turn) up to LONGEST, so training keeps about 2/3 of the clock even on a busy
@@ -56,7 +57,7 @@ frame.header("echo")
 
 def apply_preset(name: str, **changes) -> None:
     for key, value in {**PRESETS[name], **changes}.items():
-        if key not in ("series", "sweep_epochs"):
+        if key not in ("series", "sweep_epochs", "echo_at_step"):
             st.session_state[key] = value
     for key in ("echo.run", "echo.sweep"):
         st.session_state.pop(key, None)
@@ -342,7 +343,6 @@ def live() -> None:
     frame.chart(
         figs.training_curves(losses, accuracies, labels, run.stops),
         key="echo_curves",
-        config=STATIC,
     )
     if not any(tr.steps_done for tr in run.trainers.values()):
         st.info(t("echo.press_train"), icon=":material/play_arrow:")
@@ -350,14 +350,10 @@ def live() -> None:
         st.caption(t("echo.loss_spikes", k=config.echo_step))
 
 
-@st.fragment(run_every=WINDOW_TICK * PACE if run.running else None)
-def last_window() -> None:
-    """The notebook's bars and the units' state for the window trained last (redrawn less often:
-    the browser needs longer to draw them than the curves)."""
-    if not any(tr.steps_done for tr in run.trainers.values()):
-        return
-    names = list(run.trainers)
-    labels = {n: t(f"echo.cell_{n}") for n in names} | {
+def window_labels() -> dict[str, str]:
+    """The words of the notebook's bars and the window's state (the live view's and the
+    training-time view's)."""
+    return {n: t(f"echo.cell_{n}") for n in run.trainers} | {
         "input": t("echo.input"),
         "target": t("echo.target"),
         "prediction": t("echo.prediction"),
@@ -367,6 +363,15 @@ def last_window() -> None:
         "hover": t("echo.state_hover"),
         "step": t("echo.step_n"),
     }
+
+
+@st.fragment(run_every=WINDOW_TICK * PACE if run.running else None)
+def last_window() -> None:
+    """The notebook's bars and the units' state for the window trained last (redrawn less often:
+    the browser needs longer to draw them than the curves)."""
+    if not any(tr.steps_done for tr in run.trainers.values()):
+        return
+    labels = window_labels()
     st.markdown(t("echo.bars_intro"))
     series = min(int(st.session_state.get("series", 0)), config.batch_size - 1)
     windows, states = {}, {}
@@ -374,18 +379,11 @@ def last_window() -> None:
         shown = tr.last_window()  # exactly as trained: the state carried in, the weights of then
         if shown is None:  # this one has not trained a window yet
             continue
-        x, y, trace = shown
-        windows[name] = (x, y, trace.probs.argmax(-1))
-        layer = trace.layers[0]
-        lstm = layer.c is not None
-        states[name] = (
-            (layer.c if lstm else layer.h)[:, series],
-            x[:, series],
-            y[:, series],
-            "c" if lstm else "h",
-        )
-    frame.chart(figs.echo_bars(windows, labels), key="echo_bars", config=STATIC)
-    frame.chart(figs.window_states(states, labels), key="echo_states", config=STATIC)
+        view = view_of(*shown)
+        windows[name] = (view.x, view.y, view.prediction)
+        states[name] = (view.state[:, series], view.x[:, series], view.y[:, series], view.which)
+    frame.chart(figs.echo_bars(windows, labels), key="echo_bars")
+    frame.chart(figs.window_states(states, labels), key="echo_states")
     st.caption(t("echo.state_caption"))
     travel(labels)
 
@@ -406,7 +404,7 @@ def travel(labels: dict[str, str]) -> None:
         "out": t("echo.travel_out", k=k),
         "hover": t("echo.travel_hover"),
     }
-    frame.chart(figs.bit_travel(traces, k, labels), key="echo_travel", config=STATIC)
+    frame.chart(figs.bit_travel(traces, k, labels), key="echo_travel")
     st.caption(t("echo.travel_guide", k=k))
     if run.running:  # the readout below costs a few slices: it waits for a pause
         st.caption(t("echo.holds_paused"))
@@ -425,9 +423,10 @@ def travel(labels: dict[str, str]) -> None:
 
 live()
 last_window()
-params.number(
+series = params.number(
     P["series"], t("echo.series_pick", n=config.batch_size - 1), high=config.batch_size - 1, step=1
 )
+rewind_echo.section(run, P["echo_at_step"], int(series), window_labels())
 
 # ------------------------------------------------------------------------------ truncation
 TRUNCATION = ECHO_PRESETS["truncation"]
@@ -545,7 +544,6 @@ def sweep_view() -> None:
     frame.chart(
         figs.sweep_curves(current.results, w, labels, current.details),
         key="echo_sweep_chart",
-        config=STATIC,
     )
     if st.session_state.get("echo.sweep_key") != sweep_key:
         st.caption(t("echo.sweep_other_settings"))

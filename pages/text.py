@@ -17,8 +17,9 @@ from lstm_core.explain import top_predictions  # noqa: E402
 from lstm_core.fetch import FetchError, fetch_text  # noqa: E402
 from lstm_core.sampling import DEFAULT_TEMPERATURE, retemper  # noqa: E402
 from lstm_core.text import BITS_PER_NAT, overfitting  # noqa: E402
-from ui import corpora, load, params, rewind, rewind_text  # noqa: E402
-from ui.background import BackgroundText, TrainSettings  # noqa: E402
+from lstm_core.training import TextSettings  # noqa: E402
+from ui import corpora, load, params, rewind, rewind_text, samples, uploads  # noqa: E402
+from ui.background import BackgroundText  # noqa: E402
 from ui.figures import belt as belt_figs  # noqa: E402
 from ui.figures import cell as cell_figs  # noqa: E402
 from ui.figures import text as figs  # noqa: E402
@@ -28,6 +29,7 @@ from ui.params import Param  # noqa: E402
 from ui.safe import md_escape, token_label  # noqa: E402
 
 SPEEDS = {"instant": None, "fast": 60, "medium": 20, "slow": 6}  # characters per second
+TRAINING = TextSettings()  # the defaults of the training settings below
 P = params.register(
     "text",
     (
@@ -42,11 +44,11 @@ P = params.register(
         Param("model", "sample", "choice", options=("sample", "new", "upload")),
         Param("hidden_size", 128, "int", low=1, high=512),
         Param("num_layers", 1, "int", low=1, high=3),
-        Param("seq_length", 60, "int", low=2, high=400),
-        Param("batch_size", 32, "int", low=1, high=256),
-        Param("learning_rate", 0.002, "float", low=1e-6, high=100.0),
-        Param("optimizer", "adam", "choice", options=("adam", "adagrad", "sgd")),
-        Param("dropout", 0.2, "float", low=0.0, high=0.9),
+        Param("seq_length", TRAINING.seq_length, "int", low=2, high=400),
+        Param("batch_size", TRAINING.batch_size, "int", low=1, high=256),
+        Param("learning_rate", TRAINING.learning_rate, "float", low=1e-6, high=100.0),
+        Param("optimizer", TRAINING.optimizer, "choice", options=("adam", "adagrad", "sgd")),
+        Param("dropout", TRAINING.dropout, "float", low=0.0, high=0.9),
         Param("temperature", DEFAULT_TEMPERATURE, "float", low=0.0, high=3.0),
         Param("seed_text", "", "text", max_length=500, aliases=("prime",)),
         Param("length", 300, "int", low=1, high=2000),
@@ -58,15 +60,8 @@ P = params.register(
         rewind.step_param("at_step"),
     ),
 )
-STATIC = {"displayModeBar": False}
 params.setup("text")
 frame.header("text")
-
-
-def read_upload(key: str, types: list[str], label: str):
-    """Bytes of an uploaded file (or None), and its name."""
-    file = st.file_uploader(label, type=types, key=key)
-    return (file.getvalue(), file.name) if file is not None else (None, None)
 
 
 PAPER = {  # the paper's setup (see text.paper_setup); the rest keeps the page's defaults
@@ -77,8 +72,8 @@ PAPER = {  # the paper's setup (see text.paper_setup); the rest keeps the page's
     "seq_length": 60,
     "dropout": 0.2,
     "optimizer": "adam",
-    "learning_rate": P["learning_rate"].default,
-    "batch_size": P["batch_size"].default,
+    "learning_rate": TRAINING.learning_rate,
+    "batch_size": TRAINING.batch_size,
 }
 PAPER_SEED = 60  # characters in the paper's seed window
 
@@ -126,11 +121,11 @@ lowercase = params.toggle(
     P["lowercase"], t("text.lowercase"), container=c2, help=t("text.lowercase_help")
 )
 raw_text, corpus_notes = None, []
-if corpus_id in corpora.SAMPLE_CORPORA:
-    raw_text = corpora.sample_text(corpus_id)
+if corpus_id in samples.SAMPLES:
+    raw_text = samples.text(corpus_id)
 elif corpus_id == "upload":
-    data, name = read_upload(
-        "gen_text_upload", ["txt"], t("text.upload_text", mb=corpora.MAX_UPLOAD_MB)
+    data, name = uploads.uploaded_file(
+        "gen_text_upload", ["txt"], t("text.upload_text", mb=uploads.limit_mb())
     )
     if data is not None:
         try:
@@ -217,8 +212,8 @@ if choice == "new":
 model_key, base = None, None
 if choice == "sample":
     # a text of your own: the sample model of the session's language (its default corpus)
-    sample = corpus_id if corpus_id in corpora.SAMPLE_CORPORA else P["corpus"].current_default
-    base, model_key = corpora.sample_checkpoint(sample), ("sample", sample)
+    sample = corpus_id if corpus_id in samples.SAMPLES else P["corpus"].current_default
+    base, model_key = samples.model(sample), ("sample", sample)
     m2.caption(
         t(
             "text.sample_model",
@@ -229,41 +224,24 @@ if choice == "sample":
     )
 elif choice == "upload":
     with m2:
-        data, name = read_upload(
-            "gen_ckpt_upload", ["npz"], t("text.upload_ckpt", mb=corpora.MAX_UPLOAD_MB)
+        uploaded = uploads.uploaded_checkpoint(
+            "text", t("text.upload_ckpt", mb=uploads.limit_mb()), key="gen_ckpt_upload"
         )
-    if data is not None:
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        if st.session_state.get("text.ckpt_digest") != digest:
-            st.session_state["text.ckpt_digest"] = digest
-            try:
-                st.session_state["text.ckpt"] = lstm_core.load_checkpoint(
-                    data, limits=lstm_core.budget.UPLOAD_LIMITS["text"]
-                )
-                st.session_state.pop("text.ckpt_error", None)
-            except lstm_core.CheckpointError as exc:
-                st.session_state.pop("text.ckpt", None)
-                st.session_state["text.ckpt_error"] = exc.as_dict()
-    if "text.ckpt_error" in st.session_state:
-        st.error(
-            t("text.bad_ckpt", reason=explain(st.session_state["text.ckpt_error"])),
-            icon=":material/error:",
-        )
-    base = st.session_state.get("text.ckpt")
+    base = uploaded[1] if uploaded is not None else None
     if base is not None and base.config.kind != "char-lm":
         st.error(t("text.not_char_model"), icon=":material/error:")
         base = None
     if base is None:
         st.info(t("text.need_ckpt"), icon=":material/upload_file:")
         frame.stop()
-    model_key = ("upload", st.session_state["text.ckpt_digest"])
+    model_key = ("upload", uploaded[0])
 
-settings = TrainSettings(
-    seq_length=int(st.session_state.get("seq_length", P["seq_length"].default)),
-    batch_size=int(st.session_state.get("batch_size", P["batch_size"].default)),
-    learning_rate=float(st.session_state.get("learning_rate", P["learning_rate"].default)),
-    optimizer=st.session_state.get("optimizer", P["optimizer"].default),
-    dropout=float(st.session_state.get("dropout", P["dropout"].default)),
+settings = TextSettings(
+    seq_length=int(st.session_state.get("seq_length", TRAINING.seq_length)),
+    batch_size=int(st.session_state.get("batch_size", TRAINING.batch_size)),
+    learning_rate=float(st.session_state.get("learning_rate", TRAINING.learning_rate)),
+    optimizer=st.session_state.get("optimizer", TRAINING.optimizer),
+    dropout=float(st.session_state.get("dropout", TRAINING.dropout)),
     seed=frame.seed(),
 )
 if base is not None and base.config.lowercase != lowercase:
@@ -468,7 +446,7 @@ def live_training() -> None:
             labels,
             lowest,
         )
-        frame.chart(curves, key="gen_curves", config=STATIC)
+        frame.chart(curves, key="gen_curves")
         dropout = bg.settings.dropout
         st.caption(
             t(
@@ -681,7 +659,6 @@ if gen is not None and gen.n and not gen.running:
         frame.chart(
             figs.next_characters(pairs, gen.chars[position], {"p": t("text.probability"), **style}),
             key="gen_next",
-            config=STATIC,
         )
     with p2:
         reshaped = retemper(
@@ -696,7 +673,6 @@ if gen is not None and gen.n and not gen.running:
         frame.chart(
             figs.temperature_effect(gen.raw[position], reshaped, gen.vocab, labels),
             key="gen_temperature",
-            config=STATIC,
         )
         st.caption(t("text.temperature_note", temperature=gen.temperature))
     values = gen.step_values(position)
@@ -705,7 +681,6 @@ if gen is not None and gen.n and not gen.running:
             values, unit, {k: t(f"cell.vector_{k}") for k in values}, t("cell.units_axis")
         ),
         key="gen_gates",
-        config=STATIC,
     )
     if colored:
         frame.chart(
@@ -713,7 +688,6 @@ if gen is not None and gen.n and not gen.running:
                 gen.chars, gen.unit_series(unit), "h", step=t("cell.steps_axis")
             ),
             key="gen_colored",
-            config=STATIC,
         )
 
 # ==================================================================================== downloads

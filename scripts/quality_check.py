@@ -22,7 +22,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lstm_core import Model, ModelConfig, TextTrainer, bits_per_character, prepare_corpus
+from lstm_core import (
+    Model,
+    ModelConfig,
+    TextSettings,
+    TextTrainer,
+    bits_per_character,
+    prepare_corpus,
+)
 from lstm_core.checkpoint import from_state_dict, to_state_dict
 from lstm_core.text import sample_windows
 
@@ -76,7 +83,7 @@ def train_torch(lstm, head, ids: np.ndarray, steps: int, seed: int) -> None:
 
 
 def train_ours(model: Model, ids: np.ndarray, steps: int, seed: int) -> Model:
-    trainer = TextTrainer(model, ids, T, B, "adam", LR, dropout=0.0, clip_norm=CLIP, seed=seed)
+    trainer = TextTrainer(model, ids, TextSettings(T, B, LR, "adam", 0.0, CLIP, seed))
     for _ in trainer.run(steps):
         pass
     return trainer.model

@@ -8,17 +8,10 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
+from ui.frame import PAGES
 from ui.i18n import LANGUAGES
 
-PAGE_FILES = {
-    "lessons": "pages/lessons.py",
-    "bptt": "pages/bptt.py",
-    "text": "pages/text.py",
-    "home": "pages/home.py",
-    "cell": "pages/cell.py",
-    "belt": "pages/belt.py",
-    "echo": "pages/echo.py",
-}
+PAGE_FILES = {p.id: p.file for p in PAGES}  # the frame's own list: a new page is tested at once
 
 
 def open_app(page: str = "home", **query) -> AppTest:

@@ -13,10 +13,10 @@ import lstm_core
 from lstm_core import Model
 from lstm_core.analysis import leading_units, rank_over_texts, text_property
 from lstm_core.belt_corpus import belt_inputs
-from ui import models
+from ui import models, samples
 from ui.i18n import LANGUAGES, catalog, t
 
-PATH = ROOT / "samples" / models.SAMPLE_CHECKPOINTS["belt"]
+PATH = ROOT / "samples" / samples.BELT_MODELS["belt"]
 UNSEEN = 4242  # a corpus seed other than the training text's 1931
 
 # (language, fact): the best single unit's |r| on c at least, and the untrained network's best

@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from lstm_core import LabError, Model, ModelConfig, TextTrainer
+from lstm_core import LabError, Model, ModelConfig, TextSettings, TextTrainer
 from lstm_core.budget import WORKER_BUDGET, check_training, training_step_bytes
 
 
@@ -19,7 +19,7 @@ def test_the_estimate_is_close_to_what_numpy_allocates(V, H, L, T, B):
     ids = np.random.default_rng(0).integers(0, V, 5000)
     tracemalloc.start()
     try:
-        trainer = TextTrainer(model, ids, T, B, dropout=0.2)
+        trainer = TextTrainer(model, ids, TextSettings(T, B, dropout=0.2))
         for _ in range(2):
             trainer.step()
         peak = tracemalloc.get_traced_memory()[1]

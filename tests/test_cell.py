@@ -238,7 +238,7 @@ def test_the_page_opens_an_uploaded_lstm_and_explains_an_rnn():
         app.open_app("cell", model="upload", lang="es"), small_model("echo", "rnn", 1, hidden=3)
     )
     app.assert_clean(at)
-    assert any("RNN simple" in w.value and "celda LSTM" in w.value for w in at.warning)
+    assert any("RNN simple" in w.value and "una GRU" in w.value for w in at.warning)
     assert not app.charts(at)
     at = app.open_app("cell", model="upload")
     at.file_uploader(key="cell_upload").set_value(

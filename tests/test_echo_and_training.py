@@ -10,6 +10,7 @@ from lstm_core import (
     Adam,
     EchoConfig,
     EchoTrainer,
+    TextSettings,
     TextTrainer,
     clip_by_global_norm,
     clip_by_value,
@@ -193,7 +194,7 @@ def tiny_text_trainer(**kwargs):
         "seed": 0,
         **kwargs,
     }
-    return TextTrainer(model, vocab.encode(text), **options)
+    return TextTrainer(model, vocab.encode(text), TextSettings(**options))
 
 
 def test_pause_and_resume_lose_nothing():
@@ -255,7 +256,7 @@ def test_text_trainer_refuses_a_text_shorter_than_a_window():
     text, vocab = prepare_corpus("abcabc")
     model = Model.create(ModelConfig("char-lm", "lstm", 3, 4, 1, 3, vocab=vocab.chars))
     with pytest.raises(ValueError, match="needs 61"):
-        TextTrainer(model, vocab.encode(text), seq_length=60)
+        TextTrainer(model, vocab.encode(text), TextSettings(seq_length=60))
 
 
 # ---------------------------------------------------------------------------------- optimizers

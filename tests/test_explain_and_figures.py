@@ -16,6 +16,7 @@ from lstm_core.explain import (
     unit_step,
 )
 from ui import figures
+from ui.figures import cell as cell_figs
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def test_cell_diagram_shows_the_step(traced):
     labels = {
         k: k.upper() for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
     }
-    fig = figures.cell_diagram(v, labels)
+    fig = cell_figs.cell_diagram(v, labels)
     assert isinstance(fig, go.Figure) and fig.layout.height > 0
     texts = " ".join(a.text for a in fig.layout.annotations)
     for value in (v.c, v.h, v.f, v.o):
@@ -106,7 +107,7 @@ def test_cell_diagram_labels_clear_the_circles_and_the_lines(traced):
         "candidate": "CAND",
         "output": "OUT",
     }
-    fig = figures.cell_diagram(v, names)
+    fig = cell_figs.cell_diagram(v, names)
     notes = {a.text: a for a in fig.layout.annotations}
     circles = [s for s in fig.layout.shapes if s.type == "circle"]
     product = notes[f"i·c̃ = {v.added:.2f}"]
@@ -123,7 +124,7 @@ def test_step_vectors_make_the_chosen_unit_stand_out_among_many():
     H, unit = 128, 40
     rng = np.random.default_rng(0)
     values = {k: rng.random(H) for k in ("f", "i", "g", "o", "c", "h")}
-    fig = figures.step_vectors(values, unit, {k: k for k in values}, "unit")
+    fig = cell_figs.step_vectors(values, unit, {k: k for k in values}, "unit")
     bands = [s for s in fig.layout.shapes if s.type == "rect"]
     assert len(bands) == 6  # one per panel
     for band in bands:
@@ -135,7 +136,7 @@ def test_step_vectors_make_the_chosen_unit_stand_out_among_many():
 
 
 def test_valve_labels_sit_off_the_lines():
-    fig = figures.valve_curve(2.0, {"closed": "closed", "open": "open", "x": "a"})
+    fig = cell_figs.valve_curve(2.0, {"closed": "closed", "open": "open", "x": "a"})
     (closed,) = [a for a in fig.layout.annotations if a.text == "closed"]
     assert (
         closed.y == 0 and closed.yanchor == "bottom" and closed.yshift > 0
@@ -145,8 +146,8 @@ def test_valve_labels_sit_off_the_lines():
 def test_numbers_written_on_figures_take_the_pages_decimal_mark():
     from ui.figures.belt import ranking_bars
 
-    english = figures.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a"})
-    spanish = figures.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a", "decimal": ","})
+    english = cell_figs.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a"})
+    spanish = cell_figs.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a", "decimal": ","})
     assert english.data[-1].text == ("σ(2.0) = 0.88",)
     assert spanish.data[-1].text == ("σ(2,0) = 0,88",)
     ranking = Ranking(np.array([1, 0]), np.array([0.25, -0.5]))
@@ -158,7 +159,7 @@ def test_step_vectors_has_a_bar_per_unit(traced):
     _, _, trace = traced
     step = trace.layers[1].step(0)
     values = {k: getattr(step, k)[0] for k in ("f", "i", "g", "o", "c", "h")}
-    fig = figures.step_vectors(values, 2, {k: k for k in values}, "unit")
+    fig = cell_figs.step_vectors(values, 2, {k: k for k in values}, "unit")
     assert len(fig.data) == 6
     for bars in fig.data:
         assert len(bars.x) == 5
@@ -172,7 +173,7 @@ def test_intervention_and_heatmap_figures(traced):
     b, a = r.before.layers[0], r.after.layers[0]
     tokens = list("abcdeab")
     labels = {"c": "c", "h": "h", "output": "out", "before": "before", "after": "after"}
-    fig = figures.intervention(
+    fig = cell_figs.intervention(
         b.c[1:, 0, 0],
         a.c[1:, 0, 0],
         b.h[1:, 0, 0],
@@ -184,7 +185,7 @@ def test_intervention_and_heatmap_figures(traced):
     )
     assert len(fig.data) == 5 and fig.layout.height == 520
     answers = (list("ab cd\na"), list("ab ce\na"))  # the top answer at each of the 7 steps
-    with_answers = figures.intervention(
+    with_answers = cell_figs.intervention(
         b.c[1:, 0, 0],
         a.c[1:, 0, 0],
         b.h[1:, 0, 0],
@@ -201,7 +202,7 @@ def test_intervention_and_heatmap_figures(traced):
         list("ab␣ce⏎a"),
     ]
     np.testing.assert_array_equal(np.asarray(rows.z)[1], [0, 0, 0, 0, 1, 0, 0])
-    heat = figures.change_heatmap(
+    heat = cell_figs.change_heatmap(
         r.cell_change()[:, 0], tokens, {"units": "u", "steps": "s", "hover": "%{z}"}
     )
     z = np.asarray(heat.data[0].z)
@@ -209,7 +210,7 @@ def test_intervention_and_heatmap_figures(traced):
 
 
 def test_valve_curve_marks_the_pre_activation():
-    fig = figures.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a"})
+    fig = cell_figs.valve_curve(2.0, {"closed": "c", "open": "o", "x": "a"})
     marker = fig.data[-1]
     assert list(marker.x) == [2.0] and abs(marker.y[0] - sigmoid(2.0)) < 1e-9
 

@@ -503,7 +503,7 @@ def test_sessions_train_their_own_models_and_leave_shared_ones_alone():
     every session starts from (a shared, cached object) is exactly the file after they are done."""
     from conftest import wait_for
 
-    from ui import corpora
+    from ui import samples
 
     a = open_app("text", model="sample")
     b = open_app("text", model="new", hidden_size=24, seed=3)
@@ -517,7 +517,7 @@ def test_sessions_train_their_own_models_and_leave_shared_ones_alone():
             at.button(key="gen_pause").click().run()
             assert_clean(at)
         assert bg_a.model.config.hidden_size == 128 and bg_b.model.config.hidden_size == 24
-        shared = corpora.sample_checkpoint("logbook")
+        shared = samples.model("logbook")
         on_disk = load_checkpoint(ROOT / "samples" / "logbook_h128.npz")
         assert shared.flat.tolist() == on_disk.flat.tolist()  # training copied it first
         assert bg_a.model.flat.tolist() != on_disk.flat.tolist()

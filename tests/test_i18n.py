@@ -6,6 +6,7 @@ import string
 from conftest import ROOT
 
 from lstm_core import GATES
+from lstm_core.cells import CELLS
 from ui import models
 from ui.frame import PAGES
 from ui.i18n import LANGUAGES, MISSING, catalog, t
@@ -54,14 +55,28 @@ def used_keys() -> set[str]:
         keys.add(f"nav.{page.id}")
         if not page.default:
             keys |= {f"home.promise_{page.id}", f"{page.id}.title", f"{page.id}.intro"}
-    keys |= {f"cell.model_{s}" for s in models.SOURCES}
+    keys |= {f"cell.model_{s}" for s in (*models.SOURCES, "echo_gru")}
     keys |= {f"gate.{g}" for g in ("none", *GATES)}
-    keys |= {f"cell.vector_{k}" for k in ("f", "i", "g", "o", "c", "h")}
     keys |= {
         f"cell.diagram_{k}"
-        for k in ("input", "belt", "forget", "input_gate", "candidate", "output")
+        for k in (
+            *("input", "belt", "forget", "input_gate", "candidate", "output"),
+            *("memory", "update", "reset", "recurrent"),
+        )
     }
+    for kind in CELLS.values():  # the cell page's words for each cell with gates
+        if kind.gates:
+            keys |= {f"gate.{g}" for g in kind.gates}
+            keys |= {f"cell.vector_{k}" for k in kind.vectors}
+            keys |= {f"{k}_{kind.name}" for k in cell_page_said()}
     return keys
+
+
+def cell_page_said() -> set[str]:
+    """The keys the cell page says in each cell's own words: said("cell.x") asks cell.x_<cell>."""
+    return set(
+        re.findall(r'\bsaid\(\s*"([a-z_]+\.[a-z0-9_]+)"', (ROOT / "pages" / "cell.py").read_text())
+    )
 
 
 def test_every_key_the_code_uses_is_in_the_catalog():
@@ -76,7 +91,7 @@ def test_a_missing_key_is_visible():
 
 def problem_codes() -> dict[str, set[str]]:
     """Every code the core (and ui/corpora) gives a problem, read from the source: the second
-    argument of an *Error(...)/LabError(...) call, the code of Trainer._refuse and worker notes."""
+    argument of an *Error(...)/LabError(...) call, the code of Trainer._refuse and worker.note."""
     import ast
 
     codes = {"errors": set(), "why": set()}
@@ -98,7 +113,7 @@ def problem_codes() -> dict[str, set[str]]:
                 name == "_refuse" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
             ):
                 codes["why"].add(node.args[1].value)
-            elif name == "_note" and literal:
+            elif name == "note" and literal:
                 codes["errors"].add(literal[0])
     return codes
 

@@ -4,13 +4,22 @@ checkpoint carries it, and the slider's last kept step is the live model to the 
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 from conftest import wait_for
 from test_worker import SETTINGS
 
-from lstm_core import Model, ModelConfig, TextTrainer, Vocabulary, checkpoint_bytes, load_checkpoint
+from lstm_core import (
+    Model,
+    ModelConfig,
+    TextSettings,
+    TextTrainer,
+    Vocabulary,
+    checkpoint_bytes,
+    load_checkpoint,
+)
 from lstm_core.history import WeightHistory, model_at
 from lstm_core.rewind import (
     LENGTH,
@@ -22,7 +31,8 @@ from lstm_core.rewind import (
     written_at,
 )
 from lstm_core.text import bits_per_character
-from lstm_core.worker import HELD_OUT_SCORED, HistoryMirror, read_frame
+from lstm_core.training_process import HistoryMirror
+from lstm_core.worker import HELD_OUT_SCORED, read_frame
 from ui.generation import Generation
 
 TEXT = "the keeper climbs the stairs. the lamp is lit. the sea is grey. " * 50
@@ -37,7 +47,7 @@ def char_model(hidden: int = 16, seed: int = 0) -> tuple[Model, np.ndarray]:
 
 def trained(steps: int = 120, hidden: int = 16) -> TextTrainer:
     model, ids = char_model(hidden)
-    trainer = TextTrainer(model, ids, 20, 8, "adam", 0.01, 0.0, seed=3)
+    trainer = TextTrainer(model, ids, TextSettings(20, 8, 0.01, "adam", 0.0, seed=3))
     trainer.keep_history()
     for _ in trainer.run(steps):
         pass
@@ -107,10 +117,11 @@ def worker_frames(monkeypatch, budget_moments: int | None, steps: int):
         "temperature": 0.7,
         "eval_every": 10**9,
         "sample_every": 10**9,
-        "settings": SETTINGS,
+        "settings": asdict(SETTINGS),
     }
     out = io.BytesIO()
-    w = worker._Worker(init, ckpt + np.asarray(ids, np.int32).tobytes(), out)
+    payload = ckpt + np.asarray(ids, np.int32).tobytes()
+    w = worker._Worker(worker.Start.from_dict(init), payload, out)
     w.command({"cmd": "train"})
     while w.steps < steps:
         w.burst()
@@ -133,10 +144,10 @@ class Reported:
 def page_history(model, frames):
     """The page's side: the mirror fed every progress frame, the weights frame saved as on Pause,
     and BackgroundText's history of the two."""
-    from ui.background import BackgroundText, TrainSettings
+    from ui.background import BackgroundText
 
     mirror, sent = HistoryMirror(model), 0
-    bg = BackgroundText(model.copy(), np.zeros(50, np.intp), "", TrainSettings())
+    bg = BackgroundText(model.copy(), np.zeros(50, np.intp), "", TextSettings())
     for header, payload in frames:
         if header["type"] == "progress":
             mirror.take(header["history"]["kept"], header["history"]["new"], payload)
@@ -182,15 +193,15 @@ def test_a_frame_the_page_cannot_read_changes_nothing():
 
 # ==================================================================================== checkpoint -> page
 def test_a_downloaded_checkpoint_carries_the_history_and_loads_it_exactly():
-    from ui.background import BackgroundText, TrainSettings
+    from ui.background import BackgroundText
 
     trainer = trained(80)
-    bg = BackgroundText(trainer.model, np.zeros(50, np.intp), "", TrainSettings())
+    bg = BackgroundText(trainer.model, np.zeros(50, np.intp), "", TextSettings())
     loaded = load_checkpoint(checkpoint_bytes(bg.model_copy()))  # what the download button gives
     assert loaded.history.steps == trainer.history.steps
     for a, b in zip(loaded.history.weights, trainer.history.weights, strict=True):
         np.testing.assert_array_equal(a, b)
-    again = BackgroundText(loaded, np.zeros(50, np.intp), "", TrainSettings())
+    again = BackgroundText(loaded, np.zeros(50, np.intp), "", TextSettings())
     assert again.history() is loaded.history and again.saved_steps == 80  # an upload: rewindable
 
 
@@ -214,12 +225,12 @@ def test_a_full_text_history_at_128_units_fits_the_upload_limit():
 # ==================================================================================== a real worker
 def test_the_page_keeps_the_history_through_pause_and_a_new_worker(monkeypatch):
     from lstm_core.budget import TEXT_HISTORY
-    from ui.background import BackgroundText, TrainSettings
+    from ui.background import BackgroundText
 
     model, ids = char_model()
     monkeypatch.setenv("LSTM_LAB_IDLE_PAUSE", "0.6")
     monkeypatch.setenv("LSTM_LAB_IDLE_EXIT", "1.5")
-    bg = BackgroundText(model.copy(), ids, HELD_OUT, TrainSettings(**SETTINGS))
+    bg = BackgroundText(model.copy(), ids, HELD_OUT, SETTINGS)
     try:
         bg.start()
         assert wait_for(lambda: len(bg.worker.moments()[0]) >= 12)  # moments arrive while it trains

@@ -24,8 +24,9 @@ from lstm_core.text import (
     sample_windows,
     split_held_out,
 )
-from lstm_core.training import TextTrainer
-from lstm_core.worker import HELD_OUT_SCORED, TrainingProcess
+from lstm_core.training import TextSettings, TextTrainer
+from lstm_core.training_process import TrainingProcess
+from lstm_core.worker import HELD_OUT_SCORED
 
 SCORED_EVERY = inspect.signature(TrainingProcess).parameters["eval_every"].default  # the page's
 
@@ -111,14 +112,7 @@ def spanish_default_run(seed: int, steps: int):
         "char-lm", "lstm", len(vocab), 128, 1, len(vocab), vocab=vocab.chars, lowercase=True
     )
     trainer = TextTrainer(
-        Model.create(config, seed=seed),
-        vocab.encode(body).astype(np.intp),
-        60,
-        32,
-        "adam",
-        0.002,
-        0.2,
-        seed=seed,
+        Model.create(config, seed=seed), vocab.encode(body).astype(np.intp), TextSettings(seed=seed)
     )
     lx, ly, hx, hy = [], [], [], []
     for step in range(1, steps + 1):

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import io
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from conftest import wait_for
 
 from lstm_core import Model, ModelConfig, Vocabulary
-from lstm_core.worker import TrainingProcess, read_frame, write_frame
+from lstm_core.training import TextSettings
+from lstm_core.training_process import TrainingProcess
+from lstm_core.worker import read_frame, write_frame
 
 TEXT = "the lamp is lit. the keeper climbs the stairs. " * 60
-SETTINGS = {
-    "seq_length": 20,
-    "batch_size": 8,
-    "learning_rate": 0.01,
-    "optimizer": "adam",
-    "dropout": 0.0,
-    "seed": 3,
-}
+SETTINGS = TextSettings(seq_length=20, batch_size=8, learning_rate=0.01, dropout=0.0, seed=3)
 
 
 @pytest.fixture
@@ -79,7 +75,7 @@ def test_the_worker_trains_reports_and_pauses(worker, setup):
 
 
 def test_new_settings_apply_from_the_current_weights(worker):
-    worker.set_settings({**SETTINGS, "seq_length": 10, "batch_size": 4})
+    worker.set_settings(replace(SETTINGS, seq_length=10, batch_size=4))
     worker.train()
     assert wait_for(lambda: worker.steps >= 10)
     worker.pause()
@@ -88,7 +84,7 @@ def test_new_settings_apply_from_the_current_weights(worker):
 
 
 def test_impossible_settings_are_refused_with_a_message(worker):
-    worker.set_settings({**SETTINGS, "seq_length": 10_000})
+    worker.set_settings(replace(SETTINGS, seq_length=10_000))
     assert wait_for(lambda: worker.message and "10000" in worker.message["text"])
     worker.train()  # the old settings still hold
     assert wait_for(lambda: worker.steps >= 5)
@@ -97,7 +93,7 @@ def test_impossible_settings_are_refused_with_a_message(worker):
 def test_a_huge_learning_rate_stops_training_and_keeps_the_last_good_weights(setup):
     model, ids = setup
     proc = TrainingProcess(
-        model, ids, "", {**SETTINGS, "learning_rate": 1e6, "optimizer": "sgd"}, "the ", 0.7
+        model, ids, "", replace(SETTINGS, learning_rate=1e6, optimizer="sgd"), "the ", 0.7
     )
     try:
         proc.train()
@@ -148,11 +144,11 @@ def test_a_killed_worker_is_noticed(setup):
 
 
 def test_an_unwatched_worker_saves_its_weights_before_it_could_go(setup, monkeypatch):
-    from ui.background import BackgroundText, TrainSettings
+    from ui.background import BackgroundText
 
     model, ids = setup
     monkeypatch.setenv("LSTM_LAB_IDLE_PAUSE", "0.5")
-    settings = TrainSettings(**{k: v for k, v in SETTINGS.items()})
+    settings = SETTINGS
     bg = BackgroundText(model.copy(), ids, "", settings)
     try:
         bg.start()
@@ -172,12 +168,12 @@ def test_an_unwatched_worker_saves_its_weights_before_it_could_go(setup, monkeyp
 
 
 def test_a_worker_that_exited_idle_is_resumed_where_it_stopped(setup, monkeypatch):
-    from ui.background import BackgroundText, TrainSettings
+    from ui.background import BackgroundText
 
     model, ids = setup
     monkeypatch.setenv("LSTM_LAB_IDLE_PAUSE", "0.5")
     monkeypatch.setenv("LSTM_LAB_IDLE_EXIT", "1.5")
-    bg = BackgroundText(model.copy(), ids, "", TrainSettings(**SETTINGS))
+    bg = BackgroundText(model.copy(), ids, "", SETTINGS)
     try:
         bg.start()
         first = bg.worker
@@ -269,7 +265,7 @@ def test_a_worker_reports_the_threads_it_uses(setup):
 # ---------------------------------------------------------------- the memory budget (issue 16)
 def test_settings_over_the_budget_train_nothing_and_say_which_to_lower(setup):
     model, ids = setup
-    huge = {**SETTINGS, "seq_length": 2000, "batch_size": 4000}  # about 13 GB of activations
+    huge = replace(SETTINGS, seq_length=2000, batch_size=4000)  # about 13 GB of activations
     proc = TrainingProcess(model, ids, "", huge, "the ", 0.7)
     try:
         proc.train()
@@ -294,7 +290,7 @@ def test_the_operating_system_limit_stops_a_worker_whose_estimate_was_wrong(setu
     """Settings under the estimate's budget, but a worker capped at 400 MB of address space:
     the allocation fails inside the worker, which says so and keeps answering."""
     model, ids = setup
-    big = {**SETTINGS, "seq_length": 2000, "batch_size": 200}  # about 700 MB: under the budget
+    big = replace(SETTINGS, seq_length=2000, batch_size=200)  # about 700 MB: under the budget
     proc = TrainingProcess(model, ids, "", big, "the ", 0.7, address_space=400 * 2**20)
     try:
         proc.train()
@@ -308,14 +304,14 @@ def test_the_operating_system_limit_stops_a_worker_whose_estimate_was_wrong(setu
 
 
 def test_the_page_refuses_over_the_budget_without_starting_a_worker(setup):
-    from ui.background import BackgroundText, TrainSettings
+    from ui.background import BackgroundText
 
     model, ids = setup
-    bg = BackgroundText(model, ids, "", TrainSettings(seq_length=2000, batch_size=4000))
+    bg = BackgroundText(model, ids, "", TextSettings(seq_length=2000, batch_size=4000))
     bg.start()
     assert bg.worker is None and not bg.running
     assert bg.message["code"] == "budget_training_window"
-    bg.apply(TrainSettings(seq_length=20, batch_size=8), 0.7)
+    bg.apply(TextSettings(seq_length=20, batch_size=8), 0.7)
     assert not bg.message  # new settings: asked again at the next Train
     try:
         bg.start()

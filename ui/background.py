@@ -2,8 +2,9 @@
 
 The text page must train at nearly the engine's full speed and still redraw several times a
 second. Neither slices inside a fragment (every redraw pauses training) nor a thread (the
-interpreter lock: 62 steps/s alone became 11 beside the busy web server) can do both, so the
-training runs in `lstm_core.worker`'s process and the page only reads what it reports.
+interpreter lock slows it to a crawl beside the busy web server) can do both, so the training
+runs in `lstm_core.worker`'s process and the page only reads what it reports
+(`lstm_core.training_process`).
 
 `BackgroundText` is what the page keeps in its session: the model as last saved, the training
 settings, and, once training has started, the worker. The worker is started on the first Train
@@ -17,26 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from lstm_core import Model
+from lstm_core import Model, load_checkpoint
 from lstm_core.budget import TEXT_HISTORY, check_text_training
 from lstm_core.errors import LabError
 from lstm_core.history import WeightHistory
 from lstm_core.sampling import DEFAULT_TEMPERATURE
-from lstm_core.worker import TrainingProcess
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    seq_length: int = 60
-    batch_size: int = 32
-    learning_rate: float = 2e-3
-    optimizer: str = "adam"
-    dropout: float = 0.2
-    seed: int = 0
+from lstm_core.training import TextSettings
+from lstm_core.training_process import TrainingProcess, empty_snapshot
 
 
 class BackgroundText:
@@ -47,7 +38,7 @@ class BackgroundText:
         model: Model,
         ids: np.ndarray,
         held_out: str,
-        settings: TrainSettings,
+        settings: TextSettings,
         prime: str = "the ",
         temperature: float = DEFAULT_TEMPERATURE,
     ) -> None:
@@ -58,7 +49,6 @@ class BackgroundText:
         self.ids, self.held_out, self.prime = ids, held_out, prime
         self.settings, self.temperature = settings, temperature
         self.worker: TrainingProcess | None = None
-        self.threads = 1  # BLAS threads the worker may use (ui/load.py decides)
         self._copy: tuple[int, Model] | None = None  # (steps, weights) last fetched while training
         self.refused: dict | None = None  # why the last Train started nothing (over the budget)
 
@@ -97,28 +87,26 @@ class BackgroundText:
             self.sync()
             previous, self.worker = self.worker, None  # a new one goes on from the weights it saved
             if previous.steps > self.saved_steps:  # it never saved its last steps: they are lost
-                with previous.lock:
-                    previous.steps = self.saved_steps
+                previous.forget_after(self.saved_steps)
         if self.worker is None:
             self.worker = TrainingProcess(
                 self.model,
                 self.ids,
                 self.held_out,
-                asdict(self.settings),
+                self.settings,
                 self.prime,
                 self.temperature,
                 resume=previous,
                 threads=threads,
             )
-            self.threads = threads
         self.allow_threads(threads)
         self.worker.train()
 
     def allow_threads(self, n: int) -> None:
-        """How many BLAS threads the worker may use (sent only when it changes)."""
-        if self.worker is not None and n != self.threads:
+        """How many BLAS threads the worker may use (ui/load.py decides; a new worker is
+        started with the count `start` is given)."""
+        if self.worker is not None:
             self.worker.allow_threads(n)
-        self.threads = n
 
     def pause(self) -> None:
         """Stop training and bring the weights back to the page."""
@@ -134,8 +122,6 @@ class BackgroundText:
         """Take the weights the worker saved by itself (when it paused, unwatched), if newer."""
         saved = self.worker.saved if self.worker is not None else None
         if saved is not None and saved[0] > self.saved_steps:
-            from lstm_core import load_checkpoint
-
             self.model, self.saved_steps = load_checkpoint(saved[1]), saved[0]
             self.model.history = self.history()
 
@@ -144,12 +130,12 @@ class BackgroundText:
         if self.worker is not None:
             self.worker.ping()
 
-    def apply(self, settings: TrainSettings, temperature: float) -> None:
+    def apply(self, settings: TextSettings, temperature: float) -> None:
         """New settings: training goes on from the current weights (the optimizer starts anew)."""
         if settings != self.settings:
             self.refused = None  # asked again at the next Train
         if settings != self.settings and self.worker is not None:
-            self.worker.set_settings(asdict(settings))
+            self.worker.set_settings(settings)
         if temperature != self.temperature and self.worker is not None:
             self.worker.set_temperature(temperature)
         self.settings, self.temperature = settings, temperature
@@ -163,17 +149,7 @@ class BackgroundText:
     def snapshot(self) -> dict:
         """Copies of everything the page draws."""
         if self.worker is None:
-            empty = np.empty(0)
-            return {
-                "steps": 0,
-                "loss": (empty, empty),
-                "loss_smooth": empty,
-                "bpc": (empty, empty),
-                "samples": [],
-                "characters": 0,
-                "seconds": 0.0,
-                "status": "paused",
-            }
+            return empty_snapshot()
         return self.worker.snapshot()
 
     def history(self) -> WeightHistory | None:

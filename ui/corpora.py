@@ -1,4 +1,5 @@
-"""The text page's corpora: the samples shipped in samples/, or a text the user brings.
+"""The text page's corpora: the samples shipped in samples/ (ui/samples.py), or a text the user
+brings.
 
 A corpus becomes (training ids, held-out tail, vocabulary). The held-out tail is the last tenth
 of the text (up to 20,000 characters); bits per character are measured there, on text the
@@ -12,40 +13,17 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
-import lstm_core
 from lstm_core import TextError, Vocabulary
 from lstm_core.text import prepare_corpus, split_held_out
-from ui.models import SAMPLES
+from ui.samples import SAMPLES
 
-SAMPLE_CORPORA = {  # id -> (text file, pretrained checkpoint)
-    "logbook": ("logbook.txt", "logbook_h128.npz"),
-    "story_en": ("lighthouse_en.txt", "lighthouse_en_h64.npz"),
-    "story_es": ("faro_es.txt", "faro_es_h64.npz"),
-}
-SOURCES = (*SAMPLE_CORPORA, "upload", "paste", "url")
-MAX_UPLOAD_MB = 20
-PRIMES = {
-    "logbook": '"where is the oil?" asked',
-    "story_en": "the keeper ",
-    "story_es": "el farero ",
-}
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def sample_text(name: str) -> str:
-    return lstm_core.read_text(SAMPLES / SAMPLE_CORPORA[name][0]).text
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def sample_checkpoint(name: str) -> lstm_core.Model:
-    """Read-only, shared by every session: copy before training."""
-    return lstm_core.load_checkpoint(SAMPLES / SAMPLE_CORPORA[name][1])
+SOURCES = (*SAMPLES, "upload", "paste", "url")
 
 
 def default_prime(corpus_id: str, text: str, config) -> str:
     """What the model reads before writing when the user gives no prime: the corpus's own opening
     (a sample's chosen words), kept to the characters the model knows."""
-    prime = PRIMES.get(corpus_id, text[:12])
+    prime = SAMPLES[corpus_id].prime if corpus_id in SAMPLES else text[:12]
     prime = prime.lower() if config.lowercase else prime
     known = set(config.vocab)
     return "".join(ch for ch in prime if ch in known) or config.vocab[0]

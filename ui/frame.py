@@ -31,7 +31,8 @@ from typing import NoReturn
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import RerunException
 
-from ui import lessons, params
+from lstm_core import blas
+from ui import lessons, params, sessions
 from ui.figures import takeaway
 from ui.i18n import LANGUAGES, catalog, current_language, separators, t
 from ui.safe import md_escape
@@ -42,6 +43,15 @@ class PageSpec:
     id: str  # file pages/<id>.py, URL /<id>, catalog keys nav.<id> and home.<id>_promise
     icon: str
     default: bool = False
+
+    @property
+    def file(self) -> str:
+        return page_file(self.id)
+
+
+def page_file(page: str) -> str:
+    """A page's script, relative to app.py (what st.Page and st.page_link take)."""
+    return f"pages/{page}.py"
 
 
 PAGES = (
@@ -74,7 +84,7 @@ _router = threading.local()
 def _st_pages() -> list:
     return [
         st.Page(
-            f"pages/{p.id}.py",
+            p.file,
             title=t(f"nav.{p.id}"),
             icon=p.icon,
             url_path=p.id,
@@ -107,21 +117,20 @@ def _no_such_page() -> None:
     st.title(t("missing.title"))
     st.markdown(t("missing.text", path=md_escape("/" + (_unknown_path() or ""))))
     for spec in PAGES:
-        st.page_link(f"pages/{spec.id}.py", label=t(f"nav.{spec.id}"), icon=spec.icon)
+        st.page_link(spec.file, label=t(f"nav.{spec.id}"), icon=spec.icon)
 
 
 @cache
 def _one_blas_thread() -> None:
     """Once per server: the pages' own matrix products on one thread (lstm_core/blas.py says
     why). Sessions run side by side already; the text page's workers set their own count."""
-    from lstm_core import blas
-
     blas.set_threads(1)
 
 
 def run() -> None:
     """Everything app.py does: config, language, navigation, sidebar, then the chosen page."""
     _one_blas_thread()
+    sessions.start_reaper()
     if _followed_a_lesson_link():  # its settings are read again, the page's all set (params.setup)
         params.relink(SIDEBAR.values(), reset_absent=False)
         st.session_state[params.RELINK] = True
@@ -327,7 +336,7 @@ def _lesson_bar(current: str):
         return None
     bar = st.container(horizontal=True, vertical_alignment="center", gap="medium")
     bar.page_link(
-        "pages/lessons.py",
+        page_file("lessons"),
         label=t("lessons.back_to", n=n, title=step.text("title")),
         icon=":material/arrow_back:",
         query_params=lessons.way_back(n),

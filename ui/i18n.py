@@ -24,6 +24,10 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
+import streamlit as st
+
+from ui.safe import md_escape
+
 LANGUAGES = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
 SEPARATORS = {"en": ".,", "es": ",."}  # decimal mark, then thousands separator (Plotly's order)
@@ -51,8 +55,6 @@ def catalog(lang: str) -> dict[str, str]:
 
 
 def current_language() -> str:
-    import streamlit as st
-
     lang = st.session_state.get("lang", DEFAULT_LANGUAGE)
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
 
@@ -141,8 +143,6 @@ def explain(problem, lang: str | None = None) -> str:
     Uses the catalog's errors.<code>; without one (an unforeseen problem), the core's English.
     Every parameter is escaped: they can hold pieces of a user's file.
     """
-    from ui.safe import md_escape
-
     if problem is None:
         return ""
     if isinstance(problem, str):

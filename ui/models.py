@@ -6,7 +6,6 @@ that trains copies first.
 
 from __future__ import annotations
 
-import hashlib
 from typing import NamedTuple
 
 import numpy as np
@@ -14,33 +13,15 @@ import streamlit as st
 
 import lstm_core
 from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig, demos
-from lstm_core.budget import UPLOAD_LIMITS
-from lstm_lab import app_home
+from ui import samples
 
-SAMPLES = app_home() / "samples"  # beside app.py: in the checkout, or where pip installed it
-SAMPLE_CHECKPOINTS = {
-    "text_en": "lighthouse_en_h64.npz",
-    "text_es": "faro_es_h64.npz",
-    "logbook": "logbook_h128.npz",
-    "belt": "belt_h32.npz",
-}
 SOURCES = ("echo_trained", "echo_random", "text_en", "text_es", "logbook", "text_random")
-EXAMPLES = {
-    "echo": "0110100111010011",
-    "text_en": "the keeper climbed the steps",
-    "text_es": "el farero subía los escalones",
-    "logbook": '"where is the oil?" asked marta.',
-}
+SAMPLE_BY_SOURCE = {s.source: s for s in samples.SAMPLES.values()}
+EXAMPLES = {"echo": "0110100111010011", **{k: s.example for k, s in SAMPLE_BY_SOURCE.items()}}
 MAX_INPUT = 120
 BELT_EXAMPLES = {  # longer, with quotes and parentheses for the belt page's property search
     "echo": "0110100111010011101100101110001011010011100101101001110100110110",
-    "text_en": '"why do you count the steps?" asked marta (who had followed him up one windy '
-    'afternoon).\n"because the steps do not change," said the keeper, "and the sea does."',
-    "text_es": "—¿por qué cuentas los escalones? —preguntó marta (que lo había seguido una tarde "
-    "de mucho viento).\n«porque los escalones no cambian», dijo el farero, «y el mar sí».",
-    "logbook": "12 march. fog.\noil: 7 barrels left. ships: the ferry.\nsteps climbed: 104 (again, "
-    'cold lens (twice, old bell)).\n\n"who lit the lamp?" asked the cook.\n"marta did, at six," '
-    'said the keeper, "and the sea knows it."',
+    **{k: s.belt_example for k, s in SAMPLE_BY_SOURCE.items()},
 }
 
 
@@ -54,9 +35,9 @@ def trained_echo(seed: int) -> tuple[Model, float]:
     return trainer.model, accuracy
 
 
-@st.cache_resource(show_spinner=False)
-def sample_model(name: str) -> Model:
-    return lstm_core.load_checkpoint(SAMPLES / SAMPLE_CHECKPOINTS[name])
+def sample_model(source: str) -> Model:
+    """A shipped model by its id here ("text_en", "echo_gru"): read-only, shared by every session."""
+    return samples.model(samples.BY_SOURCE.get(source, source))
 
 
 def random_model(kind: str, units: int, seed: int) -> Model:
@@ -135,51 +116,6 @@ def readable_example(model: Model, texts: list[str]) -> str:
     return gap.join([letters] * (len(best) // (len(letters) + len(gap)) + 1))[: len(best)]
 
 
-MAX_UPLOAD_MB = 20  # the server's maxUploadSize (.streamlit/config.toml)
-
-
-def checkpoint_or_stop(page: str, container) -> tuple[str, Model]:
-    """A page's checkpoint uploader (in `container`): (digest, model) once a good file is in;
-    until then a note asking for one (the page's "<page>.upload_first"), and the page stops."""
-    from ui import frame
-    from ui.i18n import t
-
-    with container:
-        uploaded = uploaded_checkpoint(page, t(f"{page}.upload", mb=MAX_UPLOAD_MB))
-    if uploaded is None:
-        st.info(t(f"{page}.upload_first"), icon=":material/upload_file:")
-        frame.stop()
-    return uploaded
-
-
-def uploaded_checkpoint(prefix: str, label: str) -> tuple[str, Model] | None:
-    """A file uploader for a checkpoint; returns (digest, model) once a good file is in, else None.
-
-    The model is read once per file (kept in this session under <prefix>.uploaded, so the
-    page's reset forgets it); a bad file gets one line and no model.
-    """
-    from ui.i18n import explain, t
-
-    file = st.file_uploader(label, type=["npz"], key=f"{prefix}_upload")
-    if file is not None:
-        data = file.getvalue()
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        if st.session_state.get(f"{prefix}.upload_digest") != digest:
-            st.session_state.pop(f"{prefix}.uploaded", None)
-            st.session_state[f"{prefix}.upload_digest"] = digest
-            try:
-                model = lstm_core.load_checkpoint(data, limits=UPLOAD_LIMITS[prefix])
-                st.session_state[f"{prefix}.uploaded"] = (digest, model)
-            except lstm_core.CheckpointError as exc:
-                st.session_state[f"{prefix}.upload_error"] = exc.as_dict()
-            else:
-                st.session_state.pop(f"{prefix}.upload_error", None)
-    if f"{prefix}.upload_error" in st.session_state:
-        reason = explain(st.session_state[f"{prefix}.upload_error"])
-        st.error(t(f"{prefix}.upload_bad", reason=reason), icon=":material/error:")
-    return st.session_state.get(f"{prefix}.uploaded")
-
-
 class PreparedInput(NamedTuple):
     ids: np.ndarray  # (1, T) what the model reads
     tokens: list[str]  # T strings, for axes and labels
@@ -214,6 +150,9 @@ def output_labels(model: Model) -> tuple[str, ...]:
 import threading  # noqa: E402  (only the BPTT page's training below needs these)
 from dataclasses import dataclass  # noqa: E402
 from typing import Any  # noqa: E402
+
+from lstm_core.budget import BPTT_HISTORY  # noqa: E402
+from lstm_core.history import WeightHistory, shared_budgets  # noqa: E402
 
 BPTT_STEPS = (0, 100, 300, 1000, 3000)
 BPTT_TEXT_CLIP = 5.0
@@ -257,7 +196,7 @@ def logbook_corpus():
     """The generated logbook, lowercased, as the text page prepares it (read-only, shared)."""
     from ui import corpora
 
-    return corpora.prepare(corpora.sample_text("logbook"), True, 2)
+    return corpora.prepare(samples.text("logbook"), True, 2)
 
 
 class _PairTraining:
@@ -270,6 +209,9 @@ class _PairTraining:
         self.window = bptt_train_window(task, echo_step)
         cells = ("rnn", "lstm")
         self.trainers = {cell: self._trainer(cell, hidden, echo_step, seed) for cell in cells}
+        budgets = shared_budgets([tr.model for tr in self.trainers.values()], BPTT_HISTORY)
+        for trainer, budget in zip(self.trainers.values(), budgets, strict=True):
+            trainer.keep_history(budget)  # the same steps for both: one slider shows the pair
         self.pairs: dict[int, TrainedPair] = {}
 
     def _trainer(self, cell: str, hidden: int, echo_step: int, seed: int):
@@ -280,17 +222,8 @@ class _PairTraining:
         config = ModelConfig(
             "char-lm", cell, V, hidden, 1, V, vocab=corpus.vocab.chars, lowercase=True
         )
-        return lstm_core.TextTrainer(
-            Model.create(config, seed=seed),
-            corpus.train_ids,
-            self.window,
-            16,
-            "adam",
-            5e-3,
-            0.0,
-            clip_norm=BPTT_TEXT_CLIP,
-            seed=seed,
-        )
+        settings = lstm_core.TextSettings(self.window, 16, 5e-3, "adam", 0.0, BPTT_TEXT_CLIP, seed)
+        return lstm_core.TextTrainer(Model.create(config, seed=seed), corpus.train_ids, settings)
 
     def _score(self, cell: str) -> float:
         return bptt_score(self.task, self.trainers[cell].model, self.echo_step)
@@ -324,6 +257,27 @@ class _PairTraining:
                 )
             return self.pairs[steps]
 
+    def rewindable(self, steps: int) -> dict[str, Model]:
+        """The pair after `steps` updates (reached already), each model carrying its history up
+        to then: the kept steps before it and the pair's own weights at it. The history goes on
+        growing (and thinning) as training goes further, so the moments before `steps` are
+        those still kept; copied under the lock (another session may be training)."""
+        with self.lock:
+            pair = self.pairs[steps]
+            out = {}
+            for cell, trainer in self.trainers.items():
+                kept, done = trainer.history, pair.steps[cell]
+                before = [j for j, s in enumerate(kept.steps) if s < done]
+                model = pair.models[cell]
+                then = Model(model.config, model.flat, model.meta)  # shares the read-only weights
+                then.history = WeightHistory(
+                    budget=kept.budget + model.flat.size * 4,
+                    steps=[kept.steps[j] for j in before] + [done],
+                    weights=[kept.weights[j] for j in before] + [model.flat.astype(np.float32)],
+                )
+                out[cell] = then
+            return out
+
 
 @st.cache_resource(max_entries=12, show_spinner=False)
 def _pair_training(task: str, hidden: int, echo_step: int, seed: int) -> _PairTraining:
@@ -340,6 +294,12 @@ def bptt_pair(
         raise ValueError(f"steps must be one of {BPTT_STEPS}")
     run = _pair_training(task, hidden, echo_step if task == "echo" else 0, seed)
     return run.advance(steps, progress)
+
+
+def bptt_rewindable(task: str, hidden: int, steps: int, echo_step: int, seed: int):
+    """The pair of `bptt_pair` (trained already), each model with its history up to `steps`."""
+    run = _pair_training(task, hidden, echo_step if task == "echo" else 0, seed)
+    return run.rewindable(steps)
 
 
 def bptt_sequence(

@@ -163,14 +163,15 @@ def advance(p: Param, steps: list[int], every: float) -> bool:
     return True
 
 
-def caption(step: int, steps: list[int], history: WeightHistory) -> str:
+def caption(step: int, steps: list[int], *histories: WeightHistory) -> str:
+    """Which kept step this is, and the memory the histories hold (all of a run's models)."""
     return t(
         "rewind.caption",
         step=step,
         last=steps[-1],
         k=steps.index(step) + 1,
         n=len(steps),
-        mb=history.nbytes / 2**20,
+        mb=sum(h.nbytes for h in histories) / 2**20,
     )
 
 
@@ -179,20 +180,34 @@ def rewound(p: Param, model: Model, prefix: str) -> tuple[Model, int | None]:
     slider, Play and a caption, and the model as it was at the chosen step (the model itself at
     the latest); any other model as it is, with nothing shown. Returns (model, step or None).
     prefix: the page's widget-key prefix ("belt", "cell")."""
-    if not has_history(model):
+    shown, step = rewound_all(p, {"": model}, prefix)
+    return shown[""], step
+
+
+def rewound_all(
+    p: Param, models: dict[str, Model], prefix: str, intro: str = "rewind.page_intro"
+) -> tuple[dict[str, Model], int | None]:
+    """`rewound` for models drawn side by side (the BPTT page's pair), all at one step: the
+    slider offers the steps any of them kept, and each is shown at its last kept step at or
+    before the chosen one. Without a history on every model, the models as they are."""
+    if not all(has_history(m) for m in models.values()):
         unused_link(p)
-        return model, None
-    history = model.history
-    steps = list(history.steps)
+        return models, None
+    histories = {name: m.history for name, m in models.items()}
+    steps = sorted(set().union(*(h.steps for h in histories.values())))
     advance(p, steps, PAGE_EVERY)
-    st.markdown(t("rewind.page_intro"))
+    st.markdown(t(intro))
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
     step = slider(p, steps, t("rewind.slider"), container=c1, help=t("rewind.slider_help"))
     play_button(p, steps, f"{prefix}_rewind_play", container=c2)
-    st.caption(caption(step, steps, history))
+    st.caption(caption(step, steps, *histories.values()))
     _player(p)
-    index = steps.index(step)
-    return (model if index == len(steps) - 1 else model_at(model, history, index)), step
+    shown = {}
+    for name, model in models.items():
+        history = histories[name]
+        index = history.index_at(step)
+        shown[name] = model if index == len(history) - 1 else model_at(model, history, index)
+    return shown, step
 
 
 def _player(p: Param) -> None:

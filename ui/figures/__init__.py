@@ -18,6 +18,9 @@ import zlib
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
+
+from ui.i18n import number_style, write_number
 
 # Okabe & Ito, "Color Universal Design" (2008): eight colours that stay apart for readers with
 # any of the common colour blindnesses. Categorical series take their colours from here.
@@ -41,6 +44,10 @@ GATE_COLORS = {
 }
 GATE_DASH = {"f": "solid", "i": "solid", "g": "dot", "o": "dash"}  # f and o apart without colour
 GATE_SYMBOLS = {"f": "f", "i": "i", "g": "c̃", "o": "o"}
+# A GRU's gates (one cell on a figure at a time) take the colour and line of the LSTM gate whose
+# work they do: z keeps the old state as f keeps the belt, n is the candidate as c~ is, and r
+# lets the state into the candidate as o lets the belt out.
+SAME_LOOK_AS = {"z": "f", "n": "g", "r": "o"}
 DIVERGING = "RdBu_r"  # c and h: blue < 0 < red, centred with zmid=0
 STATE_COLOR = "#444444"  # c as a line, and the neutral ink of the drawings
 H_COLOR = OKABE_ITO["purple"]  # h as a line beside c and the gates
@@ -66,8 +73,6 @@ def num(x: float, spec: str, labels: dict) -> str:
     page passes among the labels: labels["decimal"] ("," in Spanish), and, from
     ui.i18n.number_style(), labels["thousands"] and labels["percent"] ("99,9 %"). Axes and hover
     texts follow layout.separators instead, which the page's frame.chart sets."""
-    from ui.i18n import number_style, write_number
-
     style = dict(labels)
     if style.get("decimal") == ",":  # a page that passes only the decimal comma: the Spanish rest
         style = {**number_style("es"), **style}
@@ -93,9 +98,14 @@ def _rgb(hex_color: str) -> tuple[int, int, int]:
     return tuple(int(hex_color[k : k + 2], 16) for k in (1, 3, 5))
 
 
+def gate_color(gate: str) -> str:
+    """The colour of any cell's gate (GATE_COLORS, or the colour of the gate it works like)."""
+    return GATE_COLORS[SAME_LOOK_AS.get(gate, gate)]
+
+
 def gate_fill(gate: str, value: float) -> str:
     """The gate's colour, as opaque as the gate is open (value 0..1)."""
-    r, g, b = _rgb(GATE_COLORS[gate])
+    r, g, b = _rgb(gate_color(gate))
     alpha = 0.08 + 0.92 * float(np.clip(value, 0.0, 1.0))
     return f"rgba({r},{g},{b},{alpha:.3f})"
 
@@ -132,19 +142,18 @@ def ink(fill: str) -> str:
 
 def gate_line(gate: str, width: float = 1.5) -> dict:
     """A gate drawn as a line: its colour and its dash (f and o tell apart in grey too)."""
-    return {"color": GATE_COLORS[gate], "width": width, "dash": GATE_DASH[gate]}
+    like = SAME_LOOK_AS.get(gate, gate)
+    return {"color": GATE_COLORS[like], "width": width, "dash": GATE_DASH[like]}
 
 
 def gate_scale(gate: str) -> list:
     """Sequential 0..1 colour scale for heatmaps of one gate."""
-    return [[0.0, "#f7f7f7"], [1.0, GATE_COLORS[gate]]]
+    return [[0.0, "#f7f7f7"], [1.0, gate_color(gate)]]
 
 
 def color_table(scale: str | list) -> np.ndarray:
     """A Plotly colour scale (a name such as DIVERGING, or [[position, colour], ...]) as 256
     RGB rows, interpolated the way Plotly colours a heatmap: row k is position k / 255."""
-    from plotly.colors import get_colorscale
-
     stops = get_colorscale(scale) if isinstance(scale, str) else scale
     where = np.array([float(p) for p, _ in stops])
     rgb = np.array([_rgb(c) if c.startswith("#") else _rgb_text(c) for _, c in stops], float)
@@ -219,18 +228,22 @@ def figure(data: list, lay: dict, height: int, **kwargs) -> go.Figure:
     return go.Figure(data=data, layout={**HOUSE_LAYOUT, **lay, "height": height, **kwargs})
 
 
+def panel_columns(n: int, gap: float = 0.08) -> list[tuple[float, float]]:
+    """The x domains (from, to) of n side-by-side panels of one figure, `gap` apart."""
+    width = (1 - gap * (n - 1)) / n
+    return [(k * (width + gap), k * (width + gap) + width) for k in range(n)]
+
+
+def plotly_text(token: str) -> str:
+    """A character as Plotly text: its pseudo-HTML tags and entities neutralised (user text never
+    becomes markup)."""
+    return token.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def visible(token: str) -> str:
     """How a token reads on an axis: spaces and newlines made visible."""
     return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(token, token)
 
-
-from ui.figures.cell import (  # noqa: E402
-    cell_diagram,
-    change_heatmap,
-    intervention,
-    step_vectors,
-    valve_curve,
-)
 
 __all__ = [
     "BIT_COLORS",
@@ -246,22 +259,20 @@ __all__ = [
     "INK",
     "OKABE_ITO",
     "STATE_COLOR",
-    "cell_diagram",
-    "change_heatmap",
     "color_table",
     "diverging_color",
     "figure",
+    "gate_color",
     "gate_fill",
     "gate_line",
     "gate_scale",
     "image_uri",
     "ink",
-    "intervention",
     "layout",
     "num",
+    "panel_columns",
     "percent_axis",
+    "plotly_text",
     "png",
-    "step_vectors",
-    "valve_curve",
     "visible",
 ]

@@ -4,10 +4,10 @@ the units that track a property, and the belt's flows step by step.
 The heatmaps come in two figures so that the page stays interactive at H=256 and 300 steps:
   - `belt_overview`: every unit at every step, drawn as one PNG image per quantity (coloured here,
     in NumPy), with nothing in it that depends on the cursor: the page draws it outside the
-    fragment that the cursor reruns, so a cursor move neither rebuilds nor resends it. Six images
-    cost the browser about half of what six 256x300 heatmaps do (measured in Chromium: 55 ms
-    against 100 ms), and a quarter of the bytes (166 KB against 690 KB). They carry no values:
-    the hover names the step, the axis names every few units, the window below gives exact values.
+    fragment that the cursor reruns, so a cursor move neither rebuilds nor resends it. Images
+    draw faster than heatmaps of the same size and weigh far fewer bytes (README, "Speed"). They
+    carry no values: the hover names the step, the axis names every few units, the window below
+    gives exact values.
   - `belt_window`: a few dozen steps around the cursor, exact float32 values, every token on the
     time axis, the cursor boxed in every panel. This is what a cursor move redraws.
 `cursor_strip` sits right under the overview, on the same time axis (same fixed margins), and
@@ -33,6 +33,7 @@ from ui.figures import (
     gate_scale,
     image_uri,
     num,
+    plotly_text,
     visible,
 )
 
@@ -44,14 +45,9 @@ VALVES = ("f", "i", "o")  # sigmoid gates, 0..1
 MARGIN = {"l": 46, "r": 64, "t": 24, "b": 8, "autoexpand": False}
 TITLE_FONT = {"size": 13, "color": "#555"}
 # Axes inside those fixed margins: nothing to grow, and no label checked against the figure's
-# edges (Plotly measures every label for that unless told to allow overflow: a third of the
-# window's drawing time, 80 against 50 ms in Chromium at H=256).
+# edges (Plotly measures every label for that unless told to allow overflow, a large part of the
+# window's drawing time: README, "Speed").
 FIXED = {"automargin": False, "ticklabeloverflow": "allow"}
-
-
-def plotly_text(token: str) -> str:
-    """A character as Plotly text: its pseudo-HTML tags and entities neutralised."""
-    return token.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def window_width(hidden: int) -> int:

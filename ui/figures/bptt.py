@@ -8,9 +8,10 @@ from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
-from ui.figures import CLIP_COLORS, OKABE_ITO, layout
-from ui.figures.echo import CELL_COLORS, _columns, log_ticks
+from ui.figures import CELL_COLORS, CLIP_COLORS, OKABE_ITO, layout, panel_columns
+from ui.figures.echo import log_ticks
 
 FLOW_SCALE = [[0.0, "#f7fbff"], [0.35, "#9ecae1"], [0.7, "#3182bd"], [1.0, "#08306b"]]
 MAX_SHADES = 14  # at most this many shades of blue: beyond it, one shade spans several decades
@@ -65,8 +66,6 @@ def flow_shades(panels: dict[str, np.ndarray], window: int, truncated: bool = Fa
 
 def _stepped_scale(count: int) -> list:
     """FLOW_SCALE cut into `count` flat bands: a norm's shade says which decade it lies in."""
-    from plotly.colors import sample_colorscale
-
     colours = sample_colorscale(
         FLOW_SCALE, np.linspace(0, 1, count).tolist() if count > 1 else [0.5]
     )
@@ -116,7 +115,7 @@ def flow_heatmaps(
             },
         }
     }
-    for j, ((x0, x1), name) in enumerate(zip(_columns(len(names), 0.05), names, strict=True)):
+    for j, ((x0, x1), name) in enumerate(zip(panel_columns(len(names), 0.05), names, strict=True)):
         ax = "" if j == 0 else str(j + 1)
         data.append(
             {

@@ -1,27 +1,47 @@
-"""Figures of the page "Inside one step": the cell diagram, a step's vectors, interventions."""
+"""Figures of the page "Inside one step": the cell diagram, a step's vectors, interventions.
+
+`step_diagram` draws a unit's step for whichever cell made it: it dispatches on the unit record
+(lstm_core's UnitStep drawn here, the GRU's in ui/figures/gru.py).
+"""
 
 from __future__ import annotations
+
+from functools import singledispatch
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lstm_core.explain import UnitStep, sigmoid
+from lstm_core.gru import GRUUnitStep
 from ui.figures import (
     DIVERGING,
     GATE_COLORS,
     GATE_SYMBOLS,
     STATE_COLOR,
     diverging_color,
+    gate_color,
     gate_fill,
     ink,
     layout,
     num,
+    plotly_text,
     visible,
 )
+from ui.figures.gru import gru_diagram
 
 
 # -------------------------------------------------------------------------------- the cell
+@singledispatch
+def step_diagram(v, labels: dict[str, str], h_prev=None, token=None) -> go.Figure:
+    """One unit's step, drawn for the cell whose unit record `v` is (v: a step's .unit(row, u))."""
+    raise TypeError(f"no drawing of a {type(v).__name__}")
+
+
+step_diagram.register(GRUUnitStep, gru_diagram)
+
+
+@step_diagram.register
 def cell_diagram(
     v: UnitStep, labels: dict[str, str], h_prev: float | None = None, token: str | None = None
 ) -> go.Figure:
@@ -170,7 +190,7 @@ def cell_diagram(
     ]
     # what comes in: h_{t-1} from the previous step (left), x_t from below; both join the line
     h_text = "h<sub>t-1</sub>" + ("" if h_prev is None else f" = {num(h_prev, '.2f', labels)}")
-    x_text = "x<sub>t</sub>" + ("" if token is None else f" = “{_plotly_text(visible(token))}”")
+    x_text = "x<sub>t</sub>" + ("" if token is None else f" = “{plotly_text(visible(token))}”")
     x_in = 1.4
     for head, tail in (((1.0, in_y), (0.05, in_y)), ((x_in, in_y - 0.05), (x_in, 0.05))):
         fig.add_annotation(
@@ -210,30 +230,43 @@ def cell_diagram(
     return layout(fig, 430, margin={"l": 0, "r": 0, "t": 0, "b": 0})
 
 
-def step_vectors(
-    values: dict[str, np.ndarray], unit: int, titles: dict[str, str], unit_label: str
-) -> go.Figure:
-    """The full vectors of one step as bars, one panel each: f, i, c~, o (0..1 or -1..1), c, h.
+LSTM_SQUASH = {"f": "sigmoid", "i": "sigmoid", "g": "tanh", "o": "sigmoid"}
 
-    values: name -> (H,) array for "f", "i", "g", "o", "c", "h". The chosen unit stands out in
-    every panel: a shaded band (wide enough to see at H=128, where a bar is two pixels), a marker
-    under the panel, and a dark outline.
+
+def step_vectors(
+    values: dict[str, np.ndarray],
+    unit: int,
+    titles: dict[str, str],
+    unit_label: str,
+    squash: dict[str, str] | None = None,
+) -> go.Figure:
+    """The full vectors of one step as bars, one panel each, in the order given: the gates
+    (0..1 for σ, -1..1 for tanh), then the states (h -1..1, c as large as it is).
+
+    values: name -> (H,) array (the cell's `vectors`); squash: how each gate squashes (the
+    cell's `squash`; the LSTM's by default). The chosen unit stands out in every panel: a shaded
+    band (wide enough to see at H=128, where a bar is two pixels), a marker under the panel, and
+    a dark outline.
     """
-    names = ["f", "i", "g", "o", "c", "h"]
+    squash = LSTM_SQUASH if squash is None else squash
+    names = list(values)
+    cols = 3 if len(names) > 4 else min(len(names), 2)
+    rows = -(-len(names) // cols)
     fig = make_subplots(
-        rows=2,
-        cols=3,
+        rows=rows,
+        cols=cols,
         subplot_titles=[titles[n] for n in names],
-        vertical_spacing=0.18,
+        vertical_spacing=0.18 if rows > 1 else 0.1,
         horizontal_spacing=0.06,
     )
-    H = len(values["f"])
+    H = len(values[names[0]])
     x = np.arange(H)
     for k, name in enumerate(names):
         y = np.asarray(values[name], dtype=np.float32)
-        if name in GATE_COLORS:
-            colors = [gate_fill(name, v) if name != "g" else diverging_color(v) for v in y]
-            line = GATE_COLORS[name]
+        if name in squash:
+            sig = squash[name] == "sigmoid"
+            colors = [gate_fill(name, v) if sig else diverging_color(v) for v in y]
+            line = gate_color(name)
         else:
             colors = [diverging_color(v, max(1.0, float(np.abs(y).max()))) for v in y]
             line = STATE_COLOR
@@ -247,19 +280,22 @@ def step_vectors(
                 hovertemplate=f"{titles[name]}<br>{unit_label} %{{x}}: %{{y:.3f}}<extra></extra>",
                 showlegend=False,
             ),
-            row=k // 3 + 1,
-            col=k % 3 + 1,
+            row=k // cols + 1,
+            col=k % cols + 1,
         )
-        low = 0.0 if name in ("f", "i", "o") else -1.0
-        high = 1.0 if name != "c" else None
-        if name == "c":
+        low, high = (0.0, 1.0) if squash.get(name) == "sigmoid" else (-1.0, 1.0)
+        if name not in squash and name != "h":  # c: as large as it is
             m = max(1.0, float(np.abs(y).max()) * 1.1)
             low, high = -m, m
         fig.update_yaxes(
-            range=[low, high], row=k // 3 + 1, col=k % 3 + 1, zeroline=True, zerolinecolor="#bbb"
+            range=[low, high],
+            row=k // cols + 1,
+            col=k % cols + 1,
+            zeroline=True,
+            zerolinecolor="#bbb",
         )
     half = max(0.5, H / 70)  # in units: at least one bar, about 1.5% of the panel
-    for k in range(6):
+    for k in range(len(names)):
         axis = "" if k == 0 else str(k + 1)
         fig.add_shape(
             type="rect",
@@ -285,7 +321,7 @@ def step_vectors(
                 font={"size": 11, "color": "#b07d00"},
             )
     fig.update_xaxes(showticklabels=H <= 32, dtick=1 if H <= 16 else None)
-    return layout(fig, 380, bargap=0.15)
+    return layout(fig, 190 * rows, bargap=0.15)
 
 
 def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
@@ -343,8 +379,8 @@ def valve_curve(a: float, labels: dict[str, str]) -> go.Figure:
 
 
 def intervention(
-    before_c: np.ndarray,
-    after_c: np.ndarray,
+    before_c: np.ndarray | None,
+    after_c: np.ndarray | None,
     before_h: np.ndarray,
     after_h: np.ndarray,
     change: np.ndarray,
@@ -353,28 +389,33 @@ def intervention(
     labels: dict[str, str],
     answers: tuple[list[str], list[str]] | None = None,
 ) -> go.Figure:
-    """Before vs after a clamp: c_t and h_t of the clamped unit, how far the output moved, and
+    """Before vs after a clamp: c_t (None: a cell without a belt) and h_t of the clamped unit,
+    how far the output moved, and
     (answers: the model's top answer at every step, left alone and clamped) both rows of answers
     under the steps, written the same way (spaces and newlines visible) and the changes marked.
 
-    labels: "c", "h", "output", "before", "after", and "answers" when answers are given.
+    labels: "c" (with a belt), "h", "output", "before", "after", and "answers" when answers are
+    given.
     """
     T = len(tokens)
     x = np.arange(T)
-    rows = 4 if answers else 3
-    titles = [labels["c"], labels["h"], labels["output"]] + ([labels["answers"]] if answers else [])
+    states = [(labels["c"], before_c, after_c)] if before_c is not None else []
+    states.append((labels["h"], before_h, after_h))
+    rows = len(states) + (2 if answers else 1)
+    titles = [s[0] for s in states] + [labels["output"]] + ([labels["answers"]] if answers else [])
     fig = make_subplots(
         rows=rows,
         cols=1,
         shared_xaxes=True,
         vertical_spacing=0.07,
         subplot_titles=titles,
-        row_heights=[1, 1, 0.8, 0.55][:rows],
+        row_heights=([1] * len(states) + [0.8, 0.55])[:rows],
     )
+    out_row = len(states) + 1
     # the hover names the step and its character (%{x} would give the axis's label: the character)
-    custom = [[k, _plotly_text(visible(tok))] for k, tok in enumerate(tokens)]
+    custom = [[k, plotly_text(visible(tok))] for k, tok in enumerate(tokens)]
     where = f"{labels.get('step', 'step')} %{{customdata[0]}} · “%{{customdata[1]}}”"
-    for row, (b, a) in enumerate(((before_c, after_c), (before_h, after_h)), start=1):
+    for row, (_, b, a) in enumerate(states, start=1):
         for name, ys, line in (
             (labels["before"], b, {"color": "#999", "dash": "dash"}),
             (labels["after"], a, {"color": "#222"}),
@@ -402,14 +443,14 @@ def intervention(
             customdata=custom,
             hovertemplate=f"%{{y:.3f}}<br>{where}<extra></extra>",
         ),
-        row=3,
+        row=out_row,
         col=1,
     )
-    fig.update_yaxes(range=[0, 1], row=3, col=1)
+    fig.update_yaxes(range=[0, 1], row=out_row, col=1)
     if answers:
         before, after = answers
         changed = np.array([b != a for b, a in zip(before, after, strict=True)], dtype=np.float32)
-        text = [[_plotly_text(visible(ch)) for ch in row] for row in (before, after)]
+        text = [[plotly_text(visible(ch)) for ch in row] for row in (before, after)]
         size = int(np.clip(700 / max(T, 1), 7, 14))  # the characters shrink as the input grows
         fig.add_trace(
             go.Heatmap(
@@ -428,10 +469,10 @@ def intervention(
                 customdata=np.tile(x, (2, 1)),
                 hovertemplate=f"%{{y}}: “%{{text}}”<br>{labels.get('step', 'step')} %{{customdata}}<extra></extra>",
             ),
-            row=4,
+            row=out_row + 1,
             col=1,
         )
-        fig.update_yaxes(autorange="reversed", showgrid=False, row=4, col=1)
+        fig.update_yaxes(autorange="reversed", showgrid=False, row=out_row + 1, col=1)
     for row in range(1, rows + 1):
         fig.add_vrect(
             x0=start - 0.5,
@@ -445,21 +486,16 @@ def intervention(
     fig.update_xaxes(
         tickmode="array",
         tickvals=x,
-        ticktext=[_plotly_text(visible(s)) for s in tokens],
+        ticktext=[plotly_text(visible(s)) for s in tokens],
         row=rows,
         col=1,
     )
     return layout(
         fig,
-        620 if answers else 520,
+        (620 if answers else 520) - 130 * (before_c is None),
         legend={"orientation": "h", "y": 1.08},
         margin={"l": 10, "r": 10, "t": 30, "b": 30},
     )  # room for the tokens under the steps
-
-
-def _plotly_text(ch: str) -> str:
-    """A character as Plotly text: its pseudo-HTML neutralised (user text never becomes markup)."""
-    return ch.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str]) -> go.Figure:
@@ -467,12 +503,13 @@ def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str])
 
     The x axis counts steps (0, 1, 2, ...); each step's token is written under its number when
     there is room, and named in the hover. labels: "title", "units", "steps", "hover" (a hover
-    template that may use %{x}, %{y}, %{z} and %{customdata}, the step's token).
+    template that may use %{x}, %{y}, %{z} and %{customdata}, the step's token), and "delta",
+    the colour bar's title (Δc unless given: Δh for a cell that keeps its memory in h).
     """
     d = np.asarray(delta, dtype=np.float32).T  # (H, T)
     H, T = d.shape
     m = float(np.abs(d).max()) or 1.0
-    words = [_plotly_text(visible(s)) for s in tokens]
+    words = [plotly_text(visible(s)) for s in tokens]
     fig = go.Figure(
         go.Heatmap(
             z=d,
@@ -484,7 +521,7 @@ def change_heatmap(delta: np.ndarray, tokens: list[str], labels: dict[str, str])
             zmax=m,
             customdata=np.tile(np.array(words, dtype=object), (H, 1)),
             hovertemplate=labels["hover"] + "<extra></extra>",
-            colorbar={"title": "Δc"},
+            colorbar={"title": labels.get("delta", "Δc")},
         )
     )
     fig.update_yaxes(title=labels["units"], autorange="reversed", dtick=1 if H <= 16 else None)

@@ -6,12 +6,38 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import BIT_COLORS, CELL_COLORS, DIVERGING, figure, layout
+from ui.figures import BIT_COLORS, CELL_COLORS, DIVERGING, figure, layout, panel_columns
 
 
-def _columns(n: int, gap: float = 0.08) -> list[tuple[float, float]]:
-    width = (1 - gap * (n - 1)) / n
-    return [(k * (width + gap), k * (width + gap) + width) for k in range(n)]
+def colorbar_under(x0: float, x1: float, **extra) -> dict:
+    """A thin horizontal colour bar under the panel spanning x0..x1 of the paper (beside a panel
+    it would run into the next panel's axis at narrow widths)."""
+    return {
+        "thickness": 8,
+        "orientation": "h",
+        "x": (x0 + x1) / 2,
+        "xanchor": "center",
+        "len": 0.6 * (x1 - x0),
+        "y": 0.0,
+        "yref": "container",
+        "yanchor": "bottom",
+        "tickfont": {"size": 10},
+        **extra,
+    }
+
+
+def panel_title(text: str, x0: float) -> dict:
+    """A panel's title, over its left edge at x0 of the paper."""
+    return {
+        "text": text,
+        "xref": "paper",
+        "yref": "paper",
+        "x": x0,
+        "y": 1.0,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "showarrow": False,
+    }
 
 
 def log_ticks(values: np.ndarray) -> dict:
@@ -54,7 +80,7 @@ def training_curves(
     stopped after a step or two still shows them).
     """
     stops = stops or {}
-    (l0, l1), (r0, r1) = _columns(2, 0.1)
+    (l0, l1), (r0, r1) = panel_columns(2, 0.1)
     traces, shown = [], []
     for name, (x, y, smooth) in losses.items():
         color = CELL_COLORS.get(name, "#444")
@@ -220,7 +246,7 @@ def echo_bars(
     band = 1.4  # height of one series' band
     steps = np.tile(np.arange(T), rows).astype(np.float32)
     lift = np.repeat((rows - 1 - np.arange(rows)) * band, T).astype(np.float32)  # series 0 on top
-    columns = _columns(len(names))
+    columns = panel_columns(len(names))
     traces, lay = [], {}
     for c, (name, (x0, x1)) in enumerate(zip(names, columns, strict=True)):
         axis = "" if c == 0 else str(c + 1)
@@ -288,7 +314,7 @@ def window_states(
     """
     traces, lay, notes = [], {}, []
     names = list(states)
-    columns = _columns(len(names), 0.1)
+    columns = panel_columns(len(names), 0.1)
     for c, (name, (x0, x1)) in enumerate(zip(names, columns, strict=True)):
         values, bits, targets, which = states[name]
         z = np.asarray(values, dtype=np.float32).T  # (H, T + 1)
@@ -311,17 +337,7 @@ def window_states(
                 xaxis=f"x{axis}",
                 yaxis=f"y{axis}",
                 hovertemplate=f"{which} · " + labels["hover"] + "<extra></extra>",
-                colorbar={
-                    "thickness": 8,
-                    "orientation": "h",
-                    "x": (x0 + x1) / 2,
-                    "xanchor": "center",
-                    "len": 0.6 * (x1 - x0),
-                    "y": 0.0,
-                    "yref": "container",
-                    "yanchor": "bottom",
-                    "tickfont": {"size": 10},
-                },  # untitled: the panel's title names the state
+                colorbar=colorbar_under(x0, x1),  # untitled: the panel's title names the state
             )
         )
         # two-line ticks, input bit over target: side by side ("1→0") they ran together
@@ -343,18 +359,7 @@ def window_states(
             "type": "category",
             "title": {"text": labels["units"] if c == 0 else "", "standoff": 2},
         }
-        notes.append(
-            {
-                "text": f"<b>{labels[name]}</b>: {which}",
-                "xref": "paper",
-                "yref": "paper",
-                "x": x0,
-                "y": 1.0,
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "showarrow": False,
-            }
-        )
+        notes.append(panel_title(f"<b>{labels[name]}</b>: {which}", x0))
     H = max(v[0].shape[1] for v in states.values())
     return layout(
         go.Figure(data=traces, layout={**lay, "annotations": notes}),
@@ -437,7 +442,7 @@ def bit_travel(traces: dict, echo_step: int, labels: dict[str, str], margin: int
     "out", "hover" (a hover template for the heatmap).
     """
     names = list(traces)
-    columns = _columns(len(names), 0.1)
+    columns = panel_columns(len(names), 0.1)
     data, lay, shapes, notes = [], {}, [], []
     for c, (name, (x0, x1)) in enumerate(zip(names, columns, strict=True)):
         tr = traces[name]
