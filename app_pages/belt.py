@@ -9,6 +9,7 @@ from lstm_core.analysis import (
     belt_flow,
     classes_in,
     lagged,
+    leading_units,
     order_units,
     rank_units,
     text_property,
@@ -16,11 +17,20 @@ from lstm_core.analysis import (
 )
 from ui import frame, models, params, rewind, uploads
 from ui.figures import belt as figs
-from ui.i18n import explain, labeler, separators, t
+from ui.i18n import current_language, explain, labeler, separators, t
 from ui.params import Param
 from ui.safe import md_escape, token_label
 
-SOURCES = ("text_en", "text_es", "logbook", "echo_trained", "upload", "text_random", "echo_random")
+SOURCES = (
+    "text_en",
+    "text_es",
+    "logbook",
+    "belt",
+    "echo_trained",
+    "upload",
+    "text_random",
+    "echo_random",
+)
 TEXT_PROPERTIES = ("quotes", "parens", "word_position", "since_newline", "char_class", "regex")
 MAX_TEXT = 400
 P = params.register(
@@ -32,7 +42,7 @@ P = params.register(
         Param("belt_units", 64, "int", low=1, high=256),
         Param("belt_text", "", "text", max_length=MAX_TEXT),
         Param("belt_layer", 0, "int", low=0, high=2),
-        Param("belt_sort", "cluster", "choice", options=("index", "activity", "cluster")),
+        Param("belt_sort", "facts", "choice", options=("facts", "cluster", "activity", "index")),
         Param("belt_cursor", 0, "int", low=0, high=MAX_TEXT - 1),
         Param("belt_unit", 0, "int", low=0, high=4095),
         Param("belt_property", "quotes", "choice", options=(*TEXT_PROPERTIES, "lag")),
@@ -85,7 +95,7 @@ if not lstm:
     st.info(t("belt.rnn_note"), icon=":material/compare_arrows:")
 
 # ------------------------------------------------------------------------------ the input
-example = models.belt_example(model, source)
+example = models.belt_example(model, source, current_language())
 raw = params.text_area(
     P["belt_text"],
     t("belt.input_bits" if cfg.kind == "echo" else "belt.input_text"),
@@ -143,6 +153,24 @@ def layer_series() -> dict:
 
 
 series = memo(("series", trace_key, layer_index), layer_series)
+
+
+def tracked_facts() -> dict:
+    """What the "facts" order leads with: in a text, whether a quotation is open and how many
+    brackets are; for an echo model, the bit waiting to be echoed (the page's default lag)."""
+    if cfg.kind == "echo":
+        return {"lag": lagged(seq.ids[0], P["belt_lag"].current_default)}
+    text = "".join(tokens)
+    return {name: text_property(text, name) for name in ("quotes", "parens")}
+
+
+# the units whose belt (c; h for a plain RNN) follows those facts most closely, then the rest
+lead_order, leaders = memo(
+    ("lead", trace_key, layer_index),
+    lambda: leading_units(series["c" if lstm else "h"], series["h"], tracked_facts()),
+)
+if leaders:  # "One unit" opens on the first of them (the page's own pick: left out of the link)
+    params.data_default(P["belt_unit"], leaders[0][1])
 quantity_labels = {q: t(f"cell.vector_{q}") for q in figs.QUANTITIES}
 value_options = ("c", "h") if lstm else ("h",)
 
@@ -172,7 +200,20 @@ def every_unit() -> None:
         container=st.columns([2, 3])[0],
         help=t("belt.sort_help"),
     )
-    order = memo(("order", trace_key, layer_index, sort), lambda: order_units(series["h"], sort))
+    if sort == "facts":
+        order = lead_order
+    else:
+        order = memo(
+            ("order", trace_key, layer_index, sort), lambda: order_units(series["h"], sort)
+        )
+    st.markdown(t("belt.reading_guide" if lstm else "belt.reading_guide_rnn"))
+    if sort == "facts" and leaders:  # which rows lead, and how closely each follows its fact
+        value = t("belt.track_c" if lstm else "belt.track_h")
+        units = "; ".join(
+            t("belt.leader", unit=unit, prop=t(f"belt.property_{name}"), r=r, value=value)
+            for name, unit, r in leaders
+        )
+        st.markdown(t("belt.leaders", units=units))
     if whole:
         st.caption(t("belt.overview_title", n=T))
         frame.chart(

@@ -355,6 +355,30 @@ def order_units(values: np.ndarray, method: str) -> np.ndarray:
     return np.array(root)
 
 
+def leading_units(
+    belt: np.ndarray, rest: np.ndarray, props: dict[str, np.ndarray]
+) -> tuple[np.ndarray, list[tuple[str, int, float]]]:
+    """A display order that leads with the units whose belt follows the given properties.
+
+    belt: (T, H) the values ranked against each property (the cell state c: a value held on the
+    belt shows there as a stripe); rest: (T, H) the values the other units are clustered on.
+    props: name -> (T,) property. For each property in turn, the unit of largest |r| not placed
+    yet goes next (a property the input does not vary is skipped); the other units follow,
+    clustered. Returns (order, [(property, unit, r), ...] for the units placed first).
+    """
+    leaders: list[tuple[str, int, float]] = []
+    for name, prop in props.items():
+        if np.asarray(prop).std() == 0:
+            continue
+        ranking = rank_units(belt, prop)
+        placed = {u for _, u, _ in leaders}
+        unit = next(int(u) for u in ranking.order if int(u) not in placed)
+        leaders.append((name, unit, float(ranking.r[unit])))
+    first = [u for _, u, _ in leaders]
+    others = [int(u) for u in order_units(rest, "cluster") if int(u) not in first]
+    return np.array(first + others, dtype=int), leaders
+
+
 # ----------------------------------------------------------------------------- the belt
 class BeltFlow(NamedTuple):
     """One unit's belt over time: c_t = c_{t-1} - removed + added.

@@ -25,17 +25,20 @@ DEEPEST = 3  # brackets nest at most this deep
 EN = {
     "names": ["Marta", "the keeper", "Tomás", "the cook"],
     "verbs": ["carried", "cleaned", "counted", "mended"],
+    "now": ["carries", "cleans", "counts", "mends"],
     "things": ["the lamp", "the clock", "the bell", "the rope"],
     "places": ["by the sea", "on the stairs", "in the tower"],
     "remarks": ["at six", "or seven", "as always", "twice", "by the clock", "for once"],
     "questions": ["who lit the lamp", "where is the oil", "is the fog lifting"],
     "and": ", and ",
+    "also": " and ",
     "said": ["said", "answered"],
     "asked": ["asked", "called"],
 }
 ES = {
     "names": ["Marta", "el farero", "Tomás", "la cocinera"],
     "verbs": ["llevó", "limpió", "contó", "arregló"],
+    "now": ["lleva", "limpia", "cuenta", "arregla"],
     "things": ["la lámpara", "el reloj", "la campana", "la cuerda"],
     "places": ["junto al mar", "en la escalera", "en la torre"],
     "remarks": [
@@ -48,6 +51,7 @@ ES = {
     ],
     "questions": ["quién encendió la lámpara", "dónde está el aceite", "se levanta la niebla"],
     "and": ", y ",
+    "also": " y ",
     "said": ["dijo", "respondió"],
     "asked": ["preguntó", "gritó"],
     "wrote": ["escribió", "anotó"],
@@ -69,40 +73,52 @@ class _BeltWriter(Dice):
                 parts.append(self.pick(words["remarks"]))
         return opening + " ".join(parts) + BRACKETS[opening]
 
-    def clause(self, words: dict) -> str:
-        """Someone did something somewhere, often with a remark in brackets."""
-        s = f"{self.pick(words['names'])} {self.pick(words['verbs'])} {self.pick(words['things'])}"
-        if self.chance(0.4):
-            s += " " + self.remark(words)
+    def clause(self, words: dict, said: bool = False) -> str:
+        """Someone does one to three things somewhere, often with remarks in brackets: in the
+        past when the narrator tells it, in the present when someone says it. Every verb says
+        which, so a quotation's mark is needed again a few words on, and again, to its end."""
+        verbs = words["now" if said else "verbs"]
+        done = []
+        for _ in range(self.number(1, 3)):
+            s = f"{self.pick(verbs)} {self.pick(words['things'])}"
+            if self.chance(0.3):
+                s += " " + self.remark(words)
+            done.append(s)
+        s = self.pick(words["names"]) + " "
+        s += done[0] if len(done) == 1 else ", ".join(done[:-1]) + words["also"] + done[-1]
         s += " " + self.pick(words["places"])
-        if self.chance(0.4):
+        if self.chance(0.3):
             s += " " + self.remark(words)
         return s
 
-    def sentences(self, words: dict, most: int, capital: bool = True) -> str:
-        """One to `most` sentences of one or two clauses, with no final stop: the same whether
-        the narrator tells them or someone says them."""
+    def sentences(self, words: dict, most: int, capital: bool = True, said: bool = False) -> str:
+        """One to `most` sentences of one or two clauses, with no final stop: told (the past) or
+        said (the present), the same words otherwise."""
         out = []
         for _ in range(self.number(1, most)):
-            s = self.clause(words)
+            s = self.clause(words, said)
             if self.chance(0.3):
-                s += words["and"] + self.clause(words)
+                s += words["and"] + self.clause(words, said)
             out.append(_capital(s) if capital or out else s)
         return ". ".join(out)
+
+    def speech(self, words: dict, most: int, capital: bool = True) -> str:
+        """What someone says: sentences in the present."""
+        return self.sentences(words, most, capital, said=True)
 
     def dialogue_en(self) -> str:
         """An English line with "speech" in it."""
         w, who = EN, self.pick(EN["names"])
         kind = self.number(0, 4)
         if kind == 0:
-            return f'"{self.sentences(w, 2)}," {self.pick(w["said"])} {who}.'
+            return f'"{self.speech(w, 2)}," {self.pick(w["said"])} {who}.'
         if kind == 1:
             said = f"{self.pick(w['said'])} {who}"
-            return f'"{self.sentences(w, 1)}," {said}, "{self.sentences(w, 2, False)}."'
+            return f'"{self.speech(w, 1)}," {said}, "{self.speech(w, 2, False)}."'
         if kind == 2:
-            return f'"{self.sentences(w, 2)}."'
+            return f'"{self.speech(w, 2)}."'
         if kind == 3:
-            return f'{_capital(who)} {self.pick(w["said"])}, "{self.sentences(w, 2)}."'
+            return f'{_capital(who)} {self.pick(w["said"])}, "{self.speech(w, 2)}."'
         return f'"{_capital(self.pick(w["questions"]))}?" {self.pick(w["asked"])} {who}.'
 
     def dialogue_es(self) -> str:
@@ -111,21 +127,21 @@ class _BeltWriter(Dice):
         w, who = ES, self.pick(ES["names"])
         kind = self.number(0, 3)
         if kind == 0:
-            return f"—{self.sentences(w, 2)}."
+            return f"—{self.speech(w, 2)}."
         if kind == 1:
             said = f"{self.pick(w['said'])} {who}"
-            return f"—{self.sentences(w, 1)} —{said}—. {self.sentences(w, 1)}."
+            return f"—{self.speech(w, 1)} —{said}—. {self.speech(w, 1)}."
         question = f"—¿{_capital(self.pick(w['questions']))}?"
         if kind == 2:
             return f"{question} —{self.pick(w['asked'])} {who}."
-        return f"{question} {self.sentences(w, 2)}."
+        return f"{question} {self.speech(w, 2)}."
 
     def prose(self, words: dict) -> str:
         """A line of narration; in Spanish, sometimes with a «quotation»."""
         line = self.sentences(words, 2) + "."
         if words is ES and self.chance(0.4):
             who = _capital(self.pick(words["names"]))
-            line += f" {who} {self.pick(words['wrote'])}: «{self.sentences(words, 1)}»."
+            line += f" {who} {self.pick(words['wrote'])}: «{self.speech(words, 1)}»."
         return line
 
     def scene(self) -> str:

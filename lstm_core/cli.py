@@ -158,7 +158,7 @@ def cmd_train_text(args) -> int:
             vocab=vocab.chars,
             lowercase=args.lowercase,
         )
-        model = Model.create(config, seed=args.seed)
+        model = Model.create(config, seed=args.seed, forget_bias=args.forget_bias)
         ids = vocab.encode(text)
     settings = TextSettings(
         args.seq_length,
@@ -181,6 +181,7 @@ def cmd_train_text(args) -> int:
             "held_out": len(held_out),
             "steps": trainer.steps_done,
             **asdict(settings),
+            "forget_bias": args.forget_bias,
             "final_loss": float(np.mean(recent)) if recent else float("nan"),
         }
 
@@ -541,6 +542,14 @@ def build_parser(
         type=_non_negative_float,
         default=d.clip_norm,
         help="clip the gradient's global norm to this (0 turns clipping off)",
+    )
+    p.add_argument(
+        "--forget-bias",
+        type=float,
+        default=0.0,
+        help="added to the LSTM's forget-gate bias at the start (0: PyTorch's start); a positive "
+        "one opens the belt from the first step, so long dependencies are found sooner (a new "
+        "model only, not --init)",
     )
     p.add_argument(
         "--lowercase", action="store_true", help="lowercase the text first (as the paper)"

@@ -18,6 +18,7 @@ from lstm_core.analysis import (
     correlations,
     inside_quotes,
     lagged,
+    leading_units,
     order_units,
     paren_depth,
     rank_units,
@@ -140,6 +141,28 @@ def test_ranking_finds_the_unit_that_was_built_to_track_the_property(rng):
     np.testing.assert_allclose(ranking.r[7], np.corrcoef(values[:, 7], prop)[0, 1])
     with pytest.raises(ValueError):
         correlations(values[:-1], prop)
+
+
+def test_the_units_that_follow_the_facts_lead_the_order(rng):
+    """Each fact's best unit comes first, in the facts' order, a unit never twice; a fact the
+    input does not vary is skipped; the other units follow, each once."""
+    text = 'a "quote (with [a remark]) here" and (more) text'
+    quotes, parens = inside_quotes(text), paren_depth(text)
+    T, H = len(text), 9
+    values = rng.standard_normal((T, H)) * 0.3
+    values[:, 6] = quotes + 0.05 * rng.standard_normal(T)
+    values[:, 3] = -parens + 0.05 * rng.standard_normal(T)
+    order, leaders = leading_units(
+        values, values, {"quotes": quotes, "flat": np.zeros(T), "parens": parens}
+    )
+    assert [(name, unit) for name, unit, _ in leaders] == [("quotes", 6), ("parens", 3)]
+    assert leaders[0][2] > 0.95 and leaders[1][2] < -0.95  # the sign is kept
+    assert list(order[:2]) == [6, 3] and sorted(order) == list(range(H))
+    # the same fact twice: its second-best unit, not the same one again
+    _, twice = leading_units(values, values, {"a": quotes, "b": quotes})
+    assert twice[0][1] == 6 and twice[1][1] != 6
+    order, none = leading_units(values, values, {})
+    assert none == [] and sorted(order) == list(range(H))
 
 
 def test_the_trained_echo_model_holds_the_bit_waiting_to_be_echoed():

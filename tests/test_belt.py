@@ -315,7 +315,7 @@ def upload(at, model, name="m.npz"):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize(
-    "model", ["text_en", "text_es", "logbook", "echo_trained", "text_random", "echo_random"]
+    "model", ["belt", "text_en", "text_es", "logbook", "echo_trained", "text_random", "echo_random"]
 )
 def test_belt_page_every_model(lang, model):
     at = open_app("belt", lang=lang, belt_model=model)

@@ -495,3 +495,22 @@ def test_train_echo_with_a_gru(tmp_path):
     summary = json.loads(out)
     assert summary["accuracy"] >= 0.99, summary
     assert load_checkpoint(tmp_path / "g.npz").config.cell == "gru"
+
+
+def test_forget_bias_opens_the_belt_of_a_new_model_and_is_recorded(tmp_path):
+    """--forget-bias shifts b_f of the fresh model (the first block of b, as cells.py lays it out),
+    nothing else, and the checkpoint says it was used; 0 is PyTorch's start."""
+    text = tmp_path / "t.txt"
+    text.write_text(TEXT, encoding="utf-8")
+    made = {}
+    for bias in (0, 3):
+        out = tmp_path / f"m{bias}.npz"
+        common = ("--hidden-size", 8, "--steps", 1, "--learning-rate", 1e-9, "--seq-length", 10)
+        cli("train-text", "--text", text, "--out", out, "--forget-bias", bias, "--seed", 4, *common)
+        made[bias] = load_checkpoint(out)
+        assert made[bias].meta["training"]["forget_bias"] == bias
+    H = 8
+    b0, b3 = (made[k].p["b0"].ravel() for k in (0, 3))
+    assert made[0].config.cell_kind.gates[0] == "f"
+    assert b3[:H] - b0[:H] == pytest.approx(3.0, abs=1e-5)
+    assert b3[H:] == pytest.approx(b0[H:])

@@ -253,7 +253,8 @@ def test_the_clamp_changes_nothing_before_its_step_and_parts_the_lines_at_it():
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_the_belt_steps_best_unit_beats_the_untrained_network(lang):
     """The page's own verdict at the step's link, seeds 0-4 (the untrained twin's): the best unit
-    follows the quotes better than the untrained network's best, by the page's margin. Measured
+    follows the quotes better than the untrained network's best, by the page's margin, and the
+    units on top of the heatmaps are named as the ones that follow quotes and brackets. Measured
     on the models it opens on today: English |r| 0.51 against 0.26-0.41, Spanish 0.54 against
     0.23-0.30."""
     better = head("belt.untrained_best", lang)
@@ -261,6 +262,10 @@ def test_the_belt_steps_best_unit_beats_the_untrained_network(lang):
         at = open_app("belt", lang=lang, seed=seed, **lessons.show_me(4))
         assert_clean(at)
         assert any(c.value.startswith(better) for c in at.caption), seed
+        # the rows on top: the units that follow the quotes and the brackets, named with their r
+        (lead,) = [m.value for m in at.markdown if m.value.startswith(head("belt.leaders", lang))]
+        for name in ("quotes", "parens"):
+            assert t(f"belt.property_{name}", lang=lang) in lead, seed
 
 
 def test_clipping_at_the_steps_scale():

@@ -63,11 +63,27 @@ def get(source: str, units: int, seed: int) -> Model:
     return sample_model(source)
 
 
-def belt_example(model: Model, source: str = "") -> str:
-    """The source's own example, else (an uploaded model) the one the model can read best, kept
-    to what it reads."""
+# The belt model's examples (samples/belt.txt's kind of text, in the page's language): a long
+# quotation with brackets nested inside it, then a line of narration, so the unit that holds the
+# quotation and the one that counts the brackets both show as stripes (tests/test_belt_model.py).
+BELT_MODEL_EXAMPLES = {
+    "en": 'The cook mended the bell by the sea.\n"Marta carries the lamp, counts the rope '
+    "(at six [as always {twice}]) and mends the clock on the stairs. The keeper cleans the bell "
+    '[or seven] in the tower," said Tomás.\nThe keeper counted the rope in the tower (twice).\n',
+    "es": "La cocinera arregló la campana junto al mar.\n—Marta lleva la lámpara, cuenta la cuerda "
+    "(a las seis [como siempre {dos veces}]) y arregla el reloj en la escalera —dijo Tomás—. "
+    "El farero limpia la campana [o a las siete] en la torre.\nEl farero contó la cuerda en la "
+    "torre (dos veces).\n",
+}
+
+
+def belt_example(model: Model, source: str = "", lang: str = "en") -> str:
+    """The source's own example (the belt model's in `lang`), else (an uploaded model) the one
+    the model can read best, kept to what it reads."""
     if model.config.kind == "echo":
         return BELT_EXAMPLES["echo"]
+    if source == "belt":
+        return BELT_MODEL_EXAMPLES[lang]
     if source in BELT_EXAMPLES:
         return BELT_EXAMPLES[source]
     return readable_example(model, [BELT_EXAMPLES["text_en"], BELT_EXAMPLES["text_es"]])

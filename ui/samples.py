@@ -61,6 +61,7 @@ SAMPLES = {  # its id among the text page's corpora (the page's links say it) ->
 }
 BY_SOURCE = {sample.source: name for name, sample in SAMPLES.items()}  # "text_en" -> "story_en"
 ECHO_MODELS = {"echo_gru": "echo_gru_h4.npz"}  # no text of their own: the cell page's GRU
+BELT_MODELS = {"belt": "belt_h32.npz"}  # trained on belt.txt, which the text page does not offer
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -70,7 +71,7 @@ def text(name: str) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def model(name: str) -> lstm_core.Model:
-    """A sample's model (or one of ECHO_MODELS): read-only, shared by every session: copy before
+    """A sample's model (or one of ECHO_MODELS, BELT_MODELS): read-only, shared by every session: copy before
     training."""
-    file = SAMPLES[name].checkpoint if name in SAMPLES else ECHO_MODELS[name]
+    file = SAMPLES[name].checkpoint if name in SAMPLES else (ECHO_MODELS | BELT_MODELS)[name]
     return lstm_core.load_checkpoint(FOLDER / file)

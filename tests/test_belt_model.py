@@ -1,0 +1,87 @@
+"""The belt's own model (samples/belt_h32.npz, trained on samples/belt.txt): what samples/README.md
+says of its units, measured on generated text it never saw, against the same network untrained;
+and the belt page, opened on it, leading with those units."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import ROOT
+from test_app import assert_clean, open_app
+
+import lstm_core
+from lstm_core import Model
+from lstm_core.analysis import leading_units, rank_over_texts, text_property
+from lstm_core.belt_corpus import belt_inputs
+from ui import models, samples
+from ui.i18n import LANGUAGES, catalog, t
+
+PATH = ROOT / "samples" / samples.BELT_MODELS["belt"]
+UNSEEN = 4242  # a corpus seed other than the training text's 1931
+
+# (language, fact): the best single unit's |r| on c at least, and the untrained network's best
+# (seeds 0-4) at most. Measured: English quotes 0.46 against 0.07-0.09, Spanish quotes 0.34
+# against 0.09-0.12, English brackets 0.30 against 0.16-0.19, Spanish brackets 0.50 against
+# 0.26-0.33 (samples/README.md). Short of the issue's 0.9: see the README.
+CLAIMS = {
+    ("en", "quotes"): (0.40, 0.15),
+    ("es", "quotes"): (0.30, 0.15),
+    ("en", "parens"): (0.25, 0.22),
+    ("es", "parens"): (0.45, 0.36),
+}
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    return lstm_core.load_checkpoint(PATH)
+
+
+@pytest.fixture(scope="module")
+def unseen() -> dict[str, list[str]]:
+    """Page-sized inputs of unseen text, by language (the Spanish scenes have no " the ")."""
+    texts = belt_inputs(UNSEEN, 40_000)
+    return {
+        "en": [x for x in texts if " the " in x],
+        "es": [x for x in texts if " the " not in x],
+    }
+
+
+def best(model: Model, texts: list[str], fact: str) -> float:
+    ranking = rank_over_texts(model, texts, fact)
+    return float(abs(ranking.r[ranking.order[0]]))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lang", "fact"), sorted(CLAIMS))
+def test_single_units_follow_the_facts_and_untrained_ones_do_not(model, unseen, lang, fact):
+    least, untrained_most = CLAIMS[lang, fact]
+    texts = unseen[lang]
+    assert len(texts) > 20
+    assert best(model, texts, fact) >= least
+    for seed in range(5):
+        twin = Model.create(model.config, seed=seed)
+        assert best(twin, texts, fact) <= untrained_most, seed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_page_on_the_belt_model_leads_with_those_units(model, lang):
+    """Its example in the page's language, the facts-first order: the page names the unit on top
+    and its r, the very numbers the engine finds on that example."""
+    example = models.belt_example(model, "belt", lang)
+    seq = models.prepare_input(model, example, limit=400)
+    assert not seq.dropped and len(seq.tokens) == len(example)  # the example is all it reads
+    layer = model.run(seq.ids).layers[0]
+    props = {name: text_property(example, name) for name in ("quotes", "parens")}
+    _, leaders = leading_units(layer.c[1:, 0], layer.h[1:, 0], props)
+    assert [name for name, _, _ in leaders] == ["quotes", "parens"]  # both facts vary in it
+    at = open_app("belt", lang=lang, belt_model="belt")
+    assert_clean(at)
+    head = catalog(lang)["belt.leaders"].split("{")[0]
+    (line,) = [m.value for m in at.markdown if m.value.startswith(head)]
+    value = t("belt.track_c", lang=lang)
+    for name, unit, r in leaders:
+        prop = t(f"belt.property_{name}", lang=lang)
+        assert t("belt.leader", lang=lang, unit=unit, prop=prop, r=r, value=value) in line
+    assert at.session_state["belt_unit"] == leaders[0][1]  # "One unit" opens on it
+    assert np.isfinite([r for _, _, r in leaders]).all()
