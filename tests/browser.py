@@ -71,8 +71,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def fresh_server():
-    """A newly started `streamlit run app.py`; yields its base URL."""
+def server_process(*options: str, env: dict | None = None):
+    """A newly started `streamlit run app.py` (with extra `options` and environment); yields its
+    base URL and its process."""
     port = free_port()
     OUTPUT.mkdir(parents=True, exist_ok=True)
     log = open(OUTPUT.parent / f"server-{port}.log", "w")  # noqa: SIM115
@@ -89,8 +90,10 @@ def fresh_server():
             str(port),
             "--server.address",
             "127.0.0.1",
+            *options,
         ],
         cwd=ROOT,
+        env=None if env is None else {**os.environ, **env},
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -106,7 +109,7 @@ def fresh_server():
             if time.time() > deadline or proc.poll() is not None:
                 raise RuntimeError(f"the server did not start (see {log.name})")
             time.sleep(0.1)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:
@@ -114,6 +117,13 @@ def fresh_server():
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def fresh_server():
+    """A newly started `streamlit run app.py`; yields its base URL."""
+    with server_process() as (base, _):
+        yield base
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:

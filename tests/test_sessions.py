@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from ui import sessions
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from browser import free_port  # noqa: E402
+from browser import server_process  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -36,26 +35,8 @@ def test_nothing_to_reap_outside_a_running_server():
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads memory from /proc")
 def test_a_closed_tab_gives_its_memory_back_with_no_other_tab_coming(tmp_path):
-    port = free_port()
-    env = {**os.environ, "LSTM_LAB_REAP_EVERY": "1", "PYTHONPATH": str(ROOT)}
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.disconnectedSessionTTL", "3"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            assert time.time() < deadline and proc.poll() is None, "the server did not start"
-            time.sleep(0.1)
+    env = {"LSTM_LAB_REAP_EVERY": "1", "PYTHONPATH": str(ROOT)}
+    with server_process("--server.disconnectedSessionTTL", "3", env=env) as (base, proc):
 
         def a_class() -> float:
             """One echo student and one at the text page's largest settings (refused to train,
@@ -64,7 +45,7 @@ def test_a_closed_tab_gives_its_memory_back_with_no_other_tab_coming(tmp_path):
             check = subprocess.run(
                 [sys.executable, "scripts/load_check.py", "--url", base, "--sessions", "1",
                  "--mix", "echo", "--seconds", "5", "--abuse", "1", "--json"],
-                cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+                cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=300,
             )  # fmt: skip
             assert check.returncode == 0, check.stderr[-2000:]
             assert json.loads(check.stdout)["finished"] == 2
@@ -85,10 +66,3 @@ def test_a_closed_tab_gives_its_memory_back_with_no_other_tab_coming(tmp_path):
         # came back (320 MB for 165 s after the tabs closed)
         assert closed - warm > 50, (warm, closed)  # the class took memory ...
         assert after < warm + 0.5 * (closed - warm), (warm, closed, after)  # ... and gave it back
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
