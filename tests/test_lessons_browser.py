@@ -230,6 +230,7 @@ def test_presenter_mode_on_a_projector(server, browser):
         if name != "step":
             assert body.locator(f".st-key-{name}").is_visible(), name
     cursor = body.locator("[class*='st-key-step__'] input[type=range]")
+    cursor.first.wait_for(state="attached", timeout=30_000)  # a loaded machine draws it late
     assert cursor.count() == 1
     for name in ("model", "input", "unit", "valve"):
         assert not body.locator(f".st-key-{name}").is_visible(), name
