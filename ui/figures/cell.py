@@ -26,6 +26,7 @@ from ui.figures import (
     layout,
     num,
     plotly_text,
+    pointwise_ops,
     visible,
 )
 from ui.figures.gru import gru_diagram
@@ -136,24 +137,16 @@ def cell_diagram(
             )
         )
     # pointwise operations
-    for x, y, sym in (
-        (x_mul_f, belt_y, "×"),
-        (x_add, belt_y, "+"),
-        (x_prod, y_prod, "×"),
-        (x_tanh, gate_y, "×"),
-    ):
-        shapes.append(
-            {
-                "type": "circle",
-                "x0": x - 0.3,
-                "x1": x + 0.3,
-                "y0": y - 0.3,
-                "y1": y + 0.3,
-                "fillcolor": "white",
-                "line": {"color": STATE_COLOR, "width": 2},
-            }
-        )
-        notes.append((x, y, f"<b>{sym}</b>", 16))
+    pointwise_ops(
+        shapes,
+        notes,
+        (
+            (x_mul_f, belt_y, "×"),
+            (x_add, belt_y, "+"),
+            (x_prod, y_prod, "×"),
+            (x_tanh, gate_y, "×"),
+        ),
+    )
     shapes.append(
         {
             "type": "rect",

@@ -19,6 +19,7 @@ from ui.figures import (
     layout,
     num,
     plotly_text,
+    pointwise_ops,
     visible,
 )
 
@@ -118,24 +119,16 @@ def gru_diagram(
         }
     )
     notes.append((4.0, mid_y, "1 −", 12))
-    for x, y, sym in (
-        (x_keep, top, "×"),
-        (x_add, top, "+"),
-        (x_add, mid_y, "×"),
-        (x_mul_r, gate_y, "×"),
-    ):
-        shapes.append(
-            {
-                "type": "circle",
-                "x0": x - 0.3,
-                "x1": x + 0.3,
-                "y0": y - 0.3,
-                "y1": y + 0.3,
-                "fillcolor": "white",
-                "line": {"color": STATE_COLOR, "width": 2},
-            }
-        )
-        notes.append((x, y, f"<b>{sym}</b>", 16))
+    pointwise_ops(
+        shapes,
+        notes,
+        (
+            (x_keep, top, "×"),
+            (x_add, top, "+"),
+            (x_add, mid_y, "×"),
+            (x_mul_r, gate_y, "×"),
+        ),
+    )
 
     notes += [
         (0.9, top + 0.55, f"h<sub>t-1</sub> = {num(v.h_prev, '.2f', labels)}", 13),
