@@ -17,6 +17,11 @@ def test_the_gru_step_is_drawn_and_written_in_the_browser(lang):
         page.wait_for_selector(".st-key-reset_page", timeout=60_000)
         wait_idle(page)
         wait_charts(page, 3)
+        # the diagram's chart can come after the other three on a loaded machine: wait for its text
+        page.wait_for_function(
+            "(document.querySelector('.st-key-cell_diagram')?.innerText || '').includes('z = ')",
+            timeout=60_000,
+        )
         diagram = page.locator(".st-key-cell_diagram")
         drawn = diagram.inner_text()
         for text in ("z = ", "r = ", "n = ", "1 − z", "(1 − z)·n"):
