@@ -4,6 +4,7 @@ cuts off, and what clipping does when the gradient explodes."""
 
 import streamlit as st
 
+from lstm_core import bptt_pair
 from lstm_core.bptt import (
     EXPLOSION_HIDDEN,
     RESOLVABLE,
@@ -18,9 +19,10 @@ from lstm_core.bptt import (
     gradient_flow,
     reach,
 )
+from lstm_core.bptt_pair import TrainedPair
 from lstm_core.cells import DEFAULT_CELL
 from lstm_core.demos import BPTT_ECHO_CLIP, BPTT_EXPLODES, BPTT_PRESET, bptt_echo_config
-from ui import frame, models, params, rewind
+from ui import bptt_models, frame, params, rewind
 from ui.figures import bptt as figs
 from ui.i18n import explain, labeler, num, t
 from ui.params import Param
@@ -38,7 +40,7 @@ P = params.register(
         Param("bptt_task", "echo", "choice", options=("echo", "text")),
         Param("bptt_length", 60, "int", low=5, high=200),
         Param("bptt_hidden", 32, "int", low=2, high=128),
-        Param("bptt_steps", 0, "choice", options=models.BPTT_STEPS),
+        Param("bptt_steps", 0, "choice", options=bptt_pair.STEPS),
         Param("bptt_scale", 1.0, "float", low=0.1, high=SCALE_LIMIT),
         Param("bptt_forget", 0.0, "float", low=-6.0, high=8.0),
         Param("bptt_echo_step", 3, "int", low=1, high=50),
@@ -115,7 +117,7 @@ echo_step = params.slider(
     disabled=task != "echo",
     help=t("bptt.echo_step_help"),
 )
-train_window = models.bptt_train_window(task, int(echo_step))
+train_window = bptt_pair.train_window(task, int(echo_step))
 window = params.slider(
     P["bptt_window"],
     t("bptt.window"),
@@ -125,7 +127,7 @@ window = params.slider(
 )
 
 
-def trained_pair(units: int) -> models.TrainedPair:
+def trained_pair(units: int) -> TrainedPair:
     """The pair of `units` units, trained here with a progress bar if nobody has yet."""
     slot = st.empty()
 
@@ -134,7 +136,7 @@ def trained_pair(units: int) -> models.TrainedPair:
             min(done / max(total, 1), 1.0), text=t("bptt.training", done=done, total=total, h=units)
         )
 
-    pair = models.bptt_pair(task, units, int(steps), int(echo_step), frame.seed(), progress=show)
+    pair = bptt_models.pair(task, units, int(steps), int(echo_step), frame.seed(), progress=show)
     slot.empty()
     return pair
 
@@ -144,7 +146,7 @@ pair, at_step = trained.models, None
 if steps:  # the pair's history: the gradient maps at any kept step of its training
     pair, at_step = rewind.rewound_all(
         P["bptt_at_step"],
-        models.bptt_rewindable(task, int(hidden), int(steps), int(echo_step), frame.seed()),
+        bptt_models.rewindable(task, int(hidden), int(steps), int(echo_step), frame.seed()),
         "bptt",
         intro="rewind.bptt_intro",
     )
@@ -153,7 +155,7 @@ else:
 rewinding = at_step is not None and at_step < max(trained.steps.values())
 drawn = {name: adjusted(m, scale, forget) for name, m in pair.items()}  # the models as drawn
 some_model = next(iter(drawn.values()))  # they read the same vocabulary: any gives the sequence
-inputs, targets = models.bptt_sequence(task, some_model, int(T), int(echo_step), frame.seed())
+inputs, targets = bptt_models.sequence(task, some_model, int(T), int(echo_step), frame.seed())
 truncated = st.session_state.get("bptt_truncated", False)  # its toggle sits under the heatmaps
 cut = int(window) if truncated else None
 keep = check_pairs(len(inputs), cut)  # the entries the gradient check may look at
@@ -195,7 +197,7 @@ unchanged = scale == 1.0 and forget == 0.0
 adjusted_now = not unchanged
 unchanged = unchanged and not rewinding  # the scores of the pair as trained are not these
 scores = {
-    name: trained.scores[name] if unchanged else models.bptt_score(task, m, int(echo_step))
+    name: trained.scores[name] if unchanged else bptt_models.score(task, m, int(echo_step))
     for name, m in drawn.items()
 }
 score_list = ", ".join(
@@ -324,7 +326,7 @@ c3.button(
 if st.session_state.pop("bptt.explode", False):
     found = find_explosion(
         lambda units: trained_pair(units).models[BPTT_EXPLODES],
-        lambda length: models.bptt_sequence(task, clipped, length, int(echo_step), frame.seed()),
+        lambda length: bptt_models.sequence(task, clipped, length, int(echo_step), frame.seed()),
         int(hidden),
         int(T),
         float(clip_norm),

@@ -19,6 +19,7 @@ from lstm_core.explain import (
     top_predictions,
     unit_step,
 )
+from lstm_core.inputs import MAX_INPUT, output_labels, prepare_input
 from ui import frame, models, params, rewind, uploads
 from ui.figures import cell as cell_figs
 from ui.i18n import labeler, num, number_style, t, tex
@@ -38,14 +39,14 @@ P = params.register(
     (
         Param("model", "echo_trained", "choice", options=SOURCES),
         Param("units", 8, "int", low=1, high=64),
-        Param("input", "", "text", max_length=models.MAX_INPUT),
-        Param("step", 0, "int", low=0, high=models.MAX_INPUT - 1),
+        Param("input", "", "text", max_length=MAX_INPUT),
+        Param("step", 0, "int", low=0, high=MAX_INPUT - 1),
         Param("unit", 0, "int", low=0, high=4095),
         Param("layer", 0, "int", low=0, high=2),
         Param("clamp_gate", "none", "choice", options=("none", *ALL_GATES)),
         Param("clamp_unit", 0, "int", low=0, high=4095),
         Param("clamp_value", 1.0, "float", low=-1.0, high=1.0),
-        Param("clamp_from", 0, "int", low=0, high=models.MAX_INPUT - 1),
+        Param("clamp_from", 0, "int", low=0, high=MAX_INPUT - 1),
         Param("valve", 2.0, "float", low=-8.0, high=8.0),
         rewind.step_param("at_step"),
     ),
@@ -121,9 +122,9 @@ raw = params.text(
     P["input"],
     t("cell.input_bits") if cfg.kind == "echo" else t("cell.input_text"),
     placeholder=example,
-    help=t("cell.input_help", n=models.MAX_INPUT),
+    help=t("cell.input_help", n=MAX_INPUT),
 )
-seq = models.prepare_input(model, raw or example)
+seq = prepare_input(model, raw or example)
 if seq.dropped:
     shown = " ".join(md_escape(token_label(ch)) for ch in seq.dropped[:12])
     key = "cell.dropped_bits" if cfg.kind == "echo" else "cell.dropped_chars"
@@ -131,10 +132,10 @@ if seq.dropped:
 if seq.lowercased:
     st.info(t("cell.lowercased"), icon=":material/text_fields:")
 if seq.truncated:
-    st.warning(t("cell.truncated", n=models.MAX_INPUT), icon=":material/content_cut:")
+    st.warning(t("cell.truncated", n=MAX_INPUT), icon=":material/content_cut:")
 if not seq.tokens:
     st.warning(t("cell.empty_input"), icon=":material/block:")
-    seq = models.prepare_input(model, example)
+    seq = prepare_input(model, example)
 T, H = len(seq.tokens), cfg.hidden_size
 trace = model.run(seq.ids)
 
@@ -187,7 +188,7 @@ value = params.stepped(
     container=g3,
 )
 start = params.slider(P["clamp_from"], t("cell.clamp_from"), high=max(T - 1, 1), container=g4)
-out_labels = models.output_labels(model)
+out_labels = output_labels(model)
 result = None
 if gate == "none":
     st.info(t("cell.intervene_none"), icon=":material/touch_app:")

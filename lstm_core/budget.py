@@ -51,7 +51,7 @@ TEXT_HISTORY = 16 * 2**20
 # 8 MB holds about 100 moments of the RNN vs LSTM preset's pair (64 units each), and the most a
 # history keeps (history.MAX_MOMENTS) of the notebook's 4-unit LSTM in under 200 kB.
 ECHO_HISTORY = 8 * 2**20
-# The BPTT page's models (an RNN, a GRU and an LSTM of up to 128 units, ui/models.py), shared
+# The BPTT page's models (an RNN, a GRU and an LSTM of up to 128 units, lstm_core/bptt_pair.py), shared
 # by every session that opens the same settings, so smaller: about 30 moments of the preset's
 # 64-unit three, 8 at 128 units.
 BPTT_HISTORY = 4 * 2**20

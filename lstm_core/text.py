@@ -175,6 +175,44 @@ def split_held_out(text: str) -> tuple[str, str]:
     return (text[:-tail], text[-tail:]) if tail >= HELD_OUT_MIN else (text, "")
 
 
+class TrainingText(NamedTuple):
+    """A text made ready to train a character model on, as the text page trains."""
+
+    text: str  # after lowercasing, if asked
+    train_ids: np.ndarray  # the text minus its held-out tail, as the model's ids
+    held_out: str  # the tail (not trained on)
+    vocab: Vocabulary  # of the whole text
+    skipped: list[str]  # characters of the text outside the model's vocabulary (if any)
+
+
+def training_text(
+    text: str, lowercase: bool, seq_length: int, vocab: Vocabulary | None = None
+) -> TrainingText:
+    """Normalise a text (prepare_corpus), hold out its tail (split_held_out) and encode the rest;
+    TextError with one line if it cannot train a model with windows of `seq_length`.
+
+    vocab: a model's vocabulary to encode with (characters outside it are skipped and listed);
+    None: the text's own, built from the whole text (the tail included).
+    """
+    text, own = prepare_corpus(text, lowercase, min_length=1)  # normalised, vocabulary limits
+    body, held_out = split_held_out(text)
+    if len(body) < seq_length + 1:
+        raise TextError(
+            f"the text has {len(body)} characters to train on; a window of {seq_length} needs "
+            f"{seq_length + 1}",
+            "text_short_window",
+            n=len(body),
+            seq=seq_length,
+            need=seq_length + 1,
+        )
+    use = vocab or own
+    skipped = use.unknown(body)
+    ids = use.encode(body, skip_unknown=True)
+    if len(ids) < seq_length + 1:
+        raise TextError("almost none of the text is in the model's vocabulary", "vocab_none")
+    return TrainingText(text, ids.astype(np.intp), held_out, own, skipped)
+
+
 def sample_windows(
     ids: np.ndarray, seq_length: int, batch_size: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -13,6 +13,7 @@ import lstm_core
 from lstm_core import Model
 from lstm_core.analysis import leading_units, rank_over_texts, text_property
 from lstm_core.belt_corpus import belt_inputs
+from lstm_core.inputs import prepare_input
 from ui import models, samples
 from ui.i18n import LANGUAGES, catalog, t
 
@@ -69,7 +70,7 @@ def test_the_page_on_the_belt_model_leads_with_those_units(model, lang):
     """Its example in the page's language, the facts-first order: the page names the unit on top
     and its r, the very numbers the engine finds on that example."""
     example = models.belt_example(model, "belt", lang)
-    seq = models.prepare_input(model, example, limit=400)
+    seq = prepare_input(model, example, limit=400)
     assert not seq.dropped and len(seq.tokens) == len(example)  # the example is all it reads
     layer = model.run(seq.ids).layers[0]
     props = {name: text_property(example, name) for name in ("quotes", "parens")}

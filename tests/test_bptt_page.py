@@ -12,7 +12,7 @@ from lstm_core import demos
 from lstm_core.bptt import adjusted
 from lstm_core.cells import SIDE_BY_SIDE, cell_kind
 from lstm_core.demos import BPTT_PRESET, bptt_echo_score
-from ui import models
+from ui import bptt_models
 from ui.i18n import LANGUAGES, t
 
 
@@ -112,7 +112,7 @@ def test_a_model_that_stops_early_says_so(monkeypatch):
 
     monkeypatch.setattr(demos, "BPTT_ECHO_CLIP", 0.0)
     monkeypatch.setattr(demos, "bptt_echo_config", the_rnn_steps_too_far)
-    models._pair_training.clear()
+    bptt_models._pair_training.clear()
     try:
         at = open_app("bptt", bptt_hidden=64, bptt_steps=100, bptt_length=20)
         assert_clean(at)
@@ -123,20 +123,20 @@ def test_a_model_that_stops_early_says_so(monkeypatch):
             c.value for c in at.caption
         )
     finally:
-        models._pair_training.clear()  # the other tests get the real settings back
+        bptt_models._pair_training.clear()  # the other tests get the real settings back
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("hidden", [2, 64, 128])
 def test_both_models_take_every_training_step_at_every_size(hidden):
-    pair = models.bptt_pair("echo", hidden, 300, 3, 0)
+    pair = bptt_models.pair("echo", hidden, 300, 3, 0)
     assert pair.steps == dict.fromkeys(SIDE_BY_SIDE, 300)
     assert pair.problems == dict.fromkeys(SIDE_BY_SIDE)
     assert min(pair.scores.values()) > 0.6  # both learn something of the echo (a coin: 0.5)
     if hidden >= 64:
         assert pair.scores["rnn"] > 0.95  # a 3-step echo is easy for an RNN trained sensibly
     if hidden <= 64:  # the text task's Adam with clipping: the same check, a little smaller
-        text = models.bptt_pair("text", hidden, 100, 3, 0)
+        text = bptt_models.pair("text", hidden, 100, 3, 0)
         assert text.steps == dict.fromkeys(SIDE_BY_SIDE, 100)
         assert max(text.scores.values()) < text.chance  # better than a blind guess
 
@@ -238,7 +238,7 @@ def test_the_score_is_of_the_models_as_drawn():
     """After the recurrent scale or the forget shift the models are other models: the score
     shown is theirs, measured again, not the trained pair's."""
     at = open_app("bptt", bptt_hidden=6, bptt_steps=100, bptt_length=30)
-    pair = models.bptt_pair("echo", 6, 100, 3, 0)
+    pair = bptt_models.pair("echo", 6, 100, 3, 0)
     (before,) = [c.value for c in at.caption if c.value.startswith("Echo accuracy")]
     assert scores_said(pair.scores) in before
     at.slider(key="bptt_scale").set_value(3.0).run()
@@ -263,7 +263,7 @@ def test_one_shade_darker_is_the_factor_the_colour_bar_shows():
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_what_the_scores_say_is_drawn_from_them(lang):
     at = open_app("bptt", lang=lang, bptt_hidden=16, bptt_steps=300)
-    pair = models.bptt_pair("echo", 16, 300, 3, 0)
+    pair = bptt_models.pair("echo", 16, 300, 3, 0)
     both = min(pair.scores.values()) >= BPTT_PRESET.score("lstm").at_least
     said = " ".join(m.value for m in at.markdown)
     assert (t("bptt.verdict_both", lang=lang, k=3, preset="")[:40] in said) == both
@@ -285,5 +285,5 @@ def test_the_preset_button_trains_the_preset_and_shows_its_point():
     assert "Learned this echo: " in said and "Did not: RNN.**" in said  # the GRU: either side
     assert "LSTM" in said.split("Learned this echo: ")[1].split("Did not")[0]
     (score,) = [c.value for c in at.caption if c.value.startswith("Echo accuracy")]
-    pair = models.bptt_pair("echo", 64, 3000, 20, 0)
+    pair = bptt_models.pair("echo", 64, 3000, 20, 0)
     assert scores_said(pair.scores) in score

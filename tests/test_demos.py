@@ -135,7 +135,7 @@ def test_truncation_a_short_window_stays_at_chance_and_the_cure_passes_99_percen
 
 
 def bptt_pair(seed: int) -> dict:
-    """The BPTT preset's pair, trained as the page trains it (ui/models.py's _PairTraining steps
+    """The BPTT preset's pair, trained as the page trains it (lstm_core/bptt_pair.py's PairTraining steps
     each trainer of lstm_core.demos.bptt_echo_trainer up to the preset's steps)."""
     steps = BPTT_PRESET.values["bptt_steps"]
     pair = {}
@@ -160,7 +160,7 @@ def test_bptt_preset_the_lstm_learns_the_echo_and_its_belt_carries_the_gradient(
     for cell, model in pair.items():
         score = bptt_echo_score(model, k)
         assert BPTT_PRESET.score(cell).holds(score), (cell, score)
-    x, y = echo_sequence(T, k, seed)  # the page's sequence (ui.models.bptt_sequence)
+    x, y = echo_sequence(T, k, seed)  # the page's sequence (lstm_core.bptt_pair.sequence)
     flows = {cell: gradient_flow(model, x, y) for cell, model in pair.items()}
     maps = {"rnn_h": flows["rnn"].dh, "lstm_h": flows["lstm"].dh, "lstm_c": flows["lstm"].dc}
     for panel in ("rnn_h", "lstm_c"):

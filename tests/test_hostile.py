@@ -527,7 +527,7 @@ def test_sessions_train_their_own_models_and_leave_shared_ones_alone():
 
 
 def test_interventions_on_a_page_never_touch_the_cached_models():
-    from ui import models
+    from ui import bptt_models, models
 
     before = models.sample_model("text_en").flat.copy()
     at = open_app("cell", model="text_en", clamp_gate="f", clamp_unit=3, clamp_value=-1)
@@ -535,11 +535,11 @@ def test_interventions_on_a_page_never_touch_the_cached_models():
     at = open_app("belt", belt_model="text_en", belt_text="(quoted) text")
     assert_clean(at)
     np.testing.assert_array_equal(models.sample_model("text_en").flat, before)
-    pair = models.bptt_pair("echo", 32, 100, 3, 0).models  # trained: the cached pair the page reads
+    pair = bptt_models.pair("echo", 32, 100, 3, 0).models  # trained: the cached pair the page reads
     weights = {k: m.flat.copy() for k, m in pair.items()}
     at = open_app("bptt", bptt_scale=4, bptt_forget=5, bptt_hidden=32, bptt_steps=100)
     assert_clean(at)
-    for k, m in models.bptt_pair("echo", 32, 100, 3, 0).models.items():
+    for k, m in bptt_models.pair("echo", 32, 100, 3, 0).models.items():
         np.testing.assert_array_equal(m.flat, weights[k])
 
 

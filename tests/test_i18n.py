@@ -92,13 +92,12 @@ def test_a_missing_key_is_visible():
 
 
 def problem_codes() -> dict[str, set[str]]:
-    """Every code the core (and ui/corpora) gives a problem, read from the source: the second
+    """Every code the core gives a problem, read from the source: the second
     argument of an *Error(...)/LabError(...) call, the code of Trainer._refuse and worker.note."""
     import ast
 
     codes = {"errors": set(), "why": set()}
-    files = [*(ROOT / "lstm_core").glob("*.py"), ROOT / "ui" / "corpora.py"]
-    for path in files:
+    for path in (ROOT / "lstm_core").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call):
                 continue

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from test_app import assert_clean, open_app, url, visible_text
 
+from lstm_core.inputs import prepare_input
 from ui import lessons
 from ui.i18n import LANGUAGES, catalog, num, t
 
@@ -243,7 +244,7 @@ def test_the_clamp_changes_nothing_before_its_step_and_parts_the_lines_at_it():
     clamp = Clamp(v["clamp_gate"], v["clamp_unit"], v["clamp_value"], v["clamp_from"])
     for seed in range(5):
         model = models.trained_echo(seed)[0]
-        seq = models.prepare_input(model, models.example_input("echo_trained", model))
+        seq = prepare_input(model, models.example_input("echo_trained", model))
         result = intervene(model, seq.ids, clamp)
         change = result.cell_change()[:, 0]
         assert not change[: clamp.start].any()
@@ -333,7 +334,7 @@ def test_a_temperature_below_one_favours_the_likeliest_character():
     temperature = STEPS[9].values["temperature"]
     assert temperature < 1
     model = models.sample_model("text_en")
-    seq = models.prepare_input(model, models.BELT_EXAMPLES["text_en"], limit=400)
+    seq = prepare_input(model, models.BELT_EXAMPLES["text_en"], limit=400)
     probs = model.run(seq.ids).probs[:, 0].astype(np.float64)
     for p in probs:
         q = retemper(p, temperature)

@@ -13,7 +13,7 @@ from test_rewind_pages import array, chart, time_slider
 from lstm_core.bptt import adjusted, check_pairs, gradient_flow
 from lstm_core.budget import BPTT_HISTORY
 from lstm_core.history import model_at
-from ui import models
+from ui import bptt_models
 from ui.figures import bptt as figs
 from ui.i18n import LANGUAGES, t
 
@@ -28,7 +28,7 @@ def heat_of(pair: dict, seed: int = 0) -> np.ndarray:
     otherwise: no scale, no forget shift, no truncation)."""
     lstm = adjusted(pair["lstm"])
     rnn = adjusted(pair["rnn"])
-    inputs, targets = models.bptt_sequence("echo", lstm, 40, 3, seed)
+    inputs, targets = bptt_models.sequence("echo", lstm, 40, 3, seed)
     keep = check_pairs(len(inputs), None)
     flows = {
         "rnn": gradient_flow(rnn, inputs, targets, None, keep),
@@ -39,8 +39,8 @@ def heat_of(pair: dict, seed: int = 0) -> np.ndarray:
 
 
 def test_the_pairs_history_keeps_its_budget_and_the_same_steps():
-    models.bptt_pair("echo", 16, 100, 3, 0)  # trained to 100 steps (cached, shared)
-    kept = models.bptt_rewindable("echo", 16, 100, 3, 0)
+    bptt_models.pair("echo", 16, 100, 3, 0)  # trained to 100 steps (cached, shared)
+    kept = bptt_models.rewindable("echo", 16, 100, 3, 0)
     rnn, gru, lstm = kept["rnn"].history, kept["gru"].history, kept["lstm"].history
     assert rnn.steps == gru.steps == lstm.steps and rnn.steps[0] == 0 and rnn.steps[-1] == 100
     assert rnn.nbytes + gru.nbytes + lstm.nbytes <= BPTT_HISTORY  # the three share the budget
@@ -54,14 +54,14 @@ def test_the_slider_shows_the_gradient_maps_at_a_training_step(lang):
     slider = time_slider(at, SLIDER)
     assert slider.value == 100 and url(at).get(SLIDER) is None  # the pair as trained
     assert not at.info or all("step" not in i.value for i in at.info)
-    pair = models.bptt_pair("echo", 16, 100, 3, 0).models
+    pair = bptt_models.pair("echo", 16, 100, 3, 0).models
     live = heat_of(pair)
     np.testing.assert_array_equal(array(chart(at, "bptt_heatmaps")["data"][0]["z"]), live)
 
     time_slider(at, SLIDER).set_value(4).run()
     assert_clean(at)
     assert url(at)[SLIDER] == "4"
-    kept = models.bptt_rewindable("echo", 16, 100, 3, 0)
+    kept = bptt_models.rewindable("echo", 16, 100, 3, 0)
     then = {n: model_at(m, m.history, m.history.steps.index(4)) for n, m in kept.items()}
     early = heat_of(then)
     shown = array(chart(at, "bptt_heatmaps")["data"][0]["z"])

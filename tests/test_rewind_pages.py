@@ -15,6 +15,7 @@ from test_app import assert_clean, open_app, url
 
 from lstm_core import checkpoint_bytes
 from lstm_core.history import model_at
+from lstm_core.inputs import prepare_input
 from lstm_core.rewind import held_out_bits
 from ui import models, rewind_text
 from ui import rewind as rewind_ui
@@ -119,7 +120,7 @@ def test_the_text_pages_slider_ends_at_the_live_model_and_goes_back(workers, lan
     heat = chart(at, "rewind_unit")
     grid = array(heat["data"][0]["z"])
     held = bg.held_out[bg.held_out.find("\n", 0, 100) + 1 :]  # from its first line break
-    ids = models.prepare_input(bg.model, held[: rewind_text.SENTENCE], limit=300).ids
+    ids = prepare_input(bg.model, held[: rewind_text.SENTENCE], limit=300).ids
     np.testing.assert_array_equal(grid[-1], bg.model.run(ids).layers[0].h[1:, 0, unit])
     assert heat["layout"]["shapes"][0]["y0"] == len(grid) - 1.5  # the last row outlined
 
@@ -202,7 +203,7 @@ def test_the_cell_pages_equations_at_a_training_step(lang):
     assert_clean(at)
     assert url(at)["at_step"] == str(early)
     then = model_at(model, history, 4)
-    seq = models.prepare_input(then, models.example_input("echo_trained", then))
+    seq = prepare_input(then, models.example_input("echo_trained", then))
     step = then.run(seq.ids).layers[0].step(6)
     h = rf"\mathbf{{{num(float(step.h[0, 1]), '.3f', lang)}}}".replace(",", "{,}")
     assert h in at.latex[5].value and [e.value for e in at.latex] != now  # h_t = ... then
@@ -246,7 +247,7 @@ def test_the_belt_pages_heatmaps_at_a_training_step(lang):
     at = open_app("belt", lang=lang, belt_model="echo_trained", belt_unit=2)
     assert_clean(at)
     live = array(chart(at, "belt_unit_lines")["data"][0]["y"])
-    seq = models.prepare_input(model, models.belt_example(model, "echo_trained"), limit=400)
+    seq = prepare_input(model, models.belt_example(model, "echo_trained"), limit=400)
     np.testing.assert_array_equal(live, model.run(seq.ids).layers[0].c[1:, 0, 2])
     early = history.steps[6]
     time_slider(at, "belt_at_step").set_value(early).run()
