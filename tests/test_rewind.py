@@ -153,7 +153,7 @@ def page_history(model, frames):
             mirror.take(header["history"]["kept"], header["history"]["new"], payload)
             sent += len(header["history"]["new"])
         else:
-            bg.model, bg.saved_steps = load_checkpoint(payload), header["steps"]
+            bg.take_weights(load_checkpoint(payload), header["steps"])
     bg.worker = Reported(mirror)
     return bg.history(), sent, bg
 

@@ -43,8 +43,6 @@ class BackgroundText:
         temperature: float = DEFAULT_TEMPERATURE,
     ) -> None:
         self.model = model  # the weights as last saved from the worker (or as they came)
-        came = model.history
-        self.saved_steps = came.steps[-1] if came is not None and len(came) else 0  # of `model`
         self.uid = uuid.uuid4().hex  # names this run's moments in caches (a step is not enough)
         self.ids, self.held_out, self.prime = ids, held_out, prime
         self.settings, self.temperature = settings, temperature
@@ -53,6 +51,19 @@ class BackgroundText:
         self.refused: dict | None = None  # why the last Train started nothing (over the budget)
 
     # ------------------------------------------------------------------ control
+    @property
+    def saved_steps(self) -> int:
+        """The training step of `model`: the last of its history (whose owner it is), 0 for a
+        model that came without one."""
+        kept = self.model.history
+        return kept.steps[-1] if kept is not None and len(kept) else 0
+
+    def take_weights(self, model: Model, steps: int) -> None:
+        """Weights the worker saved at `steps` become the page's model, carrying the history as
+        the page has it (ending at `steps`)."""
+        model.history = self._history(model, steps)
+        self.model = model
+
     @property
     def running(self) -> bool:
         return self.worker is not None and self.worker.status == "training"
@@ -115,15 +126,13 @@ class BackgroundText:
         self.worker.pause()
         saved = self.worker.weights()
         if saved is not None:
-            self.model, self.saved_steps = saved, self.worker.steps
-            self.model.history = self.history()
+            self.take_weights(saved, self.worker.steps)
 
     def sync(self) -> None:
         """Take the weights the worker saved by itself (when it paused, unwatched), if newer."""
         saved = self.worker.saved if self.worker is not None else None
         if saved is not None and saved[0] > self.saved_steps:
-            self.model, self.saved_steps = load_checkpoint(saved[1]), saved[0]
-            self.model.history = self.history()
+            self.take_weights(load_checkpoint(saved[1]), saved[0])
 
     def touch(self) -> None:
         """The page is still looking (called on every redraw while training)."""
@@ -158,14 +167,18 @@ class BackgroundText:
         model). None before anything was kept."""
         if self.worker is None:
             return self.model.history
-        steps, weights = self.worker.moments()
-        if self.saved_steps > (steps[-1] if steps else -1):
-            steps.append(self.saved_steps)
-            weights.append(self.model.flat.astype(np.float32))
-        if not steps:
+        return self._history(self.model, self.saved_steps)
+
+    def _history(self, model: Model, steps: int) -> WeightHistory | None:
+        """The moments the worker reported, then `model` at `steps` if it is newer."""
+        kept, weights = self.worker.moments() if self.worker is not None else ([], [])
+        if steps > (kept[-1] if kept else -1):
+            kept.append(steps)
+            weights.append(model.flat.astype(np.float32))
+        if not kept:
             return None
         history = WeightHistory(budget=max(TEXT_HISTORY, sum(w.nbytes for w in weights)))
-        history.steps, history.weights = steps, weights
+        history.steps, history.weights = kept, weights
         return history
 
     def model_copy(self) -> Model:
