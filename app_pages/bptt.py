@@ -26,6 +26,7 @@ from ui import bptt_models, frame, params, rewind
 from ui.figures import bptt as figs
 from ui.i18n import explain, labeler, num, t
 from ui.params import Param
+from ui.state import Kept
 
 EQUATIONS = (
     r"\frac{\partial L}{\partial W} = \sum_{t=1}^{T} \frac{\partial L_t}{\partial W}",
@@ -407,13 +408,14 @@ def run_check() -> None:
         for entry in check_flow(m, inputs, targets, flows[name], cut, seed=frame.seed())
     ]
     weights = check_clip_gradient(clipped, inputs, targets, seed=frame.seed())
-    st.session_state["bptt.check"] = (settings, entries, weights)
+    CHECK.put(settings, (entries, weights))
 
 
+CHECK = Kept("bptt.check")  # the last gradient check, with the settings it checked
 st.button(t("bptt.check"), key="bptt_gradcheck", on_click=run_check, icon=":material/fact_check:")
-checked = st.session_state.get("bptt.check")
-if checked is not None and checked[0] == settings:  # only for the models on the page now
-    _, entries, weights = checked
+checked = CHECK.get(settings)  # only for the models on the page now
+if checked is not None:
+    entries, weights = checked
     st.markdown(t("bptt.check_result"))
     columns = st.columns(len(panels) + 1)
     for column, name in zip(columns, panels, strict=False):

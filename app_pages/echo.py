@@ -15,6 +15,7 @@ from ui import frame, load, params, rewind, rewind_echo
 from ui.figures import echo as figs
 from ui.i18n import explain, labeler, num, t
 from ui.params import Param
+from ui.state import Kept
 
 D = EchoConfig()  # the notebook's defaults
 P = params.register(
@@ -48,6 +49,7 @@ SLICE, LONGEST, TICK, WINDOW_TICK = 0.25, 1.0, 0.3, 1.5
 SWEEP_SLICE, SWEEP_TICK = 0.25, 0.3  # the sweep draws one light chart: longer slices, fewer redraws
 HELD = 0.9  # a bit read back from the state this often counts as held (a coin: 0.5)
 FIELD = 200  # px: settings flow in rows of fixed-width fields, four a row wide, two narrow
+RUN, SWEEP = Kept("echo.run"), Kept("echo.sweep")  # each with the settings it was made for
 PACE = st.session_state.get("echo.pace", 1)  # slower redraws while many students train (ui/load.py)
 params.setup("echo")
 frame.header("echo")
@@ -57,8 +59,8 @@ def apply_preset(name: str, **changes) -> None:
     for key, value in {**PRESETS[name], **changes}.items():
         if key not in ("series", "sweep_epochs", "echo_at_step"):
             st.session_state[key] = value
-    for key in ("echo.run", "echo.sweep"):
-        st.session_state.pop(key, None)
+    RUN.drop()
+    SWEEP.drop()
 
 
 def preset_facts(name: str) -> dict:
@@ -215,14 +217,14 @@ if config.echo_step >= config.truncated_backprop_length:
         icon=":material/content_cut:",
     )
 
+
 # ------------------------------------------------------------------------------ the run
-run_key = (config, cells)
-run = st.session_state.get("echo.run")
-if run is None or st.session_state.get("echo.run_key") != run_key:
-    if run is not None and any(tr.steps_done for tr in run.trainers.values()):
+def settings_changed(old) -> None:
+    if any(tr.steps_done for tr in old.trainers.values()):
         st.info(t("echo.settings_changed"), icon=":material/restart_alt:")
-    run = st.session_state["echo.run"] = echo_run(config, cells)
-    st.session_state["echo.run_key"] = run_key
+
+
+run = RUN.rebuilt((config, cells), lambda: echo_run(config, cells), replaced=settings_changed)
 
 
 def start() -> None:
@@ -240,7 +242,7 @@ def one_window() -> None:
 
 
 def reset() -> None:
-    st.session_state.pop("echo.run", None)
+    RUN.drop()
 
 
 controls = st.container(horizontal=True, gap="small")
@@ -467,7 +469,7 @@ with st.expander(t("echo.truncation_title"), expanded=cut or cured):
 # ------------------------------------------------------------------------------ memory span sweep
 st.subheader(t("echo.sweep_title"))
 st.markdown(t("echo.sweep_intro", w=config.truncated_backprop_length, h=config.state_size))
-sweep = st.session_state.get("echo.sweep")
+sweep = SWEEP.value()
 row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
 sweep_epochs = params.number(
     P["sweep_epochs"],
@@ -481,14 +483,12 @@ sweep_key = (config, int(sweep_epochs))
 
 
 def start_sweep() -> None:
-    st.session_state["echo.sweep"] = EchoSweep(config, max_epochs=int(sweep_epochs))
-    st.session_state["echo.sweep"].running = True
-    st.session_state["echo.sweep_key"] = sweep_key
+    SWEEP.put(sweep_key, EchoSweep(config, max_epochs=int(sweep_epochs))).running = True
 
 
 def stop_sweep() -> None:
-    if st.session_state.get("echo.sweep") is not None:
-        st.session_state["echo.sweep"].running = False
+    if SWEEP.value() is not None:
+        SWEEP.value().running = False
 
 
 sweeping = sweep is not None and sweep.running
@@ -510,7 +510,7 @@ row.button(
 
 @st.fragment(run_every=SWEEP_TICK * PACE if sweeping else None)
 def sweep_view() -> None:
-    current = st.session_state.get("echo.sweep")
+    current = SWEEP.value()
     if current is None:
         st.info(t("echo.sweep_none"), icon=":material/monitoring:")
         return
@@ -550,7 +550,7 @@ def sweep_view() -> None:
         figs.sweep_curves(current.results, w, labels, current.details),
         key="echo_sweep_chart",
     )
-    if st.session_state.get("echo.sweep_key") != sweep_key:
+    if not SWEEP.built_for(sweep_key):
         st.caption(t("echo.sweep_other_settings"))
 
 

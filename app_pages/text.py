@@ -24,6 +24,7 @@ from ui.generation import Generation
 from ui.i18n import explain, labeler, num, number_style, t
 from ui.params import Param
 from ui.safe import md_escape, token_label
+from ui.state import Kept
 
 SPEEDS = {"instant": None, "fast": 60, "medium": 20, "slow": 6}  # characters per second
 TRAINING = TextSettings()  # the defaults of the training settings below
@@ -348,22 +349,25 @@ if corpus.skipped:
 st.subheader(t("text.training_title"))
 training_settings(expanded=False)
 
-run_key = (model_key, corpus_hash, lowercase)
-bg: BackgroundText | None = st.session_state.get("text.bg")
-if bg is None or st.session_state.get("text.bg_key") != run_key:
-    if bg is not None:
-        bg.close()
+RUN = Kept("text.bg")  # the model training in the background, for (model, text, lowercase)
+
+
+def new_run() -> BackgroundText:
     prime = corpora.default_prime(corpus_id, corpus.text, base.config)
     first = base.copy()
     first.history = base.history  # an uploaded checkpoint's: it can be rewound, and trained on
-    bg = BackgroundText(first, corpus.train_ids, corpus.held_out, settings, prime)
-    st.session_state["text.bg"], st.session_state["text.bg_key"] = bg, run_key
+    return BackgroundText(first, corpus.train_ids, corpus.held_out, settings, prime)
+
+
+bg: BackgroundText = RUN.rebuilt(
+    (model_key, corpus_hash, lowercase), new_run, replaced=BackgroundText.close
+)
 bg.apply(settings, float(st.session_state.get("temperature", P["temperature"].default)))
 bg.sync()  # weights the worker saved when it paused unwatched
 
 
 def reset_training() -> None:
-    old = st.session_state.pop("text.bg", None)
+    old = RUN.drop()
     if old is not None:
         old.close()
 
