@@ -227,16 +227,16 @@ def settings_changed(old) -> None:
 run = RUN.rebuilt((config, cells), lambda: echo_run(config, cells), replaced=settings_changed)
 
 
-def start() -> None:
+def start(run) -> None:
     run.running = not run.finished
     st.session_state.pop("echo.slice_end", None)  # the first slice has no drawing to make up
 
 
-def pause() -> None:
+def pause(run) -> None:
     run.running = False
 
 
-def one_window() -> None:
+def one_window(run) -> None:
     run.running = False
     run.step()
 
@@ -250,6 +250,7 @@ controls.button(
     t("echo.train"),
     key="echo_train",
     on_click=start,
+    args=(run,),
     type="primary",
     icon=":material/play_arrow:",
     disabled=run.running or run.finished,
@@ -259,6 +260,7 @@ controls.button(
     t("echo.pause"),
     key="echo_pause",
     on_click=pause,
+    args=(run,),
     icon=":material/pause:",
     disabled=not run.running,
     shortcut="Space" if run.running else None,
@@ -267,6 +269,7 @@ controls.button(
     t("echo.step_once"),
     key="echo_step_once",
     on_click=one_window,
+    args=(run,),
     icon=":material/skip_next:",
     disabled=run.finished,
 )
@@ -287,7 +290,7 @@ if not run.running and any(tr.steps_done for tr in run.trainers.values()):
 
 
 @st.fragment(run_every=TICK * PACE if run.running else None)
-def live() -> None:
+def live(run, config: EchoConfig) -> None:
     """Train a slice (while running), then draw everything that changes as the model learns."""
     was_running = run.running
     if run.running:
@@ -359,7 +362,7 @@ def live() -> None:
         st.caption(t("echo.loss_spikes", k=config.echo_step))
 
 
-def window_labels() -> dict[str, str]:
+def window_labels(run) -> dict[str, str]:
     """The words of the notebook's bars and the window's state (the live view's and the
     training-time view's)."""
     return {n: t(f"echo.cell_{n}") for n in run.trainers} | {
@@ -375,12 +378,12 @@ def window_labels() -> dict[str, str]:
 
 
 @st.fragment(run_every=WINDOW_TICK * PACE if run.running else None)
-def last_window() -> None:
+def last_window(run, config: EchoConfig) -> None:
     """The notebook's bars and the units' state for the window trained last (redrawn less often:
     the browser needs longer to draw them than the curves)."""
     if not any(tr.steps_done for tr in run.trainers.values()):
         return
-    labels = window_labels()
+    labels = window_labels(run)
     st.markdown(t("echo.bars_intro"))
     series = min(int(st.session_state.get("series", 0)), config.batch_size - 1)
     windows, states = {}, {}
@@ -394,10 +397,10 @@ def last_window() -> None:
     frame.chart(figs.echo_bars(windows, labels), key="echo_bars")
     frame.chart(figs.window_states(states, labels), key="echo_states")
     st.caption(t("echo.state_caption"))
-    travel(labels)
+    travel(run, config, labels)
 
 
-def travel(labels: dict[str, str]) -> None:
+def travel(run, config: EchoConfig, labels: dict[str, str]) -> None:
     """Watch a bit travel: one input bit flipped, followed through each model as it is now;
     then, measured on fresh bits, how many of the latest bits each model's state holds."""
     k = config.echo_step
@@ -430,12 +433,12 @@ def travel(labels: dict[str, str]) -> None:
     st.markdown("  \n".join(lines))
 
 
-live()
-last_window()
+live(run, config)
+last_window(run, config)
 series = params.number(
     P["series"], t("echo.series_pick", n=config.batch_size - 1), high=config.batch_size - 1, step=1
 )
-rewind_echo.section(run, P["echo_at_step"], int(series), window_labels())
+rewind_echo.section(run, P["echo_at_step"], int(series), window_labels(run))
 
 # ------------------------------------------------------------------------------ truncation
 TRUNCATION = ECHO_PRESETS["truncation"]

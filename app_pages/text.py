@@ -372,7 +372,7 @@ def reset_training() -> None:
         old.close()
 
 
-def pause_training() -> None:
+def pause_training(bg: BackgroundText) -> None:
     bg.pause()
     st.session_state["text.was_running"] = False
 
@@ -393,6 +393,7 @@ b2.button(
     t("text.pause"),
     key="gen_pause",
     on_click=pause_training,
+    args=(bg,),
     icon=":material/pause:",
     disabled=not bg.running,
     width="stretch",
@@ -418,7 +419,7 @@ LIVE_EVERY = (
 
 
 @st.fragment(run_every=LIVE_EVERY if bg.running else None)
-def live_training() -> None:
+def live_training(bg: BackgroundText, base: Model) -> None:
     bg.touch()
     snap = bg.snapshot()
     if bg.message and bg.message["code"] in ("idle", "lost"):
@@ -499,7 +500,7 @@ def live_training() -> None:
     st.session_state["text.was_running"] = bg.running
 
 
-live_training()
+live_training(bg, base)
 rewind_area = st.container()  # the training-time view, filled once the generation settings are read
 
 # ==================================================================================== generation
@@ -555,10 +556,8 @@ with rewind_area:  # the same seed text, random seed and settings as what is wri
     )
 
 
-def start_generation() -> None:
-    gen = Generation(
-        bg.model_copy(), clean, int(length), float(temperature), int(top_k) or None, frame.seed()
-    )
+def start_generation(bg: BackgroundText, writing: rewind_text.Writing, speed: str) -> None:
+    gen = Generation(bg.model_copy(), *writing)
     if SPEEDS[speed] is None:
         gen.advance(gen.length)
     st.session_state["text.gen"] = gen
@@ -576,6 +575,7 @@ h1.button(
     t("text.generate"),
     key="gen_generate",
     on_click=start_generation,
+    args=(bg, rewinding, speed),  # the same seed text, seed and settings as the rewound view
     type="primary",
     icon=":material/edit:",
     disabled=writing,
@@ -592,7 +592,7 @@ h2.button(
 
 
 @st.fragment(run_every=0.1 * PACE if writing else None)
-def writing_view() -> None:
+def writing_view(speed: str) -> None:
     current: Generation | None = st.session_state.get("text.gen")
     if current is None:
         st.caption(t("text.no_generation"))
@@ -617,7 +617,7 @@ def writing_view() -> None:
     )
 
 
-writing_view()
+writing_view(speed)
 
 # inspect a position of what was written
 gen = st.session_state.get("text.gen")
