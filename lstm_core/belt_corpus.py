@@ -3,15 +3,17 @@ held for many characters, in English and in Spanish.
 
 A character model can only predict this text well by keeping two things on its belt:
   - whether a quotation is open: English "speech", Spanish dialogue (a dash opens the line, dashes
-    frame the narrator's aside: —¿Vienes? —preguntó Marta—. Ven.) and Spanish «quotes». What is
-    said is made of the same sentences as the narration around it, so nothing in the last few
-    words tells inside from outside: only the opening mark, maybe a hundred characters back, says
-    whether the sentence that just ended is followed by the closing mark;
-  - which brackets are open, up to three deep, of three kinds: (round [square {curly}]). The
-    closing one depends on the opening one, and how many close on how many opened.
-Each paragraph is one line; scenes, a blank line apart, are in one language or the other at
-random. The text depends only on the seed (see corpus.Dice). Every word list and template here
-was written for this project.
+    frame the narrator's aside: —¿Vienes? —preguntó Marta—. Ven.) and Spanish «quotes». Every
+    word said begins with a capital ("Marta Carries The Lamp"), every word told does not (but
+    names and a sentence's first word), so at every space the model must know whether a
+    quotation is open; what is said is in the present, what is told in the past;
+  - how many brackets are open, up to three deep, of three kinds: (round [square {curly}]). A
+    bracket opens a note of a few lines, each indented by two spaces per bracket open, and closes
+    on a line of its own: at every new line the model must know the depth, and at the end which
+    kind to close.
+Each paragraph is a line (a note: a few lines); scenes, a blank line apart, are in one language
+or the other at random. The text depends only on the seed (see corpus.Dice). Every word list and
+template here was written for this project.
 """
 
 from __future__ import annotations
