@@ -85,3 +85,18 @@ def test_the_page_on_the_belt_model_leads_with_those_units(model, lang):
         assert t("belt.leader", lang=lang, unit=unit, prop=prop, r=r, value=value) in line
     assert at.session_state["belt_unit"] == leaders[0][1]  # "One unit" opens on it
     assert np.isfinite([r for _, _, r in leaders]).all()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_unit_on_top_is_pale_through_the_quotation_and_blue_through_the_note(model, lang):
+    """What the page and the lesson say to look for on the example: the unit that leads the
+    heatmaps holds c near 0 across the quotation, lower once it closes, lowest inside the note's
+    brackets. Measured (unit 26): English -0.60, -1.97, -3.0; Spanish -0.04, -2.54, -4.5."""
+    example = models.belt_example(model, "belt", lang)
+    seq = models.prepare_input(model, example, limit=400)
+    layer = model.run(seq.ids).layers[0]
+    quotes, depth = (text_property(example, name) for name in ("quotes", "parens"))
+    _, leaders = leading_units(layer.c[1:, 0], layer.h[1:, 0], {"quotes": quotes, "parens": depth})
+    c = layer.c[1:, 0, leaders[0][1]]
+    said, told, noted = c[quotes == 1].mean(), c[(quotes == 0) & (depth == 0)].mean(), c[depth > 0]
+    assert abs(said) < 1.0 and said > told + 1.0 and told > noted.mean() + 0.5
