@@ -36,9 +36,7 @@ MAX_TEXT = 400
 P = params.register(
     "belt",
     (
-        Param(
-            "belt_model", params.ByLanguage(en="text_en", es="text_es"), "choice", options=SOURCES
-        ),
+        Param("belt_model", "belt", "choice", options=SOURCES),  # the model whose units show
         Param("belt_units", 64, "int", low=1, high=256),
         Param("belt_text", "", "text", max_length=MAX_TEXT),
         Param("belt_layer", 0, "int", low=0, high=2),
@@ -93,6 +91,8 @@ kind = t(f"belt.kind_{cfg.kind.replace('-', '_')}") + ("" if lstm else t("belt.k
 st.caption(t("belt.model_facts", kind=kind, h=cfg.hidden_size, layers=cfg.num_layers))
 if not lstm:
     st.info(t("belt.rnn_note"), icon=":material/compare_arrows:")
+if source == "belt":  # what its text asks a model to keep, so what to look for in its units
+    st.caption(t("belt.belt_text_note"))
 
 # ------------------------------------------------------------------------------ the input
 example = models.belt_example(model, source, current_language())

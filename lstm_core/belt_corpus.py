@@ -3,15 +3,17 @@ held for many characters, in English and in Spanish.
 
 A character model can only predict this text well by keeping two things on its belt:
   - whether a quotation is open: English "speech", Spanish dialogue (a dash opens the line, dashes
-    frame the narrator's aside: —¿Vienes? —preguntó Marta—. Ven.) and Spanish «quotes». What is
-    said is made of the same sentences as the narration around it, so nothing in the last few
-    words tells inside from outside: only the opening mark, maybe a hundred characters back, says
-    whether the sentence that just ended is followed by the closing mark;
-  - which brackets are open, up to three deep, of three kinds: (round [square {curly}]). The
-    closing one depends on the opening one, and how many close on how many opened.
-Each paragraph is one line; scenes, a blank line apart, are in one language or the other at
-random. The text depends only on the seed (see corpus.Dice). Every word list and template here
-was written for this project.
+    frame the narrator's aside: —¿Vienes? —preguntó Marta—. Ven.) and Spanish «quotes». Every
+    word said begins with a capital ("Marta Carries The Lamp"), every word told does not (but
+    names and a sentence's first word), so at every space the model must know whether a
+    quotation is open; what is said is in the present, what is told in the past;
+  - how many brackets are open, up to three deep, of three kinds: (round [square {curly}]). A
+    bracket opens a note of a few lines, each indented by two spaces per bracket open, and closes
+    on a line of its own: at every new line the model must know the depth, and at the end which
+    kind to close.
+Each paragraph is a line (a note: a few lines); scenes, a blank line apart, are in one language
+or the other at random. The text depends only on the seed (see corpus.Dice). Every word list and
+template here was written for this project.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ EN = {
     "also": " and ",
     "said": ["said", "answered"],
     "asked": ["asked", "called"],
+    "wrote": ["wrote", "noted"],
 }
 ES = {
     "names": ["Marta", "el farero", "Tomás", "la cocinera"],
@@ -62,34 +65,24 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-class _BeltWriter(Dice):
-    def remark(self, words: dict, depth: int = 1) -> str:
-        """A remark in brackets of a random kind, often with another one inside."""
-        opening = self.pick(list(BRACKETS))
-        parts = [self.pick(words["remarks"])]
-        if depth < DEEPEST and self.chance(0.5):
-            parts.append(self.remark(words, depth + 1))
-            if self.chance(0.4):
-                parts.append(self.pick(words["remarks"]))
-        return opening + " ".join(parts) + BRACKETS[opening]
+INDENT = "  "  # per open bracket, at the start of every line of a note
 
+
+def _words_capital(text: str) -> str:
+    return " ".join(_capital(word) for word in text.split(" "))
+
+
+class _BeltWriter(Dice):
     def clause(self, words: dict, said: bool = False) -> str:
-        """Someone does one to three things somewhere, often with remarks in brackets: in the
-        past when the narrator tells it, in the present when someone says it. Every verb says
-        which, so a quotation's mark is needed again a few words on, and again, to its end."""
+        """Someone does one to three things somewhere: in the past when the narrator tells it,
+        in the present when someone says it."""
         verbs = words["now" if said else "verbs"]
-        done = []
-        for _ in range(self.number(1, 3)):
-            s = f"{self.pick(verbs)} {self.pick(words['things'])}"
-            if self.chance(0.3):
-                s += " " + self.remark(words)
-            done.append(s)
+        done = [
+            f"{self.pick(verbs)} {self.pick(words['things'])}" for _ in range(self.number(1, 3))
+        ]
         s = self.pick(words["names"]) + " "
         s += done[0] if len(done) == 1 else ", ".join(done[:-1]) + words["also"] + done[-1]
-        s += " " + self.pick(words["places"])
-        if self.chance(0.3):
-            s += " " + self.remark(words)
-        return s
+        return s + " " + self.pick(words["places"])
 
     def sentences(self, words: dict, most: int, capital: bool = True, said: bool = False) -> str:
         """One to `most` sentences of one or two clauses, with no final stop: told (the past) or
@@ -102,24 +95,24 @@ class _BeltWriter(Dice):
             out.append(_capital(s) if capital or out else s)
         return ". ".join(out)
 
-    def speech(self, words: dict, most: int, capital: bool = True) -> str:
-        """What someone says: sentences in the present."""
-        return self.sentences(words, most, capital, said=True)
+    def speech(self, words: dict, most: int) -> str:
+        """What someone says, shouted over the wind: sentences in the present, in capitals."""
+        return _words_capital(self.sentences(words, most, said=True))
 
     def dialogue_en(self) -> str:
-        """An English line with "speech" in it."""
+        """An English line with "SPEECH" in it."""
         w, who = EN, self.pick(EN["names"])
         kind = self.number(0, 4)
         if kind == 0:
             return f'"{self.speech(w, 2)}," {self.pick(w["said"])} {who}.'
         if kind == 1:
             said = f"{self.pick(w['said'])} {who}"
-            return f'"{self.speech(w, 1)}," {said}, "{self.speech(w, 2, False)}."'
+            return f'"{self.speech(w, 1)}," {said}, "{self.speech(w, 2)}."'
         if kind == 2:
             return f'"{self.speech(w, 2)}."'
         if kind == 3:
             return f'{_capital(who)} {self.pick(w["said"])}, "{self.speech(w, 2)}."'
-        return f'"{_capital(self.pick(w["questions"]))}?" {self.pick(w["asked"])} {who}.'
+        return f'"{self.pick(w["questions"]).title()}?" {self.pick(w["asked"])} {who}.'
 
     def dialogue_es(self) -> str:
         """A Spanish line of dialogue: a dash opens it, dashes frame the narrator's aside, the
@@ -131,27 +124,52 @@ class _BeltWriter(Dice):
         if kind == 1:
             said = f"{self.pick(w['said'])} {who}"
             return f"—{self.speech(w, 1)} —{said}—. {self.speech(w, 1)}."
-        question = f"—¿{_capital(self.pick(w['questions']))}?"
+        question = f"—¿{self.pick(w['questions']).title()}?"
         if kind == 2:
             return f"{question} —{self.pick(w['asked'])} {who}."
         return f"{question} {self.speech(w, 2)}."
 
     def prose(self, words: dict) -> str:
-        """A line of narration; in Spanish, sometimes with a «quotation»."""
+        """A line of narration, sometimes with a note «WRITTEN» (Spanish) or "WRITTEN"."""
         line = self.sentences(words, 2) + "."
-        if words is ES and self.chance(0.4):
+        if self.chance(0.3):
             who = _capital(self.pick(words["names"]))
-            line += f" {who} {self.pick(words['wrote'])}: «{self.speech(words, 1)}»."
+            said = self.speech(words, 1)
+            said = f"«{said}»" if words is ES else f'"{said}"'
+            line += f" {who} {self.pick(words['wrote'])}: {said}."
         return line
 
+    def note(self, words: dict, depth: int = 1) -> list[str]:
+        """The lines inside a bracket opened at `depth`, each indented by the brackets open:
+        remarks and things done, often with a bracket of their own, then the closing bracket on
+        a line of its own, indented as the line that opened it."""
+        opening = self.pick(list(BRACKETS))
+        lines = []
+        for _ in range(self.number(1, 3)):
+            item = self.pick(words["remarks"]) if self.chance(0.4) else self.clause(words)
+            if depth < DEEPEST and self.chance(0.4):
+                inner = self.note(words, depth + 1)
+                lines += [INDENT * depth + item + " " + inner[0], *inner[1:]]
+            else:
+                lines.append(INDENT * depth + item)
+        return [opening, *lines, INDENT * (depth - 1) + BRACKETS[opening]]
+
+    def notes(self, words: dict) -> str:
+        """A paragraph of notes: a thing done, then what goes with it in brackets, a line each."""
+        first, *rest = self.note(words)
+        return "\n".join([_capital(self.clause(words)) + " " + first, *rest]) + "."
+
     def scene(self) -> str:
-        """A few paragraphs in one language, a line each."""
+        """A few paragraphs in one language."""
         spanish = self.chance(0.5)
         words = ES if spanish else EN
         paragraphs = []
         for _ in range(self.number(4, 8)):
-            if self.chance(0.5):
+            roll = self.r.random()
+            if roll < 0.4:
                 paragraphs.append(self.dialogue_es() if spanish else self.dialogue_en())
+            elif roll < 0.7:
+                paragraphs.append(self.notes(words))
             else:
                 paragraphs.append(self.prose(words))
         return "\n".join(paragraphs)
@@ -170,14 +188,21 @@ def generate_belt_corpus(seed: int = 1931, min_bytes: int = 220_000) -> str:
 
 
 def belt_inputs(seed: int, min_bytes: int, limit: int = 400) -> list[str]:
-    """Fresh generated text cut into inputs the belt page could be given: whole lines, each input
-    at most `limit` characters (a longer line alone is left out). A seed other than the training
+    """Fresh generated text cut into inputs the belt page could be given: whole paragraphs (a
+    paragraph of notes with all its lines: no input starts inside a bracket), each input at most
+    `limit` characters (a longer paragraph alone is left out). A seed other than the training
     text's gives text the model never saw."""
-    inputs, current = [], ""
+    paragraphs: list[str] = []
     for line in generate_belt_corpus(seed, min_bytes).splitlines(keepends=True):
-        if len(current) + len(line) > limit and current:
+        if paragraphs and (line.startswith(INDENT) or line[:1] in BRACKETS.values()):
+            paragraphs[-1] += line
+        else:
+            paragraphs.append(line)
+    inputs, current = [], ""
+    for paragraph in paragraphs:
+        if len(current) + len(paragraph) > limit and current:
             inputs.append(current)
             current = ""
-        if len(line) <= limit:
-            current += line
+        if len(paragraph) <= limit:
+            current += paragraph
     return inputs + ([current] if current.strip() else [])

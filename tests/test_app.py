@@ -287,10 +287,10 @@ def test_values_beyond_the_model_are_moved_inside_and_said(lang):
     )
     stepper(at, "step").set_value(2).run()  # said once: the next run is quiet
     assert not at.warning
-    belt = open_app("belt", belt_unit=500)
+    belt = open_app("belt", belt_unit=500)  # the belt's own model: 32 units
     assert_clean(belt)
-    assert belt.number_input(key="belt_unit").value == 63
-    assert warning_lines(belt)[0].endswith("using 63.")
+    assert belt.number_input(key="belt_unit").value == 31
+    assert warning_lines(belt)[0].endswith("using 31.")
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -353,15 +353,15 @@ def test_a_spanish_session_starts_on_the_spanish_samples_unless_the_link_says_ot
     chosen = open_app("text", lang="es", corpus="logbook")
     assert chosen.selectbox(key="corpus").value == "logbook"
     assert url(chosen) == {"lang": "es", "corpus": "logbook"}
-    belt = open_app("belt", lang="es")
-    assert belt.selectbox(key="belt_model").value == "text_es"
-    assert "el farero" in belt.text_area(key="belt_text").placeholder or "farero" in visible_text(
-        belt
-    )
-    assert open_app("belt").selectbox(key="belt_model").value == "text_en"
+    belt = open_app("belt", lang="es")  # the belt's own model, in either language, on the
+    assert belt.selectbox(key="belt_model").value == "belt"  # example in the page's language
+    assert "Cuenta La Cuerda" in belt.text_area(key="belt_text").placeholder
+    english = open_app("belt")
+    assert english.selectbox(key="belt_model").value == "belt"
+    assert "Counts The Rope" in english.text_area(key="belt_text").placeholder
     assert (
-        open_app("belt", lang="es", belt_model="text_en").selectbox(key="belt_model").value
-        == "text_en"
+        open_app("belt", lang="es", belt_model="text_es").selectbox(key="belt_model").value
+        == "text_es"
     )
 
 

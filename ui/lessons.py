@@ -91,11 +91,11 @@ STEPS: tuple[Step, ...] = (
     Step(
         "belt",
         "belt",
-        (("belt_property", "quotes"),),
+        (("belt_model", "belt"), ("belt_property", "quotes")),  # the model where a stripe shows
         ("belt_model", "belt_property", "belt_cursor"),
         "belt_overlay",
         claims=(("margin", 0.05),),  # the page's own test of "better than untrained"
-        words=(("find", "belt.find_title"),),
+        words=(("find", "belt.find_title"), ("one_unit", "belt.unit_title")),
     ),
     Step(
         "echo",

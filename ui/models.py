@@ -62,16 +62,18 @@ def get(source: str, units: int, seed: int) -> Model:
 
 
 # The belt model's examples (samples/belt.txt's kind of text, in the page's language): a long
-# quotation with brackets nested inside it, then a line of narration, so the unit that holds the
-# quotation and the one that counts the brackets both show as stripes (tests/test_belt_model.py).
+# quotation, every word said with a capital, then a note in brackets two deep, a line each,
+# indented by the brackets open: the unit that holds the quotation shows as a stripe across it,
+# and the one that follows the brackets steps with them (tests/test_belt_model.py).
 BELT_MODEL_EXAMPLES = {
-    "en": 'The cook mended the bell by the sea.\n"Marta carries the lamp, counts the rope '
-    "(at six [as always {twice}]) and mends the clock on the stairs. The keeper cleans the bell "
-    '[or seven] in the tower," said Tomás.\nThe keeper counted the rope in the tower (twice).\n',
-    "es": "La cocinera arregló la campana junto al mar.\n—Marta lleva la lámpara, cuenta la cuerda "
-    "(a las seis [como siempre {dos veces}]) y arregla el reloj en la escalera —dijo Tomás—. "
-    "El farero limpia la campana [o a las siete] en la torre.\nEl farero contó la cuerda en la "
-    "torre (dos veces).\n",
+    "en": '"Marta Carries The Lamp, Counts The Rope And Mends The Clock On The Stairs. The Keeper '
+    'Cleans The Bell In The Tower," said Tomás.\nThe cook counted the rope in the tower (\n'
+    "  at six\n  Marta mended the bell by the sea [\n    twice\n"
+    "    the keeper carried the lamp on the stairs\n  ]\n  for once\n).\n",
+    "es": "—Marta Lleva La Lámpara, Cuenta La Cuerda Y Arregla El Reloj En La Escalera —dijo "
+    "Tomás—. El Farero Limpia La Campana En La Torre.\nLa cocinera contó la cuerda en la torre "
+    "(\n  a las seis\n  Marta arregló la campana junto al mar [\n    dos veces\n"
+    "    el farero llevó la lámpara en la escalera\n  ]\n  por una vez\n).\n",
 }
 
 
