@@ -15,6 +15,7 @@ from lstm_core.analysis import (
     text_property,
     untrained_best,
 )
+from lstm_core.inputs import prepare_input
 from ui import frame, models, params, rewind, uploads
 from ui.figures import belt as figs
 from ui.i18n import current_language, explain, labeler, separators, t
@@ -107,7 +108,7 @@ if not raw:
     st.info(t("belt.empty_input"), icon=":material/edit_note:")
 if len(raw) > MAX_TEXT:
     st.warning(t("belt.truncated", n=MAX_TEXT, got=len(raw)), icon=":material/content_cut:")
-seq = models.prepare_input(model, (raw or example)[: MAX_TEXT * 4], limit=MAX_TEXT)
+seq = prepare_input(model, (raw or example)[: MAX_TEXT * 4], limit=MAX_TEXT)
 if seq.dropped:
     shown = " ".join(md_escape(token_label(ch)) for ch in seq.dropped[:16])
     more = t("belt.and_more", n=len(seq.dropped) - 16) if len(seq.dropped) > 16 else ""
@@ -119,7 +120,7 @@ if seq.lowercased:
     st.info(t("cell.lowercased"), icon=":material/text_fields:")
 if len(seq.tokens) < 2:
     st.warning(t("belt.too_short"), icon=":material/block:")
-    seq = models.prepare_input(model, example, limit=MAX_TEXT)
+    seq = prepare_input(model, example, limit=MAX_TEXT)
 tokens = seq.tokens
 T, H = len(tokens), cfg.hidden_size
 

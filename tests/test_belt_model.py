@@ -94,7 +94,7 @@ def test_the_unit_on_top_is_pale_through_the_quotation_and_blue_through_the_note
     heatmaps holds c near 0 across the quotation, lower once it closes, lowest inside the note's
     brackets. Measured (unit 26): English -0.60, -1.97, -3.0; Spanish -0.04, -2.54, -4.5."""
     example = models.belt_example(model, "belt", lang)
-    seq = models.prepare_input(model, example, limit=400)
+    seq = prepare_input(model, example, limit=400)
     layer = model.run(seq.ids).layers[0]
     quotes, depth = (text_property(example, name) for name in ("quotes", "parens"))
     _, leaders = leading_units(layer.c[1:, 0], layer.h[1:, 0], {"quotes": quotes, "parens": depth})

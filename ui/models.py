@@ -11,7 +11,6 @@ import streamlit as st
 
 from lstm_core import EchoConfig, EchoTrainer, Model, ModelConfig
 from lstm_core.cells import DEFAULT_CELL
-from lstm_core.inputs import prepare_input as prepare_input  # app_pages/belt.py reads it here
 from lstm_core.inputs import readable_example
 from ui import samples
 
