@@ -7,6 +7,7 @@ from lstm_core.analysis import (
     CHAR_CLASSES,
     PropertyError,
     belt_flow,
+    belt_series,
     classes_in,
     lagged,
     leading_units,
@@ -15,19 +16,19 @@ from lstm_core.analysis import (
     text_property,
     untrained_best,
 )
+from lstm_core.cells import cell_kind
 from lstm_core.inputs import prepare_input
-from ui import frame, models, params, rewind, uploads
+from ui import frame, models, params, rewind, samples, uploads
 from ui.figures import belt as figs
 from ui.i18n import current_language, explain, labeler, separators, t
 from ui.params import Param
 from ui.safe import md_escape, token_label
 
+# the shipped text models (ui/samples.py, in its order), the echo models, an upload, untrained ones
 SOURCES = (
-    "text_en",
-    "text_es",
-    "logbook",
-    "belt",
+    *samples.BELT_TEXT_MODELS,
     "echo_trained",
+    *samples.ECHO_MODELS,
     "upload",
     "text_random",
     "echo_random",
@@ -74,8 +75,17 @@ model, at_step = rewind.rewound(P["belt_at_step"], model, "belt")  # a model wit
 if at_step is not None:
     model_key = f"{model_key}@{at_step}"
 cfg = model.config
-lstm = cfg.cell == "lstm"
-QUANTITIES = figs.QUANTITIES if lstm else figs.RNN_QUANTITIES
+kind = cell_kind(cfg.cell)  # what carries its memory, and what the page draws of it
+
+
+def said(key: str, **values) -> str:
+    """A sentence that differs from cell to cell: the catalog's <key>_<cell>."""
+    return t(f"{key}_{kind.name}", **values)
+
+
+QUANTITIES = kind.belt_rows
+memory = kind.memory  # the belt: c, or (a GRU, a plain RNN) h itself
+value_options = tuple(dict.fromkeys((memory, "h")))  # what a unit's value can be read from
 layer_index = 0
 if cfg.num_layers > 1:
     layer_index = params.number(
@@ -88,10 +98,16 @@ if cfg.num_layers > 1:
     )
 else:  # no choice to make: a layer the link asks for and the model lacks is said, and dropped
     params.bounded(P["belt_layer"], 0, 0)
-kind = t(f"belt.kind_{cfg.kind.replace('-', '_')}") + ("" if lstm else t("belt.kind_rnn"))
-st.caption(t("belt.model_facts", kind=kind, h=cfg.hidden_size, layers=cfg.num_layers))
-if not lstm:
-    st.info(t("belt.rnn_note"), icon=":material/compare_arrows:")
+st.caption(
+    t(
+        "belt.model_facts",
+        kind=t(f"belt.kind_{cfg.kind.replace('-', '_')}"),
+        cell=kind.title,
+        h=cfg.hidden_size,
+        layers=cfg.num_layers,
+    )
+)
+st.info(said("belt.role"), icon=":material/conveyor_belt:")  # what plays the belt's role here
 if source == "belt":  # what its text asks a model to keep, so what to look for in its units
     st.caption(t("belt.belt_text_note"))
 
@@ -140,20 +156,7 @@ trace_key = (model_key, "".join(tokens))
 trace = memo(("trace", trace_key), lambda: model.run(seq.ids))
 
 
-def layer_series() -> dict:
-    """The chosen layer's values over the input, (T, H) each: c, the gates and h (a plain RNN:
-    h only)."""
-    layer = trace.layers[layer_index]
-    if not lstm:
-        return {"h": layer.h[1:, 0]}
-    return {
-        "c": layer.c[1:, 0],
-        "h": layer.h[1:, 0],
-        **{q: layer.gate(q)[:, 0] for q in ("f", "i", "g", "o")},
-    }
-
-
-series = memo(("series", trace_key, layer_index), layer_series)
+series = memo(("series", trace_key, layer_index), lambda: belt_series(trace.layers[layer_index]))
 
 
 def tracked_facts() -> dict:
@@ -165,15 +168,16 @@ def tracked_facts() -> dict:
     return {name: text_property(text, name) for name in ("quotes", "parens")}
 
 
-# the units whose belt (c; h for a plain RNN) follows those facts most closely, then the rest
+# the units whose belt (c; h for a GRU or a plain RNN) follows those facts most closely, then the rest
 lead_order, leaders = memo(
     ("lead", trace_key, layer_index),
-    lambda: leading_units(series["c" if lstm else "h"], series["h"], tracked_facts()),
+    lambda: leading_units(series[memory], series["h"], tracked_facts()),
 )
 if leaders:  # "One unit" opens on the first of them (the page's own pick: left out of the link)
     params.data_default(P["belt_unit"], leaders[0][1])
-quantity_labels = {q: t(f"cell.vector_{q}") for q in figs.QUANTITIES}
-value_options = ("c", "h") if lstm else ("h",)
+quantity_labels = {  # what is written onto the belt, when it is not a gate, in the cell's words
+    q: said("belt.vector") if q == "write" else t(f"cell.vector_{q}") for q in QUANTITIES
+}
 
 
 # ------------------------------------------------------------------------------ every unit, every step
@@ -199,7 +203,7 @@ def every_unit() -> None:
         t("belt.sort"),
         labeler("belt.sort_"),
         container=st.columns([2, 3])[0],
-        help=t("belt.sort_help"),
+        help=t("belt.sort_help", value=t(f"belt.track_{memory}")),
     )
     if sort == "facts":
         order = lead_order
@@ -207,9 +211,9 @@ def every_unit() -> None:
         order = memo(
             ("order", trace_key, layer_index, sort), lambda: order_units(series["h"], sort)
         )
-    st.markdown(t("belt.reading_guide" if lstm else "belt.reading_guide_rnn"))
+    st.markdown(said("belt.reading_guide"))
     if sort == "facts" and leaders:  # which rows lead, and how closely each follows its fact
-        value = t("belt.track_c" if lstm else "belt.track_h")
+        value = t(f"belt.track_{memory}")
         units = "; ".join(
             t("belt.leader", unit=unit, prop=t(f"belt.property_{name}"), r=r, value=value)
             for name, unit, r in leaders
@@ -245,14 +249,14 @@ def around_the_cursor(order) -> None:
         series, order, cursor, start, stop, tokens, labels, QUANTITIES, colorbars=not whole
     )  # the overview above has them
     frame.chart(window, key="belt_window")
-    st.caption(t("belt.heatmaps_caption" if lstm else "belt.heatmaps_caption_rnn"))
+    st.caption(said("belt.heatmaps_caption"))
 
     st.subheader(t("belt.flow_title"))
-    if not lstm:
-        st.info(t("belt.flow_rnn"), icon=":material/block:")
+    if kind.keeps is None:  # no valve on its memory: nothing kept, nothing added
+        st.info(t("belt.flow_no_valve", cell=kind.title), icon=":material/block:")
         params.write_url((P["belt_cursor"],))
         return
-    st.markdown(t("belt.flow_intro"))
+    st.markdown(said("belt.flow_intro"))
     best = st.session_state.get("belt.best_unit")
     first = int(order[0])
     params.data_default(
@@ -271,14 +275,29 @@ def around_the_cursor(order) -> None:
             "step": t("cell.steps_axis"),
             "start": t("belt.flow_start", t=flow_start),
             "end": t("belt.flow_end", t=flow_stop - 1),
-            "removed": t("belt.flow_removed"),
-            "added": t("belt.flow_added"),
+            "removed": said("belt.flow_removed"),
+            "added": said("belt.flow_added"),
+            "memory": memory,
         }
         frame.chart(
             figs.belt_waterfall(flows, flow_start, flow_stop, tokens, flow_labels),
             key="belt_waterfall",
         )
         st.caption(t("belt.flow_caption", start=flow_start, stop=flow_stop - 1))
+        keep = layer.gate(kind.keeps)  # at the cursor, each unit's own numbers
+        for u, fl in flows.items():
+            st.markdown(
+                said(
+                    "belt.flow_at_cursor",
+                    unit=u,
+                    t=cursor,
+                    before=float(fl.c_prev[cursor]),
+                    keep=float(keep[cursor, 0, u]),
+                    kept=float(fl.kept[cursor]),
+                    added=float(fl.added[cursor]),
+                    after=float(fl.c[cursor]),
+                )
+            )
     else:
         st.info(t("belt.flow_none"), icon=":material/touch_app:")
     params.write_url((P["belt_cursor"], P["belt_flows"]))
@@ -291,13 +310,13 @@ def one_unit() -> None:
     u1, u2 = st.columns([1, 3])
     with u1:
         unit = params.number(P["belt_unit"], t("cell.unit", h=H - 1), high=H - 1, step=1)
-        track = "h"
-        if lstm:
+        track = value_options[0]
+        if len(value_options) > 1:  # c or h: a cell with a belt of its own
             track = params.select(P["belt_track"], t("belt.track"), labeler("belt.track_"))
     with u2:
         labels = quantity_labels | {
-            "states": t("belt.states" if lstm else "belt.states_rnn"),
-            "gates": t("belt.gates"),
+            "states": said("belt.states"),
+            "gates": said("belt.gates") if kind.gates else "",
             "step": t("cell.steps_axis"),
         }
         frame.chart(
@@ -344,8 +363,8 @@ def find_the_unit() -> None:
             lag = params.number(
                 P["belt_lag"], t("belt.lag"), high=max(0, T - 1), step=1, help=t("belt.lag_help")
             )
-    value = "h"
-    if lstm:  # the ranking's own choice: which of the units' values to compare with the property
+    value = value_options[0]
+    if len(value_options) > 1:  # the ranking's own choice: which of the units' values to compare
         value = params.radio(
             P["belt_find_value"],
             t("belt.find_value"),

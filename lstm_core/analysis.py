@@ -395,6 +395,22 @@ class BeltFlow(NamedTuple):
     c: np.ndarray  # c_t
 
 
+def belt_series(layer, row: int = 0) -> dict[str, np.ndarray]:
+    """What the belt page draws of one sequence of a LayerTrace, (T, H) each, by the cell's own
+    `belt_rows`: its states after each step, its gates, and "write", what the valve lets onto
+    the memory (a GRU's (1 - z) ⊙ n)."""
+    kind = layer.kind
+    out = {}
+    for name in kind.belt_rows:
+        if name in kind.gates:
+            out[name] = layer.gate(name)[:, row]
+        elif name == "write":
+            out[name] = kind.belt(layer)[2][:, row]
+        else:  # a state: after each step
+            out[name] = getattr(layer, name)[1:, row]
+    return out
+
+
 def belt_flow(layer, row: int, unit: int) -> BeltFlow:
     """The flows of one unit of a LayerTrace (row: which sequence of the batch); ValueError for
     a cell with no valve on its memory (the plain RNN)."""

@@ -312,6 +312,8 @@ class LSTMCell:
     tex = TEX
     tex_state = TEX_STATE
     vectors = ("f", "i", "g", "o", "c", "h")  # a step's vectors, drawn side by side
+    memory = "c"  # the belt: a state of its own beside h
+    belt_rows = ("c", "f", "i", "g", "o", "h")  # the belt, its valves and c~, what o lets out
 
     def __repr__(self) -> str:
         return "LSTMCell()"

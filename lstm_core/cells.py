@@ -42,6 +42,10 @@ class CellKind(Protocol):
     tex_state: tuple[tuple[str, str, str, str], ...]  # (symbol, formula, numbers, field)
     vectors: tuple[str, ...]  # the step's (B, H) arrays the page draws side by side
     keeps: str | None  # the gate whose opening keeps the old memory (LSTM f, GRU z; None)
+    # what the page "The conveyor belt" reads (analysis.belt_series, belt_flow):
+    memory: str  # the state that carries the memory from step to step: "c" (the belt), or "h"
+    belt_rows: tuple[str, ...]  # what it draws over time, the memory first: states, gates, and
+    # "write", what the valve lets onto the memory (`belt(trace)[2]`, when it is not a gate)
 
     def init(self, W: np.ndarray, b: np.ndarray, rng: np.random.Generator, forget_bias: float):
         """Draw a layer's W and b in place, as PyTorch draws its module."""

@@ -279,6 +279,8 @@ class GRUCell:
     squash, scaled_by = SQUASH, SCALED_BY
     tex, tex_state = TEX, TEX_STATE
     vectors = ("r", "z", "n", "h")  # a step's vectors, drawn side by side
+    memory = "h"  # no separate belt: h itself carries the memory, z is its valve
+    belt_rows = ("h", "z", "write", "n", "r")  # h, the valve, what it lets in: (1 - z) ⊙ n
 
     def __repr__(self) -> str:
         return "GRUCell()"

@@ -97,6 +97,8 @@ class RNNCell:
     squash = scaled_by = tex = GATE_NAMES  # all empty: no gates
     tex_state = TEX_STATE
     vectors = ("h",)
+    memory = "h"  # rewritten at every step: nothing keeps it
+    belt_rows = ("h",)
 
     def __repr__(self) -> str:
         return "RNNCell()"

@@ -95,7 +95,7 @@ class LayerTrace:
     def memory(self) -> np.ndarray:
         """What carries the memory from step to step (T + 1, B, H): the belt c of a cell that
         has one, else h itself (a GRU keeps its memory in h; z is the valve that keeps it)."""
-        return self.h if self.c is None else self.c
+        return getattr(self, self.kind.memory)
 
     def step(self, t: int):
         """The record of step t (views into this trace): an LSTMStep, GRUStep or RNNStep."""

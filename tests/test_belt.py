@@ -247,6 +247,7 @@ WATERFALL_LABELS = {
     "end": "end",
     "removed": "-",
     "added": "+",
+    "memory": "c",
 }
 
 
@@ -541,7 +542,7 @@ def test_an_rnn_checkpoint_shows_its_h_and_says_it_has_no_belt(lang):
     at = upload(open_app("belt", lang=lang, belt_model="upload"), rnn)
     assert_clean(at)
     assert not at.warning
-    note = {"en": "no belt (c) and no gates", "es": "no tiene banda (c) ni compuertas"}[lang]
+    note = {"en": "no belt and no valve", "es": "no tiene banda ni válvula"}[lang]
     assert any(note in i.value for i in at.info)
     window = chart(at, "belt_window")
     assert len(heatmaps_of(window)) == 1

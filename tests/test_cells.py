@@ -11,12 +11,10 @@ from lstm_core import cells
 from lstm_core.cells import CELLS, NAMES, CellKind, cell_kind, torch_blocks
 
 CELL_MODULES = {"lstm_core/cell.py", "lstm_core/gru.py", "lstm_core/rnn.py", "lstm_core/cells.py"}
-# Files that name a cell: some by what they are (a claim about a cell, a colour for each), the
-# rest until their own change (the belt page: issue 19).
+# Files that name a cell by what they are (a claim about a cell, a colour for each).
 NOT_YET_CONVERTED = {
     "lstm_core/demos.py": "the presets' claims name the cells they are about",
     "lstm_core/against.py": "bench --against compares with torch.nn.LSTM by design",
-    "app_pages/belt.py": "",
     "ui/figures/__init__.py": "the palette: a colour per cell kind",
 }
 
@@ -149,3 +147,35 @@ def test_a_step_back_takes_many_rows_of_gradient_at_once(name, rng):
         np.testing.assert_allclose(dh_prev[row], full.dh[2, 0], atol=1e-14)
         if dc is not None:
             np.testing.assert_allclose(dc[row], full.dc[3, 0], atol=1e-14)  # dL/dc_3 in full
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_what_carries_the_memory_is_the_cells_own_word(name):
+    """The belt page's view of a layer (analysis.belt_series) is the cell's own `belt_rows`,
+    the memory first, each (T, H); a cell with a valve carries its memory exactly as its belt
+    says: after = kept fraction · before + written (LSTM c, GRU h), and a cell with no valve
+    says so instead of drawing one."""
+    from lstm_core.analysis import belt_flow, belt_series
+
+    kind = cell_kind(name)
+    model = small_model("char-lm", name, 1, hidden=5, seed=2)
+    x, _ = random_batch(model, B=2, T=7)
+    layer = model.run(x).layers[0]
+    assert kind.memory in kind.state and layer.memory is getattr(layer, kind.memory)
+    series = belt_series(layer, row=1)
+    assert tuple(series) == kind.belt_rows and kind.belt_rows[0] == kind.memory
+    assert all(v.shape == (7, 5) for v in series.values())
+    np.testing.assert_array_equal(series[kind.memory], layer.memory[1:, 1])
+    if kind.keeps is None:
+        with pytest.raises(ValueError, match="no belt"):
+            kind.belt(layer)
+        assert kind.belt_rows == (kind.memory,)
+        return
+    before, keep, written, after = kind.belt(layer)
+    np.testing.assert_array_equal(keep, layer.gate(kind.keeps))
+    np.testing.assert_allclose(keep * before + written, after, atol=1e-12)
+    np.testing.assert_array_equal(before[1:], after[:-1])  # one vector, carried along
+    if "write" in series:
+        np.testing.assert_allclose(series["write"], written[:, 1])
+    flow = belt_flow(layer, 1, 3)
+    np.testing.assert_allclose(flow.c_prev - flow.removed + flow.added, flow.c, atol=1e-12)

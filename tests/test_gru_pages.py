@@ -199,3 +199,31 @@ def test_what_was_written_keeps_each_cells_own_vectors(cell):
         assert tuple(values) == cell_kind(cell).vectors
         assert all(v.shape == (6,) for v in values.values())
     assert (gen.c is None) == (cell != "lstm")
+
+
+# ==================================================================================== belt
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_belt_page_opens_a_gru_and_shows_h_as_its_belt(lang):
+    """The echo GRU sample, and an uploaded text GRU: h is the belt, z its valve, (1 - z)·n
+    what is written, and the waterfall's steps are the GRU's own numbers."""
+    from test_belt import chart, upload
+
+    at = open_app("belt", lang=lang, belt_model="echo_gru")
+    assert_clean(at)
+    titles = [a["text"] for a in chart(at, "belt_window")["layout"]["annotations"]]
+    assert titles == [
+        t("cell.vector_h", lang=lang),
+        t("cell.vector_z", lang=lang),
+        t("belt.vector_gru", lang=lang),
+        t("cell.vector_n", lang=lang),
+        t("cell.vector_r", lang=lang),
+    ]
+    assert any(t("belt.role_gru", lang=lang) == i.value for i in at.info)
+    names = {d.get("name") for d in chart(at, "belt_waterfall")["data"]}
+    assert t("belt.flow_added_gru", lang=lang) in names
+    gru = Model.create(
+        ModelConfig("char-lm", "gru", 5, 6, 1, 5, vocab=tuple("abcde")), seed=2
+    )
+    at = upload(open_app("belt", lang=lang, belt_model="upload"), gru)
+    assert_clean(at)
+    assert any("GRU" in c.value for c in at.caption)

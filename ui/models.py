@@ -81,7 +81,7 @@ def belt_example(model: Model, source: str = "", lang: str = "en") -> str:
     the model can read best, kept to what it reads."""
     if model.config.kind == "echo":
         return BELT_EXAMPLES["echo"]
-    if source == "belt":
+    if source in samples.BELT_MODELS:  # the LSTM's and the GRU's of belt.txt
         return BELT_MODEL_EXAMPLES[lang]
     if source in BELT_EXAMPLES:
         return BELT_EXAMPLES[source]

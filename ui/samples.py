@@ -60,8 +60,16 @@ SAMPLES = {  # its id among the text page's corpora (the page's links say it) ->
     ),
 }
 BY_SOURCE = {sample.source: name for name, sample in SAMPLES.items()}  # "text_en" -> "story_en"
-ECHO_MODELS = {"echo_gru": "echo_gru_h4.npz"}  # no text of their own: the cell page's GRU
-BELT_MODELS = {"belt": "belt_h32.npz"}  # trained on belt.txt, which the text page does not offer
+ECHO_MODELS = {"echo_gru": "echo_gru_h4.npz"}  # no text of their own: the cell and belt pages' GRU
+BELT_MODELS = {  # trained on belt.txt, which the text page does not offer
+    "belt": "belt_h32.npz",
+}
+# The text models the belt page offers, in its list's order: the two stories (it opens on the
+# one in the reader's language), the logbook, then the models of belt.txt.
+BELT_TEXT_MODELS = (
+    *(SAMPLES[name].source for name in ("story_en", "story_es", "logbook")),
+    *BELT_MODELS,
+)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -71,7 +79,7 @@ def text(name: str) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def model(name: str) -> lstm_core.Model:
-    """A sample's model (or one of ECHO_MODELS, BELT_MODELS): read-only, shared by every session: copy before
-    training."""
+    """A sample's model (or one of ECHO_MODELS, BELT_MODELS): read-only, shared by every
+    session: copy before training."""
     file = SAMPLES[name].checkpoint if name in SAMPLES else (ECHO_MODELS | BELT_MODELS)[name]
     return lstm_core.load_checkpoint(FOLDER / file)

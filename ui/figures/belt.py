@@ -22,6 +22,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lstm_core.analysis import BeltFlow, Ranking
+from lstm_core.cells import CELLS
 from ui.figures import (
     DIVERGING,
     GATE_COLORS,
@@ -39,7 +40,12 @@ from ui.figures import (
 
 QUANTITIES = ("c", "f", "i", "g", "o", "h")  # an LSTM layer: the belt, the gates, the output
 RNN_QUANTITIES = ("h",)  # a plain RNN has nothing else
-VALVES = ("f", "i", "o")  # sigmoid gates, 0..1
+# the valves of every cell (its sigmoid gates: LSTM f, i, o; GRU r, z), drawn 0..1
+VALVES = tuple(g for kind in CELLS.values() for g, fn in kind.squash.items() if fn == "sigmoid")
+STATES = ("c", "h")  # drawn in one panel of a unit's lines; gates and what is written below
+# the line of what a valve writes onto the memory (a GRU's (1 - z) ⊙ n): the input gate's colour,
+# as the belt's steps colour what is put on
+WRITE_LINE = {"color": GATE_COLORS["i"], "width": 1.5, "dash": "dashdot"}
 # Fixed margins (no auto-expansion) so that the strip and the overview share one plot area and
 # their time axes line up exactly; the colour bars live in the right margin.
 MARGIN = {"l": 46, "r": 64, "t": 24, "b": 8, "autoexpand": False}
@@ -427,19 +433,22 @@ def cursor_strip(T: int, cursor: int, start: int, stop: int, labels: dict[str, s
 def unit_lines(
     values: dict[str, np.ndarray], tokens: list[str], labels: dict[str, str]
 ) -> go.Figure:
-    """One unit over time: c and h above, the gates (and c~) below. values: name -> (T,) for
-    the quantities the layer has (a plain RNN: h only, one panel)."""
+    """One unit over time: its states (c and h, or h) above, the gates (and c~, or what is
+    written) below. values: name -> (T,) for the quantities the layer has, in the order the
+    legend lists them (a plain RNN: h only, one panel)."""
     x = np.arange(len(tokens))
     # the step and its token, for the hover (%{x} would give the axis's label: the token again)
     custom = [[t, plotly_text(visible(tok))] for t, tok in enumerate(tokens)]
-    gates = [q for q in ("f", "i", "g", "o") if q in values]
+    gates = [q for q in values if q not in STATES]
     rows = 2 if gates else 1
     doms = _domains(rows, 0.16)
     traces = []
-    styles = {"c": {"color": STATE_COLOR, "width": 2.5}, "h": {"color": H_COLOR, "width": 2}}
-    for q in ("c", "h", *gates):
-        if q not in values:
-            continue
+    styles = {
+        "c": {"color": STATE_COLOR, "width": 2.5},
+        "h": {"color": H_COLOR, "width": 2},
+        "write": WRITE_LINE,
+    }
+    for q in (*(q for q in STATES if q in values), *gates):
         line = styles.get(q) or gate_line(q)
         traces.append(
             go.Scatter(
@@ -448,7 +457,7 @@ def unit_lines(
                 name=labels[q],
                 line=line,
                 customdata=custom,
-                yaxis="y" if q in ("c", "h") else "y2",
+                yaxis="y" if q in STATES else "y2",
                 hovertemplate=f"{labels[q]} = %{{y:.3f}}<br>{labels['step']} %{{customdata[0]}} · “%{{customdata[1]}}”<extra></extra>",
             )
         )
@@ -641,11 +650,12 @@ def belt_waterfall(
 ) -> go.Figure:
     """What each step takes off and puts on the belt of a few units, as waterfalls.
 
-    For each chosen unit, from c before step `start`: at every step a bar for what the forget
-    gate takes off, (1 - f)·c_{t-1}, and one for what the input gate puts on, i·c~, each starting
-    where the belt stood, ending on c after step `stop` - 1. Bars are coloured by what they are
-    (the forget gate's colour, the input gate's), not by their direction: taking off a negative
-    value raises the belt, and the input gate can put on a negative value.
+    For each chosen unit, from the belt before step `start`: at every step a bar for what the
+    valve takes off (LSTM (1 - f)·c_{t-1}, GRU (1 - z)·h_{t-1}) and one for what is put on
+    (i·c~, (1 - z)·n), each starting where the belt stood, ending on the belt after step
+    `stop` - 1. Bars are coloured by what they are (the valve's colour, the input gate's), not
+    by their direction: taking off a negative value raises the belt, and what is put on can be
+    negative. labels["memory"] names the belt ("c", or "h" for a GRU).
     """
     units = list(flows)
     doms = _domains(len(units), 0.16 if len(units) > 1 else 0.0)
@@ -668,7 +678,7 @@ def belt_waterfall(
                 width=0.6,
                 showlegend=False,
                 yaxis=f"y{axis}",
-                hovertemplate="c = %{y:.3f}<extra></extra>",
+                hovertemplate=f"{labels['memory']} = %{{y:.3f}}<extra></extra>",
             )
         )
         for name, gate, dx in kinds:
@@ -711,7 +721,7 @@ def belt_waterfall(
             "anchor": "x",
             "zeroline": True,
             "zerolinecolor": "#999",
-            "title": {"text": "c", "standoff": 2},
+            "title": {"text": labels["memory"], "standoff": 2},
         }
         notes.append(
             {
