@@ -108,7 +108,8 @@ st.caption(
     )
 )
 st.info(said("belt.role"), icon=":material/conveyor_belt:")  # what plays the belt's role here
-if source == "belt":  # what its text asks a model to keep, so what to look for in its units
+# what its text asks a model to keep, so what to look for in its units
+if source in samples.BELT_MODELS:
     st.caption(t("belt.belt_text_note"))
 
 # ------------------------------------------------------------------------------ the input

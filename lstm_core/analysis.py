@@ -309,7 +309,7 @@ def rank_over_texts(
         text = text.lower() if model.config.lowercase else text
         text = "".join(ch for ch in text if ch in vocab)
         trace = model.run(vocab.encode(text)[None, :]).layers[layer]
-        values.append((trace.c if value == "c" else trace.h)[1:, 0])
+        values.append((trace.memory if value == "c" else trace.h)[1:, 0])
         props.append(text_property(text, name, option))
     return rank_units(np.concatenate(values), np.concatenate(props))
 

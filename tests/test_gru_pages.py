@@ -227,3 +227,8 @@ def test_the_belt_page_opens_a_gru_and_shows_h_as_its_belt(lang):
     at = upload(open_app("belt", lang=lang, belt_model="upload"), gru)
     assert_clean(at)
     assert any("GRU" in c.value for c in at.caption)
+    at = open_app("belt", lang=lang, belt_model="belt_gru")  # the GRU of the belt's own text
+    assert_clean(at)
+    assert any(t("belt.role_gru", lang=lang) == i.value for i in at.info)
+    assert t("belt.belt_text_note", lang=lang) in [c.value for c in at.caption]
+    assert at.session_state["belt_model"] == "belt_gru"

@@ -68,17 +68,32 @@ def used_keys() -> set[str]:
         if kind.gates:
             keys |= {f"gate.{g}" for g in kind.gates}
             keys |= {f"cell.vector_{k}" for k in kind.vectors}
-            keys |= {f"{k}_{kind.name}" for k in cell_page_said()}
+            keys |= {f"{k}_{kind.name}" for k in page_said("cell")}
+    for kind in CELLS.values():  # the belt page's: every cell, the plain RNN too
+        skip = set()  # what the page says only of some cells (its own conditions)
+        if kind.keeps is None:  # no valve on its memory: no flow section
+            skip |= {k for k in page_said("belt") if k.startswith("belt.flow_")}
+        if not kind.gates:
+            skip.add("belt.gates")
+        if "write" not in kind.belt_rows:  # only a GRU's belt has a row for what is written
+            skip.add("belt.vector")
+        keys |= {f"{k}_{kind.name}" for k in page_said("belt") - skip}
+        keys |= {f"cell.vector_{q}" for q in kind.belt_rows if q != "write"}
     return keys
 
 
-def cell_page_said() -> set[str]:
-    """The keys the cell page says in each cell's own words: said("cell.x") asks cell.x_<cell>."""
+def page_said(page: str) -> set[str]:
+    """The keys a page says in each cell's own words: said("cell.x") asks cell.x_<cell>."""
     return set(
         re.findall(
-            r'\bsaid\(\s*"([a-z_]+\.[a-z0-9_]+)"', (ROOT / "app_pages" / "cell.py").read_text()
+            r'\bsaid\(\s*"([a-z_]+\.[a-z0-9_]+)"', (ROOT / "app_pages" / f"{page}.py").read_text()
         )
     )
+
+
+def test_every_page_speaks_each_cells_words():  # the scan itself finds what the pages say
+    said = page_said("cell") | page_said("belt")
+    assert {"cell.intervene_intro", "belt.role", "belt.reading_guide"} <= said
 
 
 def test_every_key_the_code_uses_is_in_the_catalog():

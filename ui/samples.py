@@ -63,6 +63,7 @@ BY_SOURCE = {sample.source: name for name, sample in SAMPLES.items()}  # "text_e
 ECHO_MODELS = {"echo_gru": "echo_gru_h4.npz"}  # no text of their own: the cell and belt pages' GRU
 BELT_MODELS = {  # trained on belt.txt, which the text page does not offer
     "belt": "belt_h32.npz",
+    "belt_gru": "belt_gru_h32.npz",
 }
 # The text models the belt page offers, in its list's order: the two stories (it opens on the
 # one in the reader's language), the logbook, then the models of belt.txt.
