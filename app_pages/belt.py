@@ -169,9 +169,10 @@ def tracked_facts() -> dict:
 
 
 # the units whose belt (c; h for a GRU or a plain RNN) follows those facts most closely, then the rest
+facts = memo(("facts", trace_key), tracked_facts)
 lead_order, leaders = memo(
     ("lead", trace_key, layer_index),
-    lambda: leading_units(series[memory], series["h"], tracked_facts()),
+    lambda: leading_units(series[memory], series["h"], facts),
 )
 if leaders:  # "One unit" opens on the first of them (the page's own pick: left out of the link)
     params.data_default(P["belt_unit"], leaders[0][1])
@@ -181,7 +182,12 @@ quantity_labels = {  # what is written onto the belt, when it is not a gate, in 
 
 
 # ------------------------------------------------------------------------------ every unit, every step
-labels = quantity_labels | {"unit": t("cell.units_axis"), "step": t("cell.steps_axis")}
+labels = quantity_labels | {
+    "unit": t("cell.units_axis"),
+    "step": t("cell.steps_axis"),
+    "max": t("belt.scale_max"),
+    "own_scale": t("belt.own_scale"),
+}
 window_steps = figs.window_width(H)
 whole = window_steps < T  # else the window around the cursor already shows the whole input
 
@@ -211,18 +217,31 @@ def every_unit() -> None:
         order = memo(
             ("order", trace_key, layer_index, sort), lambda: order_units(series["h"], sort)
         )
+    value = t(f"belt.track_{memory}")
     st.markdown(said("belt.reading_guide"))
     if sort == "facts" and leaders:  # which rows lead, and how closely each follows its fact
-        value = t(f"belt.track_{memory}")
         units = "; ".join(
             t("belt.leader", unit=unit, prop=t(f"belt.property_{name}"), r=r, value=value)
             for name, unit, r in leaders
         )
         st.markdown(t("belt.leaders", units=units))
+    if whole and leaders:  # the reading guide beside the heatmaps: the facts drawn on top
+        guide = t("belt.where_to_look", value=value)
+        if source == "belt" and not raw and leaders[0][0] == "quotes":  # the page's own example
+            guide += " " + t("belt.where_to_look_belt", unit=leaders[0][1])
+        st.markdown(guide)
     if whole:
         st.caption(t("belt.overview_title", n=T))
+        shown = [  # each fact drawn above the heatmaps, the unit that follows it under it
+            figs.Fact(
+                facts[name],
+                unit,
+                t("belt.fact_row", prop=t(f"belt.property_{name}"), unit=unit, r=r, value=value),
+            )
+            for name, unit, r in leaders
+        ]
         frame.chart(
-            figs.belt_overview(series, order, labels, QUANTITIES),
+            figs.belt_overview(series, order, labels, QUANTITIES, shown),
             key="belt_overview",
         )
     around_the_cursor(order)
