@@ -88,7 +88,8 @@ def scaled(z: np.ndarray, m, order: np.ndarray) -> np.ndarray:
     """Values (steps, H) on their colour scale: c divided by each unit's own scale (so -1..1),
     anything else as it is."""
     z = np.asarray(z, np.float32)
-    return z / np.asarray(m, np.float32)[None, order] if own_scale(m) else z[:, order]
+    z = z[:, order]
+    return z / np.asarray(m, np.float32)[None, order] if own_scale(m) else z
 
 
 def _stack(heights: list[int], gap: int) -> tuple[list[tuple[float, float]], int]:
@@ -239,8 +240,8 @@ FACT_SCALE = [[0.0, "#f7f7f7"], [1.0, "#303030"]]  # a fact: pale where it does 
 
 
 def memory_panel_px(units: int) -> int:
-    """The height of the overview's first panel, the memory (c, or h): 4 px a unit at least."""
-    return int(np.clip(units * 4, 96, 200))
+    """The height of the overview's first panel, the memory (c, or h): 4 px a unit, 96 to 150."""
+    return int(np.clip(units * 4, 96, 150))  # no taller than the window's panels: same labels
 
 
 FACT_ROWS = 4  # rows a fact: its title, the fact, the unit under it (two rows: the eye's target)
