@@ -226,7 +226,11 @@ def every_unit() -> None:
         )
         st.markdown(t("belt.leaders", units=units))
     if whole and leaders:  # the reading guide beside the heatmaps: the facts drawn on top
-        guide = t("belt.where_to_look", value=value)
+        guide = (
+            t("belt.where_to_look_echo", value=value, lag=P["belt_lag"].current_default)
+            if cfg.kind == "echo"
+            else t("belt.where_to_look", value=value)
+        )
         if source == "belt" and not raw and leaders[0][0] == "quotes":  # the page's own example
             guide += " " + t("belt.where_to_look_belt", unit=leaders[0][1])
         st.markdown(guide)

@@ -713,3 +713,21 @@ def test_choosing_upload_puts_it_in_the_link_before_any_file():
     at.selectbox(key="belt_model").set_value("upload").run()
     assert_clean(at)
     assert url(at)["belt_model"] == "upload" and at.info and not charts(at)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_echo_models_guide_speaks_of_the_bit_it_draws_on_top(lang):
+    """The echo model's facts panel draws the bit waiting to be echoed, and the guide says so
+    (not quotations, which an echo model never reads)."""
+    from ui.i18n import t
+
+    at = open_app("belt", lang=lang, belt_model="echo_trained")
+    assert_clean(at)
+    value = t("belt.track_c", lang=lang)
+    guide = t("belt.where_to_look_echo", lang=lang, value=value, lag=3)
+    assert any(m.value == guide for m in at.markdown)
+    quotes = t("belt.where_to_look", lang=lang, value=value)
+    assert not any(quotes in m.value for m in at.markdown)
+    overview = chart(at, "belt_overview")
+    prop = t("belt.property_lag", lang=lang)
+    assert any(f"«{prop}»" in a["text"] for a in overview["layout"]["annotations"])
