@@ -229,7 +229,11 @@ def every_unit() -> None:
         guide = (
             t("belt.where_to_look_echo", value=value, lag=P["belt_lag"].current_default)
             if cfg.kind == "echo"
-            else t("belt.where_to_look", value=value)
+            else t(
+                "belt.where_to_look",
+                value=value,
+                bars="; ".join(t(f"belt.bar_{name}") for name, _, _ in leaders),
+            )
         )
         if source == "belt" and not raw and leaders[0][0] == "quotes":  # the page's own example
             guide += " " + t("belt.where_to_look_belt", unit=leaders[0][1])

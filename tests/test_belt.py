@@ -726,7 +726,7 @@ def test_an_echo_models_guide_speaks_of_the_bit_it_draws_on_top(lang):
     value = t("belt.track_c", lang=lang)
     guide = t("belt.where_to_look_echo", lang=lang, value=value, lag=3)
     assert any(m.value == guide for m in at.markdown)
-    quotes = t("belt.where_to_look", lang=lang, value=value)
+    quotes = t("belt.bar_quotes", lang=lang)
     assert not any(quotes in m.value for m in at.markdown)
     overview = chart(at, "belt_overview")
     prop = t("belt.property_lag", lang=lang)

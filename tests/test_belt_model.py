@@ -137,9 +137,13 @@ def test_the_page_draws_the_facts_above_the_heatmaps_and_says_where_to_look(mode
         prop = t(f"belt.property_{name}", lang=lang)
         assert t("belt.fact_row", lang=lang, prop=prop, unit=unit, r=r, value=value) in titles
     assert overview["layout"]["yaxis"]["ticktext"] == [str(u) for _, u, _ in leaders]
-    guide = t("belt.where_to_look", lang=lang, value=value)
+    bars = "; ".join(t(f"belt.bar_{name}", lang=lang) for name in ("quotes", "parens"))
+    guide = t("belt.where_to_look", lang=lang, value=value, bars=bars)
     here = t("belt.where_to_look_belt", lang=lang, unit=leaders[0][1])
     assert any(m.value == f"{guide} {here}" for m in at.markdown)
     at.text_area(key="belt_text").set_value('He said, "Marta Counts The Rope." ' * 3).run()
-    assert any(m.value == guide for m in at.markdown)
+    only_quotes = t(
+        "belt.where_to_look", lang=lang, value=value, bars=t("belt.bar_quotes", lang=lang)
+    )
+    assert any(m.value == only_quotes for m in at.markdown)  # no brackets: one bar, said so
     assert not any(here in m.value for m in at.markdown)
