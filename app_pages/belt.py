@@ -18,7 +18,7 @@ from lstm_core.analysis import (
 )
 from lstm_core.cells import cell_kind
 from lstm_core.inputs import prepare_input
-from ui import frame, models, params, rewind, samples, uploads
+from ui import frame, models, params, rewind, samples, state, uploads
 from ui.figures import belt as figs
 from ui.i18n import current_language, explain, labeler, separators, t
 from ui.params import Param
@@ -142,14 +142,7 @@ T, H = len(tokens), cfg.hidden_size
 
 
 # ------------------------------------------------------------------------------ the trace (cached)
-def memo(key, compute):
-    """One computed value per key, kept for this session only (the latest few)."""
-    cache = st.session_state.setdefault("belt.memo", {})
-    if key not in cache:
-        if len(cache) > 16:
-            cache.pop(next(iter(cache)))
-        cache[key] = compute()
-    return cache[key]
+memo = state.Memo("belt.memo", 17).get  # one computed value per key, the latest 17 of the session
 
 
 trace_key = (model_key, "".join(tokens))
