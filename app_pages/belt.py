@@ -197,10 +197,14 @@ def every_unit() -> None:
     part around the cursor."""
     layer_name = f" · {t('belt.layer_tab', n=layer_index)}" if cfg.num_layers > 1 else ""
     st.subheader(t("belt.heatmaps_title") + layer_name)
+    sort_label = labeler("belt.sort_")
+    if cfg.kind == "echo":  # its facts are the bit to echo, not quotes and brackets
+        echo_first = t("belt.sort_facts_echo")
+        sort_label = lambda v, plain=sort_label: echo_first if v == "facts" else plain(v)  # noqa: E731
     sort = params.select(
         P["belt_sort"],
         t("belt.sort"),
-        labeler("belt.sort_"),
+        sort_label,
         container=st.columns([2, 3])[0],
         help=t("belt.sort_help", value=t(f"belt.track_{memory}")),
     )

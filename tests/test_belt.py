@@ -725,6 +725,10 @@ def test_an_echo_models_guide_speaks_of_the_bit_it_draws_on_top(lang):
     assert_clean(at)
     value = t("belt.track_c", lang=lang)
     guide = t("belt.where_to_look_echo", lang=lang, value=value, lag=3)
+    sort = at.selectbox(key="belt_sort")
+    assert sort.value == "facts" and sort.format_func("facts") == t(
+        "belt.sort_facts_echo", lang=lang
+    )
     assert any(m.value == guide for m in at.markdown)
     quotes = t("belt.bar_quotes", lang=lang)
     assert not any(quotes in m.value for m in at.markdown)
