@@ -18,7 +18,7 @@ from lstm_core.analysis import (
 )
 from lstm_core.cells import cell_kind
 from lstm_core.inputs import prepare_input
-from ui import frame, models, params, rewind, samples, uploads
+from ui import frame, models, params, rewind, samples, state, uploads
 from ui.figures import belt as figs
 from ui.i18n import current_language, explain, labeler, separators, t
 from ui.params import Param
@@ -143,14 +143,7 @@ T, H = len(tokens), cfg.hidden_size
 
 
 # ------------------------------------------------------------------------------ the trace (cached)
-def memo(key, compute):
-    """One computed value per key, kept for this session only (the latest few)."""
-    cache = st.session_state.setdefault("belt.memo", {})
-    if key not in cache:
-        if len(cache) > 16:
-            cache.pop(next(iter(cache)))
-        cache[key] = compute()
-    return cache[key]
+memo = state.Memo("belt.memo", 17).get  # one computed value per key, the latest 17 of the session
 
 
 trace_key = (model_key, "".join(tokens))
@@ -170,9 +163,10 @@ def tracked_facts() -> dict:
 
 
 # the units whose belt (c; h for a GRU or a plain RNN) follows those facts most closely, then the rest
+facts = memo(("facts", trace_key), tracked_facts)
 lead_order, leaders = memo(
     ("lead", trace_key, layer_index),
-    lambda: leading_units(series[memory], series["h"], tracked_facts()),
+    lambda: leading_units(series[memory], series["h"], facts),
 )
 if leaders:  # "One unit" opens on the first of them (the page's own pick: left out of the link)
     params.data_default(P["belt_unit"], leaders[0][1])
@@ -182,7 +176,12 @@ quantity_labels = {  # what is written onto the belt, when it is not a gate, in 
 
 
 # ------------------------------------------------------------------------------ every unit, every step
-labels = quantity_labels | {"unit": t("cell.units_axis"), "step": t("cell.steps_axis")}
+labels = quantity_labels | {
+    "unit": t("cell.units_axis"),
+    "step": t("cell.steps_axis"),
+    "max": t("belt.scale_max"),
+    "own_scale": t("belt.own_scale"),
+}
 window_steps = figs.window_width(H)
 whole = window_steps < T  # else the window around the cursor already shows the whole input
 
@@ -199,10 +198,14 @@ def every_unit() -> None:
     part around the cursor."""
     layer_name = f" · {t('belt.layer_tab', n=layer_index)}" if cfg.num_layers > 1 else ""
     st.subheader(t("belt.heatmaps_title") + layer_name)
+    sort_label = labeler("belt.sort_")
+    if cfg.kind == "echo":  # its facts are the bit to echo, not quotes and brackets
+        echo_first = t("belt.sort_facts_echo")
+        sort_label = lambda v, plain=sort_label: echo_first if v == "facts" else plain(v)  # noqa: E731
     sort = params.select(
         P["belt_sort"],
         t("belt.sort"),
-        labeler("belt.sort_"),
+        sort_label,
         container=st.columns([2, 3])[0],
         help=t("belt.sort_help", value=t(f"belt.track_{memory}")),
     )
@@ -212,18 +215,39 @@ def every_unit() -> None:
         order = memo(
             ("order", trace_key, layer_index, sort), lambda: order_units(series["h"], sort)
         )
+    value = t(f"belt.track_{memory}")
     st.markdown(said("belt.reading_guide"))
     if sort == "facts" and leaders:  # which rows lead, and how closely each follows its fact
-        value = t(f"belt.track_{memory}")
         units = "; ".join(
             t("belt.leader", unit=unit, prop=t(f"belt.property_{name}"), r=r, value=value)
             for name, unit, r in leaders
         )
         st.markdown(t("belt.leaders", units=units))
+    if whole and leaders:  # the reading guide beside the heatmaps: the facts drawn on top
+        guide = (
+            t("belt.where_to_look_echo", value=value, lag=P["belt_lag"].current_default)
+            if cfg.kind == "echo"
+            else t(
+                "belt.where_to_look",
+                value=value,
+                bars="; ".join(t(f"belt.bar_{name}") for name, _, _ in leaders),
+            )
+        )
+        if source == "belt" and not raw and leaders[0][0] == "quotes":  # the page's own example
+            guide += " " + t("belt.where_to_look_belt", unit=leaders[0][1])
+        st.markdown(guide)
     if whole:
         st.caption(t("belt.overview_title", n=T))
+        shown = [  # each fact drawn above the heatmaps, the unit that follows it under it
+            figs.Fact(
+                facts[name],
+                unit,
+                t("belt.fact_row", prop=t(f"belt.property_{name}"), unit=unit, r=r, value=value),
+            )
+            for name, unit, r in leaders
+        ]
         frame.chart(
-            figs.belt_overview(series, order, labels, QUANTITIES),
+            figs.belt_overview(series, order, labels, QUANTITIES, shown),
             key="belt_overview",
         )
     around_the_cursor(order)

@@ -66,13 +66,13 @@ def test_the_overview_is_every_unit_every_step_as_images_with_no_cursor(series):
     assert not fig.layout.shapes  # nothing that moves with the cursor
     images = [trace for trace in fig.data if trace.type == "image"]
     assert len(images) == 6
-    m = float(np.abs(values["c"]).max())
+    own = np.abs(values["c"]).max(axis=0)  # c: each unit on its own scale, ± its largest |c|
     for k, (image, q) in enumerate(zip(images, figs.QUANTITIES, strict=True)):
         got = decode(image.source)
         assert got.shape == (6, 11, 3)  # a row per unit (they fit), a column per step
-        scale_of = m if q == "c" else 1.0
-        lo, hi = (0.0, 1.0) if q in figs.VALVES else (-scale_of, scale_of)
-        where = np.clip((values[q][:, order].T - lo) / (hi - lo), 0, 1)
+        z = values[q] / own if q == "c" else values[q]
+        lo, hi = (0.0, 1.0) if q in figs.VALVES else (-1.0, 1.0)
+        where = np.clip((z[:, order].T - lo) / (hi - lo), 0, 1)
         scale = gate_scale(q) if q in figs.VALVES else DIVERGING
         expected = color_table(scale)[np.rint(where * 255).astype(int)]
         np.testing.assert_array_equal(got, expected)
@@ -90,6 +90,57 @@ def test_the_overview_is_every_unit_every_step_as_images_with_no_cursor(series):
             assert (trace.zmin, trace.zmax) == (0, 1)
         else:
             assert trace.colorbar.tickvals[1] == 0
+    # c's colour bar says its scale is each unit's own; h's is its tanh's -1..1
+    assert list(bars[0].colorbar.ticktext) == ["−max", "0", "+max"]
+    assert list(bars[-1].colorbar.ticktext) == ["-1", "0", "1"]
+
+
+def test_one_large_unit_does_not_wash_out_the_others():
+    """A unit whose c runs to ±12 beside one that holds 2: on their own scales both reach full
+    colour (one scale for all drew the small one nearly white)."""
+    c = np.zeros((10, 2), np.float32)
+    c[:, 0] = np.linspace(-12, 12, 10)
+    c[5:, 1] = 2.0  # holds 2 from step 5 on
+    fig = figs.belt_overview({"c": c}, np.arange(2), LABELS, ("c",))
+    got = decode(fig.data[0].source).astype(int)
+    red = color_table(DIVERGING)[-1].astype(int)
+    np.testing.assert_array_equal(got[1, 5:], np.tile(red, (5, 1)))  # full red, as unit 0's top
+    np.testing.assert_array_equal(got[0, -1], red)
+
+
+def test_the_facts_sit_above_the_heatmaps_each_with_its_unit_under_it(series):
+    """Each fact as a grey bar (darker, more of it), the unit that follows it under it, twice
+    as tall, on the c panel's colours; its title on the row above; its unit named at the left."""
+    _, values = series
+    T = values["c"].shape[0]
+    quotes = np.zeros(T, np.float32)
+    quotes[3:7] = 1
+    depth = np.zeros(T, np.float32)
+    depth[5:] = 1
+    depth[8:] = 2
+    facts = [figs.Fact(quotes, 4, "quotes: unit 4"), figs.Fact(depth, 1, "brackets: unit 1")]
+    order = np.array([4, 1, 0, 2, 3, 5])
+    fig = figs.belt_overview(values, order, LABELS, figs.QUANTITIES, facts)
+    image = decode(fig.data[0].source).astype(int)
+    assert image.shape == (2 * figs.FACT_ROWS, T, 3)
+    ink = color_table(figs.FACT_SCALE).astype(int)
+    np.testing.assert_array_equal(image[1, 3:7], np.tile(ink[-1], (4, 1)))  # inside: darkest
+    np.testing.assert_array_equal(image[1, :3], np.tile(ink[0], (3, 1)))  # outside: pale
+    assert (image[5, 5] == ink[128]).all() and (image[5, 9] == ink[-1]).all()  # one, two deep
+    c = values["c"][:, 4] / np.abs(values["c"][:, 4]).max()
+    expected = color_table(DIVERGING)[np.rint((c + 1) / 2 * 255).astype(int)]
+    np.testing.assert_array_equal(image[2], expected)  # unit 4's c, on its own scale
+    np.testing.assert_array_equal(image[3], expected)
+    # the c panel, below, shows the same colours in its first row (unit 4 leads the order)
+    np.testing.assert_array_equal(decode(fig.data[1].source)[0], expected)
+    assert fig.data[1].yaxis == "y2" and fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]
+    assert list(fig.layout.yaxis.ticktext) == ["4", "1"]
+    titles = [a.text for a in fig.layout.annotations]
+    assert "quotes: unit 4" in titles and "brackets: unit 1" in titles
+    # the memory panel is the tallest
+    heights = [fig.layout[f"yaxis{k}"].domain for k in range(2, 8)]
+    spans = [hi - lo for lo, hi in heights]
+    assert spans[0] > max(spans[1:])
 
 
 def test_more_units_than_pixel_rows_blend_and_none_is_skipped():
@@ -105,8 +156,8 @@ def test_more_units_than_pixel_rows_blend_and_none_is_skipped():
     assert redder == rows_with_one
     fig = figs.belt_overview({"c": z.T.copy()}, np.arange(H), LABELS, ("c",))
     image = fig.data[0]
-    assert decode(image.source).shape[0] == 120  # the panel's height in pixels
-    assert image.y0 - image.dy / 2 == -0.5 and image.y0 + 119.5 * image.dy == pytest.approx(H - 0.5)
+    assert decode(image.source).shape[0] == figs.memory_panel_px(H) == 150  # its height in px
+    assert image.y0 - image.dy / 2 == -0.5 and image.y0 + 149.5 * image.dy == pytest.approx(H - 0.5)
     assert len(fig.layout.yaxis.ticktext) == 8  # every 32nd unit: about one per 15 px
 
 
@@ -117,8 +168,15 @@ def test_the_window_has_exact_values_every_token_and_the_cursor(series):
     fig = figs.belt_window(values, order, 4, 2, 8, tokens, LABELS)
     maps = heatmaps(fig)
     assert len(maps) == 6
+    own = np.abs(values["c"]).max(axis=0)  # over the whole input, as the overview has it
     for trace, q in zip(maps, figs.QUANTITIES, strict=True):
-        np.testing.assert_allclose(np.asarray(trace.z), values[q][2:8, order].T, atol=1e-6)
+        exact = values[q][2:8, order].T
+        if q == "c":  # coloured on each unit's own scale, the exact value in the hover
+            np.testing.assert_allclose(np.asarray(trace.z), exact / own[order, None], atol=1e-6)
+            np.testing.assert_allclose(np.asarray(trace.customdata), exact, atol=1e-6)
+            assert "customdata" in trace.hovertemplate
+        else:
+            np.testing.assert_allclose(np.asarray(trace.z), exact, atol=1e-6)
         assert list(trace.x) == list(range(2, 8))
         if q in figs.VALVES:
             assert (trace.zmin, trace.zmax) == (0, 1) and list(trace.colorbar.ticktext) == [
@@ -156,7 +214,8 @@ def test_many_units_are_labelled_every_few_rows():
     for h in (5, 12, 17, 40, 64, 100, 128, 200, 256, 1000):
         window_px, overview_px = int(np.clip(9 * h, 60, 150)), int(np.clip(1.4 * h, 56, 120))
         window, overview = figs.label_every(h, window_px), figs.label_every(h, overview_px)
-        assert overview % window == 0  # every row the overview names, the window names too
+        memory = figs.label_every(h, figs.memory_panel_px(h))  # the overview's taller first panel
+        assert overview % window == 0 and memory % window == 0  # the window names them too
         assert window_px / np.ceil(h / window) >= 9  # labels never overlap
         assert h <= 16 or h / window >= 4  # and there are a few of them
 
@@ -462,7 +521,9 @@ def test_sort_unit_and_flows_change_the_page_and_the_url():
     at = open_app("belt", belt_model="text_en")  # 64 units: numbered every few rows
     first = chart(at, "belt_overview")
     at.selectbox(key="belt_sort").set_value("index").run()
-    axis = chart(at, "belt_overview")["layout"]["yaxis"]
+    overview = chart(at, "belt_overview")
+    assert overview["data"][0]["yaxis"] == "y" and overview["data"][1]["yaxis"] == "y2"
+    axis = overview["layout"]["yaxis2"]  # c's panel, under the facts drawn on top
     assert len(axis["tickvals"]) >= 3 and axis["ticktext"] == [str(r) for r in axis["tickvals"]]
     assert chart(at, "belt_window")["data"][0]["y"][:3] == ["0", "1", "2"]
     assert chart(at, "belt_overview") != first
@@ -514,7 +575,7 @@ def test_one_layer_choice_drives_the_whole_page():
         window = heatmaps_of(chart(at, "belt_window"))[0]
         start = int(decode_z(window["x"])[0])
         units = [int(u) for u in window["y"]]
-        z = np.asarray(decode_z(window["z"]), dtype=np.float32)
+        z = np.asarray(decode_z(window["customdata"]), dtype=np.float32)  # c's exact values
         np.testing.assert_allclose(z, c[start : start + z.shape[1], units].T, atol=1e-5)
         assert [d["type"] for d in chart(at, "belt_overview")["data"]] == ["image", "heatmap"] * 6
         assert stepper(at, "belt_cursor")  # one cursor for the page
@@ -652,3 +713,25 @@ def test_choosing_upload_puts_it_in_the_link_before_any_file():
     at.selectbox(key="belt_model").set_value("upload").run()
     assert_clean(at)
     assert url(at)["belt_model"] == "upload" and at.info and not charts(at)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_echo_models_guide_speaks_of_the_bit_it_draws_on_top(lang):
+    """The echo model's facts panel draws the bit waiting to be echoed, and the guide says so
+    (not quotations, which an echo model never reads)."""
+    from ui.i18n import t
+
+    at = open_app("belt", lang=lang, belt_model="echo_trained")
+    assert_clean(at)
+    value = t("belt.track_c", lang=lang)
+    guide = t("belt.where_to_look_echo", lang=lang, value=value, lag=3)
+    sort = at.selectbox(key="belt_sort")
+    assert sort.value == "facts" and sort.format_func("facts") == t(
+        "belt.sort_facts_echo", lang=lang
+    )
+    assert any(m.value == guide for m in at.markdown)
+    quotes = t("belt.bar_quotes", lang=lang)
+    assert not any(quotes in m.value for m in at.markdown)
+    overview = chart(at, "belt_overview")
+    prop = t("belt.property_lag", lang=lang)
+    assert any(f"«{prop}»" in a["text"] for a in overview["layout"]["annotations"])

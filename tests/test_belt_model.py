@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 from test_app import assert_clean, open_app
+from test_belt import chart
 
 import lstm_core
 from lstm_core import Model
@@ -89,15 +90,60 @@ def test_the_page_on_the_belt_model_leads_with_those_units(model, lang):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_unit_on_top_is_pale_through_the_quotation_and_blue_through_the_note(model, lang):
-    """What the page and the lesson say to look for on the example: the unit that leads the
-    heatmaps holds c near 0 across the quotation, lower once it closes, lowest inside the note's
-    brackets. Measured (unit 26): English -0.60, -1.97, -3.0; Spanish -0.04, -2.54, -4.5."""
+def test_the_unit_on_top_is_blue_before_the_quotation_pale_through_it_blue_after(model, lang):
+    """What the page ("where to look") and lesson step 4 say of the example: the row of the unit
+    that leads the heatmaps (drawn under the quotation's grey bar, on its own scale) is blue
+    through the line before the quotation, pale through most of it from its first words, blue
+    again soon after it closes, and sinks through the brackets. Measured (unit 26, c):
+    English -2.61 before (after its first ten steps: the belt starts at 0), -0.61 inside (74%
+    of it above -1), -1.76 after, -3.1 in the note; Spanish -2.59, -0.11 (94%), -2.76, -4.3 to
+    -5.8."""
     example = models.belt_example(model, "belt", lang)
     seq = prepare_input(model, example, limit=400)
     layer = model.run(seq.ids).layers[0]
     quotes, depth = (text_property(example, name) for name in ("quotes", "parens"))
     _, leaders = leading_units(layer.c[1:, 0], layer.h[1:, 0], {"quotes": quotes, "parens": depth})
     c = layer.c[1:, 0, leaders[0][1]]
-    said, told, noted = c[quotes == 1].mean(), c[(quotes == 0) & (depth == 0)].mean(), c[depth > 0]
-    assert abs(said) < 1.0 and said > told + 1.0 and told > noted.mean() + 0.5
+    opens = int(np.argmax(quotes > 0))
+    closes = len(quotes) - int(np.argmax(quotes[::-1] > 0))  # one past the quotation's end
+    note = int(np.argmax(depth > 0))
+    assert 30 < opens < closes < note  # a line told, the quotation, a line told, the note
+    said, before, after = c[opens:closes], c[10:opens], c[closes:note]
+    assert said.mean() > before.mean() + 1.5
+    assert (said > -1).mean() > 0.6  # pale through most of it
+    assert said.mean() > after.mean() + 0.8
+    assert c[depth > 0].mean() < after.mean() - 0.5  # it sinks through the brackets
+    # on its own scale (the page's), blue a fifth of the way to full blue or more, pale near 0
+    # (measured: English -0.46 and -0.11, Spanish -0.27 and -0.01: the note's -9.5 sets its scale)
+    scale = np.abs(c).max()
+    assert before.mean() / scale < -0.2 and abs(said.mean()) / scale < 0.15
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_page_draws_the_facts_above_the_heatmaps_and_says_where_to_look(model, lang):
+    """At its default the page draws the quotation and the brackets above the heatmaps, each
+    with the unit that follows it under it (the units the guide names), and its guide says what
+    the example shows; a text of one's own gets the guide without the example's sentence."""
+    at = open_app("belt", lang=lang)
+    assert_clean(at)
+    example = models.belt_example(model, "belt", lang)
+    layer = model.run(prepare_input(model, example, limit=400).ids).layers[0]
+    props = {name: text_property(example, name) for name in ("quotes", "parens")}
+    _, leaders = leading_units(layer.c[1:, 0], layer.h[1:, 0], props)
+    overview = chart(at, "belt_overview")
+    titles = [a["text"] for a in overview["layout"]["annotations"]]
+    value = t("belt.track_c", lang=lang)
+    for name, unit, r in leaders:
+        prop = t(f"belt.property_{name}", lang=lang)
+        assert t("belt.fact_row", lang=lang, prop=prop, unit=unit, r=r, value=value) in titles
+    assert overview["layout"]["yaxis"]["ticktext"] == [str(u) for _, u, _ in leaders]
+    bars = "; ".join(t(f"belt.bar_{name}", lang=lang) for name in ("quotes", "parens"))
+    guide = t("belt.where_to_look", lang=lang, value=value, bars=bars)
+    here = t("belt.where_to_look_belt", lang=lang, unit=leaders[0][1])
+    assert any(m.value == f"{guide} {here}" for m in at.markdown)
+    at.text_area(key="belt_text").set_value('He said, "Marta Counts The Rope." ' * 3).run()
+    only_quotes = t(
+        "belt.where_to_look", lang=lang, value=value, bars=t("belt.bar_quotes", lang=lang)
+    )
+    assert any(m.value == only_quotes for m in at.markdown)  # no brackets: one bar, said so
+    assert not any(here in m.value for m in at.markdown)

@@ -221,9 +221,7 @@ def test_the_belt_page_opens_a_gru_and_shows_h_as_its_belt(lang):
     assert any(t("belt.role_gru", lang=lang) == i.value for i in at.info)
     names = {d.get("name") for d in chart(at, "belt_waterfall")["data"]}
     assert t("belt.flow_added_gru", lang=lang) in names
-    gru = Model.create(
-        ModelConfig("char-lm", "gru", 5, 6, 1, 5, vocab=tuple("abcde")), seed=2
-    )
+    gru = Model.create(ModelConfig("char-lm", "gru", 5, 6, 1, 5, vocab=tuple("abcde")), seed=2)
     at = upload(open_app("belt", lang=lang, belt_model="upload"), gru)
     assert_clean(at)
     assert any("GRU" in c.value for c in at.caption)

@@ -93,9 +93,13 @@ STEPS: tuple[Step, ...] = (
         "belt",
         (("belt_model", "belt"), ("belt_property", "quotes")),  # the model where a stripe shows
         ("belt_model", "belt_property", "belt_cursor"),
-        "belt_overlay",
+        "belt_overview",  # the heatmaps, the facts drawn above them: where the stripe shows
         claims=(("margin", 0.05),),  # the page's own test of "better than untrained"
-        words=(("find", "belt.find_title"), ("one_unit", "belt.unit_title")),
+        words=(
+            ("find", "belt.find_title"),
+            ("one_unit", "belt.unit_title"),
+            ("heatmaps", "belt.heatmaps_title"),
+        ),
     ),
     Step(
         "echo",

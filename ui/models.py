@@ -60,19 +60,21 @@ def get(source: str, units: int, seed: int) -> Model:
     return sample_model(source)
 
 
-# The belt model's examples (samples/belt.txt's kind of text, in the page's language): a long
-# quotation, every word said with a capital, then a note in brackets two deep, a line each,
-# indented by the brackets open: the unit that holds the quotation shows as a stripe across it,
-# and the one that follows the brackets steps with them (tests/test_belt_model.py).
+# The belt model's examples (samples/belt.txt's kind of text, in the page's language): a line
+# told, then a long quotation, every word said with a capital, then a note in brackets two deep,
+# a line each, indented by the brackets open: the unit that holds the quotation shows as a stripe
+# that starts where the quotation opens and ends where it closes, and the one that follows the
+# brackets steps with them (tests/test_belt_model.py).
 BELT_MODEL_EXAMPLES = {
-    "en": '"Marta Carries The Lamp, Counts The Rope And Mends The Clock On The Stairs. The Keeper '
-    'Cleans The Bell In The Tower," said Tomás.\nThe cook counted the rope in the tower (\n'
+    "en": "The cook counted the rope and mended the bell in the tower. Tomás cleaned the clock on "
+    'the stairs.\n"Marta Carries The Lamp, Counts The Rope And Mends The Clock On The Stairs. The '
+    'Keeper Cleans The Bell In The Tower," said Tomás.\nThe keeper carried the lamp by the sea (\n'
     "  at six\n  Marta mended the bell by the sea [\n    twice\n"
     "    the keeper carried the lamp on the stairs\n  ]\n  for once\n).\n",
-    "es": "—Marta Lleva La Lámpara, Cuenta La Cuerda Y Arregla El Reloj En La Escalera —dijo "
-    "Tomás—. El Farero Limpia La Campana En La Torre.\nLa cocinera contó la cuerda en la torre "
-    "(\n  a las seis\n  Marta arregló la campana junto al mar [\n    dos veces\n"
-    "    el farero llevó la lámpara en la escalera\n  ]\n  por una vez\n).\n",
+    "es": "La cocinera contó la cuerda en la torre. Tomás limpió el reloj en la escalera.\n—Marta "
+    "Lleva La Lámpara, Cuenta La Cuerda Y Arregla El Reloj En La Escalera —dijo Tomás—. El Farero "
+    "Limpia La Campana.\nEl farero llevó la lámpara junto al mar (\n  a las seis\n  Marta arregló "
+    "la campana [\n    dos veces\n    el farero contó la cuerda\n  ]\n  por una vez\n).\n",
 }
 
 

@@ -17,6 +17,7 @@ shows where the window and the cursor are: a few hundred bytes.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -68,9 +69,38 @@ def window(cursor: int, T: int, width: int) -> tuple[int, int]:
     return start, min(T, start + width)
 
 
-def scales(values: dict[str, np.ndarray]) -> dict[str, float]:
-    """The colour scale of each quantity, over the whole input (so overview and window agree)."""
-    return {q: (max(1e-6, float(np.abs(v).max())) if q == "c" else 1.0) for q, v in values.items()}
+def scales(values: dict[str, np.ndarray]) -> dict[str, float | np.ndarray]:
+    """The colour scale of each quantity over the whole input (so overview and window agree):
+    1 for the gates and the values a tanh bounds (h, c~); for the cell state c, which nothing
+    bounds, one scale per unit (H,): its own largest |c|, so that a unit whose c runs to ±12
+    does not wash out the one beside it that holds a value of 2."""
+    return {
+        q: (np.maximum(1e-6, np.abs(v).max(axis=0)) if q == "c" else 1.0) for q, v in values.items()
+    }
+
+
+def own_scale(m) -> bool:
+    """Whether a quantity's scale is per unit (the cell state's), not one number."""
+    return np.ndim(m) > 0
+
+
+def scaled(z: np.ndarray, m, order: np.ndarray) -> np.ndarray:
+    """Values (steps, H) on their colour scale: c divided by each unit's own scale (so -1..1),
+    anything else as it is."""
+    z = np.asarray(z, np.float32)
+    z = z[:, order]
+    return z / np.asarray(m, np.float32)[None, order] if own_scale(m) else z
+
+
+def _stack(heights: list[int], gap: int) -> tuple[list[tuple[float, float]], int]:
+    """Panels of the given pixel heights stacked from the top, `gap` px apart: their domains
+    (paper fractions) and the total height."""
+    total = sum(heights) + gap * (len(heights) - 1)
+    doms, top = [], total
+    for h in heights:
+        doms.append((max(0.0, (top - h) / total), min(1.0, top / total)))
+        top -= h + gap
+    return doms, total
 
 
 def _domains(n: int, gap: float) -> list[tuple[float, float]]:
@@ -81,10 +111,13 @@ def _domains(n: int, gap: float) -> list[tuple[float, float]]:
     ]
 
 
-def _colorbar(q: str, m: float, lo: float, hi: float) -> dict:
-    """Ticks in the quantity's own units: gates 0..1, c ±its largest value."""
+def _colorbar(q: str, m, lo: float, hi: float, most: str = "max") -> dict:
+    """Ticks in the quantity's own units: gates 0..1, h and c~ -1..1, c (a scale per unit) from
+    minus to plus each unit's largest |c| (`most`: the word for it)."""
     if q in VALVES:
         ticks, text = [0.0, 0.5, 1.0], ["0", "0.5", "1"]
+    elif own_scale(m):
+        ticks, text = [-1.0, 0.0, 1.0], [f"−{most}", "0", f"+{most}"]
     else:
         ticks, text = [-m, 0.0, m], [f"{-m:.2g}", "0", f"{m:.2g}"]
     return {
@@ -97,6 +130,13 @@ def _colorbar(q: str, m: float, lo: float, hi: float) -> dict:
         "ticktext": text,
         "tickfont": {"size": 10},
     }
+
+
+def _zrange(q: str, m) -> tuple[float, float]:
+    """The ends of a quantity's colour scale, in the values `scaled` gives."""
+    if q in VALVES:
+        return 0.0, 1.0
+    return (-1.0, 1.0) if own_scale(m) else (-m, m)
 
 
 @functools.cache
@@ -187,28 +227,81 @@ def _height(n: int, panel_px: int, top: int, bottom: int) -> int:
     return n * panel_px + 34 * (n - 1) + top + bottom
 
 
-def belt_overview(
-    values: dict[str, np.ndarray], order: np.ndarray, labels: dict[str, str], quantities=QUANTITIES
-) -> go.Figure:
-    """Every unit (rows, in `order`) at every step (columns), one image per quantity, no cursor.
+class Fact(NamedTuple):
+    """A fact of the input drawn above the heatmaps, and the unit that follows it most closely."""
 
-    values: name -> (T, H). labels: a title per quantity, plus "unit" and "step". Each panel is
-    a PNG (see `pixels`) on linear axes: steps across, the units' positions in `order` down,
-    labelled with the units' numbers every few rows. Each colour bar comes with a two-cell
-    heatmap outside the time range, there only to carry it. Nothing here depends on the cursor,
-    so a cursor move resends nothing (see the module doc).
+    values: np.ndarray  # (T,) the property at every step (0 where it does not hold)
+    unit: int  # the unit drawn under it: its memory, on its own scale
+    title: str  # what the pair shows, in the page's language
+
+
+FACT_ROW = 13  # px a row of the facts panel
+FACT_SCALE = [[0.0, "#f7f7f7"], [1.0, "#303030"]]  # a fact: pale where it does not hold
+
+
+def memory_panel_px(units: int) -> int:
+    """The height of the overview's first panel, the memory (c, or h): 4 px a unit, 96 to 150."""
+    return int(np.clip(units * 4, 96, 150))  # no taller than the window's panels: same labels
+
+
+FACT_ROWS = 4  # rows a fact: its title, the fact, the unit under it (two rows: the eye's target)
+
+
+def facts_image(facts: list[Fact], memory: np.ndarray, m) -> np.ndarray:
+    """The facts panel as an RGB image, FACT_ROWS rows a fact: a blank row (its title is
+    written there), the fact (grey where it holds, darker the more of it: brackets deeper), and
+    the unit's memory, twice as tall, on the memory panel's colour scale (its own largest |c|
+    for c)."""
+    T = memory.shape[0]
+    rows = []
+    ink, diverging = color_table(FACT_SCALE), _colors("c")
+    for fact in facts:
+        v = np.asarray(fact.values, np.float32)
+        top = float(v.max()) if v.max() > 0 else 1.0
+        rows.append(np.full((T, 3), 255, np.uint8))
+        rows.append(ink[np.rint(np.clip(v / top, 0, 1) * 255).astype(np.intp)])
+        scale = float(np.asarray(m)[fact.unit]) if own_scale(m) else float(m)
+        where = np.clip((memory[:, fact.unit] / scale + 1) / 2, 0, 1)
+        rows += [diverging[np.rint(where * 255).astype(np.intp)]] * 2
+    return np.stack(rows)
+
+
+def belt_overview(
+    values: dict[str, np.ndarray],
+    order: np.ndarray,
+    labels: dict[str, str],
+    quantities=QUANTITIES,
+    facts: list[Fact] = (),
+) -> go.Figure:
+    """Every unit (rows, in `order`) at every step (columns), one image per quantity, no cursor;
+    above them, if given, the facts of the input, each with the unit that follows it.
+
+    values: name -> (T, H). labels: a title per quantity, plus "unit", "step" and "max" (the
+    word under the colour bar of c, whose scale is per unit). Each panel is a PNG (see
+    `pixels`) on linear axes: steps across, the units' positions in `order` down, labelled with
+    the units' numbers every few rows. The first panel, the memory, is the tallest: a stripe
+    held there is the page's point. Each colour bar comes with a two-cell heatmap outside the
+    time range, there only to carry it. Nothing here depends on the cursor, so a cursor move
+    resends nothing (see the module doc).
     """
     T, H = values[quantities[0]].shape
     panel = int(np.clip(H * 1.4, 56, 120))
-    rows = min(H, panel)  # more units than pixel rows: rows blend neighbours (see `pixels`)
     m = scales({q: values[q] for q in quantities})
-    n = len(quantities)
-    doms = _domains(n, 34 / (n * panel + 34 * (n - 1)))
-    ticks = list(range(0, H, label_every(H, panel)))
+    heights = [memory_panel_px(H)] + [panel] * (len(quantities) - 1)
+    if facts:
+        heights = [FACT_ROW * FACT_ROWS * len(facts), *heights]
+    doms, inner = _stack(heights, 34)
+    doms_q = doms[1:] if facts else doms
     traces, lay, titles = [], {}, []
-    for k, (q, (lo, hi)) in enumerate(zip(quantities, doms, strict=True)):
-        axis = "" if k == 0 else str(k + 1)
-        image = pixels(np.asarray(values[q], np.float32)[:, order].T, q, m[q], rows)
+    first = 2 if facts else 1  # the facts take the first axis
+    for k, (q, (lo, hi), px) in enumerate(
+        zip(quantities, doms_q, heights[len(heights) - len(quantities) :], strict=True)
+    ):
+        axis = "" if k + first == 1 else str(k + first)
+        rows = min(H, px)  # more units than pixel rows: rows blend neighbours (see `pixels`)
+        ticks = list(range(0, H, label_every(H, px)))
+        z = scaled(values[q], m[q], order).T
+        image = pixels(z, q, 1.0 if own_scale(m[q]) else m[q], rows)
         traces.append(
             go.Image(
                 source=image_uri(image),
@@ -221,7 +314,7 @@ def belt_overview(
                 hovertemplate=f"{labels['step']} %{{x}}<extra>{labels[q]}</extra>",
             )
         )
-        zmin, zmax = (0.0, 1.0) if q in VALVES else (-m[q], m[q])
+        zmin, zmax = _zrange(q, m[q])
         traces.append(
             go.Heatmap(
                 z=[[zmin, zmax]],
@@ -232,7 +325,7 @@ def belt_overview(
                 zmin=zmin,
                 zmax=zmax,
                 colorscale=gate_scale(q) if q in VALVES else DIVERGING,
-                colorbar=_colorbar(q, m[q], lo, hi),
+                colorbar=_colorbar(q, m[q], lo, hi, labels.get("max", "max")),
                 hoverinfo="skip",
             )
         )
@@ -250,10 +343,58 @@ def belt_overview(
             "ticktext": [str(int(order[r])) for r in ticks],
             "tickfont": {"size": 9},
         }
-        titles.append(_title(labels[q], hi))
+        title = labels[q] + (
+            f" · {labels['own_scale']}" if own_scale(m[q]) and "own_scale" in labels else ""
+        )
+        titles.append(_title(title, hi))
+    if facts:
+        memory = np.asarray(values[quantities[0]], np.float32)
+        lo, hi = doms[0]
+        n_rows = FACT_ROWS * len(facts)
+        traces.insert(
+            0,
+            go.Image(
+                source=image_uri(facts_image(list(facts), memory, m[quantities[0]])),
+                x0=0,
+                dx=1,
+                y0=0,
+                dy=1,
+                xaxis="x",
+                yaxis="y",
+                hovertemplate=f"{labels['step']} %{{x}}<extra></extra>",
+            ),
+        )
+        lay["yaxis"] = {
+            "domain": [lo, hi],
+            "anchor": "x",
+            **FIXED,
+            "range": [n_rows - 0.5, -0.5],
+            "scaleanchor": False,
+            "showgrid": False,
+            "zeroline": False,
+            "ticks": "",
+            "tickmode": "array",
+            "tickvals": [FACT_ROWS * j + 2.5 for j in range(len(facts))],
+            "ticktext": [str(f.unit) for f in facts],
+            "tickfont": {"size": 9},
+        }
+        for j, fact in enumerate(facts):  # each pair's title, on its blank row
+            titles.append(
+                {
+                    "text": fact.title,
+                    "xref": "paper",
+                    "yref": "y",
+                    "x": 0,
+                    "xanchor": "left",
+                    "y": FACT_ROWS * j,
+                    "yanchor": "middle",
+                    "showarrow": False,
+                    "font": {"size": 11, "color": "#333"},
+                }
+            )
     # (no time axis of its own: the cursor strip's is drawn right under it)
     lay["xaxis"] = {
-        "anchor": f"y{n}",
+        "anchor": f"y{len(heights)}",
         "range": [-0.5, T - 0.5],
         **FIXED,
         "showticklabels": False,
@@ -263,7 +404,7 @@ def belt_overview(
     return figure(
         traces,
         {**lay, "annotations": titles},
-        _height(n, panel, MARGIN["t"], 6),
+        inner + MARGIN["t"] + 6,
         margin={**MARGIN, "b": 6},
     )
 
@@ -295,11 +436,13 @@ def belt_window(
     where = f"{labels['step']} %{{x}} · {labels['unit']} %{{y}}"
     for k, (q, (lo, hi)) in enumerate(zip(quantities, doms, strict=True)):
         axis = "" if k == 0 else str(k + 1)
-        z = np.asarray(values[q][start:stop], dtype=np.float32)[:, order].T  # (H, steps)
-        zmin, zmax = (0.0, 1.0) if q in VALVES else (-m[q], m[q])
+        exact = np.asarray(values[q][start:stop], dtype=np.float32)[:, order].T  # (H, steps)
+        zmin, zmax = _zrange(q, m[q])
+        own = own_scale(m[q])  # c: coloured on each unit's own scale, its exact value hovered
         traces.append(
             go.Heatmap(
-                z=np.ascontiguousarray(z),
+                z=np.ascontiguousarray(scaled(values[q][start:stop], m[q], order).T),
+                customdata=np.ascontiguousarray(exact) if own else None,
                 x=np.arange(start, stop),
                 y=units,
                 xaxis="x",
@@ -307,9 +450,9 @@ def belt_window(
                 colorscale=gate_scale(q) if q in VALVES else DIVERGING,
                 zmin=zmin,
                 zmax=zmax,
-                colorbar=_colorbar(q, m[q], lo, hi),
+                colorbar=_colorbar(q, m[q], lo, hi, labels.get("max", "max")),
                 showscale=colorbars,
-                hovertemplate=f"{labels[q]} = %{{z:.3f}}<br>{where}<extra></extra>",
+                hovertemplate=f"{labels[q]} = %{{{'customdata' if own else 'z'}:.3f}}<br>{where}<extra></extra>",
             )
         )
         lay[f"yaxis{axis}"] = {
