@@ -106,3 +106,8 @@ class PageState:
 
     def has(self, name: str) -> bool:
         return self.key(name) in st.session_state
+
+    def take(self, name: str) -> Any:
+        """Slot `name`'s value, removed from the session (its default when there is none): a
+        request one run leaves for the next."""
+        return st.session_state.pop(self.key(name), getattr(type(self), name).default)
