@@ -25,8 +25,8 @@ from lstm_core.demos import BPTT_ECHO_CLIP, BPTT_EXPLODES, BPTT_PRESET, bptt_ech
 from ui import bptt_models, frame, params, rewind
 from ui.figures import bptt as figs
 from ui.i18n import explain, labeler, num, t
+from ui.page_state import BPTT
 from ui.params import Param
-from ui.state import Kept
 
 EQUATIONS = (
     r"\frac{\partial L}{\partial W} = \sum_{t=1}^{T} \frac{\partial L_t}{\partial W}",
@@ -54,7 +54,7 @@ P = params.register(
 )
 CHECK_OK = 1e-4  # relative error below which the finite differences agree (4 digits or more)
 params.setup("bptt")
-st.session_state.update(st.session_state.pop("bptt.apply", {}))  # set by "Make it explode"
+st.session_state.update(BPTT.take("apply") or {})  # set by "Make it explode"
 frame.header("bptt")
 
 # ==================================================================================== equations
@@ -307,7 +307,7 @@ st.markdown(t("bptt.clipping_intro", top=figs.CLIP_TOP, n=clipped.flat.size))
 
 
 def make_it_explode() -> None:
-    st.session_state["bptt.explode"] = True  # searched below, once the models are at hand
+    BPTT.explode = True  # searched below, once the models are at hand
 
 
 c1, c2, c3 = st.columns([1, 1, 1.2], vertical_alignment="bottom")
@@ -324,7 +324,7 @@ c3.button(
     icon=":material/bolt:",
     width="stretch",
 )
-if st.session_state.pop("bptt.explode", False):
+if BPTT.take("explode"):
     found = find_explosion(
         lambda units: trained_pair(units).models[BPTT_EXPLODES],
         lambda length: bptt_models.sequence(task, clipped, length, int(echo_step), frame.seed()),
@@ -337,14 +337,14 @@ if st.session_state.pop("bptt.explode", False):
         key = "bptt.no_explosion" if steps == 0 else "bptt.no_explosion_trained"
         st.warning(t(key, limit=clip_norm), icon=":material/info:")
     else:  # the sliders are drawn already: set them on the next run, before they are
-        st.session_state["bptt.apply"] = {
+        BPTT.apply = {
             "bptt_scale": found.scale,
             "bptt_length": found.length,
             "bptt_hidden": found.hidden,
         }
-        st.session_state["bptt.exploded"] = (found, int(hidden), int(T))
+        BPTT.exploded = (found, int(hidden), int(T))
         st.rerun()
-exploded = st.session_state.pop("bptt.exploded", None)
+exploded = BPTT.take("exploded")
 if exploded is not None:
     found, was_hidden, was_T = exploded
     grew = ""
@@ -411,7 +411,7 @@ def run_check() -> None:
     CHECK.put(settings, (entries, weights))
 
 
-CHECK = Kept("bptt.check")  # the last gradient check, with the settings it checked
+CHECK = BPTT.check  # the last gradient check, with the settings it checked
 st.button(t("bptt.check"), key="bptt_gradcheck", on_click=run_check, icon=":material/fact_check:")
 checked = CHECK.get(settings)  # only for the models on the page now
 if checked is not None:

@@ -14,8 +14,8 @@ from lstm_core.rewind_echo import view_of
 from ui import frame, load, params, rewind, rewind_echo
 from ui.figures import echo as figs
 from ui.i18n import explain, labeler, num, t
+from ui.page_state import ECHO
 from ui.params import Param
-from ui.state import Kept
 
 D = EchoConfig()  # the notebook's defaults
 P = params.register(
@@ -49,8 +49,8 @@ SLICE, LONGEST, TICK, WINDOW_TICK = 0.25, 1.0, 0.3, 1.5
 SWEEP_SLICE, SWEEP_TICK = 0.25, 0.3  # the sweep draws one light chart: longer slices, fewer redraws
 HELD = 0.9  # a bit read back from the state this often counts as held (a coin: 0.5)
 FIELD = 200  # px: settings flow in rows of fixed-width fields, four a row wide, two narrow
-RUN, SWEEP = Kept("echo.run"), Kept("echo.sweep")  # each with the settings it was made for
-PACE = st.session_state.get("echo.pace", 1)  # slower redraws while many students train (ui/load.py)
+RUN, SWEEP = ECHO.run, ECHO.sweep  # each with the settings it was made for
+PACE = ECHO.pace  # slower redraws while many students train (ui/load.py)
 params.setup("echo")
 frame.header("echo")
 
@@ -229,7 +229,7 @@ run = RUN.rebuilt((config, cells), lambda: echo_run(config, cells), replaced=set
 
 def start(run) -> None:
     run.running = not run.finished
-    st.session_state.pop("echo.slice_end", None)  # the first slice has no drawing to make up
+    del ECHO.slice_end  # the first slice has no drawing to make up
 
 
 def pause(run) -> None:
@@ -295,13 +295,11 @@ def live(run, config: EchoConfig) -> None:
     was_running = run.running
     if run.running:
         load.tick(frame.session_id(), "echo")
-        since = time.perf_counter() - st.session_state.get("echo.slice_end", time.perf_counter())
+        since = time.perf_counter() - (ECHO.slice_end or time.perf_counter())
         with load.training_slot(frame.session_id()) as share:  # one slice at a time, server-wide
             run.advance(min(LONGEST, max(SLICE, 2 * since)) * share)
-        st.session_state["echo.slice_end"] = time.perf_counter()
-    if (was_running and not run.running) or (
-        run.running and load.repace(st.session_state, "echo.pace")
-    ):
+        ECHO.slice_end = time.perf_counter()
+    if (was_running and not run.running) or (run.running and ECHO.repaced()):
         st.rerun()  # training ended (redraw the buttons, stop the timer) or the server got busier
     for name, tr in run.trainers.items():
         if tr.status == "diverged":
@@ -522,9 +520,7 @@ def sweep_view() -> None:
         load.tick(frame.session_id(), "echo_sweep")
         with load.training_slot(frame.session_id()) as share:
             current.advance(SWEEP_SLICE * share)
-    if (was_running and not current.running) or (
-        current.running and load.repace(st.session_state, "echo.pace")
-    ):
+    if (was_running and not current.running) or (current.running and ECHO.repaced()):
         st.rerun()
     job = current.current()
     if job:

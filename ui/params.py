@@ -167,6 +167,17 @@ def given_by_link(p: Param) -> bool:
     return _from_url(p, st.session_state.get(p.name))
 
 
+def value(p: Param) -> Any:
+    """p's value in this session: what its widget (or a link, or a callback) set, else its
+    default (for a value read before, or without, its widget on this run)."""
+    return st.session_state.get(p.name, p.current_default)
+
+
+def put(p: Param, new: Any) -> None:
+    """Set p's value (in a callback, or before its widget is drawn: Streamlit's rule)."""
+    st.session_state[p.name] = new
+
+
 def _reported(p: Param) -> None:
     st.session_state.get("_url_given", {}).pop(p.name, None)
 

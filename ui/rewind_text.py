@@ -24,12 +24,12 @@ from ui import frame, params, rewind
 from ui.figures import rewind as rewind_figs
 from ui.figures import text as text_figs
 from ui.i18n import num, number_style, t
+from ui.page_state import TEXT
 from ui.params import Param
 from ui.safe import md_escape, token_label
 
 SENTENCE = 72  # characters of the held-out text the unit figure reads (each one on its axis)
 MAX_SENTENCE = 300
-MEMO = "text.rewind_memo"
 
 
 class Writing(NamedTuple):
@@ -40,16 +40,6 @@ class Writing(NamedTuple):
     temperature: float
     top_k: int | None
     seed: int
-
-
-def memo(key, compute):
-    """One computed value per key for this session (the latest 24)."""
-    cache = st.session_state.setdefault(MEMO, {})
-    if key not in cache:
-        if len(cache) >= 24:
-            cache.pop(next(iter(cache)))
-        cache[key] = compute()
-    return cache[key]
 
 
 def sentence_ids(model, text: str) -> tuple[np.ndarray, list[str]]:
@@ -93,7 +83,7 @@ def view(bg, p: Param, writing: Writing, held_out: str, fallback: str) -> None:
         rewind.play_button(p, steps, "gen_rewind_play", container=c2)
         st.caption(rewind.caption(step, steps, history))
         index = steps.index(step)
-        moment = memo(
+        moment = TEXT.rewind_memo.get(
             ("moment", bg.uid, step, *writing, held_out[:64]),
             lambda: written_at(model, history, index, *writing, held_out),
         )
@@ -167,7 +157,7 @@ def unit_view(bg, model, history, steps: list[int], index: int, fallback: str) -
         st.session_state[key] = liveliest_unit(last, ids)
     st.session_state[key] = min(int(st.session_state[key]), H - 1)
     unit = s2.number_input(t("cell.unit", h=H - 1), 0, H - 1, step=1, key=key)
-    drawn, grid = memo(
+    drawn, grid = TEXT.rewind_memo.get(
         ("grid", bg.uid, tuple(steps), tuple(ids.tolist()), unit),
         lambda: unit_over_time(model, history, ids, unit),
     )

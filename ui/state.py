@@ -1,16 +1,18 @@
-"""An object in a page's session and the key it was built for: kept while the key holds, built
-anew when it changes. One helper for what the text page's run, the echo page's run and sweep and
-the BPTT page's gradient check each wrote by hand.
+"""What a page keeps in its session, under names of its own: an object and the key it was built
+for (kept while the key holds, built anew when it changes), the latest few computed values, and a
+page's loose values as the attributes of one record.
 
 `Kept(name)` holds one object at st.session_state[name] and its key at [name + "_key"] (so the
 sidebar's reset, which forgets a page's "<page>." keys, forgets both); `Memo(name, size)` holds
-the latest `size` objects by key under one name (the conveyor belt's computed views).
+the latest `size` objects by key under one name (the conveyor belt's computed views);
+`PageState` is a page's record, each `Slot` of it one value at st.session_state["<page>.<slot>"]
+(ui/page_state.py has one record per page).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import streamlit as st
 
@@ -64,3 +66,48 @@ class Memo:
                 cache.pop(next(iter(cache)))  # the oldest goes
             cache[key] = compute()
         return cache[key]
+
+
+class Slot:
+    """One value of a page's session, an attribute of the page's record: read, written and
+    deleted at st.session_state["<page>.<name>"], `default` while the session has none."""
+
+    def __init__(self, default: Any = None) -> None:
+        self.default = default
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def key(self, record: PageState) -> str:
+        return f"{record.page}.{self.name}"
+
+    def __get__(self, record: PageState | None, owner: type | None = None) -> Any:
+        if record is None:  # on the class: the slot itself
+            return self
+        return st.session_state.get(self.key(record), self.default)
+
+    def __set__(self, record: PageState, value: Any) -> None:
+        st.session_state[self.key(record)] = value
+
+    def __delete__(self, record: PageState) -> None:
+        st.session_state.pop(self.key(record), None)
+
+
+class PageState:
+    """A page's own session values in one record (a subclass names the page and its slots);
+    the record holds nothing itself: every slot lives in st.session_state, where widgets, tests
+    and the sidebar's reset see it by its "<page>." name."""
+
+    page: ClassVar[str]
+
+    def key(self, name: str) -> str:
+        """The session key of slot `name` (for what takes a key: a widget, ui/load.repace)."""
+        return f"{self.page}.{name}"
+
+    def has(self, name: str) -> bool:
+        return self.key(name) in st.session_state
+
+    def take(self, name: str) -> Any:
+        """Slot `name`'s value, removed from the session (its default when there is none): a
+        request one run leaves for the next."""
+        return st.session_state.pop(self.key(name), getattr(type(self), name).default)
