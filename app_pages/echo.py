@@ -443,48 +443,38 @@ TRUNCATION = ECHO_PRESETS["truncation"]
 CURE = TRUNCATION.claim(*TRUNCATION.cells, cured=True)
 
 
-def at_truncation_preset(changes: tuple = ()) -> bool:
+def at_truncation_preset(config: EchoConfig, cells: tuple, changes: tuple = ()) -> bool:
     """Whether the page trains the truncation preset (with `changes`: its cure) right now."""
     wanted = TRUNCATION.config(*TRUNCATION.cells, config.seed, changes)
     return cells == TRUNCATION.cells and config == wanted
 
 
-cut = config.echo_step >= config.truncated_backprop_length
-cured = at_truncation_preset(CURE.changes)
-with st.expander(t("echo.truncation_title"), expanded=cut or cured):
-    st.markdown(t("echo.truncation_text", k=config.echo_step, w=config.truncated_backprop_length))
-    facts = preset_facts("truncation")
-    if at_truncation_preset():
-        st.markdown(t("echo.cure_offer", **facts))
-        st.button(
-            t("echo.cure_button", **facts),
-            key="echo_cure",
-            on_click=apply_preset,
-            args=("truncation",),
-            kwargs=dict(CURE.changes),
-            icon=":material/healing:",
+def truncation_section(config: EchoConfig, cells: tuple) -> None:
+    """A window shorter than the dependency, and (at the preset) its cure, one press away."""
+    cut = config.echo_step >= config.truncated_backprop_length
+    cured = at_truncation_preset(config, cells, CURE.changes)
+    with st.expander(t("echo.truncation_title"), expanded=cut or cured):
+        st.markdown(
+            t("echo.truncation_text", k=config.echo_step, w=config.truncated_backprop_length)
         )
-    elif cured:
-        st.success(t("echo.cure_applied", **facts), icon=":material/healing:")
+        facts = preset_facts("truncation")
+        if at_truncation_preset(config, cells):
+            st.markdown(t("echo.cure_offer", **facts))
+            st.button(
+                t("echo.cure_button", **facts),
+                key="echo_cure",
+                on_click=apply_preset,
+                args=("truncation",),
+                kwargs=dict(CURE.changes),
+                icon=":material/healing:",
+            )
+        elif cured:
+            st.success(t("echo.cure_applied", **facts), icon=":material/healing:")
+
 
 # ------------------------------------------------------------------------------ memory span sweep
-st.subheader(t("echo.sweep_title"))
-st.markdown(t("echo.sweep_intro", w=config.truncated_backprop_length, h=config.state_size))
-sweep = SWEEP.value()
-row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
-sweep_epochs = params.number(
-    P["sweep_epochs"],
-    t("echo.sweep_epochs"),
-    step=1,
-    container=row,
-    width=FIELD,
-    help=t("echo.sweep_epochs_help"),
-)
-sweep_key = (config, int(sweep_epochs))
-
-
-def start_sweep() -> None:
-    SWEEP.put(sweep_key, EchoSweep(config, max_epochs=int(sweep_epochs))).running = True
+def start_sweep(key: tuple, config: EchoConfig, epochs: int) -> None:
+    SWEEP.put(key, EchoSweep(config, max_epochs=epochs)).running = True
 
 
 def stop_sweep() -> None:
@@ -492,25 +482,42 @@ def stop_sweep() -> None:
         SWEEP.value().running = False
 
 
-sweeping = sweep is not None and sweep.running
-row.button(
-    t("echo.sweep_start"),
-    key="echo_sweep",
-    on_click=start_sweep,
-    icon=":material/monitoring:",
-    disabled=sweeping,
-)
-row.button(
-    t("echo.sweep_stop"),
-    key="echo_sweep_stop",
-    on_click=stop_sweep,
-    icon=":material/stop:",
-    disabled=not sweeping,
-)
+def sweep_section(config: EchoConfig) -> None:
+    """How far back each cell learns to echo at these settings: its controls, then its view."""
+    st.subheader(t("echo.sweep_title"))
+    st.markdown(t("echo.sweep_intro", w=config.truncated_backprop_length, h=config.state_size))
+    sweep = SWEEP.value()
+    row = st.container(horizontal=True, gap="small", vertical_alignment="bottom")
+    sweep_epochs = params.number(
+        P["sweep_epochs"],
+        t("echo.sweep_epochs"),
+        step=1,
+        container=row,
+        width=FIELD,
+        help=t("echo.sweep_epochs_help"),
+    )
+    sweep_key = (config, int(sweep_epochs))
+    sweeping = sweep is not None and sweep.running
+    row.button(
+        t("echo.sweep_start"),
+        key="echo_sweep",
+        on_click=start_sweep,
+        args=(sweep_key, config, int(sweep_epochs)),
+        icon=":material/monitoring:",
+        disabled=sweeping,
+    )
+    row.button(
+        t("echo.sweep_stop"),
+        key="echo_sweep_stop",
+        on_click=stop_sweep,
+        icon=":material/stop:",
+        disabled=not sweeping,
+    )
+    st.fragment(sweep_view, run_every=SWEEP_TICK * PACE if sweeping else None)(sweep_key)
 
 
-@st.fragment(run_every=SWEEP_TICK * PACE if sweeping else None)
-def sweep_view() -> None:
+def sweep_view(sweep_key: tuple) -> None:
+    """The sweep's progress and curves (a fragment: trains a slice at each tick while running)."""
     current = SWEEP.value()
     if current is None:
         st.info(t("echo.sweep_none"), icon=":material/monitoring:")
@@ -553,4 +560,5 @@ def sweep_view() -> None:
         st.caption(t("echo.sweep_other_settings"))
 
 
-sweep_view()
+truncation_section(config, cells)
+sweep_section(config)
