@@ -128,8 +128,9 @@ window = params.slider(
 )
 
 
-def trained_pair(units: int) -> TrainedPair:
-    """The pair of `units` units, trained here with a progress bar if nobody has yet."""
+def trained_pair(task: str, units: int, steps: int, echo_step: int) -> TrainedPair:
+    """The pair of `units` units trained `steps` steps on `task`, trained here with a progress
+    bar if nobody has yet."""
     slot = st.empty()
 
     def show(done: int, total: int) -> None:
@@ -137,12 +138,12 @@ def trained_pair(units: int) -> TrainedPair:
             min(done / max(total, 1), 1.0), text=t("bptt.training", done=done, total=total, h=units)
         )
 
-    pair = bptt_models.pair(task, units, int(steps), int(echo_step), frame.seed(), progress=show)
+    pair = bptt_models.pair(task, units, steps, echo_step, frame.seed(), progress=show)
     slot.empty()
     return pair
 
 
-trained = trained_pair(int(hidden))
+trained = trained_pair(task, int(hidden), int(steps), int(echo_step))
 pair, at_step = trained.models, None
 if steps:  # the pair's history: the gradient maps at any kept step of its training
     pair, at_step = rewind.rewound_all(
@@ -326,7 +327,7 @@ c3.button(
 )
 if BPTT.take("explode"):
     found = find_explosion(
-        lambda units: trained_pair(units).models[BPTT_EXPLODES],
+        lambda units: trained_pair(task, units, int(steps), int(echo_step)).models[BPTT_EXPLODES],
         lambda length: bptt_models.sequence(task, clipped, length, int(echo_step), frame.seed()),
         int(hidden),
         int(T),
@@ -401,7 +402,8 @@ st.markdown(t("bptt.check_intro", lo=RESOLVABLE[0], hi=RESOLVABLE[1]))
 settings = (task, T, hidden, steps, at_step, scale, forget, cut, echo_step, frame.seed())
 
 
-def run_check() -> None:
+def run_check(settings: tuple, drawn: dict, flows: dict, clipped, inputs, targets, cut) -> None:
+    """Check the engine's gradients of the models drawn against finite differences."""
     entries = [
         entry
         for name, m in drawn.items()
@@ -412,7 +414,13 @@ def run_check() -> None:
 
 
 CHECK = BPTT.check  # the last gradient check, with the settings it checked
-st.button(t("bptt.check"), key="bptt_gradcheck", on_click=run_check, icon=":material/fact_check:")
+st.button(
+    t("bptt.check"),
+    key="bptt_gradcheck",
+    on_click=run_check,
+    args=(settings, drawn, flows, clipped, inputs, targets, cut),
+    icon=":material/fact_check:",
+)
 checked = CHECK.get(settings)  # only for the models on the page now
 if checked is not None:
     entries, weights = checked
