@@ -1,7 +1,6 @@
 """The conveyor belt: the cell state and the gates of every unit over a whole sequence, the units
 that track a property of the text, and what each step takes off and puts on the belt."""
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -26,7 +25,7 @@ from lstm_core.inputs import PreparedInput, prepare_input
 from lstm_core.model import Trace
 from ui import frame, models, params, rewind, samples, state, uploads
 from ui.figures import belt as figs
-from ui.i18n import current_language, explain, labeler, separators, t
+from ui.i18n import current_language, explain, labeler, said_by, separators, t
 from ui.params import Param
 from ui.safe import md_escape, token_label
 
@@ -61,11 +60,6 @@ P = params.register(
         rewind.step_param("belt_at_step"),
     ),
 )
-
-
-def said_by(kind: CellKind) -> Callable[..., str]:
-    """said(key, **values): a sentence that differs from cell to cell, the catalog's <key>_<cell>."""
-    return lambda key, **values: t(f"{key}_{kind.name}", **values)
 
 
 MEMO = state.Memo("belt.memo", 17)  # one computed value per key, the latest 17 of the session
@@ -128,7 +122,7 @@ class Belt(NamedTuple):
         return self.window_steps < len(self.tokens)
 
     def said(self, key: str, **values) -> str:
-        return said_by(self.kind)(key, **values)
+        return said_by(self.kind.name)(key, **values)
 
     def cached(self, name: str, *key, compute):
         """A value computed once for this model and input (and `key`), from the session's memo."""
@@ -169,7 +163,7 @@ def model_section() -> tuple[str, Model, str, int]:
     else:  # no choice to make: a layer the link asks for and the model lacks is said, and dropped
         params.bounded(P["belt_layer"], 0, 0)
     kind = cell_kind(cfg.cell)
-    said = said_by(kind)
+    said = said_by(kind.name)
     st.caption(
         t(
             "belt.model_facts",
@@ -249,7 +243,7 @@ def traced(
         lambda: leading_units(series[kind.memory], series["h"], facts),
     )
     quantity_labels = {  # what is written onto the belt, when it is not a gate, in the cell's words
-        q: said_by(kind)("belt.vector") if q == "write" else t(f"cell.vector_{q}")
+        q: said_by(kind.name)("belt.vector") if q == "write" else t(f"cell.vector_{q}")
         for q in kind.belt_rows
     }
     return Belt(

@@ -8,7 +8,7 @@ import re
 import streamlit as st
 
 from lstm_core import Clamp, EchoConfig
-from lstm_core.cells import CELLS, cell_kind
+from lstm_core.cells import CELLS, CellKind, cell_kind
 from lstm_core.echo import echo_accuracy
 from lstm_core.explain import (
     clamp_range,
@@ -22,7 +22,7 @@ from lstm_core.explain import (
 from lstm_core.inputs import MAX_INPUT, output_labels, prepare_input
 from ui import frame, models, params, rewind, uploads
 from ui.figures import cell as cell_figs
-from ui.i18n import labeler, num, number_style, t, tex
+from ui.i18n import labeler, num, number_style, said_by, t, tex
 from ui.params import Param
 from ui.safe import md_escape, tape, token_label
 
@@ -51,6 +51,46 @@ P = params.register(
         rewind.step_param("at_step"),
     ),
 )
+
+
+def gate_tex(kind: CellKind, g: str, p, held: bool) -> str:
+    """Gate `g`'s equation on three lines: the formula (the cell's own TeX), its parts `p`
+    (lstm_core.explain.gate_parts), its value (`held`, a clamped gate: what it would have been,
+    then a fourth line with the value it is held at). A gate whose recurrent part another gate
+    scales (the GRU's n, by r) shows that scale and the recurrent part's own bias."""
+    mem, inp, bias = t("cell.part_memory"), t("cell.part_input"), t("cell.part_bias")
+    (symbol, formula), fn = kind.tex[g], SQUASH_TEX[kind.squash[g]]
+    last = rf"{fn}({tex(p.pre):.2f}) = \mathbf{{{tex(p.value):.3f}}}"
+    if held:
+        held_text = t("cell.eq_held")
+        last = rf"{fn}({tex(p.pre):.2f}) = {tex(p.free):.3f}\\ &\to \text{{{held_text}}}\ \mathbf{{{tex(p.value):.3f}}}"
+    if g in kind.scaled_by:
+        numbers = (
+            rf"\underbrace{{{tex(p.input):.2f}}}_{{\text{{{inp}}}}}"
+            rf" \underbrace{{{tex(p.bias):+.2f}}}_{{\text{{{bias}}}}}"
+            rf" + {tex(p.scale):.3f} \cdot (\underbrace{{{tex(p.recurrent):.2f}}}_{{\text{{{mem}}}}}"
+            rf" \underbrace{{{tex(p.recurrent_bias):+.2f}}}_{{\text{{{bias}}}}})"
+        )
+    else:
+        numbers = (
+            rf"\underbrace{{{tex(p.recurrent):.2f}}}_{{\text{{{mem}}}}}"
+            rf" \underbrace{{{tex(p.input):+.2f}}}_{{\text{{{inp}}}}}"
+            rf" \underbrace{{{tex(p.bias):+.2f}}}_{{\text{{{bias}}}}}"
+        )
+    return (
+        rf"\begin{{aligned}}{symbol} &= {formula}\\"
+        rf" &= {fn}({numbers})\\ &= {last}\end{{aligned}}"
+    )
+
+
+def state_tex(v, symbol: str, formula: str, numbers: str, field: str) -> str:
+    """A state's equation: the formula, the same with the numbers of `v` (one unit's step,
+    lstm_core.explain.unit_step), the result."""
+    filled = re.sub(r"<(\w+)>", lambda m: f"{tex(getattr(v, m.group(1))):.3f}", numbers)
+    result = rf"\mathbf{{{tex(getattr(v, field)):.3f}}}"
+    return rf"\begin{{aligned}}{symbol} &= {formula}\\ &= {filled}\\ &= {result}\end{{aligned}}"
+
+
 params.setup("cell")
 frame.header("cell")
 
@@ -78,11 +118,7 @@ full = model
 model, at_step = rewind.rewound(P["at_step"], model, "cell")  # a model with a history: any step
 cfg = model.config
 kind = cell_kind(cfg.cell)
-
-
-def said(key: str, **values) -> str:
-    """A sentence that differs from cell to cell: the catalog's <key>_<cell>."""
-    return t(f"{key}_{kind.name}", **values)
+said = said_by(kind.name)  # a sentence in this cell's own words
 
 
 if source == SAMPLE_GRU:
@@ -262,51 +298,15 @@ with step_area:
         key="cell_diagram",
     )
     st.caption(said("cell.diagram_caption"))
-    mem, inp, bias = t("cell.part_memory"), t("cell.part_input"), t("cell.part_bias")
-    held_text = t("cell.eq_held")
-
-    def gate_tex(g: str) -> str:
-        """One gate's equation on three lines: the formula (the cell's own TeX), its parts, its
-        value (a clamped gate: what it would have been, then a fourth line with the value it is
-        held at). A gate whose recurrent part another gate scales (the GRU's n, by r) shows that
-        scale and the recurrent part's own bias."""
-        p, (symbol, formula), fn = parts[g], kind.tex[g], SQUASH_TEX[kind.squash[g]]
-        last = rf"{fn}({tex(p.pre):.2f}) = \mathbf{{{tex(p.value):.3f}}}"
-        if held and g == gate:
-            last = rf"{fn}({tex(p.pre):.2f}) = {tex(p.free):.3f}\\ &\to \text{{{held_text}}}\ \mathbf{{{tex(p.value):.3f}}}"
-        if g in kind.scaled_by:
-            numbers = (
-                rf"\underbrace{{{tex(p.input):.2f}}}_{{\text{{{inp}}}}}"
-                rf" \underbrace{{{tex(p.bias):+.2f}}}_{{\text{{{bias}}}}}"
-                rf" + {tex(p.scale):.3f} \cdot (\underbrace{{{tex(p.recurrent):.2f}}}_{{\text{{{mem}}}}}"
-                rf" \underbrace{{{tex(p.recurrent_bias):+.2f}}}_{{\text{{{bias}}}}})"
-            )
-        else:
-            numbers = (
-                rf"\underbrace{{{tex(p.recurrent):.2f}}}_{{\text{{{mem}}}}}"
-                rf" \underbrace{{{tex(p.input):+.2f}}}_{{\text{{{inp}}}}}"
-                rf" \underbrace{{{tex(p.bias):+.2f}}}_{{\text{{{bias}}}}}"
-            )
-        return (
-            rf"\begin{{aligned}}{symbol} &= {formula}\\"
-            rf" &= {fn}({numbers})\\ &= {last}\end{{aligned}}"
-        )
-
-    def state_tex(symbol: str, formula: str, numbers: str, field: str) -> str:
-        """A state's equation: the formula, the same with this unit's numbers, the result."""
-        filled = re.sub(r"<(\w+)>", lambda m: f"{tex(getattr(v, m.group(1))):.3f}", numbers)
-        result = rf"\mathbf{{{tex(getattr(v, field)):.3f}}}"
-        return rf"\begin{{aligned}}{symbol} &= {formula}\\ &= {filled}\\ &= {result}\end{{aligned}}"
-
     # the gates two by two, in the cell's order (f, i | c~, o; r, z | n); the states, longer, alone
-    gate_equations = [gate_tex(g) for g in kind.gates]
+    gate_equations = [gate_tex(kind, g, parts[g], g == gate and held) for g in kind.gates]
     for k in range(0, len(gate_equations) - 1, 2):
         for column, latex in zip(st.columns(2), gate_equations[k : k + 2], strict=True):
             column.latex(latex)
     if len(gate_equations) % 2:
         st.latex(gate_equations[-1])
     for equation in kind.tex_state:
-        st.latex(state_tex(*equation))
+        st.latex(state_tex(v, *equation))
     st.caption(said("cell.equations_caption"))
 
     frame.chart(

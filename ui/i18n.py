@@ -69,6 +69,12 @@ def labeler(prefix: str):
     return lambda value: t(f"{prefix}{value}", lang=lang)
 
 
+def said_by(cell: str):
+    """said(key, **values): a sentence that differs from cell to cell, the catalog's <key>_<cell>
+    (`cell` a cell's name: "lstm", "gru", "rnn")."""
+    return lambda key, /, **values: t(f"{key}_{cell}", **values)
+
+
 def separators(lang: str | None = None) -> str:
     """The decimal mark and the thousands separator of the language (Plotly's layout.separators)."""
     return SEPARATORS[lang or current_language()]
