@@ -247,9 +247,20 @@ def traced(
         for q in kind.belt_rows
     }
     return Belt(
-        source, model, kind, raw, seq, layer_index, trace, trace_key, series, facts,
-        lead_order, leaders, quantity_labels,
-    )  # fmt: skip
+        source=source,
+        model=model,
+        kind=kind,
+        raw=raw,
+        seq=seq,
+        layer_index=layer_index,
+        trace=trace,
+        trace_key=trace_key,
+        series=series,
+        facts=facts,
+        lead_order=lead_order,
+        leaders=leaders,
+        quantity_labels=quantity_labels,
+    )
 
 
 # ------------------------------------------------------------------------------ every unit, every step
@@ -487,9 +498,12 @@ def find_the_unit(b: Belt) -> None:
         st.info(t("belt.property_flat"), icon=":material/horizontal_rule:")
     else:
         ranking = b.cached(
-            "rank", b.layer_index, value, prop.tobytes(),
+            "rank",
+            b.layer_index,
+            value,
+            prop.tobytes(),
             compute=lambda: rank_units(b.series[value], prop),
-        )  # fmt: skip
+        )
         best = ranking.order[:3]
         st.session_state["belt.best_unit"] = int(best[0])
         shown = t(f"belt.track_{value}")
@@ -518,11 +532,15 @@ def find_the_unit(b: Belt) -> None:
                 key="belt_overlay",
             )
         baseline = b.cached(
-            "untrained", b.layer_index, value, prop.tobytes(), frame.seed(),
+            "untrained",
+            b.layer_index,
+            value,
+            prop.tobytes(),
+            frame.seed(),
             compute=lambda: untrained_best(
                 b.model, b.seq.ids, b.layer_index, value, prop, frame.seed()
             ),
-        )  # fmt: skip
+        )
         top = abs(float(ranking.r[best[0]]))
         st.caption(
             t(

@@ -161,8 +161,16 @@ def text_check(args) -> None:
     model = load_checkpoint(ROOT / "samples" / "logbook_h128.npz")
     if args.hidden != model.config.hidden_size:
         cfg = model.config
-        config = ModelConfig("char-lm", "lstm", cfg.input_size, args.hidden, 1, cfg.output_size,
-                             vocab=cfg.vocab, lowercase=True)  # fmt: skip
+        config = ModelConfig(
+            "char-lm",
+            "lstm",
+            cfg.input_size,
+            args.hidden,
+            1,
+            cfg.output_size,
+            vocab=cfg.vocab,
+            lowercase=True,
+        )
         model = Model.create(config, seed=0)
     history = history_of(model, args.steps)
     seed_text = held_out[: args.chars]
