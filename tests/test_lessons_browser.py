@@ -210,6 +210,7 @@ def test_presenter_mode_on_a_projector(server, browser):
     page.wait_for_function(  # larger type: 125% of the browser's 16 px
         "getComputedStyle(document.documentElement).fontSize === '20px'", timeout=10_000
     )
+    wait_idle(page)  # a key pressed while the first run still draws its buttons can be lost
     page.keyboard.press("ArrowRight")
     wait_idle(page)
     on_step(page, 3, "en")
