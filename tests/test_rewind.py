@@ -4,7 +4,9 @@ checkpoint carries it, and the slider's last kept step is the live model to the 
 from __future__ import annotations
 
 import io
+import time
 from dataclasses import asdict
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -108,7 +110,12 @@ def worker_frames(monkeypatch, budget_moments: int | None, steps: int):
     model, ids = char_model()
     if budget_moments is not None:  # a small budget: the worker thins what it sent already
         monkeypatch.setattr(budget, "TEXT_HISTORY", budget_moments * 4 * model.flat.size)
-    monkeypatch.setattr(worker, "BURST", 0.02)
+    # The worker's clock reads its step count: every burst trains exactly one step and reports it,
+    # however fast or loaded the machine (a 20 ms burst on a quiet one trained all 150 steps in so
+    # few bursts that nothing sent was ever thinned).
+    clock = SimpleNamespace(monotonic=lambda: float(w.steps), perf_counter=time.perf_counter)
+    monkeypatch.setattr(worker, "time", clock)
+    monkeypatch.setattr(worker, "BURST", 0.5)
     ckpt = checkpoint_bytes(model)
     init = {
         "checkpoint_bytes": len(ckpt),
