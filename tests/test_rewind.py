@@ -110,12 +110,6 @@ def worker_frames(monkeypatch, budget_moments: int | None, steps: int):
     model, ids = char_model()
     if budget_moments is not None:  # a small budget: the worker thins what it sent already
         monkeypatch.setattr(budget, "TEXT_HISTORY", budget_moments * 4 * model.flat.size)
-    # The worker's clock reads its step count: every burst trains exactly one step and reports it,
-    # however fast or loaded the machine (a 20 ms burst on a quiet one trained all 150 steps in so
-    # few bursts that nothing sent was ever thinned).
-    clock = SimpleNamespace(monotonic=lambda: float(w.steps), perf_counter=time.perf_counter)
-    monkeypatch.setattr(worker, "time", clock)
-    monkeypatch.setattr(worker, "BURST", 0.5)
     ckpt = checkpoint_bytes(model)
     init = {
         "checkpoint_bytes": len(ckpt),
@@ -129,6 +123,12 @@ def worker_frames(monkeypatch, budget_moments: int | None, steps: int):
     out = io.BytesIO()
     payload = ckpt + np.asarray(ids, np.int32).tobytes()
     w = worker._Worker(worker.Start.from_dict(init), payload, out)
+    # The worker's clock reads its step count: every burst trains exactly one step and reports it,
+    # however fast or loaded the machine (a 20 ms burst on a quiet one trained all 150 steps in so
+    # few bursts that nothing sent was ever thinned).
+    clock = SimpleNamespace(monotonic=lambda: float(w.steps), perf_counter=time.perf_counter)
+    monkeypatch.setattr(worker, "time", clock)
+    monkeypatch.setattr(worker, "BURST", 0.5)
     w.command({"cmd": "train"})
     while w.steps < steps:
         w.burst()
