@@ -31,9 +31,11 @@ from .layout import to_state_dict, unflatten
 from .sequence import (
     LayerTrace,
     Workspace,
+    column_sums,
     input_gradients,
     layer_backward,
     layer_forward,
+    ones,
     weight_gradients,
 )
 
@@ -320,7 +322,7 @@ class Model:
         dlogits[rows, yf] -= 1.0
         dlogits *= self.dtype.type(1.0 / N)
         np.matmul(trace.top.reshape(N, H).T, dlogits, out=g["Wy"])
-        np.add.reduce(dlogits, axis=0, out=g["by"])
+        column_sums(dlogits, g["by"])
         dy = _buffer(ws, "dy", (T, B, H), self.dtype)
         np.matmul(dlogits, p["Wy"].T, out=dy.reshape(N, H))
         state_grads = [None] * cfg.num_layers
@@ -369,7 +371,11 @@ def softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Softmax over the last axis, shifted by the max for stability (into `out` if given)."""
     z = np.subtract(logits, np.maximum.reduce(logits, axis=-1, keepdims=True), out=out)
     np.exp(z, out=z)
-    z /= np.add.reduce(z, axis=-1, keepdims=True)
+    if z.ndim > 1 and z.flags.c_contiguous:  # the row sums as one matrix-vector product
+        rows = z.reshape(-1, z.shape[-1])
+        rows /= np.dot(rows, ones(z.shape[-1], z.dtype))[:, None]
+    else:
+        z /= np.add.reduce(z, axis=-1, keepdims=True)
     return z
 
 

@@ -21,6 +21,7 @@ exactly where the gradient stops at the window edge.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -288,13 +289,27 @@ def weight_gradients(trace: LayerTrace, da: np.ndarray, dW: np.ndarray, db: np.n
     da_h = trace.kind.recurrent_da(trace, da)
     if da_h is da:  # one product for both blocks of rows
         np.matmul(hx.T, da2, out=dW)
-        np.add.reduce(da2, axis=0, out=db)
+        column_sums(da2, db)
         return
     dah2 = da_h.reshape(N, G)
     np.matmul(hx[:, :H].T, dah2, out=dW[:H])
     np.matmul(hx[:, H:].T, da2, out=dW[H:])
-    np.add.reduce(da2, axis=0, out=db[:G])  # b_ih
-    np.add.reduce(dah2, axis=0, out=db[G:])  # b_hh
+    column_sums(da2, db[:G])  # b_ih
+    column_sums(dah2, db[G:])  # b_hh
+
+
+@lru_cache(maxsize=32)
+def ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of n ones (what `column_sums` and the softmax multiply by)."""
+    arr = np.ones(n, dtype)
+    arr.setflags(write=False)
+    return arr
+
+
+def column_sums(a: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Σ over the rows of a contiguous 2-D array a (N, G), into out (G,): a product with a vector
+    of ones, one BLAS call (a quarter of np.add.reduce's time on the (T·B, G) gradients here)."""
+    return np.dot(ones(a.shape[0], a.dtype), a, out)
 
 
 def input_gradients(da: np.ndarray, W_x: np.ndarray) -> np.ndarray:
