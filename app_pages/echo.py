@@ -13,7 +13,7 @@ from lstm_core.live import EchoSweep, echo_run
 from lstm_core.rewind_echo import view_of
 from ui import frame, load, params, rewind, rewind_echo
 from ui.figures import echo as figs
-from ui.i18n import explain, labeler, num, t
+from ui.i18n import explain, labeler, num, number_style, t
 from ui.page_state import ECHO
 from ui.params import Param
 
@@ -340,6 +340,7 @@ def live(run, config: EchoConfig) -> None:
         "loss": t("echo.loss"),
         "window": t("echo.window"),
         "accuracy": t("echo.accuracy"),
+        **number_style(),
     }
     labels["stopped"] = t("echo.stopped_mark")
     for col, name in zip(st.columns(len(names)), names, strict=True):
@@ -548,6 +549,7 @@ def sweep_view(sweep_key: tuple) -> None:
         "echo_step": "echo_step",
         "window": t("echo.sweep_window", w=w),
         "point": t("echo.sweep_point"),
+        **number_style(),
     }
     labels |= {
         f"why_{r}": t(f"echo.sweep_why_{r}") for r in ("target", "plateau", "budget", "diverged")

@@ -270,3 +270,28 @@ def test_one_percent_style_per_language_in_prose_figures_and_the_catalog():
     assert axis["ticktext"] == ["0 %", "25 %", "50 %", "75 %", "100 %"]
     assert axis["tickvals"] == [0.0, 0.25, 0.5, 0.75, 1.0] and axis["range"] == [0.0, 1.15]
     assert figures.percent_axis(0.33, {})["ticktext"] == ["0%", "10%", "20%", "30%"]
+
+
+def test_the_echo_pages_accuracy_axes_write_percent_in_the_pages_style():
+    """The echo page's accuracy axes (the training curves, the memory-span sweep) start at 40 %
+    and are written "40 %" in Spanish, "40%" in English, as every other percentage."""
+    import numpy as np
+
+    from ui import figures
+    from ui.figures import echo as echo_figs
+    from ui.i18n import number_style
+
+    axis = figures.percent_axis(1.02, {"decimal": ","}, most=8, low=0.4)
+    assert axis["range"] == [0.4, 1.02] and axis["tickvals"][0] == 0.4
+    assert axis["ticktext"] == ["40 %", "50 %", "60 %", "70 %", "80 %", "90 %", "100 %"]
+    for lang, forty in (("es", "40 %"), ("en", "40%")):
+        style = number_style(lang)
+        base = {"lstm": "LSTM", "accuracy": "acc", **style}
+        curve = {"lstm": (np.arange(3.0), np.array([0.9, 0.7, 0.6]), np.array([0.9, 0.7, 0.6]))}
+        acc = {"lstm": (np.arange(3.0), np.array([0.5, 0.8, 1.0]))}
+        labels = base | {"loss": "loss", "window": "w", "stopped": "stop"}
+        fig = echo_figs.training_curves(curve, acc, labels)
+        assert fig.layout.yaxis2.ticktext[0] == forty and fig.layout.yaxis2.range == (0.4, 1.02)
+        labels = base | {"echo_step": "echo_step", "window": "w", "point": "{windows} {why}"}
+        fig = echo_figs.sweep_curves({"lstm": {1: 1.0, 2: 0.9}}, 15, labels)
+        assert fig.layout.yaxis.ticktext[0] == forty and not fig.layout.yaxis.tickformat

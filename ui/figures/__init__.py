@@ -79,16 +79,19 @@ def num(x: float, spec: str, labels: dict) -> str:
     return write_number(format(x, spec), style)
 
 
-def percent_axis(high: float, labels: dict, most: int = 6) -> dict:
-    """Axis settings for probabilities 0..high shown as percentages written in the page's style
+def percent_axis(high: float, labels: dict, most: int = 6, low: float = 0.0) -> dict:
+    """Axis settings for probabilities low..high shown as percentages written in the page's style
     ("20 %" in Spanish): Plotly's own tickformat ".0%" cannot put the space before the sign, so
     the ticks are placed and written here. Returns range, tickvals and ticktext."""
-    high = max(float(high), 1e-6)
-    step = next((s for s in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5) if high / s <= most - 1), 0.5)
-    values = np.round(np.arange(0.0, high + 1e-9, step), 6)
+    low = float(low)
+    high = max(float(high), low + 1e-6)
+    span = high - low
+    step = next((s for s in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5) if span / s <= most - 1), 0.5)
+    first = np.ceil(low / step - 1e-9) * step + 0.0  # + 0.0: no "-0 %"
+    values = np.round(np.arange(first, high + 1e-9, step), 6)
     spec = ".0%" if step >= 0.01 else ".1%"
     return {
-        "range": [0.0, high],
+        "range": [low, high],
         "tickvals": values.tolist(),
         "ticktext": [num(float(v), spec, labels) for v in values],
     }

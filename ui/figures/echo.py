@@ -6,7 +6,15 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ui.figures import BIT_COLORS, CELL_COLORS, DIVERGING, figure, layout, panel_columns
+from ui.figures import (
+    BIT_COLORS,
+    CELL_COLORS,
+    DIVERGING,
+    figure,
+    layout,
+    panel_columns,
+    percent_axis,
+)
 
 
 def colorbar_under(x0: float, x1: float, **extra) -> dict:
@@ -177,8 +185,7 @@ def training_curves(
         "xaxis2": {"domain": [r0, r1], "title": {"text": labels["window"]}, "anchor": "y2"},
         # the accuracy axis on the right edge: between the panels its title would cross the loss
         "yaxis2": {
-            "range": [0.4, 1.02],
-            "tickformat": ".0%",
+            **percent_axis(1.02, labels, most=8, low=0.4),
             "title": {"text": labels["accuracy"]},
             "anchor": "x2",
             "side": "right",
@@ -422,7 +429,7 @@ def sweep_curves(
             )
         )
     fig.add_hline(y=0.5, line={"color": "#ccc", "dash": "dash"})
-    fig.update_yaxes(range=[0.4, 1.04], tickformat=".0%", title=labels["accuracy"])
+    fig.update_yaxes(title=labels["accuracy"], **percent_axis(1.04, labels, most=8, low=0.4))
     fig.update_xaxes(title=labels["echo_step"], dtick=1, range=[lo - 0.5, hi + 0.5])
     return layout(
         fig,
