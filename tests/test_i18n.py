@@ -279,6 +279,7 @@ def test_the_echo_pages_accuracy_axes_write_percent_in_the_pages_style():
 
     from ui import figures
     from ui.figures import echo as echo_figs
+    from ui.figures import num
     from ui.i18n import number_style
 
     axis = figures.percent_axis(1.02, {"decimal": ","}, most=8, low=0.4)
@@ -292,6 +293,11 @@ def test_the_echo_pages_accuracy_axes_write_percent_in_the_pages_style():
         labels = base | {"loss": "loss", "window": "w", "stopped": "stop"}
         fig = echo_figs.training_curves(curve, acc, labels)
         assert fig.layout.yaxis2.ticktext[0] == forty and fig.layout.yaxis2.range == (0.4, 1.02)
+        (accuracy,) = [tr for tr in fig.data if tr.yaxis == "y2"]
+        assert list(accuracy.customdata) == [num(v, ".1%", style) for v in (0.5, 0.8, 1.0)]
+        assert "%{customdata}" in accuracy.hovertemplate  # the hover in the page's style too
         labels = base | {"echo_step": "echo_step", "window": "w", "point": "{windows} {why}"}
         fig = echo_figs.sweep_curves({"lstm": {1: 1.0, 2: 0.9}}, 15, labels)
         assert fig.layout.yaxis.ticktext[0] == forty and not fig.layout.yaxis.tickformat
+        assert list(fig.data[0].customdata) == [num(v, ".1%", style) for v in (1.0, 0.9)]
+    assert num(0.9, ".1%", number_style("es")) == "90,0 %"

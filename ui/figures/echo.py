@@ -12,6 +12,7 @@ from ui.figures import (
     DIVERGING,
     figure,
     layout,
+    num,
     panel_columns,
     percent_axis,
 )
@@ -122,6 +123,8 @@ def training_curves(
             go.Scatter(
                 x=x.astype(np.float32),
                 y=y.astype(np.float32),
+                customdata=[num(float(v), ".1%", labels) for v in y],  # "95,0 %" in Spanish
+                hovertemplate=f"{labels['window']} %{{x}}: %{{customdata}}<extra>{labels[name]}</extra>",
                 mode="lines+markers",
                 xaxis="x2",
                 yaxis="y2",
@@ -423,7 +426,8 @@ def sweep_curves(
                 name=labels[name],
                 line={"color": CELL_COLORS.get(name, "#444"), "width": 2.5},
                 text=why,
-                hovertemplate="echo_step %{x}: %{y:.1%}<br>%{text}<extra>"
+                customdata=[num(float(points[k]), ".1%", labels) for k in ks],
+                hovertemplate="echo_step %{x}: %{customdata}<br>%{text}<extra>"
                 + labels[name]
                 + "</extra>",
             )
