@@ -198,6 +198,10 @@ def bench_worker(V: int = 65, H: int = 128, T: int = 60, B: int = 32, quick: boo
     worker = TrainingProcess(model, ids, held_out, settings, vocab[0] * 8, 0.7, threads=2)
     try:
         worker.train()
+        started = time.monotonic() + 60.0  # a loaded machine may take seconds to start it
+        while worker.steps == 0 and worker.alive and time.monotonic() < started:
+            time.sleep(0.05)  # the window starts at its first step: its rate, not its start-up
+            worker.ping()
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             time.sleep(0.25)
