@@ -35,6 +35,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import buffers
+
 GATES = ("f", "i", "g", "o")  # column blocks of the fused matrix, in this order
 GATE_NAMES = {"f": "forget", "i": "input", "g": "candidate", "o": "output"}
 # Equations (1)-(6) in TeX, as the page "Inside one step" writes them (the paper's names: W_c
@@ -331,9 +333,9 @@ class LSTMCell:
 
     def allocate(self, tr) -> None:
         T, B, G = tr.pre.shape
-        tr.gates = np.empty((T, B, G), tr.pre.dtype)
-        tr.c = np.empty((T + 1, B, G // 4), tr.pre.dtype)
-        tr.tanh_c = np.empty((T, B, G // 4), tr.pre.dtype)
+        tr.gates = buffers.empty((T, B, G), tr.pre.dtype)
+        tr.c = buffers.empty((T + 1, B, G // 4), tr.pre.dtype)
+        tr.tanh_c = buffers.empty((T, B, G // 4), tr.pre.dtype)
         tr.steps = [
             LSTMStep(
                 tr.x[t],

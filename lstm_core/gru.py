@@ -43,6 +43,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import buffers
+
 GATES = ("r", "z", "n")  # column blocks of the fused matrix, in this order (PyTorch's too)
 GATE_NAMES = {"r": "reset", "z": "update", "n": "candidate"}
 # Equations (1)-(4) in TeX, as the page "Inside one step" writes them (PyTorch's names). A gate:
@@ -295,8 +297,8 @@ class GRUCell:
 
     def allocate(self, tr) -> None:
         T, B, G = tr.pre.shape
-        tr.gates = np.empty((T, B, G), tr.pre.dtype)
-        tr.hn = np.empty((T, B, G // 3), tr.pre.dtype)
+        tr.gates = buffers.empty((T, B, G), tr.pre.dtype)
+        tr.hn = buffers.empty((T, B, G // 3), tr.pre.dtype)
         tr.steps = [
             GRUStep(
                 tr.x[t],

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import buffers
 from .cell import Clamp
 from .cells import NAMES, CellKind, bias_width, cell_kind, gate_width
 from .layout import to_state_dict, unflatten
@@ -174,7 +175,7 @@ class Model:
         cells have no forget gate and ignore it.
         """
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        model = cls(config, np.zeros(config.num_parameters(), dtype))
+        model = cls(config, buffers.zeros(config.num_parameters(), dtype))
         p, kind = model.p, config.cell_kind
         for k in range(config.num_layers):
             kind.init(p[f"W{k}"], p[f"b{k}"], rng, forget_bias)

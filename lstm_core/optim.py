@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import buffers
+
 Params = dict[str, np.ndarray]
 CHUNK = 1 << 15  # elements updated together: a chunk of each array in play fits in a core's cache
 
@@ -36,7 +38,7 @@ class SGD:
 
     def update(self, params: Params, grads: Params, state: dict) -> tuple[Params, dict]:
         vel = {k: np.add(self.momentum * state["velocity"][k], grads[k]) for k in params}
-        new = {k: params[k] - self.learning_rate * vel[k] for k in params}
+        new = {k: np.subtract(p, self.learning_rate * vel[k], _like(p)) for k, p in params.items()}
         return new, {"step": state["step"] + 1, "velocity": vel}
 
 
@@ -55,7 +57,7 @@ class Adagrad:
         for k, p in params.items():
             g = grads[k]
             acc[k] = np.add(state["accumulator"][k], g * g)  # G ← G + ∇L²
-            step = np.sqrt(acc[k])
+            step = np.sqrt(acc[k], _like(p))
             np.add(step, self.eps, step)
             np.divide(g, step, step)
             np.multiply(step, self.learning_rate, step)
@@ -80,7 +82,7 @@ class Adam:
         eps_t = self.eps * np.sqrt(1 - b2**t)
         new, ms, vs = {}, {}, {}
         for k, p in params.items():
-            new[k], ms[k], vs[k] = np.empty_like(p), np.empty_like(p), np.empty_like(p)
+            new[k], ms[k], vs[k] = _like(p), _like(p), _like(p)
             flat = [a.reshape(-1) for a in (grads[k], state["m"][k], state["v"][k], p)]
             out = [a.reshape(-1) for a in (new[k], ms[k], vs[k])]
             for a in range(0, p.size, CHUNK):  # a chunk at a time, so the chain runs in cache
@@ -99,6 +101,11 @@ class Adam:
                 np.multiply(p_new, lr_t, p_new)
                 np.subtract(p_, p_new, p_new)  # W ← W − η m̂ / (√v̂ + ε)
         return new, {"step": t, "m": ms, "v": vs}
+
+
+def _like(p: np.ndarray) -> np.ndarray:
+    """Where an update writes new weights: on the boundary the matrix products like (buffers.py)."""
+    return buffers.empty(p.shape, p.dtype)
 
 
 OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam}

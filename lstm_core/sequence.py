@@ -25,6 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import buffers
 from .cells import CellKind, cell_kind, gate_width
 
 _WHOLE_SEQUENCE_LIMIT = 1 << 16  # elements of (T, B, G) below which backward precomputes all steps
@@ -55,9 +56,9 @@ class LayerTrace:
         G = gate_width(cell, H)  # (refuses an unknown cell)
         tr = cls(
             cell,
-            np.empty(x.shape, x.dtype),
-            np.empty((T, B, G), dtype),
-            np.empty((T + 1, B, H), dtype),
+            buffers.empty(x.shape, x.dtype),
+            buffers.empty((T, B, G), dtype),
+            buffers.empty((T + 1, B, H), dtype),
         )
         tr.kind.allocate(tr)
         return tr
@@ -117,9 +118,9 @@ class LayerTrace:
 
     def buffer(self, name: str, shape: tuple[int, ...], dtype=None) -> np.ndarray:
         """A scratch array owned by this trace, allocated once."""
-        arr = self._scratch.get(name)
-        if arr is None or arr.shape != shape:
-            arr = self._scratch[name] = np.empty(shape, dtype or self.h.dtype)
+        arr, dtype = self._scratch.get(name), dtype or self.h.dtype
+        if arr is None or arr.shape != shape or arr.dtype != dtype:
+            arr = self._scratch[name] = buffers.empty(shape, dtype)
             for key in [k for k in self._scratch if k.startswith(name + "/")]:
                 del self._scratch[key]  # views of the old array
         return arr
@@ -157,7 +158,7 @@ class Workspace:
     def get(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
         arr = self._arrays.get(name)
         if arr is None or arr.shape != shape or arr.dtype != dtype:
-            arr = self._arrays[name] = np.empty(shape, dtype)
+            arr = self._arrays[name] = buffers.empty(shape, dtype)
         return arr
 
     def derived(self, key, make):
@@ -192,6 +193,10 @@ def layer_forward(
     W_h, W_x = W[:H], W[H:]
     if trace is None:
         trace = LayerTrace.allocate(cell, T, B, H, x, W.dtype)
+    if not buffers.aligned(
+        W_h
+    ):  # the recurrence multiplies it T times: a copy that is (buffers.py)
+        W_h = _copy_into(trace.buffer("W_h", W_h.shape, W_h.dtype), W_h)
     np.copyto(trace.x, x)
     trace.h[0] = h0
     scratch = trace.buffer("scratch", (B, G))
@@ -251,7 +256,8 @@ def layer_backward(
     dt = dh_out.dtype
     kind = trace.kind
     belt = "c" in kind.state
-    W_hT = np.ascontiguousarray(W_h.T)  # a contiguous transpose multiplies faster than a view
+    # a contiguous transpose multiplies faster than a view
+    W_hT = _copy_into(trace.buffer("W_hT", W_h.shape[::-1], W_h.dtype), W_h.T)
     dh_next = np.zeros((B, H), dt) if dh_last is None else dh_last
     dc_next = (np.zeros((B, H), dt) if dc_last is None else dc_last) if belt else None
     dh_all = np.empty((T + 1, B, H), dt) if keep_state_grads else None
@@ -296,6 +302,11 @@ def weight_gradients(trace: LayerTrace, da: np.ndarray, dW: np.ndarray, db: np.n
     np.matmul(hx[:, H:].T, da2, out=dW[H:])
     column_sums(da2, db[:G])  # b_ih
     column_sums(dah2, db[G:])  # b_hh
+
+
+def _copy_into(out: np.ndarray, a: np.ndarray) -> np.ndarray:
+    np.copyto(out, a)
+    return out
 
 
 @lru_cache(maxsize=32)

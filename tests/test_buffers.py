@@ -1,0 +1,76 @@
+"""The arrays a training step multiplies start on a 64-byte boundary (lstm_core/buffers.py)."""
+
+import numpy as np
+import pytest
+
+from lstm_core import buffers
+from lstm_core.cells import cell_kind
+from lstm_core.model import Model, ModelConfig
+from lstm_core.optim import make_optimizer
+from lstm_core.training import TextSettings, TextTrainer
+
+
+def offset(a: np.ndarray) -> int:
+    return a.ctypes.data % buffers.ALIGNMENT
+
+
+@pytest.mark.parametrize("shape", [0, 1, 7, (3, 5), (2, 3, 65), (60, 32, 1024)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.intp, np.uint8])
+def test_empty_and_zeros_have_the_shape_and_dtype_asked_for_on_the_boundary(shape, dtype):
+    for a in (buffers.empty(shape, dtype), buffers.zeros(shape, dtype)):
+        assert a.shape == ((shape,) if isinstance(shape, int) else shape)
+        assert a.dtype == dtype and a.flags.c_contiguous and a.flags.writeable
+        assert buffers.aligned(a) == (offset(a) == 0)
+        if a.size:  # (an empty array has no first element to place)
+            assert offset(a) == 0
+    assert not buffers.zeros(shape, dtype).any()
+    like = buffers.empty_like(np.ones((4, 3), dtype))
+    assert like.shape == (4, 3) and like.dtype == dtype and offset(like) == 0
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("optimizer", ["adam", "adagrad", "sgd"])
+def test_what_a_training_step_multiplies_starts_on_the_boundary(cell, optimizer, monkeypatch):
+    """Two layers: in the flat vector W1 may start past a boundary (the GRU's does here), and
+    then its recurrent block must be multiplied from an aligned copy."""
+    kind = cell_kind(cell)
+    seen = []
+    forward = type(kind).forward
+
+    def spy(self, trace, W_h, *rest):
+        seen.append(offset(W_h))
+        return forward(self, trace, W_h, *rest)
+
+    monkeypatch.setattr(type(kind), "forward", spy)
+    V, H = 11, 24
+    config = ModelConfig("char-lm", cell, V, H, 2, V, vocab=tuple("abcdefghijk"))
+    model = Model.create(config, seed=0)
+    assert offset(model.flat) == 0
+    ids = np.random.default_rng(0).integers(0, V, 2_000)
+    trainer = TextTrainer(model, ids, TextSettings(12, 4, 1e-2, optimizer, clip_norm=5.0))
+    for _ in range(3):
+        trainer.step()
+        assert offset(trainer.model.flat) == 0  # the optimizer's new weights
+        assert offset(trainer.model.p["W0"]) == 0
+        for name in ("l0", "l1"):
+            tr = trainer.ws._traces[name]
+            arrays = {"pre": tr.pre, "h": tr.h} | {
+                k: v for k, v in tr._scratch.items() if isinstance(v, np.ndarray)
+            }
+            assert "W_hT" in arrays and "da" in arrays and "hx" in arrays
+            assert {k: offset(v) for k, v in arrays.items()} == dict.fromkeys(arrays, 0)
+    assert seen == [0] * 6  # both layers, three steps
+    unaligned = {name: offset(w) for name, w in trainer.model.p.items() if offset(w)}
+    if cell == "gru":  # its biases are 2G wide: W1 starts 32 bytes past a boundary
+        assert "W1" in unaligned  # so the case the copy is for does happen
+
+
+def test_the_optimizers_leave_their_inputs_alone_and_keep_the_dtype():
+    p = {"params": np.linspace(-1, 1, 1000)}  # float64
+    g = {"params": np.cos(np.arange(1000.0))}
+    for name in ("adam", "adagrad", "sgd"):
+        opt = make_optimizer(name, 0.1)
+        before = p["params"].copy()
+        new, _ = opt.update(p, g, opt.init(p))
+        assert new["params"].dtype == np.float64 and offset(new["params"]) == 0
+        assert np.array_equal(p["params"], before) and not np.array_equal(new["params"], before)
