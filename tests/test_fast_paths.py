@@ -1,11 +1,12 @@
-"""The arrays a training step multiplies start on a 64-byte boundary (lstm_core/buffers.py)."""
+"""What the engine does for speed: buffers on a 64-byte boundary (lstm_core/buffers.py), and a
+softmax with one shift where one is enough, giving what the plain way gives."""
 
 import numpy as np
 import pytest
 
 from lstm_core import buffers
 from lstm_core.cells import cell_kind
-from lstm_core.model import Model, ModelConfig
+from lstm_core.model import Model, ModelConfig, softmax
 from lstm_core.optim import make_optimizer
 from lstm_core.training import TextSettings, TextTrainer
 
@@ -74,3 +75,23 @@ def test_the_optimizers_leave_their_inputs_alone_and_keep_the_dtype():
         new, _ = opt.update(p, g, opt.init(p))
         assert new["params"].dtype == np.float64 and offset(new["params"]) == 0
         assert np.array_equal(p["params"], before) and not np.array_equal(new["params"], before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_gives_every_row_its_own_distribution_however_far_apart_the_rows_sit(dtype):
+    """One shift for the whole array when the logits lie close together, a shift per row when
+    they do not: both must give what a per-row softmax in float64 gives."""
+    rng = np.random.default_rng(0)
+    for spread in (0.1, 3.0, 20.0, 60.0, 400.0, 5000.0):
+        logits = (rng.standard_normal((6, 5, 13)) * spread).astype(dtype)
+        logits[0, 0] += 3 * spread  # one row far above the rest
+        wide = logits.astype(np.float64)
+        want = np.exp(wide - wide.max(-1, keepdims=True))
+        want /= want.sum(-1, keepdims=True)
+        got = softmax(logits, out=np.empty_like(logits))
+        assert got.dtype == dtype and np.isfinite(got).all()
+        np.testing.assert_allclose(
+            got, want, rtol=2e-5 if dtype == np.float32 else 1e-12, atol=1e-30
+        )
+    far = np.array([[1000.0, 999.0], [0.0, -1.0]], dtype)  # a single shift would zero row 2
+    np.testing.assert_allclose(softmax(far), [[0.7310586, 0.2689414]] * 2, rtol=1e-6)
