@@ -47,6 +47,7 @@ MAX_HIDDEN = 4096
 _TINY = {"f": np.finfo(np.float32).tiny, "d": np.finfo(np.float64).tiny}
 # e^-span above the smallest normal float (float32: 78.6, float64: 637.5), see `softmax`
 _SHIFT_SPAN = {k: 0.9 * -float(np.log(tiny)) for k, tiny in _TINY.items()}
+_ONE_SHIFT_FROM = 1 << 12  # logits, from which `softmax` may use one shift for the whole array
 State = tuple[
     tuple[np.ndarray, "np.ndarray | None"], ...
 ]  # per layer (h, c), c None without a belt
@@ -371,18 +372,8 @@ class Model:
 
 
 def softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Softmax over the last axis, shifted for stability (into `out` if given).
-
-    The shift is each row's max, or one number for the whole array when every logit lies within
-    `_SHIFT_SPAN` of every other: then exp(z - the largest) stays a normal float for every entry,
-    so the result is the same to rounding. Finding a max per row of a (60, 32, 65) array took 87 µs,
-    the whole array's max and min 14, and its softmax 220 in all.
-    """
-    high, low = np.max(logits), np.min(logits)
-    if high - low < _SHIFT_SPAN.get(logits.dtype.char, 0.0):  # (False for a NaN or an inf)
-        z = np.subtract(logits, high, out=out)
-    else:
-        z = np.subtract(logits, np.maximum.reduce(logits, axis=-1, keepdims=True), out=out)
+    """Softmax over the last axis, shifted for stability (into `out` if given)."""
+    z = np.subtract(logits, _shift(logits), out=out)
     np.exp(z, out=z)
     if z.ndim > 1 and z.flags.c_contiguous:  # the row sums as one matrix-vector product
         rows = z.reshape(-1, z.shape[-1])
@@ -390,6 +381,19 @@ def softmax(logits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     else:
         z /= np.add.reduce(z, axis=-1, keepdims=True)
     return z
+
+
+def _shift(logits: np.ndarray):
+    """What `softmax` subtracts: each row's max, or one number for the whole array when every
+    logit lies within `_SHIFT_SPAN` of every other. Then exp(z - the largest) stays a normal float
+    for every entry, so the result is the same to rounding, and cheaper: a max per row of a
+    (60, 32, 65) array took 87 µs, the whole array's max and min 14 (its softmax 220 in all).
+    On a small array (the echo task's (15, 5, 2)) the two calls cost more than they save."""
+    if logits.size >= _ONE_SHIFT_FROM:
+        high = np.max(logits)
+        if high - np.min(logits) < _SHIFT_SPAN.get(logits.dtype.char, 0.0):  # no NaN nor inf
+            return high
+    return np.maximum.reduce(logits, axis=-1, keepdims=True)
 
 
 def _buffer(ws: Workspace | None, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:

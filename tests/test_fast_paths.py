@@ -78,20 +78,24 @@ def test_the_optimizers_leave_their_inputs_alone_and_keep_the_dtype():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_softmax_gives_every_row_its_own_distribution_however_far_apart_the_rows_sit(dtype):
+@pytest.mark.parametrize("shape", [(3, 5, 13), (60, 8, 13)])  # below and above _ONE_SHIFT_FROM
+def test_softmax_gives_every_row_its_own_distribution_however_far_apart_the_rows_sit(dtype, shape):
     """One shift for the whole array when the logits lie close together, a shift per row when
     they do not: both must give what a per-row softmax in float64 gives."""
     rng = np.random.default_rng(0)
     for spread in (0.1, 3.0, 20.0, 60.0, 400.0, 5000.0):
-        logits = (rng.standard_normal((6, 5, 13)) * spread).astype(dtype)
+        logits = (rng.standard_normal(shape) * spread).astype(dtype)
         logits[0, 0] += 3 * spread  # one row far above the rest
         wide = logits.astype(np.float64)
         want = np.exp(wide - wide.max(-1, keepdims=True))
         want /= want.sum(-1, keepdims=True)
         got = softmax(logits, out=np.empty_like(logits))
         assert got.dtype == dtype and np.isfinite(got).all()
-        np.testing.assert_allclose(
-            got, want, rtol=2e-5 if dtype == np.float32 else 1e-12, atol=1e-30
-        )
-    far = np.array([[1000.0, 999.0], [0.0, -1.0]], dtype)  # a single shift would zero row 2
-    np.testing.assert_allclose(softmax(far), [[0.7310586, 0.2689414]] * 2, rtol=1e-6)
+        tolerance = 2e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got, want, rtol=tolerance, atol=1e-30)
+    far = np.full(shape, -50.0, dtype)
+    far[..., :2] = [0.0, -1.0]
+    far[0, 0, :2] = [1000.0, 999.0]  # a single shift by 1000 would zero every other row
+    want = np.zeros(shape)
+    want[..., :2] = [0.7310586, 0.2689414]
+    np.testing.assert_allclose(softmax(far), want, rtol=1e-6, atol=1e-20)
