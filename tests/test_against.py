@@ -56,3 +56,28 @@ def test_sizes_are_checked():
         timeout=60,
     )
     assert done.returncode == 2 and "hidden:threads" in done.stderr
+
+
+def test_the_ratio_pairs_each_rounds_two_measurements_and_its_median_decides_the_target(
+    monkeypatch,
+):
+    """The machine slows down for a whole round (both sides twice as slow): paired per round,
+    that round's ratio is still the engines' ratio, and crossing rounds would invent 0.5 and 2."""
+    from lstm_core import against
+
+    seconds = {  # a round's ours, then its torch, for the one size asked for and the echo
+        "ours": iter([1.0, 1e-4, 2.0, 2e-4, 1.0, 1e-4]),
+        "torch": iter([1.0, 3e-4, 2.0, 6e-4, 0.8, 3e-4]),
+    }
+    monkeypatch.setattr(
+        against,
+        "_measure",
+        lambda side, task, H, threads: {"seconds": next(seconds[side]), "libraries": []},
+    )
+    r = against.run_against(rounds=3, torch=True, configs=((32, 2),))
+    charlm, echo = r["rows"]
+    assert charlm["ratio"] == pytest.approx((0.8, 1.0)) and charlm["median_ratio"] == 1.0
+    assert charlm["met"] is True  # target 1.0 at H=32 on two threads
+    assert echo["ratio"] == pytest.approx((3.0, 3.0)) and echo["met"] is True
+    text = against.format_against(r)
+    assert "PyTorch/LSTM Lab 0.80-1.00 (median 1.00) (target ≥ 1: met)" in text
