@@ -1,9 +1,10 @@
 """Arrays that start on a 64-byte boundary, where the matrix products read them fastest.
 
-NumPy takes a large array's memory from malloc, which starts it 16 bytes past a 64-byte
-boundary (its own header comes first). OpenBLAS's AVX-512 kernels, the ones NumPy's wheels run
-on a machine with AVX-512, read a matrix that starts on the boundary faster. Measured on the
-project's 2-core machine, one thread, best of 5 (µs):
+NumPy takes an array's memory from malloc, which promises 16-byte alignment only: a training
+step's arrays started 0, 16, 32 or 48 bytes past a 64-byte boundary, a different offset from one
+allocation to the next. OpenBLAS's AVX-512 kernels, the ones NumPy's wheels run on a machine
+with AVX-512, read a matrix that starts on the boundary faster. Measured on the project's 2-core
+machine, one thread, best of 5 (µs):
 
     product                                  at +16 bytes   on the boundary
     (32, 256) · (256, 1024), the recurrence       261-268         223-229
