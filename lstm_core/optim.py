@@ -38,7 +38,10 @@ class SGD:
 
     def update(self, params: Params, grads: Params, state: dict) -> tuple[Params, dict]:
         vel = {k: np.add(self.momentum * state["velocity"][k], grads[k]) for k in params}
-        new = {k: np.subtract(p, self.learning_rate * vel[k], _like(p)) for k, p in params.items()}
+        new = {
+            k: np.subtract(p, self.learning_rate * vel[k], buffers.empty_like(p))
+            for k, p in params.items()
+        }
         return new, {"step": state["step"] + 1, "velocity": vel}
 
 
@@ -57,7 +60,7 @@ class Adagrad:
         for k, p in params.items():
             g = grads[k]
             acc[k] = np.add(state["accumulator"][k], g * g)  # G ← G + ∇L²
-            step = np.sqrt(acc[k], _like(p))
+            step = np.sqrt(acc[k], buffers.empty_like(p))
             np.add(step, self.eps, step)
             np.divide(g, step, step)
             np.multiply(step, self.learning_rate, step)
@@ -81,8 +84,8 @@ class Adam:
         lr_t = self.learning_rate * np.sqrt(1 - b2**t) / (1 - b1**t)  # bias correction, folded in
         eps_t = self.eps * np.sqrt(1 - b2**t)
         new, ms, vs = {}, {}, {}
-        for k, p in params.items():
-            new[k], ms[k], vs[k] = _like(p), _like(p), _like(p)
+        for k, p in params.items():  # new weights on the boundary the matrix products like
+            new[k], ms[k], vs[k] = (buffers.empty_like(p) for _ in range(3))
             flat = [a.reshape(-1) for a in (grads[k], state["m"][k], state["v"][k], p)]
             out = [a.reshape(-1) for a in (new[k], ms[k], vs[k])]
             for a in range(0, p.size, CHUNK):  # a chunk at a time, so the chain runs in cache
@@ -101,11 +104,6 @@ class Adam:
                 np.multiply(p_new, lr_t, p_new)
                 np.subtract(p_, p_new, p_new)  # W ← W − η m̂ / (√v̂ + ε)
         return new, {"step": t, "m": ms, "v": vs}
-
-
-def _like(p: np.ndarray) -> np.ndarray:
-    """Where an update writes new weights: on the boundary the matrix products like (buffers.py)."""
-    return buffers.empty(p.shape, p.dtype)
 
 
 OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "adam": Adam}
