@@ -306,6 +306,9 @@ class LSTMCell:
     name, title = "lstm", "LSTM"
     gates, gate_names = GATES, GATE_NAMES
     width, bias_blocks = 4, 1
+    # whole-sequence local derivatives: training steps at T=60, B=32 (two threads), measured
+    # in turns with the per-step path: 3-4% faster at H=32, 3% at H=64, 4% slower at H=128
+    whole_limit = 1 << 19
     state = ("h", "c")
     torch_class, torch_gates = "LSTM", ("i", "f", "g", "o")
     keeps = "f"  # the forget gate: open, the belt keeps c_{t-1}

@@ -31,6 +31,7 @@ class CellKind(Protocol):
     gate_names: dict[str, str]  # "f" -> "forget", ...
     width: int  # W has width · H columns
     bias_blocks: int  # 1: b = b_ih + b_hh (G,); 2: b = [b_ih | b_hh] (2G,)
+    whole_limit: int  # backward takes `whole` up to this many elements of (T, B, G) (measured)
     state: tuple[str, ...]  # what a step carries to the next: ("h", "c") or ("h",)
     torch_class: str  # "LSTM": the torch.nn module with the same maths
     torch_gates: tuple[str, ...]  # PyTorch's order of the same blocks: ("i", "f", "g", "o")
@@ -62,7 +63,8 @@ class CellKind(Protocol):
 
     def backward(self, trace, dh_out, W_hT, dh_next, dc_next, dh_all, dc_all, whole) -> tuple:
         """BPTT over the trace's steps into its dL/da buffers; returns (dL/dh_0, dL/dc_0 or None).
-        whole: compute every step's local derivatives at once (a small problem)."""
+        whole: compute every step's local derivatives at once (a small problem: trace.pre.size
+        at most `whole_limit`), else each step's own, while its data is in cache."""
 
     def step_backward(self, step, dh, dc, W_hT) -> tuple:
         """One step back through a record, for any number of rows of gradient (the record's

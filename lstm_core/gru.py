@@ -274,6 +274,9 @@ class GRUCell:
     name, title = "gru", "GRU"
     gates, gate_names = GATES, GATE_NAMES
     width, bias_blocks = 3, 2
+    # whole-sequence local derivatives: training steps at T=60, B=32 (two threads), measured
+    # in turns with the per-step path: 11-14% faster at H=32 and 64, 2-4% at 128, equal at 256
+    whole_limit = 1 << 20
     state = ("h",)
     torch_class, torch_gates = "GRU", GATES
     keeps = "z"  # the update gate: open, h_t keeps h_{t-1}

@@ -90,6 +90,7 @@ class RNNCell:
     name, title = "rnn", "RNN"
     gates, gate_names = (), GATE_NAMES  # no gates
     width, bias_blocks = 1, 1
+    whole_limit = 0  # a tanh has no local derivatives worth precomputing: `whole` is unused
     state = ("h",)
     torch_class, torch_gates = "RNN", ()
     keeps = None  # no gate: every step rewrites h

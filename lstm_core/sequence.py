@@ -28,8 +28,6 @@ import numpy as np
 from . import buffers
 from .cells import CellKind, cell_kind, gate_width
 
-_WHOLE_SEQUENCE_LIMIT = 1 << 16  # elements of (T, B, G) below which backward precomputes all steps
-
 
 @dataclass(eq=False)
 class LayerTrace:
@@ -262,7 +260,7 @@ def layer_backward(
     dc_next = (np.zeros((B, H), dt) if dc_last is None else dc_last) if belt else None
     dh_all = np.empty((T + 1, B, H), dt) if keep_state_grads else None
     dc_all = np.empty((T + 1, B, H), dt) if keep_state_grads and belt else None
-    whole = trace.pre.size <= _WHOLE_SEQUENCE_LIMIT
+    whole = trace.pre.size <= kind.whole_limit
     dh0, dc0 = kind.backward(trace, dh_out, W_hT, dh_next, dc_next, dh_all, dc_all, whole)
     if dh_all is not None:
         dh_all[0] = dh0

@@ -6,6 +6,7 @@ from conftest import random_batch, small_model
 
 import lstm_core.sequence as sequence
 from lstm_core.cell import lstm_step, lstm_step_backward
+from lstm_core.cells import cell_kind
 from lstm_core.gradcheck import check_gradients, numerical_gradient, relative_error
 from lstm_core.sequence import layer_backward, layer_forward
 
@@ -53,7 +54,7 @@ def test_truncated_window_gradient_matches_finite_differences(cell, kind):
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_per_step_path_matches_finite_differences(monkeypatch, cell):
     """Large problems apply the chain rule step by step; force that path on a small model."""
-    monkeypatch.setattr(sequence, "_WHOLE_SEQUENCE_LIMIT", 0)
+    monkeypatch.setattr(cell_kind(cell), "whole_limit", 0)
     for kind in ("char-lm", "echo"):
         model = small_model(kind, cell, 2, hidden=4, seed=5)
         x, y = random_batch(model, B=3, T=6)
@@ -67,9 +68,30 @@ def test_whole_sequence_and_per_step_paths_agree(monkeypatch, cell):
     x, y = random_batch(model, B=4, T=9)
     xt, yt = time_major(model, x, y)
     whole = model.gradients(xt, yt).grads.copy()
-    monkeypatch.setattr(sequence, "_WHOLE_SEQUENCE_LIMIT", 0)
+    monkeypatch.setattr(cell_kind(cell), "whole_limit", 0)
     per_step = model.gradients(xt, yt).grads
     np.testing.assert_allclose(whole, per_step, atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("cell", "hidden", "whole"),
+    [("lstm", 64, True), ("lstm", 128, False), ("gru", 128, True), ("gru", 256, False)],
+)
+def test_backward_takes_the_path_measured_faster_at_its_size(monkeypatch, cell, hidden, whole):
+    """A training step at T=60, B=32: the whole-sequence local derivatives where they measured
+    faster (see `whole_limit` in each cell's module), step by step where they did not."""
+    kind, taken = cell_kind(cell), []
+    backward = kind.backward
+
+    def spy(*args):
+        taken.append(args[-1])
+        return backward(*args)
+
+    monkeypatch.setattr(kind, "backward", spy)
+    model = small_model("char-lm", cell, 1, hidden=hidden, seed=0, dtype=np.float32)
+    xt, yt = time_major(model, *random_batch(model, B=32, T=60))
+    model.gradients(xt, yt)
+    assert taken == [whole]
 
 
 @pytest.mark.parametrize("cell", CELLS)
