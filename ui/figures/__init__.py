@@ -220,24 +220,6 @@ HOUSE_LAYOUT = {
 }
 
 
-def pointwise_ops(shapes: list, notes: list, ops) -> None:
-    """The cell drawings' pointwise operations: a white circle with its symbol (× or +) at each
-    (x, y, symbol) of `ops`, added to the drawing's shapes and notes."""
-    for x, y, sym in ops:
-        shapes.append(
-            {
-                "type": "circle",
-                "x0": x - 0.3,
-                "x1": x + 0.3,
-                "y0": y - 0.3,
-                "y1": y + 0.3,
-                "fillcolor": "white",
-                "line": {"color": STATE_COLOR, "width": 2},
-            }
-        )
-        notes.append((x, y, f"<b>{sym}</b>", 16))
-
-
 def layout(fig: go.Figure, height: int, **kwargs) -> go.Figure:
     fig.update_layout(height=height, **{**HOUSE_LAYOUT, **kwargs})
     return fig

@@ -22,13 +22,12 @@ from ui.figures import (
     diverging_color,
     gate_color,
     gate_fill,
-    ink,
     layout,
     num,
     plotly_text,
-    pointwise_ops,
     visible,
 )
+from ui.figures.diagram import Drawing
 from ui.figures.gru import gru_diagram
 
 
@@ -55,25 +54,12 @@ def cell_diagram(
     as the gate is open, and the belt's segments are coloured by the value they carry.
     labels: "input", "belt", "forget", "input_gate", "candidate", "output" (already translated).
     """
-    fig = go.Figure()
-    shapes, notes = [], []
+    d = Drawing()
+    seg = d.line
     belt_y, gate_y, in_y = 6.0, 3.2, 1.0
     x_f, x_i, x_g, x_o, x_tanh = 2.6, 4.6, 6.2, 8.6, 10.2
     x_mul_f, x_add = x_f, 6.2
     scale = max(1.0, abs(v.c_prev), abs(v.c), abs(v.kept))
-
-    def seg(x0, y0, x1, y1, color, width):
-        shapes.append(
-            {
-                "type": "line",
-                "x0": x0,
-                "y0": y0,
-                "x1": x1,
-                "y1": y1,
-                "line": {"color": color, "width": width},
-                "layer": "below",
-            }
-        )
 
     def belt_width(x):
         return 4 + 10 * min(1.0, abs(x) / scale)
@@ -115,53 +101,15 @@ def cell_diagram(
         ("o", x_o, v.o, "σ"),
     ):
         fill = gate_fill(gate, value) if gate != "g" else diverging_color(value)
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": x - 0.6,
-                "x1": x + 0.6,
-                "y0": gate_y - 0.45,
-                "y1": gate_y + 0.45,
-                "fillcolor": fill,
-                "line": {"color": GATE_COLORS[gate], "width": 2},
-                "layer": "below",
-            }
-        )
-        notes.append(
-            (
-                x,
-                gate_y,
-                f"<b>{fn}</b><br>{GATE_SYMBOLS[gate]} = {num(value, '.2f', labels)}",
-                12,
-                ink(fill),
-            )
-        )
-    # pointwise operations
-    pointwise_ops(
-        shapes,
-        notes,
-        (
-            (x_mul_f, belt_y, "×"),
-            (x_add, belt_y, "+"),
-            (x_prod, y_prod, "×"),
-            (x_tanh, gate_y, "×"),
-        ),
+        text = f"<b>{fn}</b><br>{GATE_SYMBOLS[gate]} = {num(value, '.2f', labels)}"
+        d.layer(x, gate_y, fill, GATE_COLORS[gate], text)
+    d.ops(
+        ((x_mul_f, belt_y, "×"), (x_add, belt_y, "+"), (x_prod, y_prod, "×"), (x_tanh, gate_y, "×"))
     )
-    shapes.append(
-        {
-            "type": "rect",
-            "x0": x_tanh - 0.45,
-            "x1": x_tanh + 0.45,
-            "y0": 4.3,
-            "y1": 4.9,
-            "fillcolor": "white",
-            "line": {"color": STATE_COLOR, "width": 1.5},
-        }
-    )
-    notes.append((x_tanh, 4.6, "tanh", 11))
+    d.box(x_tanh, 4.6, 0.45, 0.3, "tanh", 11)
 
     # values along the way
-    notes += [
+    d.notes += [
         (0.9, belt_y + 0.55, f"c<sub>t-1</sub> = {num(v.c_prev, '.2f', labels)}", 13),
         (
             (x_mul_f + x_add) / 2,
@@ -185,42 +133,11 @@ def cell_diagram(
     h_text = "h<sub>t-1</sub>" + ("" if h_prev is None else f" = {num(h_prev, '.2f', labels)}")
     x_text = "x<sub>t</sub>" + ("" if token is None else f" = “{plotly_text(visible(token))}”")
     x_in = 1.4
-    for head, tail in (((1.0, in_y), (0.05, in_y)), ((x_in, in_y - 0.05), (x_in, 0.05))):
-        fig.add_annotation(
-            x=head[0],
-            y=head[1],
-            ax=tail[0],
-            ay=tail[1],
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            text="",
-            showarrow=True,
-            arrowhead=2,
-            arrowsize=1.2,
-            arrowwidth=2.5,
-            arrowcolor=STATE_COLOR,
-        )
-    notes += [
+    d.notes += [
         (0.1, in_y + 0.4, h_text, 12, "#222", "left"),
         (x_in - 0.15, 0.3, x_text, 12, "#222", "right"),
     ]
-    for x, y, text, size, *style in notes:
-        color = style[0] if style else "#222"
-        anchor = style[1] if len(style) > 1 else "center"
-        fig.add_annotation(
-            x=x,
-            y=y,
-            text=text,
-            showarrow=False,
-            xanchor=anchor,
-            font={"size": size, "color": color},
-        )
-    fig.update_layout(shapes=shapes)
-    fig.update_xaxes(range=[0, 12], visible=False, fixedrange=True)
-    fig.update_yaxes(range=[0, 7.4], visible=False, fixedrange=True, scaleanchor="x", scaleratio=1)
-    return layout(fig, 430, margin={"l": 0, "r": 0, "t": 0, "b": 0})
+    return d.figure((((1.0, in_y), (0.05, in_y)), ((x_in, in_y - 0.05), (x_in, 0.05))))
 
 
 LSTM_SQUASH = {"f": "sigmoid", "i": "sigmoid", "g": "tanh", "o": "sigmoid"}

@@ -15,13 +15,11 @@ from ui.figures import (
     diverging_color,
     gate_color,
     gate_fill,
-    ink,
-    layout,
     num,
     plotly_text,
-    pointwise_ops,
     visible,
 )
+from ui.figures.diagram import Drawing
 
 
 def gru_diagram(
@@ -37,18 +35,12 @@ def gru_diagram(
     "recurrent" (already translated). h_prev: the unit's h_{t-1} (it is v.h_prev: the argument
     is the LSTM drawing's); token: this step's input, a character or a bit.
     """
-    fig = go.Figure()
-    shapes, notes = [], []
+    d = Drawing()
+    seg = d.line
     top, gate_y, in_y, mid_y = 6.0, 3.2, 1.0, 4.7
     x_z, x_r, x_mul_r, x_n = 2.6, 5.6, 7.3, 9.0
     x_keep, x_add, x_left = x_z, x_n, 0.5
     scale = max(1.0, abs(v.h_prev), abs(v.h), abs(v.kept))
-
-    def seg(x0, y0, x1, y1, color, width):
-        line = {"color": color, "width": width}
-        shapes.append(
-            {"type": "line", "x0": x0, "y0": y0, "x1": x1, "y1": y1, "line": line, "layer": "below"}
-        )
 
     def width(x):
         return 4 + 10 * min(1.0, abs(x) / scale)
@@ -91,46 +83,17 @@ def gru_diagram(
 
     for gate, x, value, fn in (("z", x_z, v.z, "σ"), ("r", x_r, v.r, "σ"), ("n", x_n, v.n, "tanh")):
         fill = gate_fill(gate, value) if gate != "n" else diverging_color(value)
-        shapes.append(
-            {
-                "type": "rect",
-                "x0": x - 0.6,
-                "x1": x + 0.6,
-                "y0": gate_y - 0.45,
-                "y1": gate_y + 0.45,
-                "fillcolor": fill,
-                "line": {"color": gate_color(gate), "width": 2},
-                "layer": "below",
-            }
+        d.layer(
+            x,
+            gate_y,
+            fill,
+            gate_color(gate),
+            f"<b>{fn}</b><br>{gate} = {num(value, '.2f', labels)}",
         )
-        notes.append(
-            (x, gate_y, f"<b>{fn}</b><br>{gate} = {num(value, '.2f', labels)}", 12, ink(fill))
-        )
-    # 1 - z: a small box on z's way to the candidate
-    shapes.append(
-        {
-            "type": "rect",
-            "x0": 4.0 - 0.4,
-            "x1": 4.0 + 0.4,
-            "y0": mid_y - 0.3,
-            "y1": mid_y + 0.3,
-            "fillcolor": "white",
-            "line": {"color": STATE_COLOR, "width": 1.5},
-        }
-    )
-    notes.append((4.0, mid_y, "1 −", 12))
-    pointwise_ops(
-        shapes,
-        notes,
-        (
-            (x_keep, top, "×"),
-            (x_add, top, "+"),
-            (x_add, mid_y, "×"),
-            (x_mul_r, gate_y, "×"),
-        ),
-    )
+    d.box(4.0, mid_y, 0.4, 0.3, "1 −", 12)  # 1 - z: a small box on z's way to the candidate
+    d.ops(((x_keep, top, "×"), (x_add, top, "+"), (x_add, mid_y, "×"), (x_mul_r, gate_y, "×")))
 
-    notes += [
+    d.notes += [
         (0.9, top + 0.55, f"h<sub>t-1</sub> = {num(v.h_prev, '.2f', labels)}", 13),
         ((x_keep + x_add) / 2, top + 0.55, f"z·h<sub>t-1</sub> = {num(v.kept, '.2f', labels)}", 12),
         (11.0, top + 0.55, f"<b>h<sub>t</sub> = {num(v.h, '.2f', labels)}</b>", 13),
@@ -146,35 +109,6 @@ def gru_diagram(
     ]
     # what comes in: h_{t-1} from the previous step (top left), x_t from below
     x_in = 1.4
-    for head, tail in (((0.9, top), (0.0, top)), ((x_in, in_y - 0.05), (x_in, 0.05))):
-        fig.add_annotation(
-            x=head[0],
-            y=head[1],
-            ax=tail[0],
-            ay=tail[1],
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            text="",
-            showarrow=True,
-            arrowhead=2,
-            arrowsize=1.2,
-            arrowwidth=2.5,
-            arrowcolor=STATE_COLOR,
-        )
     x_text = "x<sub>t</sub>" + ("" if token is None else f" = “{plotly_text(visible(token))}”")
-    notes.append((x_in - 0.15, 0.3, x_text, 12, "#222", "right"))
-    for x, y, text, size, *style in notes:
-        fig.add_annotation(
-            x=x,
-            y=y,
-            text=text,
-            showarrow=False,
-            xanchor=style[1] if len(style) > 1 else "center",
-            font={"size": size, "color": style[0] if style else "#222"},
-        )
-    fig.update_layout(shapes=shapes)
-    fig.update_xaxes(range=[0, 12], visible=False, fixedrange=True)
-    fig.update_yaxes(range=[0, 7.4], visible=False, fixedrange=True, scaleanchor="x", scaleratio=1)
-    return layout(fig, 430, margin={"l": 0, "r": 0, "t": 0, "b": 0})
+    d.notes.append((x_in - 0.15, 0.3, x_text, 12, "#222", "right"))
+    return d.figure((((0.9, top), (0.0, top)), ((x_in, in_y - 0.05), (x_in, 0.05))))
