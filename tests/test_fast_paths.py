@@ -1,10 +1,11 @@
-"""What the engine does for speed: buffers on a 64-byte boundary (lstm_core/buffers.py), and a
-softmax with one shift where one is enough, giving what the plain way gives."""
+"""What the engine does for speed: buffers on a 64-byte boundary (lstm_core/buffers.py), a
+softmax with one shift where one is enough, W_h transposed in slabs, a training trace whose LSTM
+gates take the place of their pre-activations; each giving what the plain way gives."""
 
 import numpy as np
 import pytest
 
-from lstm_core import buffers
+from lstm_core import buffers, sequence
 from lstm_core.cells import cell_kind
 from lstm_core.model import Model, ModelConfig, softmax
 from lstm_core.optim import make_optimizer
@@ -99,3 +100,46 @@ def test_softmax_gives_every_row_its_own_distribution_however_far_apart_the_rows
     want = np.zeros(shape)
     want[..., :2] = [0.7310586, 0.2689414]
     np.testing.assert_allclose(softmax(far), want, rtol=1e-6, atol=1e-20)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "shape", [(32, 128), (64, 256), (48, 192), (256, 1024), (40, 600), (96, 288)]
+)
+def test_transposed_gives_the_transpose_on_either_side_of_its_size(shape, dtype):
+    """Small arrays and widths that are no multiple of the slab go the plain way, the rest in
+    slabs; both must be a.T exactly, contiguous, and kept by the trace for the next pass."""
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((shape[0] + 5, shape[1])).astype(dtype)
+    a = W[: shape[0]]  # the recurrent rows of a layer's W, as layer_backward passes them
+    trace = sequence.LayerTrace.allocate("lstm", 2, 1, 4, np.zeros((2, 1), np.intp), dtype)
+    out = sequence.transposed(trace, a)
+    assert out.dtype == dtype and out.flags.c_contiguous and np.array_equal(out, a.T)
+    a[...] = rng.standard_normal(a.shape)  # the weights after an update: the same buffer, anew
+    again = sequence.transposed(trace, a)
+    assert again is out and np.array_equal(again, a.T)
+    assert np.array_equal(sequence.transposed(trace, a.T.copy().T), a.T)  # a non-contiguous a
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_a_training_trace_gives_the_gradients_of_a_trace_that_keeps_everything(cell):
+    """In a workspace (training) an LSTM's gates are computed in the place of the
+    pre-activations; the gradients must not change, and a trace made for a page keeps both."""
+    V, H, T, B = 11, 24, 12, 4
+    config = ModelConfig("char-lm", cell, V, H, 2, V, vocab=tuple("abcdefghijk"))
+    model = Model.create(config, seed=3)
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, V, (T, B)), rng.integers(0, V, (T, B))
+    ws = sequence.Workspace()
+    for _ in range(2):  # the workspace's traces are reused by the second pass
+        trained = model.gradients(x, y, None, 0.0, None, ws)
+    page = model.gradients(x, y)
+    assert trained.loss == page.loss
+    np.testing.assert_array_equal(trained.grads, page.grads)
+    for k in range(2):
+        mine, kept = trained.trace.layers[k], page.trace.layers[k]
+        assert kept.keep_pre and not mine.keep_pre
+        if cell != "rnn":  # (an RNN has no gates)
+            assert not np.shares_memory(kept.pre, kept.gates)
+            assert np.shares_memory(mine.pre, mine.gates) == (cell == "lstm")
+            np.testing.assert_array_equal(mine.gates, kept.gates)
