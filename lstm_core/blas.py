@@ -59,3 +59,23 @@ def describe() -> list[dict]:
         }
         for lib in _controllers()
     ]
+
+
+def warm() -> None:
+    """Run a matrix product of each kind NumPy's training uses, on every thread the BLAS has,
+    so that its work buffers are mapped now. OpenBLAS maps them on first use and keeps them; an
+    allocation that fails inside it (a worker under its address-space limit) ends the process
+    instead of raising MemoryError, so a worker warms it before the limit is set."""
+    import os
+
+    import numpy as np
+
+    before = set_threads(os.cpu_count() or 1)
+    try:
+        for dtype in (np.float32, np.float64):
+            a = np.ones((512, 512), dtype)
+            a @ a  # matrix-matrix, split over the threads
+            a @ a[0]  # matrix-vector
+    finally:
+        if before is not None:
+            set_threads(before)

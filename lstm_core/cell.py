@@ -355,6 +355,13 @@ class LSTMCell:
             for t in range(T)
         ]
 
+    def training_floats(self, T: int, B: int, H: int) -> int:
+        n, G = T * B, 4 * H
+        floats = 2 * n * G + 3 * n * H + 2 * B * H  # pre (= gates), dL/da; h, c, tanh c
+        if n * G <= self.whole_limit:
+            floats += n * (G + H)  # every step's local derivatives and belt derivative
+        return floats
+
     def forward(self, trace, W_h, b, c0, clamps, scratch) -> None:
         trace.c[0] = 0.0 if c0 is None else c0
         consts = activation_constants(*trace.h.shape[1:], W_h.dtype)

@@ -57,6 +57,11 @@ class CellKind(Protocol):
     def allocate(self, trace) -> None:
         """Give a `LayerTrace` its arrays (gates, c, ...) and its step records."""
 
+    def training_floats(self, T: int, B: int, H: int) -> int:
+        """The floats a training workspace's trace of this cell holds at its peak: what
+        `allocate` gives it (pre-activations and h included) and its backward's buffers (dL/da
+        and any local derivatives), for T steps of B rows (lstm_core.budget adds them up)."""
+
     def forward(self, trace, W_h, b, c0, clamps, scratch) -> None:
         """Run the recurrence over trace.steps (trace.pre holds the input halves on entry).
         clamps: per step, the (column, value) pairs of gates held at a value; scratch (B, G)."""

@@ -314,6 +314,12 @@ class GRUCell:
             for t in range(T)
         ]
 
+    def training_floats(self, T: int, B: int, H: int) -> int:
+        n, G = T * B, 3 * H
+        floats = 4 * n * G + 2 * n * H + B * H  # pre, gates, dL/da, its recurrent half; hn, h
+        # the local derivatives, on either side of b_hn: every step's, or one step's at a time
+        return floats + 2 * G * (n if n * G <= self.whole_limit else B)
+
     def forward(self, trace, W_h, b, c0, clamps, scratch) -> None:
         b_hn, half = b[-trace.hidden_size :], halves(*scratch.shape, scratch.dtype)
         for step, active in zip(trace.steps, clamps, strict=True):

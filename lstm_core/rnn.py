@@ -116,6 +116,9 @@ class RNNCell:
     def allocate(self, tr) -> None:
         tr.steps = [RNNStep(tr.x[t], tr.h[t], tr.pre[t], tr.h[t + 1]) for t in range(tr.T)]
 
+    def training_floats(self, T: int, B: int, H: int) -> int:
+        return 3 * T * B * H + B * H  # pre, dL/da, h
+
     def forward(self, trace, W_h, b, c0, clamps, scratch) -> None:
         for step in trace.steps:  # no gates: nothing to clamp
             rnn_step_into(step, W_h, scratch)

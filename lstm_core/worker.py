@@ -391,6 +391,7 @@ def _serve(inp, out) -> None:
     if first is None:
         return
     start = Start.from_dict(first[0])
+    blas.warm()  # its buffers mapped before the limit: past it, OpenBLAS would end the process
     _limit_address_space(start.address_space)
     worker = _Worker(start, first[1], out)
     last_heard = time.monotonic()
