@@ -260,6 +260,7 @@ def lstm_step_backward(
     W_hT: np.ndarray,
     da: Gates | None = None,
     local: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    work: Gates | None = None,
 ) -> LSTMStepGradients:
     """Backpropagate one step through the record its forward pass filled.
 
@@ -270,6 +271,7 @@ def lstm_step_backward(
     local: (local.fig, local.o, belt) of `lstm_local_derivatives` for this step, when the caller
     computed them for many steps at once (fewer NumPy calls for small problems). Without them
     the step applies the chain rule itself, which is faster when each array is large.
+    work: a (B, 4H) `Gates` the chain rule may use for its factors, else one is allocated.
     The caller turns da into weight gradients: dL/dW = [h_{t-1}, x_t]^T da, dL/db = Σ_rows da.
     """
     if da is None:
@@ -277,19 +279,25 @@ def lstm_step_backward(
     if local is None:  # on its own: chain rule through (6) and (5), then through σ and tanh
         _, _, i, g, o, _ = step.gates
         _, _, lin, const = activation_constants(*dh.shape, dh.dtype)
-        np.multiply(dh, step.tanh_c, da.o)  # ∂h/∂o = tanh(c)                            (6)
+        # σ' = s(1 - s), tanh' = 1 - c~² (1)-(4) first, into da: the step's gates and its da
+        # are first touched whole rows at a time, not one block of each row. In a trace too
+        # large for the cache a block is a quarter of each row, short runs the hardware's
+        # prefetcher barely follows: written first, a block took 10-11 µs at H=256 against 1.3
+        # in cache. Whole steps at H=256: 4% faster on two threads, 2-3% on one
+        np.subtract(lin, step.gates.all, da.all)
+        np.multiply(da.all, step.gates.all, da.all)
+        np.add(da.all, const, da.all)
+        work = split_gates(np.empty_like(da.all)) if work is None else work
+        np.multiply(dh, step.tanh_c, work.o)  # ∂h/∂o = tanh(c)                          (6)
         dc_t = np.multiply(step.tanh_c, step.tanh_c)  # ∂h/∂c = o ⊙ (1 - tanh²(c))      (6)
         np.subtract(1.0, dc_t, dc_t)
         np.multiply(dc_t, o, dc_t)
         np.multiply(dc_t, dh, dc_t)
         np.add(dc_t, dc, dc_t)  # dL/dc_t in full: through h_t, plus along the belt
-        np.multiply(dc_t, step.c_prev, da.f)  # ∂c/∂f = c_{t-1}                          (5)
-        np.multiply(dc_t, g, da.i)  # ∂c/∂i = c~
-        np.multiply(dc_t, i, da.g)  # ∂c/∂c~ = i
-        deriv = np.subtract(lin, step.gates.all)  # σ' = s(1 - s), tanh' = 1 - c~²   (1)-(4)
-        np.multiply(deriv, step.gates.all, deriv)
-        np.add(deriv, const, deriv)
-        np.multiply(da.all, deriv, da.all)
+        np.multiply(dc_t, step.c_prev, work.f)  # ∂c/∂f = c_{t-1}                        (5)
+        np.multiply(dc_t, g, work.i)  # ∂c/∂i = c~
+        np.multiply(dc_t, i, work.g)  # ∂c/∂c~ = i
+        np.multiply(da.all, work.all, da.all)
     else:  # the same chain with everything not involving dh and dc precomputed
         local_fig, local_o, belt = local
         np.multiply(dh, local_o, da.o)  # ∂L/∂a_o                                     (6), (4)
@@ -359,8 +367,8 @@ class LSTMCell:
         n, G = T * B, 4 * H
         floats = 2 * n * G + 3 * n * H + 2 * B * H  # pre (= gates), dL/da; h, c, tanh c
         if n * G <= self.whole_limit:
-            floats += n * (G + H)  # every step's local derivatives and belt derivative
-        return floats
+            return floats + n * (G + H)  # every step's local derivatives and belt derivative
+        return floats + B * G  # one step's factors of the chain rule
 
     def forward(self, trace, W_h, b, c0, clamps, scratch) -> None:
         trace.c[0] = 0.0 if c0 is None else c0
@@ -374,10 +382,11 @@ class LSTMCell:
         # a small problem: every step's local derivatives in a few NumPy calls instead of T times
         # as many; a large one does them step by step, while each step's data is in cache
         local = _whole_local_derivatives(trace) if whole else [None] * len(steps)
+        work = None if whole else split_gates(trace.buffer("work", trace.pre.shape[1:]))
         for t in range(len(steps) - 1, -1, -1):
             dh = dh_outs[t] + dh_next  # dL/dh_t: from above at t, and from step t + 1
             _, dh_next, dc_next, dc = lstm_step_backward(
-                steps[t], dh, dc_next, W_hT, das[t], local[t]
+                steps[t], dh, dc_next, W_hT, das[t], local[t], work
             )
             if dh_all is not None:
                 dh_all[t + 1], dc_all[t + 1] = dh, dc
